@@ -1,0 +1,203 @@
+//! Structural difference between two trees, for people: which objects were
+//! added, removed or changed, which were renamed, and which parts (columns,
+//! definitions, comments) changed.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::model::{Column, Id, Kind, Object};
+use crate::tree::Tree;
+
+/// What happened to one object.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Added,
+    Removed,
+    Modified,
+}
+
+/// One changed object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub id: Id,
+    pub status: Status,
+    pub kind: Kind,
+    pub kind_name: &'static str,
+    /// Display name in the new tree (old tree for removals).
+    pub name: String,
+    /// Display name in the old tree when the object was renamed or moved.
+    pub renamed_from: Option<String>,
+    /// Changed parts, e.g. `column email: added`.
+    pub parts: Vec<String>,
+}
+
+/// Changes from `old` to `new`, ordered by kind then name.
+pub fn diff(old: &Tree, new: &Tree) -> Vec<Change> {
+    let mut out = Vec::new();
+    for (id, e) in &new.entries {
+        match old.entries.get(id) {
+            None => out.push(Change {
+                id: id.clone(),
+                status: Status::Added,
+                kind: e.object.kind(),
+                kind_name: e.object.kind_name(),
+                name: new.display_name(id),
+                renamed_from: None,
+                parts: Vec::new(),
+            }),
+            Some(o) if o.object != e.object => {
+                let (old_name, new_name) = (old.display_name(id), new.display_name(id));
+                let parts = parts_changed(&o.object, &e.object);
+                // A name change of the parent table alone is not a change.
+                if parts.is_empty() && old_name != new_name && !own_name_changed(&o.object, &e.object) {
+                    continue;
+                }
+                out.push(Change {
+                    id: id.clone(),
+                    status: Status::Modified,
+                    kind: e.object.kind(),
+                    kind_name: e.object.kind_name(),
+                    name: new_name.clone(),
+                    renamed_from: own_name_changed(&o.object, &e.object).then_some(old_name),
+                    parts,
+                })
+            }
+            _ => {}
+        }
+    }
+    for (id, e) in &old.entries {
+        if !new.entries.contains_key(id) {
+            out.push(Change {
+                id: id.clone(),
+                status: Status::Removed,
+                kind: e.object.kind(),
+                kind_name: e.object.kind_name(),
+                name: old.display_name(id),
+                renamed_from: None,
+                parts: Vec::new(),
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.kind, &a.name, a.status).cmp(&(b.kind, &b.name, b.status)));
+    out
+}
+
+fn own_name_changed(a: &Object, b: &Object) -> bool {
+    a.name() != b.name() || a.schema() != b.schema()
+}
+
+/// Fingerprints of the parts of an object, for parts-level diff and blame:
+/// each column separately, the rest of the definition, the comment.
+pub fn parts(object: &Object) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    match object {
+        Object::Table(t) => {
+            for c in &t.columns {
+                m.insert(format!("column {}", c.id), column_fingerprint(c));
+            }
+            let mut shell = t.clone();
+            shell.columns.clear();
+            shell.comment = None;
+            shell.name.clear();
+            shell.schema.clear();
+            m.insert("definition".into(), serde_json::to_string(&shell).unwrap_or_default());
+        }
+        other => {
+            let mut o = other.clone();
+            strip_names(&mut o);
+            m.insert("definition".into(), serde_json::to_string(&o).unwrap_or_default());
+        }
+    }
+    m.insert("name".into(), format!("{:?}.{}", object.schema(), object.name()));
+    m.insert("comment".into(), object.comment().unwrap_or_default().to_string());
+    m
+}
+
+fn column_fingerprint(c: &Column) -> String {
+    serde_json::to_string(c).unwrap_or_default()
+}
+
+fn strip_names(o: &mut Object) {
+    let cleared = |s: &mut String| s.clear();
+    match o {
+        Object::Schema { name, comment } => {
+            cleared(name);
+            *comment = None;
+        }
+        Object::Enum { schema, name, comment, .. }
+        | Object::Composite { schema, name, comment, .. }
+        | Object::Domain { schema, name, comment, .. }
+        | Object::Range { schema, name, comment, .. }
+        | Object::Sequence { schema, name, comment, .. }
+        | Object::View { schema, name, comment, .. }
+        | Object::Function { schema, name, comment, .. } => {
+            cleared(schema);
+            cleared(name);
+            *comment = None;
+        }
+        Object::Constraint { name, comment, .. }
+        | Object::Index { name, comment, .. }
+        | Object::Trigger { name, comment, .. }
+        | Object::Policy { name, comment, .. } => {
+            cleared(name);
+            *comment = None;
+        }
+        Object::Table(_) | Object::Extension { .. } => {}
+    }
+}
+
+/// Human labels of the parts that differ between two versions.
+pub fn parts_changed(a: &Object, b: &Object) -> Vec<String> {
+    let mut out = Vec::new();
+    if let (Object::Table(ta), Object::Table(tb)) = (a, b) {
+        for c in &tb.columns {
+            match ta.columns.iter().find(|o| o.id == c.id) {
+                None => out.push(format!("column {}: added", c.name)),
+                Some(o) if o.name != c.name && strip_col(o) == strip_col(c) => {
+                    out.push(format!("column {}: renamed from {}", c.name, o.name))
+                }
+                Some(o) if o != c => {
+                    let mut what = Vec::new();
+                    if o.name != c.name {
+                        what.push(format!("renamed from {}", o.name));
+                    }
+                    if o.data_type != c.data_type || o.collation != c.collation {
+                        what.push(format!("type {} -> {}", o.data_type, c.data_type));
+                    }
+                    if o.default != c.default || o.generated != c.generated || o.identity != c.identity {
+                        what.push("default".into());
+                    }
+                    if o.not_null != c.not_null {
+                        what.push(if c.not_null { "set not null" } else { "drop not null" }.into());
+                    }
+                    if o.comment != c.comment {
+                        what.push("comment".into());
+                    }
+                    out.push(format!("column {}: {}", c.name, what.join(", ")));
+                }
+                _ => {}
+            }
+        }
+        for o in &ta.columns {
+            if !tb.columns.iter().any(|c| c.id == o.id) {
+                out.push(format!("column {}: dropped", o.name));
+            }
+        }
+    }
+    let (pa, pb) = (parts(a), parts(b));
+    if pa.get("definition") != pb.get("definition") {
+        out.push("definition".into());
+    }
+    if a.comment() != b.comment() {
+        out.push("comment".into());
+    }
+    out
+}
+
+fn strip_col(c: &Column) -> Column {
+    let mut c = c.clone();
+    c.name.clear();
+    c
+}

@@ -1,0 +1,122 @@
+//! Stable identity assignment.
+//!
+//! Introspection names objects by catalog keys (`rel:16384`,
+//! `col:16384:3`), which are only meaningful inside one database. This
+//! module turns them into stable ids that survive renames:
+//!
+//! 1. a key the workspace has seen before keeps the id it had (the catalog
+//!    OID survives `ALTER ... RENAME`);
+//! 2. otherwise an object with exactly the same kind and name in the
+//!    reference tree (usually HEAD) keeps that object's id (a replayed
+//!    workspace, or a drop and re-create under the same name);
+//! 3. otherwise a new id is derived from `salt` and the object's name.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use crate::hash::sha256_parts;
+use crate::model::{Id, Object};
+use crate::tree::{Entry, Tree};
+
+/// Catalog key to stable id.
+pub type IdentityMap = HashMap<String, Id>;
+
+/// Result of [`assign`]: the tree with stable ids and the updated map.
+#[derive(Debug)]
+pub struct Assigned {
+    pub tree: Tree,
+    pub map: IdentityMap,
+}
+
+fn new_id(salt: &str, what: &str) -> Id {
+    sha256_parts(&["pggit-id", salt, what])[..20].to_string()
+}
+
+/// Assign stable ids to a freshly introspected tree (see module docs).
+pub fn assign(raw: &Tree, known: &IdentityMap, reference: Option<&Tree>, salt: &str) -> Assigned {
+    let mut map: IdentityMap = HashMap::new();
+    let mut claimed: HashSet<Id> = HashSet::new();
+
+    // 1. known catalog keys.
+    for key in raw.entries.keys() {
+        if let Some(id) = known.get(key) {
+            if claimed.insert(id.clone()) {
+                map.insert(key.clone(), id.clone());
+            }
+        }
+    }
+    // 2. exact name match in the reference tree.
+    if let Some(reference) = reference {
+        let by_name: HashMap<String, &Id> = reference
+            .entries
+            .keys()
+            .filter_map(|id| reference.name_key(id).map(|k| (k, id)))
+            .collect();
+        for key in raw.entries.keys() {
+            if map.contains_key(key) {
+                continue;
+            }
+            if let Some(id) = raw.name_key(key).and_then(|n| by_name.get(&n)) {
+                if claimed.insert((*id).clone()) {
+                    map.insert(key.clone(), (*id).clone());
+                }
+            }
+        }
+    }
+    // 3. new ids.
+    for key in raw.entries.keys() {
+        if !map.contains_key(key) {
+            let id = new_id(salt, &raw.name_key(key).unwrap_or_else(|| key.clone()));
+            claimed.insert(id.clone());
+            map.insert(key.clone(), id);
+        }
+    }
+
+    // Columns: known key, else same name in the reference table, else new.
+    for (key, entry) in &raw.entries {
+        let Object::Table(t) = &entry.object else {
+            continue;
+        };
+        let table_id = map[key].clone();
+        let ref_cols: HashMap<&str, &Id> = match reference.and_then(|r| r.get(&table_id)) {
+            Some(Object::Table(rt)) => rt.columns.iter().map(|c| (c.name.as_str(), &c.id)).collect(),
+            _ => HashMap::new(),
+        };
+        let mut used: HashSet<Id> = HashSet::new();
+        for c in &t.columns {
+            if let Some(id) = known.get(&c.id) {
+                if used.insert(id.clone()) {
+                    map.insert(c.id.clone(), id.clone());
+                }
+            }
+        }
+        for c in &t.columns {
+            if map.contains_key(&c.id) {
+                continue;
+            }
+            let id = match ref_cols.get(c.name.as_str()) {
+                Some(id) if !used.contains(*id) => (*id).clone(),
+                _ => new_id(salt, &format!("column:{table_id}:{}", c.name)),
+            };
+            used.insert(id.clone());
+            map.insert(c.id.clone(), id);
+        }
+    }
+
+    let mut entries = BTreeMap::new();
+    for (key, entry) in &raw.entries {
+        let mut object = entry.object.clone();
+        object.remap_ids(&mut |k| map.get(k).cloned().unwrap_or_else(|| k.to_string()));
+        let mut deps: Vec<Id> = entry
+            .deps
+            .iter()
+            .filter_map(|d| map.get(d).cloned())
+            .collect();
+        deps.sort();
+        deps.dedup();
+        entries.insert(map[key].clone(), Entry { object, deps });
+    }
+    Assigned {
+        tree: Tree { entries },
+        map,
+    }
+}

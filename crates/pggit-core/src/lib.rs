@@ -1,0 +1,16 @@
+//! Pure core of pggit: the schema model, content addressing, identity,
+//! structural diff and migration planning. No I/O lives here; the
+//! PostgreSQL layer produces and consumes these values.
+#![forbid(unsafe_code)]
+
+pub mod diff;
+pub mod hash;
+pub mod identity;
+pub mod model;
+pub mod plan;
+pub mod rev;
+pub mod sql;
+pub mod tree;
+
+pub use model::{Column, Id, Kind, Object, Table};
+pub use tree::{Entry, Tree};

@@ -1,0 +1,345 @@
+//! The schema model: one [`Object`] per tracked schema object, with its full
+//! canonical definition. References between objects use stable identities
+//! ([`Id`]), never names, so a rename changes one object only.
+
+use serde::{Deserialize, Serialize};
+
+/// Stable identity of an object (or of a column inside a table).
+///
+/// During introspection this holds a catalog key such as `rel:16384`; after
+/// identity assignment it holds a stable id that survives renames.
+pub type Id = String;
+
+/// One tracked schema object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Object {
+    Schema {
+        name: String,
+        comment: Option<String>,
+    },
+    Extension {
+        name: String,
+        schema: String,
+        version: String,
+    },
+    Enum {
+        schema: String,
+        name: String,
+        labels: Vec<String>,
+        comment: Option<String>,
+    },
+    Composite {
+        schema: String,
+        name: String,
+        attributes: Vec<Attribute>,
+        comment: Option<String>,
+    },
+    Domain {
+        schema: String,
+        name: String,
+        base: String,
+        collation: Option<String>,
+        default: Option<String>,
+        not_null: bool,
+        checks: Vec<NamedDef>,
+        comment: Option<String>,
+    },
+    Range {
+        schema: String,
+        name: String,
+        /// The option list of `CREATE TYPE ... AS RANGE (...)`.
+        options: Vec<String>,
+        comment: Option<String>,
+    },
+    Sequence {
+        schema: String,
+        name: String,
+        data_type: String,
+        increment: i64,
+        min: i64,
+        max: i64,
+        start: i64,
+        cache: i64,
+        cycle: bool,
+        /// Owning table and column (`OWNED BY`).
+        owned_by: Option<(Id, Id)>,
+        comment: Option<String>,
+    },
+    Table(Table),
+    Constraint {
+        table: Id,
+        name: String,
+        /// `pg_get_constraintdef` output, e.g. `PRIMARY KEY (id)`.
+        definition: String,
+        comment: Option<String>,
+    },
+    Index {
+        table: Id,
+        name: String,
+        unique: bool,
+        /// Everything after `ON table`, e.g. `USING btree (email) WHERE ...`.
+        definition: String,
+        comment: Option<String>,
+    },
+    View {
+        schema: String,
+        name: String,
+        materialized: bool,
+        query: String,
+        columns: Vec<Attribute>,
+        options: Vec<String>,
+        comment: Option<String>,
+    },
+    Function {
+        schema: String,
+        name: String,
+        /// `function`, `procedure` or `window`.
+        routine: String,
+        identity_args: String,
+        result: Option<String>,
+        /// `pg_get_functiondef` output after `CREATE OR REPLACE FUNCTION name(`.
+        definition: String,
+        comment: Option<String>,
+    },
+    Trigger {
+        table: Id,
+        name: String,
+        /// `pg_get_triggerdef` output after `CREATE [CONSTRAINT] TRIGGER name `.
+        definition: String,
+        constraint: bool,
+        comment: Option<String>,
+    },
+    Policy {
+        table: Id,
+        name: String,
+        permissive: bool,
+        command: String,
+        roles: Vec<String>,
+        using: Option<String>,
+        check: Option<String>,
+        comment: Option<String>,
+    },
+}
+
+/// A table, a partitioned table or a partition.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Table {
+    pub schema: String,
+    pub name: String,
+    pub columns: Vec<Column>,
+    pub unlogged: bool,
+    /// `pg_get_partkeydef`, e.g. `RANGE (created_at)`, for partitioned tables.
+    pub partition_key: Option<String>,
+    /// Parent and bound (`FOR VALUES ...` or `DEFAULT`) for partitions.
+    pub partition_of: Option<(Id, String)>,
+    pub options: Vec<String>,
+    pub row_security: bool,
+    pub force_row_security: bool,
+    pub comment: Option<String>,
+}
+
+/// A table column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Column {
+    pub id: Id,
+    pub name: String,
+    pub data_type: String,
+    pub collation: Option<String>,
+    pub not_null: bool,
+    pub default: Option<String>,
+    /// `always` or `by default`, with the identity sequence's qualified name.
+    pub identity: Option<Identity>,
+    /// Expression of a stored generated column.
+    pub generated: Option<String>,
+    pub comment: Option<String>,
+}
+
+/// Identity column settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub always: bool,
+    pub sequence: String,
+}
+
+/// A named attribute of a composite type or a view column.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attribute {
+    pub name: String,
+    pub data_type: String,
+    pub collation: Option<String>,
+}
+
+/// A named definition (domain check constraint).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NamedDef {
+    pub name: String,
+    pub definition: String,
+}
+
+/// The kind of an object, as shown to users.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Schema,
+    Extension,
+    Type,
+    Sequence,
+    Function,
+    Table,
+    Constraint,
+    Index,
+    View,
+    Trigger,
+    Policy,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Schema => "schema",
+            Kind::Extension => "extension",
+            Kind::Type => "type",
+            Kind::Sequence => "sequence",
+            Kind::Function => "function",
+            Kind::Table => "table",
+            Kind::Constraint => "constraint",
+            Kind::Index => "index",
+            Kind::View => "view",
+            Kind::Trigger => "trigger",
+            Kind::Policy => "policy",
+        }
+    }
+}
+
+impl Object {
+    /// The object's kind.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Object::Schema { .. } => Kind::Schema,
+            Object::Extension { .. } => Kind::Extension,
+            Object::Enum { .. }
+            | Object::Composite { .. }
+            | Object::Domain { .. }
+            | Object::Range { .. } => Kind::Type,
+            Object::Sequence { .. } => Kind::Sequence,
+            Object::Table(_) => Kind::Table,
+            Object::Constraint { .. } => Kind::Constraint,
+            Object::Index { .. } => Kind::Index,
+            Object::View { .. } => Kind::View,
+            Object::Function { .. } => Kind::Function,
+            Object::Trigger { .. } => Kind::Trigger,
+            Object::Policy { .. } => Kind::Policy,
+        }
+    }
+
+    /// A finer kind name for display (`enum`, `materialized view`, ...).
+    pub fn kind_name(&self) -> &'static str {
+        match self {
+            Object::Enum { .. } => "enum",
+            Object::Composite { .. } => "composite type",
+            Object::Domain { .. } => "domain",
+            Object::Range { .. } => "range type",
+            Object::View {
+                materialized: true, ..
+            } => "materialized view",
+            Object::Function { routine, .. } if routine == "procedure" => "procedure",
+            Object::Table(t) if t.partition_key.is_some() => "partitioned table",
+            Object::Table(t) if t.partition_of.is_some() => "partition",
+            other => other.kind().as_str(),
+        }
+    }
+
+    /// Schema the object lives in, for schema-qualified objects.
+    pub fn schema(&self) -> Option<&str> {
+        match self {
+            Object::Enum { schema, .. }
+            | Object::Composite { schema, .. }
+            | Object::Domain { schema, .. }
+            | Object::Range { schema, .. }
+            | Object::Sequence { schema, .. }
+            | Object::View { schema, .. }
+            | Object::Function { schema, .. } => Some(schema),
+            Object::Table(t) => Some(&t.schema),
+            _ => None,
+        }
+    }
+
+    /// The object's own (unqualified) name.
+    pub fn name(&self) -> &str {
+        match self {
+            Object::Schema { name, .. }
+            | Object::Extension { name, .. }
+            | Object::Enum { name, .. }
+            | Object::Composite { name, .. }
+            | Object::Domain { name, .. }
+            | Object::Range { name, .. }
+            | Object::Sequence { name, .. }
+            | Object::Constraint { name, .. }
+            | Object::Index { name, .. }
+            | Object::View { name, .. }
+            | Object::Function { name, .. }
+            | Object::Trigger { name, .. }
+            | Object::Policy { name, .. } => name,
+            Object::Table(t) => &t.name,
+        }
+    }
+
+    /// The table an object hangs off (constraints, indexes, triggers, policies).
+    pub fn parent_table(&self) -> Option<&Id> {
+        match self {
+            Object::Constraint { table, .. }
+            | Object::Index { table, .. }
+            | Object::Trigger { table, .. }
+            | Object::Policy { table, .. } => Some(table),
+            _ => None,
+        }
+    }
+
+    /// The comment attached to the object.
+    pub fn comment(&self) -> Option<&str> {
+        match self {
+            Object::Extension { .. } => None,
+            Object::Schema { comment, .. }
+            | Object::Enum { comment, .. }
+            | Object::Composite { comment, .. }
+            | Object::Domain { comment, .. }
+            | Object::Range { comment, .. }
+            | Object::Sequence { comment, .. }
+            | Object::Constraint { comment, .. }
+            | Object::Index { comment, .. }
+            | Object::View { comment, .. }
+            | Object::Function { comment, .. }
+            | Object::Trigger { comment, .. }
+            | Object::Policy { comment, .. } => comment.as_deref(),
+            Object::Table(t) => t.comment.as_deref(),
+        }
+    }
+
+    /// Rewrites every identity this object refers to (its parent table,
+    /// owning column, parent partition, column ids).
+    pub fn remap_ids(&mut self, f: &mut dyn FnMut(&str) -> Id) {
+        match self {
+            Object::Constraint { table, .. }
+            | Object::Index { table, .. }
+            | Object::Trigger { table, .. }
+            | Object::Policy { table, .. } => *table = f(table),
+            Object::Sequence {
+                owned_by: Some((table, column)),
+                ..
+            } => {
+                *table = f(table);
+                *column = f(column);
+            }
+            Object::Table(t) => {
+                if let Some((parent, _)) = &mut t.partition_of {
+                    *parent = f(parent);
+                }
+                for c in &mut t.columns {
+                    c.id = f(&c.id);
+                }
+            }
+            _ => {}
+        }
+    }
+}

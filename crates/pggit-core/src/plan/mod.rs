@@ -1,0 +1,236 @@
+//! Migration planning: the statements that turn a database holding tree
+//! `old` into one holding tree `new`.
+//!
+//! Phases, each in dependency order:
+//! 1. early drops: objects that are removed or must be re-created and hold
+//!    no data (views, triggers, policies, constraints, indexes, re-created
+//!    routines), dependents first;
+//! 2. renames and schema moves (schemas first), then column renames;
+//! 3. creates and in-place alters, in the new tree's dependency order;
+//! 4. late drops of removed tables, sequences, routines, types, schemas and
+//!    extensions, dependents first;
+//! 5. sequence ownership (`OWNED BY`), which would otherwise form cycles.
+
+mod alter;
+mod order;
+pub mod render;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use thiserror::Error;
+
+pub use alter::Approach;
+pub use order::{requirements, topological};
+
+use crate::model::{Id, Kind, Object};
+use crate::sql::Statement;
+use crate::tree::Tree;
+
+/// Why a migration cannot be planned.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PlanError {
+    #[error("cannot plan this change in place: {0}")]
+    Unsupported(String),
+}
+
+/// Kinds that hold no data and are dropped early.
+fn drops_early(kind: Kind) -> bool {
+    matches!(
+        kind,
+        Kind::View | Kind::Trigger | Kind::Policy | Kind::Constraint | Kind::Index
+    )
+}
+
+/// Plan the migration from `old` to `new`.
+pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
+    let removed: BTreeSet<&Id> = old
+        .entries
+        .keys()
+        .filter(|id| !new.entries.contains_key(*id))
+        .collect();
+    let modified: Vec<&Id> = new
+        .entries
+        .iter()
+        .filter(|(id, e)| old.entries.get(*id).is_some_and(|o| o.object != e.object))
+        .map(|(id, _)| id)
+        .collect();
+
+    // Objects to re-create: incompatible changes, plus everything that
+    // depends on a re-created object or on a column that is retyped or
+    // dropped (PostgreSQL refuses those while views, policies or triggers
+    // use the column; it rebuilds indexes and constraints itself).
+    let mut recreate: HashSet<Id> = modified
+        .iter()
+        .filter(|id| alter::approach(&old.entries[**id].object, &new.entries[**id].object) == Approach::Recreate)
+        .map(|id| (*id).clone())
+        .collect();
+    let mut touched_columns: HashSet<Id> = HashSet::new();
+    for id in &modified {
+        if let (Object::Table(a), Object::Table(b)) = (&old.entries[*id].object, &new.entries[*id].object) {
+            for c in &a.columns {
+                match b.columns.iter().find(|n| n.id == c.id) {
+                    None => {
+                        touched_columns.insert(c.id.clone());
+                    }
+                    Some(n) if n.data_type != c.data_type || n.collation != c.collation || n.generated != c.generated => {
+                        touched_columns.insert(c.id.clone());
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+    loop {
+        let before = recreate.len();
+        for (id, e) in &old.entries {
+            if recreate.contains(id) || !new.entries.contains_key(id) {
+                continue;
+            }
+            let kind = e.object.kind();
+            let on_recreated = requirements(old, id).iter().any(|r| recreate.contains(r) || removed.contains(r));
+            let on_column = !matches!(kind, Kind::Constraint | Kind::Index | Kind::Table)
+                && e.deps.iter().any(|d| touched_columns.contains(d));
+            let on_removed_parent = e.object.parent_table().is_some_and(|t| recreate.contains(t));
+            if (on_recreated && kind != Kind::Table || on_removed_parent || on_column)
+                && kind != Kind::Schema
+            {
+                recreate.insert(id.clone());
+            }
+        }
+        if recreate.len() == before {
+            break;
+        }
+    }
+
+    let old_order = topological(old);
+    let new_order = topological(new);
+    let mut out: Vec<Statement> = Vec::new();
+
+    // Phase 1: early drops, dependents first.
+    let early: HashSet<&Id> = old
+        .entries
+        .iter()
+        .filter(|(id, e)| {
+            (removed.contains(id) && drops_early(e.object.kind())) || recreate.contains(*id)
+        })
+        .map(|(id, _)| id)
+        .collect();
+    let identity_schema = |s: &str| s.to_string();
+    for id in old_order.iter().rev() {
+        if !early.contains(id) {
+            continue;
+        }
+        let o = &old.entries[id].object;
+        // Children vanish with their table.
+        if o.parent_table().is_some_and(|t| early.contains(t) && matches!(old.get(t), Some(Object::Table(_)))) {
+            continue;
+        }
+        if is_partition_of_dropped(old, o, &|p| early.contains(p)) {
+            continue;
+        }
+        out.push(render::drop(old, o, &identity_schema));
+    }
+
+    // Phase 2: renames, schemas first, then in dependency order.
+    let mut renames: Vec<&Id> = new
+        .entries
+        .keys()
+        .filter(|id| old.entries.contains_key(*id) && !recreate.contains(*id))
+        .collect();
+    let pos: HashMap<&Id, usize> = new_order.iter().enumerate().map(|(i, id)| (id, i)).collect();
+    renames.sort_by_key(|id| (new.get(id).map(|o| o.kind() != Kind::Schema), pos.get(id).copied()));
+    for id in &renames {
+        out.extend(alter::rename(old, new, &old.entries[*id].object, &new.entries[*id].object));
+    }
+    for id in &renames {
+        if let (Object::Table(a), Object::Table(b)) = (&old.entries[*id].object, &new.entries[*id].object) {
+            out.extend(alter::rename_columns(a, b));
+        }
+    }
+
+    // Phase 3: creates and alters in dependency order.
+    for id in &new_order {
+        let n = &new.entries[id].object;
+        match old.entries.get(id) {
+            Some(o) if !recreate.contains(id) => {
+                if o.object != *n {
+                    out.extend(alter::alter(new, &o.object, n)?);
+                }
+            }
+            _ => {
+                if let Object::Table(t) = n {
+                    if t.partition_of.as_ref().is_some_and(|(p, _)| {
+                        matches!(new.get(p), Some(Object::Table(pt)) if pt.partition_key.is_none())
+                    }) {
+                        return Err(PlanError::Unsupported(format!(
+                            "{} is a partition of a table that is not partitioned",
+                            new.display_name(id)
+                        )));
+                    }
+                }
+                out.extend(render::create(new, n));
+            }
+        }
+    }
+
+    // Phase 4: late drops, dependents first.
+    let late: HashSet<&Id> = removed
+        .iter()
+        .copied()
+        .filter(|id| !drops_early(old.entries[*id].object.kind()))
+        .collect();
+    let schema_after = |s: &str| alter::schema_after_renames(old, new, s);
+    for id in old_order.iter().rev() {
+        if !late.contains(id) {
+            continue;
+        }
+        let o = &old.entries[id].object;
+        if let Object::Sequence {
+            owned_by: Some((t, _)),
+            ..
+        } = o
+        {
+            if late.contains(t) {
+                continue; // dropped with its table
+            }
+        }
+        if is_partition_of_dropped(old, o, &|p| late.contains(p)) {
+            continue;
+        }
+        out.push(render::drop(old, o, &schema_after));
+    }
+
+    // Phase 5: sequence ownership.
+    for id in &new_order {
+        let n = &new.entries[id].object;
+        if let Object::Sequence { owned_by, .. } = n {
+            let changed = match old.entries.get(id) {
+                Some(o) if !recreate.contains(id) => match &o.object {
+                    Object::Sequence { owned_by: ob, .. } => ob != owned_by,
+                    _ => true,
+                },
+                _ => owned_by.is_some(),
+            };
+            if changed {
+                out.extend(alter::sequence_owner(new, n));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn is_partition_of_dropped(tree: &Tree, o: &Object, dropped: &dyn Fn(&Id) -> bool) -> bool {
+    let mut cur = o;
+    while let Object::Table(t) = cur {
+        match &t.partition_of {
+            Some((p, _)) if dropped(p) => return true,
+            Some((p, _)) => match tree.get(p) {
+                Some(parent) => cur = parent,
+                None => return false,
+            },
+            None => return false,
+        }
+    }
+    false
+}

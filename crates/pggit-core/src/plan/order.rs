@@ -1,0 +1,106 @@
+//! Dependency order of a tree's objects.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
+
+use crate::model::{Id, Kind, Object};
+use crate::tree::Tree;
+
+/// Creation rank of a kind: the tie-break when dependencies allow any order.
+fn rank(kind: Kind) -> u8 {
+    match kind {
+        Kind::Schema => 0,
+        Kind::Extension => 1,
+        Kind::Type => 2,
+        Kind::Sequence => 3,
+        Kind::Function => 4,
+        Kind::Table => 5,
+        Kind::Constraint => 6,
+        Kind::Index => 7,
+        Kind::View => 8,
+        Kind::Trigger => 9,
+        Kind::Policy => 10,
+    }
+}
+
+/// The objects an entry must be created after: recorded dependencies
+/// (columns resolved to their table), its parent table and its partition
+/// parent. A sequence's `OWNED BY` is not a creation dependency.
+pub fn requirements(tree: &Tree, id: &str) -> BTreeSet<Id> {
+    let columns = tree.column_index();
+    let mut out = BTreeSet::new();
+    let Some(entry) = tree.entries.get(id) else {
+        return out;
+    };
+    for d in &entry.deps {
+        let target = columns.get(d.as_str()).map(|(t, _)| *t).unwrap_or(d);
+        if target != id && tree.entries.contains_key(target) {
+            out.insert(target.to_string());
+        }
+    }
+    if let Some(t) = entry.object.parent_table() {
+        out.insert(t.clone());
+    }
+    if let Object::Table(t) = &entry.object {
+        if let Some((p, _)) = &t.partition_of {
+            out.insert(p.clone());
+        }
+    }
+    out
+}
+
+/// All ids of `tree` in an order where every object follows what it
+/// requires. Ties (and cycles, which the catalog should not produce) are
+/// broken by kind rank, then name.
+pub fn topological(tree: &Tree) -> Vec<Id> {
+    let mut indegree: HashMap<&str, usize> = HashMap::new();
+    let mut dependents: HashMap<Id, Vec<&str>> = HashMap::new();
+    for id in tree.entries.keys() {
+        let reqs = requirements(tree, id);
+        indegree.insert(id, reqs.len());
+        for r in reqs {
+            dependents.entry(r).or_default().push(id);
+        }
+    }
+    let key = |id: &str| {
+        let o = tree.get(id).map(|o| rank(o.kind())).unwrap_or(u8::MAX);
+        (o, tree.display_name(id), id.to_string())
+    };
+    let mut ready: BinaryHeap<Reverse<(u8, String, String)>> = indegree
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(id, _)| Reverse(key(id)))
+        .collect();
+    let mut out = Vec::with_capacity(tree.entries.len());
+    let mut done: BTreeSet<String> = BTreeSet::new();
+    loop {
+        while let Some(Reverse((_, _, id))) = ready.pop() {
+            if !done.insert(id.clone()) {
+                continue;
+            }
+            if let Some(ds) = dependents.get(&id) {
+                for d in ds {
+                    if let Some(n) = indegree.get_mut(d) {
+                        *n = n.saturating_sub(1);
+                        if *n == 0 {
+                            ready.push(Reverse(key(d)));
+                        }
+                    }
+                }
+            }
+            out.push(id);
+        }
+        // A cycle: release the lowest-ranked remaining object.
+        let rest: Option<(u8, String, String)> = tree
+            .entries
+            .keys()
+            .filter(|id| !done.contains(*id))
+            .map(|id| key(id))
+            .min();
+        match rest {
+            Some(k) => ready.push(Reverse(k)),
+            None => break,
+        }
+    }
+    out
+}

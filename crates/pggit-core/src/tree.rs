@@ -1,0 +1,120 @@
+//! A tree: the full schema at one commit, as a map from stable identity to
+//! object entry. Entries are content-addressed by the SHA-256 of their
+//! canonical JSON.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::hash::{sha256_hex, sha256_parts};
+use crate::model::{Id, Object};
+use crate::sql;
+
+/// One object of a tree with the identities it depends on (objects or
+/// columns), as recorded by the catalog.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub object: Object,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deps: Vec<Id>,
+}
+
+impl Entry {
+    /// Canonical JSON: the bytes that are hashed and stored.
+    pub fn canonical_json(&self) -> String {
+        serde_json::to_string(self).expect("serializing plain data cannot fail")
+    }
+
+    /// Content address of the entry.
+    pub fn hash(&self) -> String {
+        sha256_hex(self.canonical_json().as_bytes())
+    }
+}
+
+/// The schema at one point in time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Tree {
+    pub entries: BTreeMap<Id, Entry>,
+}
+
+impl Tree {
+    /// Content address of the whole tree: hash over sorted `(id, entry hash)`.
+    pub fn hash(&self) -> String {
+        let mut parts: Vec<String> = Vec::with_capacity(self.entries.len() * 2);
+        for (id, e) in &self.entries {
+            parts.push(id.clone());
+            parts.push(e.hash());
+        }
+        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
+        sha256_parts(&refs)
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Object> {
+        self.entries.get(id).map(|e| &e.object)
+    }
+
+    /// Map from column id to (table id, column name).
+    pub fn column_index(&self) -> HashMap<&str, (&str, &str)> {
+        let mut m = HashMap::new();
+        for (id, e) in &self.entries {
+            if let Object::Table(t) = &e.object {
+                for c in &t.columns {
+                    m.insert(c.id.as_str(), (id.as_str(), c.name.as_str()));
+                }
+            }
+        }
+        m
+    }
+
+    /// Schema-qualified SQL name of a relation-like object (quoted).
+    pub fn qualified(&self, id: &str) -> String {
+        match self.get(id) {
+            Some(o) => match o.schema() {
+                Some(s) => sql::qname(s, o.name()),
+                None => sql::ident(o.name()),
+            },
+            None => format!("<missing {id}>"),
+        }
+    }
+
+    /// Human display name: `public.users`, `public.users.users_pkey`,
+    /// `public.f(integer)`.
+    pub fn display_name(&self, id: &str) -> String {
+        let Some(o) = self.get(id) else {
+            return id.to_string();
+        };
+        match o {
+            Object::Function {
+                schema,
+                name,
+                identity_args,
+                ..
+            } => format!("{schema}.{name}({identity_args})"),
+            _ => {
+                let base = match o.schema() {
+                    Some(s) => format!("{s}.{}", o.name()),
+                    None => o.name().to_string(),
+                };
+                match o.parent_table() {
+                    Some(t) => format!("{}.{}", self.display_name(t), o.name()),
+                    None => base,
+                }
+            }
+        }
+    }
+
+    /// A lookup key that identifies an object by kind and name (used to match
+    /// objects between databases that share no history).
+    pub fn name_key(&self, id: &str) -> Option<String> {
+        let o = self.get(id)?;
+        Some(format!("{}:{}", o.kind().as_str(), self.display_name(id)))
+    }
+
+    /// Find entries whose display name equals `name` (e.g. `public.users`).
+    pub fn find_by_name(&self, name: &str) -> Vec<&Id> {
+        self.entries
+            .keys()
+            .filter(|id| self.display_name(id) == name)
+            .collect()
+    }
+}

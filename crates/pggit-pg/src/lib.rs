@@ -1,0 +1,45 @@
+//! PostgreSQL layer of pggit: connections, catalog introspection, the
+//! repository schema and its storage, DDL capture, applying migrations and
+//! creating workspace databases. It holds no algorithm: planning and diffing
+//! live in `pggit-core`.
+#![forbid(unsafe_code)]
+
+pub mod apply;
+pub mod connect;
+pub mod introspect;
+pub mod schema;
+pub mod scratch;
+pub mod store;
+pub mod workspace;
+
+use thiserror::Error;
+
+/// Errors of the PostgreSQL layer.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum PgError {
+    #[error("database error: {}", format_db_error(.0))]
+    Db(#[from] postgres::Error),
+    #[error("{0}")]
+    Unexpected(String),
+    #[error("invalid connection settings: {0}")]
+    Config(String),
+}
+
+/// The server's message (with detail and hint) rather than the driver's
+/// generic "db error".
+pub fn format_db_error(e: &postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut s = format!("{}: {}", db.severity(), db.message());
+            if let Some(d) = db.detail() {
+                s.push_str(&format!(" (detail: {d})"));
+            }
+            if let Some(h) = db.hint() {
+                s.push_str(&format!(" (hint: {h})"));
+            }
+            s
+        }
+        None => e.to_string(),
+    }
+}

@@ -1,0 +1,82 @@
+//! Throwaway databases on the server: created from `template0` with the
+//! fast `FILE_COPY` strategy (PostgreSQL 15+) and dropped `WITH (FORCE)`.
+//! Used by tests, benchmarks and the validity checks of later features.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use postgres::Config;
+
+use crate::connect::{connect, with_dbname};
+use crate::PgError;
+
+static COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A database that is dropped when this value is dropped.
+pub struct ScratchDb {
+    admin: Config,
+    pub name: String,
+    pub config: Config,
+}
+
+impl ScratchDb {
+    /// Create a fresh, empty database named `{prefix}_{pid}_{n}_{nanos}`.
+    pub fn create(admin: &Config, prefix: &str) -> Result<Self, PgError> {
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let name = format!("{prefix}_{}_{n}_{nanos}", std::process::id());
+        create_database(admin, &name)?;
+        Ok(ScratchDb {
+            admin: admin.clone(),
+            config: with_dbname(admin, &name),
+            name,
+        })
+    }
+
+    pub fn connect(&self) -> Result<postgres::Client, PgError> {
+        connect(&self.config)
+    }
+}
+
+impl Drop for ScratchDb {
+    fn drop(&mut self) {
+        if let Ok(mut c) = connect(&self.admin) {
+            let _ = drop_database(&mut c, &self.name);
+        }
+    }
+}
+
+/// `CREATE DATABASE name TEMPLATE template0`, with `STRATEGY FILE_COPY` on
+/// servers that have it.
+pub fn create_database(admin: &Config, name: &str) -> Result<(), PgError> {
+    let mut c = connect(admin)?;
+    let version: i32 = c
+        .query_one("SELECT current_setting('server_version_num')::int", &[])?
+        .get(0);
+    let strategy = if version >= 150000 { " STRATEGY FILE_COPY" } else { "" };
+    c.batch_execute(&format!(
+        "CREATE DATABASE {} TEMPLATE template0{strategy}",
+        pggit_core::sql::ident(name)
+    ))?;
+    Ok(())
+}
+
+/// Drop a database, disconnecting its sessions (PostgreSQL 13+).
+pub fn drop_database(c: &mut postgres::Client, name: &str) -> Result<(), PgError> {
+    c.batch_execute(&format!(
+        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+        pggit_core::sql::ident(name)
+    ))?;
+    Ok(())
+}
+
+/// Connection settings for tests: `PGGIT_TEST_URL`, else the local server.
+pub fn test_admin_config() -> Config {
+    let url = std::env::var("PGGIT_TEST_URL")
+        .unwrap_or_else(|_| "postgresql://postgres@127.0.0.1:5432/postgres".to_string());
+    crate::connect::resolve(Some(&url), &|k| std::env::var(k).ok())
+        .map(|(c, _)| c)
+        .expect("PGGIT_TEST_URL must be a valid connection URL")
+}
