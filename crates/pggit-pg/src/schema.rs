@@ -1,0 +1,271 @@
+//! The `pggit` schema: plain SQL installed by `pggit init`, versioned in
+//! `pggit.meta` and upgraded in place by later releases.
+
+use postgres::GenericClient;
+
+use crate::PgError;
+
+/// Version of the repository schema this build writes.
+pub const SCHEMA_VERSION: i32 = 1;
+
+/// Repository tables (only in the repository database).
+const REPOSITORY_SQL: &str = r#"
+CREATE SCHEMA pggit;
+COMMENT ON SCHEMA pggit IS 'pggit repository: schema version control';
+CREATE TABLE pggit.meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE pggit.config (key text PRIMARY KEY, value jsonb NOT NULL);
+CREATE TABLE pggit.objects (
+    hash text PRIMARY KEY,
+    kind text NOT NULL,
+    body jsonb NOT NULL
+);
+CREATE TABLE pggit.trees (
+    hash text PRIMARY KEY,
+    ids text[] NOT NULL,
+    objects text[] NOT NULL
+);
+CREATE TABLE pggit.commits (
+    id text PRIMARY KEY,
+    tree text NOT NULL REFERENCES pggit.trees,
+    parents text[] NOT NULL,
+    generation integer NOT NULL,
+    author text NOT NULL,
+    committer text NOT NULL,
+    message text NOT NULL,
+    authored_at timestamptz NOT NULL,
+    committed_at timestamptz NOT NULL
+);
+CREATE TABLE pggit.refs (
+    name text PRIMARY KEY,
+    kind text NOT NULL CHECK (kind IN ('branch', 'tag')),
+    commit text NOT NULL REFERENCES pggit.commits,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE pggit.head (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    branch text NOT NULL
+);
+CREATE TABLE pggit.reflog (
+    id bigserial PRIMARY KEY,
+    ref text NOT NULL,
+    old_commit text,
+    new_commit text,
+    at timestamptz NOT NULL DEFAULT now(),
+    who text NOT NULL DEFAULT current_user,
+    message text NOT NULL
+);
+CREATE TABLE pggit.workspaces (
+    branch text PRIMARY KEY,
+    dbname text NOT NULL UNIQUE,
+    state text NOT NULL CHECK (state IN ('building', 'ready')),
+    -- An operation in flight (reset/revert): {"op":..., "from": tree, "to": tree, "commit": id}
+    pending jsonb,
+    ddl_seen bigint NOT NULL DEFAULT 0,
+    created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE pggit.identities (
+    workspace text NOT NULL,
+    key text NOT NULL,
+    id text NOT NULL,
+    PRIMARY KEY (workspace, key)
+);
+CREATE VIEW pggit.log AS
+    SELECT c.id, c.parents, c.author, c.committer, c.message, c.authored_at, c.committed_at, c.tree,
+           ARRAY(SELECT r.name FROM pggit.refs r WHERE r.commit = c.id ORDER BY r.name) AS refs
+      FROM pggit.commits c
+     ORDER BY c.generation DESC, c.committed_at DESC;
+CREATE VIEW pggit.branches AS
+    SELECT r.name, r.commit, (h.branch IS NOT NULL) AS is_head, w.dbname AS workspace, w.state AS workspace_state,
+           c.message, c.committed_at
+      FROM pggit.refs r
+      JOIN pggit.commits c ON c.id = r.commit
+      LEFT JOIN pggit.workspaces w ON w.branch = r.name
+      LEFT JOIN pggit.head h ON h.branch = r.name
+     WHERE r.kind = 'branch';
+CREATE VIEW pggit.tags AS
+    SELECT r.name, r.commit, r.updated_at FROM pggit.refs r WHERE r.kind = 'tag';
+-- Every (commit, object) whose content differs from the commit's first parent.
+CREATE VIEW pggit.object_history AS
+    WITH entries AS (
+        SELECT c.id AS commit, c.parents[1] AS parent, c.committed_at, e.id AS object_id, e.hash
+          FROM pggit.commits c
+          JOIN pggit.trees t ON t.hash = c.tree
+          CROSS JOIN LATERAL unnest(t.ids, t.objects) AS e(id, hash)
+    ), parent_entries AS (
+        SELECT c.id AS commit, e.id AS object_id, e.hash
+          FROM pggit.commits c
+          JOIN pggit.commits p ON p.id = c.parents[1]
+          JOIN pggit.trees t ON t.hash = p.tree
+          CROSS JOIN LATERAL unnest(t.ids, t.objects) AS e(id, hash)
+    )
+    SELECT coalesce(n.commit, o.commit) AS commit, coalesce(n.object_id, o.object_id) AS object_id,
+           CASE WHEN o.hash IS NULL THEN 'added' WHEN n.hash IS NULL THEN 'removed' ELSE 'modified' END AS change,
+           coalesce(nb.kind, ob.kind) AS kind,
+           coalesce(nb.body, ob.body) -> 'object' ->> 'name' AS name,
+           n.hash AS new_hash, o.hash AS old_hash
+      FROM entries n
+      FULL JOIN parent_entries o ON o.commit = n.commit AND o.object_id = n.object_id
+      LEFT JOIN pggit.objects nb ON nb.hash = n.hash
+      LEFT JOIN pggit.objects ob ON ob.hash = o.hash
+     WHERE n.hash IS DISTINCT FROM o.hash
+       AND (n.commit IS NULL OR n.parent IS NOT NULL OR o.hash IS NULL);
+"#;
+
+/// DDL capture (in the repository database and in every workspace).
+const CAPTURE_TABLE_SQL: &str = r#"
+CREATE TABLE pggit.ddl_log (
+    id bigserial PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    role text NOT NULL DEFAULT current_user,
+    application_name text DEFAULT current_setting('application_name', true),
+    txid bigint NOT NULL DEFAULT txid_current(),
+    command_tag text NOT NULL,
+    object_type text,
+    object_identity text,
+    statement text
+);
+COMMENT ON TABLE pggit.ddl_log IS 'DDL statements captured by pggit event triggers';
+"#;
+
+const CAPTURE_TRIGGERS_SQL: &str = r#"
+CREATE FUNCTION pggit.capture_ddl() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO pggit.ddl_log (command_tag, object_type, object_identity, statement)
+    SELECT c.command_tag, c.object_type, c.object_identity, current_query()
+      FROM pg_event_trigger_ddl_commands() c
+     WHERE c.schema_name IS DISTINCT FROM 'pggit'
+       AND c.schema_name IS DISTINCT FROM 'pg_temp'
+       AND NOT c.in_extension;
+END
+$$;
+CREATE FUNCTION pggit.capture_drop() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    INSERT INTO pggit.ddl_log (command_tag, object_type, object_identity, statement)
+    SELECT tg_tag, d.object_type, d.object_identity, current_query()
+      FROM pg_event_trigger_dropped_objects() d
+     WHERE d.original AND NOT d.is_temporary
+       AND d.schema_name IS DISTINCT FROM 'pggit';
+END
+$$;
+CREATE EVENT TRIGGER pggit_capture_ddl ON ddl_command_end EXECUTE FUNCTION pggit.capture_ddl();
+CREATE EVENT TRIGGER pggit_capture_drop ON sql_drop EXECUTE FUNCTION pggit.capture_drop();
+"#;
+
+/// Marker in a workspace database: which repository and branch it serves.
+const WORKSPACE_SQL: &str = r#"
+CREATE SCHEMA pggit;
+COMMENT ON SCHEMA pggit IS 'pggit workspace';
+CREATE TABLE pggit.workspace_of (
+    singleton boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+    repository text NOT NULL,
+    branch text NOT NULL
+);
+"#;
+
+/// What `install_*` managed to set up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Capture {
+    Installed,
+    /// Event triggers need a superuser on PostgreSQL 13-15; the reason.
+    Unavailable(String),
+}
+
+/// Install the repository schema (inside the caller's transaction).
+pub fn install_repository(tx: &mut postgres::Transaction<'_>) -> Result<Capture, PgError> {
+    tx.batch_execute(REPOSITORY_SQL)?;
+    tx.execute(
+        "INSERT INTO pggit.meta (key, value) VALUES ('schema_version', $1)",
+        &[&SCHEMA_VERSION.to_string()],
+    )?;
+    install_capture(tx)
+}
+
+/// Install the workspace marker and capture into a workspace database.
+pub fn install_workspace(
+    tx: &mut postgres::Transaction<'_>,
+    repository: &str,
+    branch: &str,
+) -> Result<Capture, PgError> {
+    tx.batch_execute(WORKSPACE_SQL)?;
+    tx.execute(
+        "INSERT INTO pggit.workspace_of (repository, branch) VALUES ($1, $2)",
+        &[&repository, &branch],
+    )?;
+    install_capture(tx)
+}
+
+fn install_capture(tx: &mut postgres::Transaction<'_>) -> Result<Capture, PgError> {
+    tx.batch_execute(CAPTURE_TABLE_SQL)?;
+    let mut sp = tx.savepoint("pggit_capture")?;
+    match sp.batch_execute(CAPTURE_TRIGGERS_SQL) {
+        Ok(()) => {
+            sp.commit()?;
+            Ok(Capture::Installed)
+        }
+        Err(e) => {
+            let msg = crate::format_db_error(&e);
+            sp.rollback()?;
+            Ok(Capture::Unavailable(msg))
+        }
+    }
+}
+
+/// What kind of pggit database a connection points at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Installed {
+    None,
+    Repository { version: i32 },
+    Workspace { repository: String, branch: String },
+}
+
+/// Inspect the connected database.
+pub fn installed(client: &mut impl GenericClient) -> Result<Installed, PgError> {
+    let row = client.query_one(
+        "SELECT to_regclass('pggit.meta') IS NOT NULL, to_regclass('pggit.workspace_of') IS NOT NULL",
+        &[],
+    )?;
+    let (repo, ws): (bool, bool) = (row.get(0), row.get(1));
+    if repo {
+        let v: String = client
+            .query_one(
+                "SELECT value FROM pggit.meta WHERE key = 'schema_version'",
+                &[],
+            )?
+            .get(0);
+        let version = v
+            .parse()
+            .map_err(|_| PgError::Unexpected(format!("bad pggit schema version '{v}'")))?;
+        return Ok(Installed::Repository { version });
+    }
+    if ws {
+        let r = client.query_one("SELECT repository, branch FROM pggit.workspace_of", &[])?;
+        return Ok(Installed::Workspace {
+            repository: r.get(0),
+            branch: r.get(1),
+        });
+    }
+    Ok(Installed::None)
+}
+
+/// Whether event-trigger capture is active in the connected database.
+pub fn capture_active(client: &mut impl GenericClient) -> Result<bool, PgError> {
+    Ok(client
+        .query_one(
+            "SELECT count(*) = 2 FROM pg_event_trigger WHERE evtname IN ('pggit_capture_ddl', 'pggit_capture_drop') AND evtenabled <> 'D'",
+            &[],
+        )?
+        .get(0))
+}
+
+/// Upgrade an older repository schema in place. Version 1 is the first, so
+/// there is nothing to do yet; later versions append steps here.
+pub fn upgrade(_tx: &mut postgres::Transaction<'_>, from: i32) -> Result<(), PgError> {
+    if from > SCHEMA_VERSION {
+        return Err(PgError::Unexpected(format!(
+            "repository schema version {from} is newer than this pggit supports ({SCHEMA_VERSION})"
+        )));
+    }
+    Ok(())
+}

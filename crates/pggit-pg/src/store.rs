@@ -1,0 +1,343 @@
+//! Repository storage: content-addressed objects and trees, commits, refs
+//! (updated by compare-and-swap), reflog, identity maps and the DDL log.
+
+use std::collections::{BTreeMap, HashMap};
+
+use pggit_core::hash::sha256_parts;
+use pggit_core::identity::IdentityMap;
+use pggit_core::{Entry, Tree};
+use postgres::GenericClient;
+use serde::Serialize;
+
+use crate::PgError;
+
+/// A stored commit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Commit {
+    pub id: String,
+    pub tree: String,
+    pub parents: Vec<String>,
+    pub generation: i32,
+    pub author: String,
+    pub committer: String,
+    pub message: String,
+    /// RFC 3339 timestamps.
+    pub authored_at: String,
+    pub committed_at: String,
+}
+
+impl Commit {
+    /// Content address of a commit.
+    pub fn compute_id(
+        tree: &str,
+        parents: &[String],
+        author: &str,
+        committer: &str,
+        message: &str,
+        authored_at: &str,
+        committed_at: &str,
+    ) -> String {
+        let parents = parents.join(",");
+        sha256_parts(&[
+            "commit",
+            tree,
+            &parents,
+            author,
+            committer,
+            message,
+            authored_at,
+            committed_at,
+        ])
+    }
+}
+
+/// Store a tree and its objects (idempotent). Returns the tree hash.
+pub fn write_tree(tx: &mut impl GenericClient, tree: &Tree) -> Result<String, PgError> {
+    let hash = tree.hash();
+    let exists = tx
+        .query_opt("SELECT 1 FROM pggit.trees WHERE hash = $1", &[&hash])?
+        .is_some();
+    if exists {
+        return Ok(hash);
+    }
+    let mut hashes = Vec::with_capacity(tree.entries.len());
+    let mut kinds = Vec::with_capacity(tree.entries.len());
+    let mut bodies = Vec::with_capacity(tree.entries.len());
+    let mut ids = Vec::with_capacity(tree.entries.len());
+    for (id, e) in &tree.entries {
+        let body = e.canonical_json();
+        ids.push(id.clone());
+        hashes.push(pggit_core::hash::sha256_hex(body.as_bytes()));
+        kinds.push(e.object.kind().as_str().to_string());
+        bodies.push(body);
+    }
+    tx.execute(
+        "INSERT INTO pggit.objects (hash, kind, body)
+         SELECT h, k, b::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(h, k, b)
+         ON CONFLICT (hash) DO NOTHING",
+        &[&hashes, &kinds, &bodies],
+    )?;
+    tx.execute(
+        "INSERT INTO pggit.trees (hash, ids, objects) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING",
+        &[&hash, &ids, &hashes],
+    )?;
+    Ok(hash)
+}
+
+/// Entry hashes of a tree, by object id (cheap: no object bodies).
+pub fn tree_index(client: &mut impl GenericClient, hash: &str) -> Result<BTreeMap<String, String>, PgError> {
+    let row = client
+        .query_opt("SELECT ids, objects FROM pggit.trees WHERE hash = $1", &[&hash])?
+        .ok_or_else(|| PgError::Unexpected(format!("tree {hash} is missing")))?;
+    let ids: Vec<String> = row.get(0);
+    let objects: Vec<String> = row.get(1);
+    Ok(ids.into_iter().zip(objects).collect())
+}
+
+/// Load a whole tree.
+pub fn read_tree(client: &mut impl GenericClient, hash: &str) -> Result<Tree, PgError> {
+    let index = tree_index(client, hash)?;
+    let hashes: Vec<&String> = index.values().collect();
+    let rows = client.query(
+        "SELECT hash, body::text FROM pggit.objects WHERE hash = ANY($1)",
+        &[&hashes],
+    )?;
+    let mut bodies: HashMap<String, Entry> = HashMap::with_capacity(rows.len());
+    for r in rows {
+        let body: String = r.get(1);
+        let entry: Entry = serde_json::from_str(&body)
+            .map_err(|e| PgError::Unexpected(format!("object {} is unreadable: {e}", r.get::<_, String>(0))))?;
+        bodies.insert(r.get(0), entry);
+    }
+    let mut tree = Tree::default();
+    for (id, h) in index {
+        let e = bodies
+            .get(&h)
+            .ok_or_else(|| PgError::Unexpected(format!("object {h} is missing")))?;
+        tree.entries.insert(id, e.clone());
+    }
+    Ok(tree)
+}
+
+const COMMIT_COLUMNS: &str = "id, tree, parents, generation, author, committer, message, \
+    to_char(authored_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), \
+    to_char(committed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')";
+
+fn commit_from(row: &postgres::Row) -> Commit {
+    Commit {
+        id: row.get(0),
+        tree: row.get(1),
+        parents: row.get(2),
+        generation: row.get(3),
+        author: row.get(4),
+        committer: row.get(5),
+        message: row.get(6),
+        authored_at: row.get(7),
+        committed_at: row.get(8),
+    }
+}
+
+/// Insert a commit (idempotent).
+pub fn write_commit(tx: &mut impl GenericClient, c: &Commit) -> Result<(), PgError> {
+    tx.execute(
+        "INSERT INTO pggit.commits (id, tree, parents, generation, author, committer, message, authored_at, committed_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::timestamptz, $9::text::timestamptz)
+         ON CONFLICT (id) DO NOTHING",
+        &[&c.id, &c.tree, &c.parents, &c.generation, &c.author, &c.committer, &c.message, &c.authored_at, &c.committed_at],
+    )?;
+    Ok(())
+}
+
+pub fn read_commit(client: &mut impl GenericClient, id: &str) -> Result<Option<Commit>, PgError> {
+    Ok(client
+        .query_opt(&format!("SELECT {COMMIT_COLUMNS} FROM pggit.commits WHERE id = $1"), &[&id])?
+        .map(|r| commit_from(&r)))
+}
+
+/// Commits whose id starts with `prefix` (at most 2, to detect ambiguity).
+pub fn commits_by_prefix(client: &mut impl GenericClient, prefix: &str) -> Result<Vec<String>, PgError> {
+    let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    Ok(client
+        .query("SELECT id FROM pggit.commits WHERE id LIKE $1 ORDER BY id LIMIT 2", &[&pattern])?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+/// All ancestors of `start` (inclusive), newest first (generation, then time).
+pub fn ancestors(client: &mut impl GenericClient, start: &str, limit: Option<i64>) -> Result<Vec<Commit>, PgError> {
+    let sql = format!(
+        "WITH RECURSIVE a(id) AS (
+             SELECT $1::text
+             UNION
+             SELECT p FROM a JOIN pggit.commits c ON c.id = a.id CROSS JOIN LATERAL unnest(c.parents) p
+         )
+         SELECT {COMMIT_COLUMNS} FROM pggit.commits WHERE id IN (SELECT id FROM a)
+         ORDER BY generation DESC, committed_at DESC, id LIMIT $2"
+    );
+    Ok(client
+        .query(&sql, &[&start, &limit])?
+        .iter()
+        .map(commit_from)
+        .collect())
+}
+
+/// A ref row.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Ref {
+    pub name: String,
+    pub kind: String,
+    pub commit: String,
+}
+
+pub fn read_ref(client: &mut impl GenericClient, name: &str) -> Result<Option<Ref>, PgError> {
+    Ok(client
+        .query_opt("SELECT name, kind, commit FROM pggit.refs WHERE name = $1", &[&name])?
+        .map(|r| Ref {
+            name: r.get(0),
+            kind: r.get(1),
+            commit: r.get(2),
+        }))
+}
+
+pub fn list_refs(client: &mut impl GenericClient, kind: &str) -> Result<Vec<Ref>, PgError> {
+    Ok(client
+        .query("SELECT name, kind, commit FROM pggit.refs WHERE kind = $1 ORDER BY name", &[&kind])?
+        .iter()
+        .map(|r| Ref {
+            name: r.get(0),
+            kind: r.get(1),
+            commit: r.get(2),
+        })
+        .collect())
+}
+
+/// Create a ref; false when the name is taken.
+pub fn create_ref(tx: &mut impl GenericClient, name: &str, kind: &str, commit: &str, message: &str) -> Result<bool, PgError> {
+    let n = tx.execute(
+        "INSERT INTO pggit.refs (name, kind, commit) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+        &[&name, &kind, &commit],
+    )?;
+    if n == 1 {
+        reflog(tx, name, None, Some(commit), message)?;
+    }
+    Ok(n == 1)
+}
+
+/// Move a ref from `old` to `new` only if it still points at `old`.
+pub fn cas_ref(tx: &mut impl GenericClient, name: &str, old: &str, new: &str, message: &str) -> Result<bool, PgError> {
+    let n = tx.execute(
+        "UPDATE pggit.refs SET commit = $3, updated_at = now() WHERE name = $1 AND commit = $2",
+        &[&name, &old, &new],
+    )?;
+    if n == 1 {
+        reflog(tx, name, Some(old), Some(new), message)?;
+    }
+    Ok(n == 1)
+}
+
+pub fn delete_ref(tx: &mut impl GenericClient, name: &str, message: &str) -> Result<Option<String>, PgError> {
+    let row = tx.query_opt("DELETE FROM pggit.refs WHERE name = $1 RETURNING commit", &[&name])?;
+    let commit: Option<String> = row.map(|r| r.get(0));
+    if let Some(c) = &commit {
+        reflog(tx, name, Some(c), None, message)?;
+    }
+    Ok(commit)
+}
+
+fn reflog(tx: &mut impl GenericClient, name: &str, old: Option<&str>, new: Option<&str>, message: &str) -> Result<(), PgError> {
+    tx.execute(
+        "INSERT INTO pggit.reflog (ref, old_commit, new_commit, message) VALUES ($1, $2, $3, $4)",
+        &[&name, &old, &new, &message],
+    )?;
+    Ok(())
+}
+
+pub fn head_branch(client: &mut impl GenericClient) -> Result<String, PgError> {
+    Ok(client.query_one("SELECT branch FROM pggit.head", &[])?.get(0))
+}
+
+pub fn set_head(tx: &mut impl GenericClient, branch: &str) -> Result<(), PgError> {
+    tx.execute(
+        "INSERT INTO pggit.head (branch) VALUES ($1) ON CONFLICT (singleton) DO UPDATE SET branch = excluded.branch",
+        &[&branch],
+    )?;
+    Ok(())
+}
+
+/// Identity map of a workspace.
+pub fn read_identities(client: &mut impl GenericClient, workspace: &str) -> Result<IdentityMap, PgError> {
+    Ok(client
+        .query("SELECT key, id FROM pggit.identities WHERE workspace = $1", &[&workspace])?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
+/// Replace the identity map of a workspace.
+pub fn write_identities(tx: &mut impl GenericClient, workspace: &str, map: &IdentityMap) -> Result<(), PgError> {
+    tx.execute("DELETE FROM pggit.identities WHERE workspace = $1", &[&workspace])?;
+    let (keys, ids): (Vec<&String>, Vec<&String>) = map.iter().unzip();
+    tx.execute(
+        "INSERT INTO pggit.identities (workspace, key, id) SELECT $1, k, i FROM unnest($2::text[], $3::text[]) AS u(k, i)",
+        &[&workspace, &keys, &ids],
+    )?;
+    Ok(())
+}
+
+/// One captured DDL statement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DdlEvent {
+    pub id: i64,
+    pub at: String,
+    pub role: String,
+    pub application_name: Option<String>,
+    pub txid: i64,
+    pub command_tag: String,
+    pub object_type: Option<String>,
+    pub object_identity: Option<String>,
+    pub statement: Option<String>,
+}
+
+/// Captured DDL after `since` in the connected (workspace) database.
+pub fn ddl_since(client: &mut impl GenericClient, since: i64) -> Result<Vec<DdlEvent>, PgError> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('pggit.ddl_log') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        return Ok(Vec::new());
+    }
+    Ok(client
+        .query(
+            "SELECT id, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), role, application_name,
+                    txid, command_tag, object_type, object_identity, statement
+               FROM pggit.ddl_log WHERE id > $1 ORDER BY id",
+            &[&since],
+        )?
+        .iter()
+        .map(|r| DdlEvent {
+            id: r.get(0),
+            at: r.get(1),
+            role: r.get(2),
+            application_name: r.get(3),
+            txid: r.get(4),
+            command_tag: r.get(5),
+            object_type: r.get(6),
+            object_identity: r.get(7),
+            statement: r.get(8),
+        })
+        .collect())
+}
+
+/// Highest captured DDL id in the connected database (0 when none).
+pub fn ddl_high_water(client: &mut impl GenericClient) -> Result<i64, PgError> {
+    let exists: bool = client
+        .query_one("SELECT to_regclass('pggit.ddl_log') IS NOT NULL", &[])?
+        .get(0);
+    if !exists {
+        return Ok(0);
+    }
+    Ok(client
+        .query_one("SELECT coalesce(max(id), 0) FROM pggit.ddl_log", &[])?
+        .get(0))
+}

@@ -1,0 +1,25 @@
+//! The porcelain library of pggit: a [`Repository`] with one method per
+//! user-level operation. The CLI and the HTTP server both call this; it
+//! holds no printing and no argument parsing.
+#![forbid(unsafe_code)]
+
+mod branch;
+mod commit;
+mod diff;
+mod error;
+mod history;
+mod names;
+mod repo;
+mod reset;
+
+pub use branch::{BranchInfo, CheckoutOutcome, TagInfo};
+pub use commit::{CommitOptions, CommitOutcome, Status};
+pub use diff::{diff_databases, DiffResult, Side};
+pub use error::{Error, Result};
+pub use history::{BlameLine, LogEntry, Shown, ShownObject};
+pub use names::validate as validate_ref_name;
+pub use repo::{InitOptions, InitOutcome, Repository, Signature};
+pub use reset::MoveOutcome;
+
+pub use pggit_core as core;
+pub use pggit_pg as pg;

@@ -1,0 +1,244 @@
+//! `branch`, `checkout` and `tag`.
+
+use pggit_core::identity::assign;
+use pggit_core::plan::plan;
+use pggit_pg::introspect::snapshot_in;
+use pggit_pg::scratch::{create_database, drop_database};
+use pggit_pg::store;
+use pggit_pg::workspace::{self, database_name};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::names::validate;
+use crate::repo::Repository;
+
+/// One branch as listed by `branch`.
+#[derive(Debug, Clone, Serialize)]
+pub struct BranchInfo {
+    pub name: String,
+    pub commit: String,
+    pub current: bool,
+    /// Connection URL of its workspace, when it has one.
+    pub workspace: Option<String>,
+}
+
+/// One tag.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagInfo {
+    pub name: String,
+    pub commit: String,
+}
+
+/// What `checkout` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckoutOutcome {
+    pub branch: String,
+    pub commit: String,
+    pub created_branch: bool,
+    pub created_workspace: bool,
+    pub workspace: String,
+    pub url: String,
+}
+
+impl Repository {
+    pub fn branches(&mut self) -> Result<Vec<BranchInfo>> {
+        let current = self.current_branch()?;
+        let workspaces = workspace::list(&mut self.client)?;
+        Ok(store::list_refs(&mut self.client, "branch")?
+            .into_iter()
+            .map(|r| BranchInfo {
+                current: r.name == current,
+                workspace: workspaces
+                    .iter()
+                    .find(|w| w.branch == r.name && w.state == "ready")
+                    .map(|w| self.workspace_url(&w.dbname)),
+                name: r.name,
+                commit: r.commit,
+            })
+            .collect())
+    }
+
+    /// Create a branch at `start` (default HEAD).
+    pub fn create_branch(&mut self, name: &str, start: Option<&str>) -> Result<BranchInfo> {
+        validate("branch", name)?;
+        let commit = self.resolve(start.unwrap_or("HEAD"))?;
+        let mut tx = self.client.transaction()?;
+        if !store::create_ref(&mut tx, name, "branch", &commit.id, &format!("branch: created from {}", start.unwrap_or("HEAD")))? {
+            return Err(Error::RefExists(name.to_string()));
+        }
+        tx.commit()?;
+        Ok(BranchInfo {
+            name: name.to_string(),
+            commit: commit.id,
+            current: false,
+            workspace: None,
+        })
+    }
+
+    /// Delete a branch. Refuses `main`, the current branch, and (without
+    /// `force`) a branch whose tip is not in the current branch's history.
+    /// Its workspace database is dropped only with `drop_workspace`.
+    pub fn delete_branch(&mut self, name: &str, force: bool, drop_workspace: bool) -> Result<Option<String>> {
+        let target = self.branch_ref(name)?;
+        if name == "main" {
+            return Err(Error::Refused("cannot delete branch 'main'".into()));
+        }
+        let current = self.current_branch()?;
+        if name == current {
+            return Err(Error::Refused(format!("cannot delete the current branch '{name}'; check out another branch first")));
+        }
+        if !force {
+            let head = self.branch_ref(&current)?;
+            let merged = store::ancestors(&mut self.client, &head.id, None)?
+                .iter()
+                .any(|c| c.id == target.id);
+            if !merged {
+                return Err(Error::Refused(format!(
+                    "branch '{name}' is not merged into '{current}'; use --force to delete it anyway"
+                )));
+            }
+        }
+        let ws = workspace::get(&mut self.client, name)?;
+        let mut tx = self.client.transaction()?;
+        Repository::lock(&mut tx)?;
+        store::delete_ref(&mut tx, name, "branch: deleted")?;
+        let mut dropped = None;
+        if let Some(w) = &ws {
+            workspace::unregister(&mut tx, name)?;
+            if drop_workspace && w.dbname != self.repo_db {
+                dropped = Some(w.dbname.clone());
+            }
+        }
+        tx.commit()?;
+        if let Some(db) = &dropped {
+            drop_database(&mut self.client, db)?;
+        }
+        Ok(dropped)
+    }
+
+    /// Switch to a branch, building its workspace database on first use.
+    /// The workspace counts as ready only once its schema is replayed,
+    /// verified against the commit and capture is installed; an interrupted
+    /// build is discarded and redone.
+    pub fn checkout(&mut self, name: &str, create_from: Option<Option<&str>>) -> Result<CheckoutOutcome> {
+        let created_branch = create_from.is_some();
+        if let Some(start) = create_from {
+            self.create_branch(name, start)?;
+        }
+        let commit = self.branch_ref(name)?;
+        let existing = workspace::get(&mut self.client, name)?;
+        if let Some(w) = &existing {
+            if w.state == "ready" {
+                let mut tx = self.client.transaction()?;
+                store::set_head(&mut tx, name)?;
+                tx.commit()?;
+                self.branch_override = None;
+                return Ok(CheckoutOutcome {
+                    branch: name.to_string(),
+                    commit: commit.id,
+                    created_branch,
+                    created_workspace: false,
+                    url: self.workspace_url(&w.dbname),
+                    workspace: w.dbname.clone(),
+                });
+            }
+            // Left over by an interrupted checkout: start again.
+            drop_database(&mut self.client, &w.dbname)?;
+            let mut tx = self.client.transaction()?;
+            workspace::unregister(&mut tx, name)?;
+            tx.commit()?;
+        }
+        let dbname = database_name(&self.repo_db, name);
+        let exists: bool = self
+            .client
+            .query_one("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", &[&dbname])?
+            .get(0);
+        if exists {
+            return Err(Error::Refused(format!(
+                "database \"{dbname}\" already exists and is not a workspace of this repository"
+            )));
+        }
+        let mut tx = self.client.transaction()?;
+        Repository::lock(&mut tx)?;
+        workspace::register(&mut tx, name, &dbname, false)?;
+        tx.commit()?;
+
+        let tree = self.tree(&commit.tree)?;
+        let scope = self.scope()?;
+        create_database(&self.config, &dbname)?;
+        let w = workspace::get(&mut self.client, name)?
+            .ok_or_else(|| Error::Refused(format!("workspace of '{name}' vanished during checkout")))?;
+        let mut wc = self.connect_workspace(&w)?;
+        let mut wtx = wc.transaction()?;
+        let empty = snapshot_in(&mut wtx, &scope)?;
+        let empty = assign(&empty, &Default::default(), Some(&tree), "empty").tree;
+        let statements = plan(&empty, &tree)?;
+        pggit_pg::apply::apply_in(&mut wtx, &statements)?;
+        wtx.batch_execute("RESET search_path")?;
+        pggit_pg::schema::install_workspace(&mut wtx, &self.repo_db, name)?;
+        let built = snapshot_in(&mut wtx, &scope)?;
+        let built = assign(&built, &Default::default(), Some(&tree), &commit.id);
+        if built.tree.hash() != commit.tree {
+            return Err(Error::Refused(format!(
+                "the replayed workspace of '{name}' does not match commit {}; workspace left unfinished",
+                crate::commit::short(&commit.id)
+            )));
+        }
+        wtx.commit()?;
+        let high = store::ddl_high_water(&mut wc)?;
+
+        let mut tx = self.client.transaction()?;
+        store::write_identities(&mut tx, name, &built.map)?;
+        workspace::mark_ready(&mut tx, name, high)?;
+        store::set_head(&mut tx, name)?;
+        tx.commit()?;
+        self.branch_override = None;
+        Ok(CheckoutOutcome {
+            branch: name.to_string(),
+            commit: commit.id,
+            created_branch,
+            created_workspace: true,
+            url: self.workspace_url(&dbname),
+            workspace: dbname,
+        })
+    }
+
+    pub fn tags(&mut self) -> Result<Vec<TagInfo>> {
+        Ok(store::list_refs(&mut self.client, "tag")?
+            .into_iter()
+            .map(|r| TagInfo {
+                name: r.name,
+                commit: r.commit,
+            })
+            .collect())
+    }
+
+    pub fn create_tag(&mut self, name: &str, rev: Option<&str>) -> Result<TagInfo> {
+        validate("tag", name)?;
+        let commit = self.resolve(rev.unwrap_or("HEAD"))?;
+        let mut tx = self.client.transaction()?;
+        if !store::create_ref(&mut tx, name, "tag", &commit.id, "tag: created")? {
+            return Err(Error::RefExists(name.to_string()));
+        }
+        tx.commit()?;
+        Ok(TagInfo {
+            name: name.to_string(),
+            commit: commit.id,
+        })
+    }
+
+    pub fn delete_tag(&mut self, name: &str) -> Result<TagInfo> {
+        match store::read_ref(&mut self.client, name)? {
+            Some(r) if r.kind == "tag" => {
+                let mut tx = self.client.transaction()?;
+                store::delete_ref(&mut tx, name, "tag: deleted")?;
+                tx.commit()?;
+                Ok(TagInfo {
+                    name: r.name,
+                    commit: r.commit,
+                })
+            }
+            _ => Err(Error::NoSuchTag(name.to_string())),
+        }
+    }
+}

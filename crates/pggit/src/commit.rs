@@ -1,0 +1,162 @@
+//! `status` and `commit`.
+
+use pggit_core::diff::{diff, Change};
+use pggit_pg::store::{self, Commit, DdlEvent};
+use pggit_pg::workspace;
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::repo::{timestamp, Repository, Signature};
+
+/// Attempts before a commit racing other committers gives up.
+const MAX_ATTEMPTS: u32 = 8;
+
+/// What `status` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub branch: String,
+    pub head: String,
+    pub workspace: String,
+    pub capture: bool,
+    /// DDL captured since the last commit.
+    pub captured: Vec<DdlEvent>,
+    /// Structural difference between HEAD and the live workspace.
+    pub changes: Vec<Change>,
+}
+
+/// Options of `commit`.
+#[derive(Debug, Clone, Default)]
+pub struct CommitOptions {
+    pub message: Option<String>,
+    pub signature: Signature,
+}
+
+/// What `commit` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommitOutcome {
+    pub branch: String,
+    pub commit: Commit,
+    pub changes: Vec<Change>,
+    pub attempts: u32,
+}
+
+impl Repository {
+    /// Captured DDL and the structural difference since HEAD.
+    pub fn status(&mut self) -> Result<Status> {
+        let branch = self.current_branch()?;
+        let head = self.branch_ref(&branch)?;
+        let w = self.workspace(&branch)?;
+        let mut wc = self.connect_workspace(&w)?;
+        let head_tree = self.tree(&head.tree)?;
+        let live = self.live_tree(&mut wc, &branch, &head_tree, &head.id)?;
+        Ok(Status {
+            capture: pggit_pg::schema::capture_active(&mut wc)?,
+            captured: store::ddl_since(&mut wc, w.ddl_seen)?,
+            changes: diff(&head_tree, &live.tree),
+            branch,
+            head: head.id,
+            workspace: w.dbname,
+        })
+    }
+
+    /// Snapshot the current branch's workspace into a new commit. Races with
+    /// other committers are resolved by compare-and-swap on the branch ref:
+    /// the loser re-reads the new tip and tries again.
+    pub fn commit_workspace(&mut self, opts: &CommitOptions) -> Result<CommitOutcome> {
+        let branch = self.current_branch()?;
+        for attempt in 1..=MAX_ATTEMPTS {
+            let head = self.branch_ref(&branch)?;
+            let w = self.workspace(&branch)?;
+            if w.pending.is_some() {
+                return Err(Error::Refused(format!(
+                    "branch '{branch}' has an interrupted operation; run `pggit status` after `pggit reset --hard HEAD`"
+                )));
+            }
+            let mut wc = self.connect_workspace(&w)?;
+            let head_tree = self.tree(&head.tree)?;
+            let high = store::ddl_high_water(&mut wc)?;
+            let captured = store::ddl_since(&mut wc, w.ddl_seen)?;
+            let live = self.live_tree(&mut wc, &branch, &head_tree, &head.id)?;
+            let tree_hash = live.tree.hash();
+            if tree_hash == head.tree {
+                return Err(Error::NothingToCommit(short(&head.id)));
+            }
+            let changes = diff(&head_tree, &live.tree);
+            let message = match &opts.message {
+                Some(m) => m.clone(),
+                None => default_message(&captured, &changes),
+            };
+            let author = match &opts.signature.author {
+                Some(a) => a.clone(),
+                None => self.role()?,
+            };
+            let committer = self.role()?;
+            let at = timestamp(&opts.signature);
+            let parents = vec![head.id.clone()];
+            let commit = Commit {
+                id: Commit::compute_id(&tree_hash, &parents, &author, &committer, &message, &at, &at),
+                tree: tree_hash,
+                parents,
+                generation: head.generation + 1,
+                author,
+                committer,
+                message,
+                authored_at: at.clone(),
+                committed_at: at,
+            };
+            let mut tx = self.client.transaction()?;
+            store::write_tree(&mut tx, &live.tree)?;
+            store::write_commit(&mut tx, &commit)?;
+            let subject = commit.message.lines().next().unwrap_or_default().to_string();
+            if !store::cas_ref(&mut tx, &branch, &head.id, &commit.id, &format!("commit: {subject}"))? {
+                tx.rollback()?;
+                continue;
+            }
+            store::write_identities(&mut tx, &branch, &live.map)?;
+            workspace::set_ddl_seen(&mut tx, &branch, high)?;
+            tx.commit()?;
+            return Ok(CommitOutcome {
+                branch,
+                commit,
+                changes,
+                attempts: attempt,
+            });
+        }
+        Err(Error::Contended(branch, MAX_ATTEMPTS))
+    }
+}
+
+/// The captured statements, or a summary of the changes without capture.
+fn default_message(captured: &[DdlEvent], changes: &[Change]) -> String {
+    let mut statements: Vec<String> = Vec::new();
+    for e in captured {
+        if let Some(s) = &e.statement {
+            let s = s.trim().to_string();
+            if !statements.contains(&s) {
+                statements.push(s);
+            }
+        }
+    }
+    if !statements.is_empty() {
+        let first = statements[0].lines().next().unwrap_or_default().to_string();
+        if statements.len() == 1 && statements[0].lines().count() == 1 {
+            return first;
+        }
+        return format!("{first} (+{} more)\n\n{}", statements.len() - 1, statements.join("\n"));
+    }
+    let parts: Vec<String> = changes
+        .iter()
+        .take(5)
+        .map(|c| format!("{:?} {} {}", c.status, c.kind_name, c.name).to_lowercase())
+        .collect();
+    let more = changes.len().saturating_sub(5);
+    let mut m = format!("Update schema: {}", parts.join(", "));
+    if more > 0 {
+        m.push_str(&format!(" and {more} more"));
+    }
+    m
+}
+
+pub(crate) fn short(id: &str) -> String {
+    id.chars().take(10).collect()
+}

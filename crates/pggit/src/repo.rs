@@ -1,0 +1,301 @@
+//! Opening and initialising a repository, and the helpers every operation
+//! shares: revision resolution, the repository lock, workspace connections
+//! and live snapshots.
+
+use pggit_core::identity::{assign, Assigned};
+use pggit_core::{rev, Tree};
+use pggit_pg::connect::{connect, url, with_dbname};
+use pggit_pg::introspect::{snapshot, snapshot_in, Scope};
+use pggit_pg::schema::{self, Capture, Installed, SCHEMA_VERSION};
+use pggit_pg::store::{self, Commit};
+use pggit_pg::workspace::{self, Workspace};
+use postgres::{Client, Config, GenericClient};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+
+/// Advisory lock key that serialises repository-changing operations.
+const LOCK_KEY: i64 = 0x7067_6769_7400; // "pggit"
+
+/// An open repository: a connection to the repository database.
+pub struct Repository {
+    pub(crate) config: Config,
+    pub(crate) client: Client,
+    pub(crate) repo_db: String,
+    pub(crate) branch_override: Option<String>,
+}
+
+/// Who and when, for commits.
+#[derive(Debug, Clone, Default)]
+pub struct Signature {
+    /// Defaults to the database role.
+    pub author: Option<String>,
+    /// RFC 3339 time; defaults to now.
+    pub at: Option<String>,
+}
+
+/// Options of `init`.
+#[derive(Debug, Clone, Default)]
+pub struct InitOptions {
+    /// Schemas to track; empty = every non-system schema.
+    pub schemas: Vec<String>,
+    pub signature: Signature,
+}
+
+/// What `init` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct InitOutcome {
+    pub database: String,
+    pub commit: String,
+    pub objects: usize,
+    pub capture: bool,
+    /// Why capture is off, when it is.
+    pub capture_note: Option<String>,
+    pub server_version: String,
+}
+
+impl Repository {
+    /// Install pggit into the database `config` points at and import its
+    /// schema as the root commit of `main`.
+    pub fn init(config: &Config, opts: &InitOptions) -> Result<(Repository, InitOutcome)> {
+        let mut client = connect(config)?;
+        let (version_num, version): (i32, String) = {
+            let r = client.query_one(
+                "SELECT current_setting('server_version_num')::int, current_setting('server_version')",
+                &[],
+            )?;
+            (r.get(0), r.get(1))
+        };
+        if version_num < 130000 {
+            return Err(Error::ServerTooOld(version));
+        }
+        let db: String = client.query_one("SELECT current_database()::text", &[])?.get(0);
+        match schema::installed(&mut client)? {
+            Installed::None => {}
+            _ => return Err(Error::AlreadyInitialized(db)),
+        }
+        let mut tx = client.transaction()?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
+        let capture = schema::install_repository(&mut tx)?;
+        tx.execute(
+            "INSERT INTO pggit.config (key, value) VALUES ('track_schemas', $1)",
+            &[&serde_json::json!(opts.schemas)],
+        )?;
+        let scope = Scope {
+            schemas: opts.schemas.clone(),
+        };
+        let raw = snapshot_in(&mut tx, &scope)?;
+        tx.batch_execute("RESET search_path")?;
+        let Assigned { tree, map } = assign(&raw, &Default::default(), None, &format!("root:{db}"));
+        let tree_hash = store::write_tree(&mut tx, &tree)?;
+        let author = match &opts.signature.author {
+            Some(a) => a.clone(),
+            None => tx.query_one("SELECT current_user::text", &[])?.get(0),
+        };
+        let at = timestamp(&opts.signature);
+        let message = format!("Import schema of database \"{db}\"");
+        let commit = Commit {
+            id: Commit::compute_id(&tree_hash, &[], &author, &author, &message, &at, &at),
+            tree: tree_hash,
+            parents: vec![],
+            generation: 1,
+            author: author.clone(),
+            committer: author,
+            message,
+            authored_at: at.clone(),
+            committed_at: at,
+        };
+        store::write_commit(&mut tx, &commit)?;
+        store::create_ref(&mut tx, "main", "branch", &commit.id, "init")?;
+        store::set_head(&mut tx, "main")?;
+        workspace::register(&mut tx, "main", &db, true)?;
+        store::write_identities(&mut tx, "main", &map)?;
+        tx.commit()?;
+        let outcome = InitOutcome {
+            database: db.clone(),
+            commit: commit.id,
+            objects: tree.entries.len(),
+            capture: capture == Capture::Installed,
+            capture_note: match capture {
+                Capture::Installed => None,
+                Capture::Unavailable(why) => Some(format!(
+                    "DDL capture is off (event triggers could not be created: {why}); pggit works from snapshots alone"
+                )),
+            },
+            server_version: version,
+        };
+        Ok((
+            Repository {
+                config: config.clone(),
+                client,
+                repo_db: db,
+                branch_override: None,
+            },
+            outcome,
+        ))
+    }
+
+    /// Open the repository behind `config`. A workspace database leads to
+    /// its repository, with its branch as the current one.
+    pub fn open(config: &Config, branch: Option<String>) -> Result<Repository> {
+        let mut client = connect(config)?;
+        let db: String = client.query_one("SELECT current_database()::text", &[])?.get(0);
+        match schema::installed(&mut client)? {
+            Installed::None => Err(Error::NotARepository(db)),
+            Installed::Repository { version } => {
+                if version > SCHEMA_VERSION {
+                    return Err(Error::TooNew {
+                        found: version,
+                        supported: SCHEMA_VERSION,
+                    });
+                }
+                if version < SCHEMA_VERSION {
+                    let mut tx = client.transaction()?;
+                    schema::upgrade(&mut tx, version)?;
+                    tx.commit()?;
+                }
+                let mut repo = Repository {
+                    config: config.clone(),
+                    client,
+                    repo_db: db,
+                    branch_override: branch.clone(),
+                };
+                if let Some(b) = &branch {
+                    repo.branch_ref(b)?;
+                }
+                Ok(repo)
+            }
+            Installed::Workspace {
+                repository,
+                branch: ws_branch,
+            } => {
+                let repo_config = with_dbname(config, &repository);
+                Repository::open(&repo_config, Some(branch.unwrap_or(ws_branch)))
+            }
+        }
+    }
+
+    /// Name of the repository database.
+    pub fn database(&self) -> &str {
+        &self.repo_db
+    }
+
+    /// The branch commands act on: `--branch`, else HEAD.
+    pub fn current_branch(&mut self) -> Result<String> {
+        match &self.branch_override {
+            Some(b) => Ok(b.clone()),
+            None => Ok(store::head_branch(&mut self.client)?),
+        }
+    }
+
+    /// The commit a branch points at.
+    pub(crate) fn branch_ref(&mut self, branch: &str) -> Result<Commit> {
+        let r = store::read_ref(&mut self.client, branch)?
+            .filter(|r| r.kind == "branch")
+            .ok_or_else(|| Error::NoSuchBranch(branch.to_string()))?;
+        self.commit(&r.commit)
+    }
+
+    pub(crate) fn commit(&mut self, id: &str) -> Result<Commit> {
+        store::read_commit(&mut self.client, id)?.ok_or_else(|| Error::UnknownRevision(id.to_string()))
+    }
+
+    /// Resolve a revision expression to a commit.
+    pub fn resolve(&mut self, spec: &str) -> Result<Commit> {
+        let parsed = rev::parse(spec).map_err(|_| Error::UnknownRevision(spec.to_string()))?;
+        let mut commit = if parsed.base == "HEAD" {
+            let b = self.current_branch()?;
+            self.branch_ref(&b)?
+        } else if let Some(r) = store::read_ref(&mut self.client, &parsed.base)? {
+            self.commit(&r.commit)?
+        } else if parsed.base.len() >= 4 && parsed.base.chars().all(|c| c.is_ascii_hexdigit()) {
+            let ids = store::commits_by_prefix(&mut self.client, &parsed.base.to_ascii_lowercase())?;
+            match ids.as_slice() {
+                [one] => self.commit(one)?,
+                [] => return Err(Error::UnknownRevision(spec.to_string())),
+                _ => return Err(Error::AmbiguousRevision(spec.to_string())),
+            }
+        } else {
+            return Err(Error::UnknownRevision(spec.to_string()));
+        };
+        for step in parsed.steps {
+            let parent = commit
+                .parents
+                .get(step - 1)
+                .cloned()
+                .ok_or_else(|| Error::UnknownRevision(spec.to_string()))?;
+            commit = self.commit(&parent)?;
+        }
+        Ok(commit)
+    }
+
+    pub(crate) fn tree(&mut self, hash: &str) -> Result<Tree> {
+        Ok(store::read_tree(&mut self.client, hash)?)
+    }
+
+    pub(crate) fn scope(&mut self) -> Result<Scope> {
+        let row = self
+            .client
+            .query_opt("SELECT value FROM pggit.config WHERE key = 'track_schemas'", &[])?;
+        let schemas = match row {
+            Some(r) => serde_json::from_value(r.get::<_, serde_json::Value>(0)).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        Ok(Scope { schemas })
+    }
+
+    /// The ready workspace of a branch.
+    pub(crate) fn workspace(&mut self, branch: &str) -> Result<Workspace> {
+        match workspace::get(&mut self.client, branch)? {
+            Some(w) if w.state == "ready" => Ok(w),
+            _ => Err(Error::Refused(format!(
+                "branch '{branch}' has no workspace; run `pggit checkout {branch}` to create it"
+            ))),
+        }
+    }
+
+    pub(crate) fn workspace_config(&self, w: &Workspace) -> Config {
+        with_dbname(&self.config, &w.dbname)
+    }
+
+    /// Connection URL of a workspace (password omitted).
+    pub fn workspace_url(&self, dbname: &str) -> String {
+        url(&with_dbname(&self.config, dbname))
+    }
+
+    pub(crate) fn connect_workspace(&self, w: &Workspace) -> Result<Client> {
+        Ok(connect(&self.workspace_config(w))?)
+    }
+
+    /// Snapshot a workspace and give it stable ids, using its identity map
+    /// and `reference` for name matches.
+    pub(crate) fn live_tree(
+        &mut self,
+        wclient: &mut Client,
+        branch: &str,
+        reference: &Tree,
+        salt: &str,
+    ) -> Result<Assigned> {
+        let scope = self.scope()?;
+        let raw = snapshot(wclient, &scope)?;
+        let known = store::read_identities(&mut self.client, branch)?;
+        Ok(assign(&raw, &known, Some(reference), salt))
+    }
+
+    /// Take the repository lock for the rest of `tx`.
+    pub(crate) fn lock(tx: &mut impl GenericClient) -> Result<()> {
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
+        Ok(())
+    }
+
+    pub(crate) fn role(&mut self) -> Result<String> {
+        Ok(self.client.query_one("SELECT current_user::text", &[])?.get(0))
+    }
+}
+
+/// RFC 3339 time of a signature (now by default).
+pub(crate) fn timestamp(sig: &Signature) -> String {
+    sig.at
+        .clone()
+        .unwrap_or_else(|| chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}

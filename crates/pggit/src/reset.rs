@@ -1,0 +1,301 @@
+//! `reset --hard` and `revert`: operations that change a workspace's
+//! schema and move its branch. The workspace and the repository may be
+//! different databases, so the operation is journalled: the intent is
+//! recorded first (`pending`), the migration is applied in one transaction,
+//! then the ref moves and the journal is cleared. An interrupted run is
+//! finished or discarded by looking at which side the workspace matches.
+
+use pggit_core::plan::plan;
+use pggit_core::sql::{script, Statement};
+use pggit_core::{Id, Tree};
+use pggit_pg::store::{self, Commit};
+use pggit_pg::workspace;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::repo::{timestamp, Repository, Signature};
+
+/// Journal entry of an operation in flight.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Pending {
+    op: String,
+    from: String,
+    to: String,
+}
+
+/// What `reset`/`revert` did.
+#[derive(Debug, Clone, Serialize)]
+pub struct MoveOutcome {
+    pub branch: String,
+    pub from: String,
+    pub to: String,
+    pub statements: Vec<Statement>,
+    /// Set by `revert`: the new commit.
+    pub commit: Option<Commit>,
+}
+
+impl Repository {
+    /// Bring the current branch and its workspace to `rev`. Uncommitted
+    /// changes in the workspace are discarded; destructive steps need
+    /// `force`.
+    pub fn reset_hard(&mut self, rev: &str, force: bool) -> Result<MoveOutcome> {
+        let branch = self.current_branch()?;
+        self.recover(&branch)?;
+        let head = self.branch_ref(&branch)?;
+        let target = self.resolve(rev)?;
+        let target_tree = self.tree(&target.tree)?;
+        let w = self.workspace(&branch)?;
+        let mut wc = self.connect_workspace(&w)?;
+        let head_tree = self.tree(&head.tree)?;
+        let live = self.live_tree(&mut wc, &branch, &head_tree, &head.id)?;
+        let statements = plan(&live.tree, &target_tree)?;
+        check_destructive(&statements, force)?;
+        self.move_branch(&branch, &head, &target, &target_tree, &statements, "reset")?;
+        Ok(MoveOutcome {
+            branch,
+            from: head.id,
+            to: target.id,
+            statements,
+            commit: None,
+        })
+    }
+
+    /// Record a new commit undoing `rev` on the current branch and apply it
+    /// to the workspace.
+    pub fn revert(&mut self, rev: &str, force: bool, sig: &Signature) -> Result<MoveOutcome> {
+        let branch = self.current_branch()?;
+        self.recover(&branch)?;
+        let head = self.branch_ref(&branch)?;
+        let undo = self.resolve(rev)?;
+        let parent = match undo.parents.as_slice() {
+            [] => return Err(Error::Refused(format!("cannot revert the root commit {}", crate::commit::short(&undo.id)))),
+            [p] => self.commit(p)?,
+            _ => {
+                return Err(Error::Refused(
+                    "reverting a merge commit is not supported yet".into(),
+                ))
+            }
+        };
+        let head_tree = self.tree(&head.tree)?;
+        let w = self.workspace(&branch)?;
+        let mut wc = self.connect_workspace(&w)?;
+        let live = self.live_tree(&mut wc, &branch, &head_tree, &head.id)?;
+        if live.tree.hash() != head.tree {
+            return Err(Error::Refused(
+                "the workspace has uncommitted changes; commit them or `pggit reset --hard HEAD` first".into(),
+            ));
+        }
+        let undo_tree = self.tree(&undo.tree)?;
+        let parent_tree = self.tree(&parent.tree)?;
+        let new_tree = revert_tree(&head_tree, &undo_tree, &parent_tree).map_err(|ids| {
+            let names: Vec<String> = ids.iter().map(|id| head_tree.display_name(id)).collect();
+            Error::Refused(format!(
+                "cannot revert {}: later commits changed {}",
+                crate::commit::short(&undo.id),
+                names.join(", ")
+            ))
+        })?;
+        let tree_hash = new_tree.hash();
+        if tree_hash == head.tree {
+            return Err(Error::NothingToCommit(crate::commit::short(&head.id)));
+        }
+        let statements = plan(&head_tree, &new_tree)?;
+        check_destructive(&statements, force)?;
+        let author = match &sig.author {
+            Some(a) => a.clone(),
+            None => self.role()?,
+        };
+        let committer = self.role()?;
+        let at = timestamp(sig);
+        let subject = undo.message.lines().next().unwrap_or_default();
+        let message = format!("Revert \"{subject}\"\n\nThis reverts commit {}.", undo.id);
+        let parents = vec![head.id.clone()];
+        let commit = Commit {
+            id: Commit::compute_id(&tree_hash, &parents, &author, &committer, &message, &at, &at),
+            tree: tree_hash,
+            parents,
+            generation: head.generation + 1,
+            author,
+            committer,
+            message,
+            authored_at: at.clone(),
+            committed_at: at,
+        };
+        let mut tx = self.client.transaction()?;
+        store::write_tree(&mut tx, &new_tree)?;
+        store::write_commit(&mut tx, &commit)?;
+        tx.commit()?;
+        self.move_branch(&branch, &head, &commit, &new_tree, &statements, "revert")?;
+        Ok(MoveOutcome {
+            branch,
+            from: head.id,
+            to: commit.id.clone(),
+            statements,
+            commit: Some(commit),
+        })
+    }
+
+    /// Journal, apply, move the ref, clear the journal.
+    fn move_branch(
+        &mut self,
+        branch: &str,
+        from: &Commit,
+        to: &Commit,
+        to_tree: &Tree,
+        statements: &[Statement],
+        op: &str,
+    ) -> Result<()> {
+        let pending = serde_json::to_value(Pending {
+            op: op.to_string(),
+            from: from.id.clone(),
+            to: to.id.clone(),
+        })
+        .map_err(|e| Error::Refused(e.to_string()))?;
+        let mut tx = self.client.transaction()?;
+        Repository::lock(&mut tx)?;
+        workspace::set_pending(&mut tx, branch, Some(&pending))?;
+        tx.commit()?;
+
+        let w = self.workspace(branch)?;
+        let mut wc = self.connect_workspace(&w)?;
+        if let Err(e) = pggit_pg::apply::apply(&mut wc, statements) {
+            let mut tx = self.client.transaction()?;
+            workspace::set_pending(&mut tx, branch, None)?;
+            tx.commit()?;
+            return Err(e.into());
+        }
+        self.finish(branch, &w, from, to, to_tree, op)
+    }
+
+    fn finish(
+        &mut self,
+        branch: &str,
+        w: &pggit_pg::workspace::Workspace,
+        from: &Commit,
+        to: &Commit,
+        to_tree: &Tree,
+        op: &str,
+    ) -> Result<()> {
+        let mut wc = self.connect_workspace(w)?;
+        let high = store::ddl_high_water(&mut wc)?;
+        let live = self.live_tree(&mut wc, branch, to_tree, &to.id)?;
+        let mut tx = self.client.transaction()?;
+        Repository::lock(&mut tx)?;
+        if from.id != to.id
+            && !store::cas_ref(&mut tx, branch, &from.id, &to.id, &format!("{op}: moving to {}", to.id))?
+        {
+            return Err(Error::Refused(format!("branch '{branch}' moved during {op}")));
+        }
+        store::write_identities(&mut tx, branch, &live.map)?;
+        workspace::set_ddl_seen(&mut tx, branch, high)?;
+        workspace::set_pending(&mut tx, branch, None)?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Finish or discard an operation interrupted on `branch`.
+    pub fn recover(&mut self, branch: &str) -> Result<()> {
+        let Some(w) = workspace::get(&mut self.client, branch)? else {
+            return Ok(());
+        };
+        let Some(p) = w.pending.clone() else {
+            return Ok(());
+        };
+        let p: Pending = serde_json::from_value(p).map_err(|e| Error::Inconsistent(branch.into(), e.to_string()))?;
+        let from = self.commit(&p.from)?;
+        let to = self.commit(&p.to)?;
+        let to_tree = self.tree(&to.tree)?;
+        let mut wc = self.connect_workspace(&w)?;
+        let live = self.live_tree(&mut wc, branch, &to_tree, &to.id)?;
+        if live.tree.hash() == to.tree {
+            return self.finish(branch, &w, &from, &to, &to_tree, &p.op);
+        }
+        let from_tree = self.tree(&from.tree)?;
+        let live = self.live_tree(&mut wc, branch, &from_tree, &from.id)?;
+        if live.tree.hash() == from.tree {
+            let mut tx = self.client.transaction()?;
+            workspace::set_pending(&mut tx, branch, None)?;
+            tx.commit()?;
+            return Ok(());
+        }
+        // Uncommitted changes were being discarded by a reset: the workspace
+        // is still as it was, which the migration left untouched.
+        let mut tx = self.client.transaction()?;
+        workspace::set_pending(&mut tx, branch, None)?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+fn check_destructive(statements: &[Statement], force: bool) -> Result<()> {
+    let destructive: Vec<Statement> = statements.iter().filter(|s| s.destructive).cloned().collect();
+    if !destructive.is_empty() && !force {
+        return Err(Error::NeedsForce(script(&destructive)));
+    }
+    Ok(())
+}
+
+/// Apply the inverse of `undo` (relative to `parent`) on top of `head`.
+/// Objects changed since `undo` are conflicts.
+fn revert_tree(head: &Tree, undo: &Tree, parent: &Tree) -> std::result::Result<Tree, Vec<Id>> {
+    let mut out = head.clone();
+    let mut conflicts = Vec::new();
+    let ids: std::collections::BTreeSet<&Id> = undo.entries.keys().chain(parent.entries.keys()).collect();
+    for id in ids {
+        let (u, p, h) = (undo.entries.get(id), parent.entries.get(id), head.entries.get(id));
+        if u == p || h == p {
+            continue;
+        }
+        if h != u {
+            conflicts.push(id.clone());
+            continue;
+        }
+        match p {
+            Some(e) => {
+                out.entries.insert(id.clone(), e.clone());
+            }
+            None => {
+                out.entries.remove(id);
+            }
+        }
+    }
+    if conflicts.is_empty() {
+        Ok(out)
+    } else {
+        Err(conflicts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::revert_tree;
+    use pggit_core::model::Object;
+    use pggit_core::{Entry, Tree};
+
+    fn tree(items: &[(&str, &str)]) -> Tree {
+        let mut t = Tree::default();
+        for (id, name) in items {
+            t.entries.insert(
+                id.to_string(),
+                Entry {
+                    object: Object::Schema {
+                        name: name.to_string(),
+                        comment: None,
+                    },
+                    deps: vec![],
+                },
+            );
+        }
+        t
+    }
+
+    #[test]
+    fn reverts_and_detects_conflicts() {
+        let parent = tree(&[("a", "a")]);
+        let undo = tree(&[("a", "a"), ("b", "b")]);
+        let head = tree(&[("a", "a2"), ("b", "b")]);
+        assert_eq!(revert_tree(&head, &undo, &parent).unwrap(), tree(&[("a", "a2")]));
+        let head2 = tree(&[("a", "a"), ("b", "b2")]);
+        assert_eq!(revert_tree(&head2, &undo, &parent).unwrap_err(), vec!["b".to_string()]);
+    }
+}
