@@ -241,7 +241,7 @@ pub fn url(config: &Config) -> String {
             .collect()
     };
     let host_part = if host.starts_with('/') {
-        format!("?host={}", enc(&host))
+        format!("?host={}&port={port}", enc(&host))
     } else {
         String::new()
     };

@@ -230,18 +230,26 @@ fn blame_parts(tree: &Tree, id: &str) -> BTreeMap<String, (String, String)> {
         Object::Table(t) => t.columns.iter().map(|c| (c.id.as_str(), c.name.as_str())).collect(),
         _ => BTreeMap::new(),
     };
-    for (i, (key, fp)) in parts(object).into_iter().enumerate() {
-        let label = match key.strip_prefix("column ") {
-            Some(cid) => format!("column {}", columns.get(cid).copied().unwrap_or(cid)),
-            None => key.clone(),
+    // Keys sort as: columns in table order, then the object's own parts,
+    // then attached objects.
+    let position: BTreeMap<&str, usize> = match object {
+        Object::Table(t) => t.columns.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect(),
+        _ => BTreeMap::new(),
+    };
+    for (key, fp) in parts(object) {
+        let (sort, label) = match key.strip_prefix("column ") {
+            Some(cid) => (
+                format!("0 {:06}", position.get(cid).copied().unwrap_or(0)),
+                format!("column {}", columns.get(cid).copied().unwrap_or(cid)),
+            ),
+            None => (format!("1 {key}"), key.clone()),
         };
-        let _ = i;
-        m.insert(format!("self {key}"), (label, fp));
+        m.insert(sort, (label, fp));
     }
     for (cid, e) in &tree.entries {
         if e.object.parent_table().is_some_and(|t| t == id) {
             m.insert(
-                format!("child {cid}"),
+                format!("2 {} {cid}", e.object.kind().as_str()),
                 (
                     format!("{} {}", e.object.kind_name(), e.object.name()),
                     e.canonical_json(),

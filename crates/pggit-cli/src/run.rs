@@ -1,0 +1,454 @@
+//! Dispatch of commands to the porcelain and their human / JSON output.
+
+use std::io::Write;
+
+use anyhow::Context;
+use pggit::core::diff::{Change, Status as ChangeStatus};
+use pggit::core::sql::{script, Statement};
+use pggit::{CommitOptions, InitOptions, Repository, Side, Signature};
+use postgres::Config;
+use serde::Serialize;
+
+use crate::cli::{BranchArgs, Cli, Command, DiffArgs, LogArgs};
+use crate::style::Style;
+
+/// Outcome of a command that did not fail: the exit code to use.
+pub type Code = i32;
+
+pub struct Ctx<'a> {
+    pub cli: &'a Cli,
+    pub out: &'a mut dyn Write,
+    pub style: Style,
+}
+
+fn env(k: &str) -> Option<String> {
+    std::env::var(k).ok().filter(|v| !v.is_empty())
+}
+
+/// Connection settings from `--db` and the environment.
+pub fn config(cli: &Cli) -> anyhow::Result<Config> {
+    let (c, _) = pggit::pg::connect::resolve(cli.db.as_deref(), &env)?;
+    Ok(c)
+}
+
+fn signature() -> Signature {
+    Signature {
+        author: env("PGGIT_AUTHOR"),
+        at: env("PGGIT_DATE"),
+    }
+}
+
+fn json(out: &mut dyn Write, value: &impl Serialize) -> anyhow::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value)?;
+    writeln!(out)?;
+    Ok(())
+}
+
+fn short(id: &str) -> &str {
+    &id[..id.len().min(10)]
+}
+
+fn open(cli: &Cli) -> anyhow::Result<Repository> {
+    Ok(Repository::open(&config(cli)?, cli.branch.clone())?)
+}
+
+pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
+    let cli = ctx.cli;
+    match &cli.command {
+        Command::Init { schemas } => init(ctx, schemas),
+        Command::Status => status(ctx),
+        Command::Commit { message } => commit(ctx, message.clone()),
+        Command::Log(args) => log(ctx, args),
+        Command::Show { rev, object } => show(ctx, rev, object.as_deref()),
+        Command::Diff(args) => diff(ctx, args),
+        Command::Branch(args) => branch(ctx, args),
+        Command::Checkout { create, name, start } => checkout(ctx, *create, name, start.as_deref()),
+        Command::Tag { delete, name, rev } => tag(ctx, *delete, name.as_deref(), rev.as_deref()),
+        Command::Reset { rev, force, .. } => {
+            let mut repo = open(cli)?;
+            let o = repo.reset_hard(rev, *force)?;
+            if cli.json {
+                json(ctx.out, &o)?;
+            } else {
+                let c = repo.resolve(&o.to)?;
+                writeln!(ctx.out, "applied {} statement(s) to the workspace", o.statements.len())?;
+                writeln!(ctx.out, "HEAD is now at {} {}", ctx.style.commit(short(&c.id)), subject(&c.message))?;
+            }
+            Ok(0)
+        }
+        Command::Revert { rev, force } => {
+            let mut repo = open(cli)?;
+            let o = repo.revert(rev, *force, &signature())?;
+            if cli.json {
+                json(ctx.out, &o)?;
+            } else if let Some(c) = &o.commit {
+                writeln!(ctx.out, "[{} {}] {}", o.branch, ctx.style.commit(short(&c.id)), subject(&c.message))?;
+                writeln!(ctx.out, " applied {} statement(s) to the workspace", o.statements.len())?;
+            }
+            Ok(0)
+        }
+        Command::Blame { object } => {
+            let mut repo = open(cli)?;
+            let lines = repo.blame(object)?;
+            if cli.json {
+                json(ctx.out, &lines)?;
+            } else {
+                let w = lines.iter().map(|l| l.part.chars().count()).max().unwrap_or(4);
+                for l in &lines {
+                    writeln!(
+                        ctx.out,
+                        "{}  {:<w$}  {}  {}  {}",
+                        ctx.style.commit(short(&l.commit)),
+                        l.part,
+                        l.date,
+                        l.author,
+                        l.summary
+                    )?;
+                }
+            }
+            Ok(0)
+        }
+        Command::Demo { keep } => crate::demo::run(ctx, *keep),
+    }
+}
+
+fn subject(message: &str) -> &str {
+    message.lines().next().unwrap_or_default()
+}
+
+fn init(ctx: &mut Ctx<'_>, schemas: &[String]) -> anyhow::Result<Code> {
+    let config = config(ctx.cli)?;
+    let (_, o) = Repository::init(
+        &config,
+        &InitOptions {
+            schemas: schemas.to_vec(),
+            signature: signature(),
+        },
+    )?;
+    if ctx.cli.json {
+        json(ctx.out, &o)?;
+        return Ok(0);
+    }
+    writeln!(ctx.out, "Initialized pggit repository in database \"{}\" (PostgreSQL {})", o.database, o.server_version)?;
+    writeln!(ctx.out, "[main (root-commit) {}] imported {} object(s)", ctx.style.commit(short(&o.commit)), o.objects)?;
+    match &o.capture_note {
+        None => writeln!(ctx.out, "DDL capture: on (event triggers pggit_capture_ddl, pggit_capture_drop)")?,
+        Some(n) => writeln!(ctx.out, "warning: {n}")?,
+    }
+    Ok(0)
+}
+
+fn print_changes(ctx: &mut Ctx<'_>, changes: &[Change], indent: &str) -> anyhow::Result<()> {
+    for c in changes {
+        let (mark, word) = match c.status {
+            ChangeStatus::Added => ("+", "added"),
+            ChangeStatus::Removed => ("-", "removed"),
+            ChangeStatus::Modified => ("~", "modified"),
+        };
+        let mut line = format!("{indent}{mark} {word:<8} {} {}", c.kind_name, c.name);
+        if let Some(from) = &c.renamed_from {
+            line.push_str(&format!(" (renamed from {from})"));
+        }
+        let line = match c.status {
+            ChangeStatus::Added => ctx.style.added(&line),
+            ChangeStatus::Removed => ctx.style.removed(&line),
+            ChangeStatus::Modified => ctx.style.modified(&line),
+        };
+        writeln!(ctx.out, "{line}")?;
+        for p in &c.parts {
+            writeln!(ctx.out, "{indent}      {p}")?;
+        }
+    }
+    Ok(())
+}
+
+fn status(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
+    let mut repo = open(ctx.cli)?;
+    let s = repo.status()?;
+    if ctx.cli.json {
+        json(ctx.out, &s)?;
+        return Ok(0);
+    }
+    writeln!(ctx.out, "On branch {} (workspace database \"{}\")", s.branch, s.workspace)?;
+    writeln!(ctx.out, "HEAD {}", ctx.style.commit(short(&s.head)))?;
+    if !s.capture {
+        writeln!(ctx.out, "DDL capture is off: changes are found by comparing snapshots")?;
+    }
+    if !s.captured.is_empty() {
+        writeln!(ctx.out, "\nCaptured DDL since HEAD:")?;
+        for e in &s.captured {
+            writeln!(
+                ctx.out,
+                "  {}  {:<10} {} {}",
+                e.at,
+                e.role,
+                e.command_tag,
+                e.object_identity.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    if s.changes.is_empty() {
+        writeln!(ctx.out, "\nnothing to commit, workspace matches HEAD")?;
+    } else {
+        writeln!(ctx.out, "\nChanges not committed:")?;
+        print_changes(ctx, &s.changes, "  ")?;
+    }
+    Ok(0)
+}
+
+fn commit(ctx: &mut Ctx<'_>, message: Option<String>) -> anyhow::Result<Code> {
+    let mut repo = open(ctx.cli)?;
+    let o = match repo.commit_workspace(&CommitOptions {
+        message,
+        signature: signature(),
+    }) {
+        Ok(o) => o,
+        Err(pggit::Error::NothingToCommit(head)) => {
+            if ctx.cli.json {
+                json(ctx.out, &serde_json::json!({ "committed": false, "head": head }))?;
+            } else {
+                writeln!(ctx.out, "nothing to commit, workspace matches HEAD ({head})")?;
+            }
+            return Ok(1);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    if ctx.cli.json {
+        json(ctx.out, &o)?;
+        return Ok(0);
+    }
+    writeln!(ctx.out, "[{} {}] {}", o.branch, ctx.style.commit(short(&o.commit.id)), subject(&o.commit.message))?;
+    let count = |s: ChangeStatus| o.changes.iter().filter(|c| c.status == s).count();
+    writeln!(
+        ctx.out,
+        " {} object(s) changed: {} added, {} modified, {} removed",
+        o.changes.len(),
+        count(ChangeStatus::Added),
+        count(ChangeStatus::Modified),
+        count(ChangeStatus::Removed)
+    )?;
+    Ok(0)
+}
+
+fn log(ctx: &mut Ctx<'_>, args: &LogArgs) -> anyhow::Result<Code> {
+    let mut repo = open(ctx.cli)?;
+    let head_branch = repo.current_branch()?;
+    let entries = repo.log(&args.rev, args.max_count, args.object.as_deref())?;
+    if ctx.cli.json {
+        json(ctx.out, &entries)?;
+        return Ok(0);
+    }
+    for e in &entries {
+        let refs: Vec<String> = e
+            .refs
+            .iter()
+            .map(|r| if *r == head_branch { format!("HEAD -> {r}") } else { r.clone() })
+            .collect();
+        let decoration = if refs.is_empty() { String::new() } else { format!(" ({})", refs.join(", ")) };
+        if args.oneline {
+            writeln!(ctx.out, "{}{} {}", ctx.style.commit(short(&e.commit.id)), decoration, subject(&e.commit.message))?;
+        } else {
+            writeln!(ctx.out, "{}{}", ctx.style.commit(&format!("commit {}", e.commit.id)), decoration)?;
+            if e.commit.parents.len() > 1 {
+                let ps: Vec<&str> = e.commit.parents.iter().map(|p| short(p)).collect();
+                writeln!(ctx.out, "Merge: {}", ps.join(" "))?;
+            }
+            writeln!(ctx.out, "Author: {}", e.commit.author)?;
+            writeln!(ctx.out, "Date:   {}\n", e.commit.committed_at)?;
+            for l in e.commit.message.lines() {
+                writeln!(ctx.out, "    {l}")?;
+            }
+            writeln!(ctx.out)?;
+        }
+    }
+    Ok(0)
+}
+
+fn print_sql(ctx: &mut Ctx<'_>, statements: &[Statement]) -> anyhow::Result<()> {
+    if statements.is_empty() {
+        return Ok(());
+    }
+    writeln!(ctx.out, "BEGIN;")?;
+    write!(ctx.out, "{}", script(statements))?;
+    writeln!(ctx.out, "COMMIT;")?;
+    Ok(())
+}
+
+fn show(ctx: &mut Ctx<'_>, rev: &str, object: Option<&str>) -> anyhow::Result<Code> {
+    let mut repo = open(ctx.cli)?;
+    if let Some(name) = object {
+        let o = repo.show_object(rev, name)?;
+        if ctx.cli.json {
+            json(ctx.out, &o)?;
+        } else {
+            writeln!(ctx.out, "-- {} {} at {}", o.kind, o.name, short(&o.commit))?;
+            write!(ctx.out, "{}", script(&o.sql))?;
+        }
+        return Ok(0);
+    }
+    let s = repo.show(rev)?;
+    if ctx.cli.json {
+        json(ctx.out, &s)?;
+        return Ok(0);
+    }
+    writeln!(ctx.out, "{}", ctx.style.commit(&format!("commit {}", s.commit.id)))?;
+    writeln!(ctx.out, "Author: {}", s.commit.author)?;
+    writeln!(ctx.out, "Date:   {}\n", s.commit.committed_at)?;
+    for l in s.commit.message.lines() {
+        writeln!(ctx.out, "    {l}")?;
+    }
+    writeln!(ctx.out)?;
+    print_changes(ctx, &s.changes, "")?;
+    if !s.statements.is_empty() {
+        writeln!(ctx.out)?;
+        print_sql(ctx, &s.statements)?;
+    }
+    Ok(0)
+}
+
+fn diff(ctx: &mut Ctx<'_>, args: &DiffArgs) -> anyhow::Result<Code> {
+    let d = if let (Some(a), Some(b)) = (&args.from_db, &args.to_db) {
+        let (ca, _) = pggit::pg::connect::resolve(Some(a), &env)?;
+        let (cb, _) = pggit::pg::connect::resolve(Some(b), &env)?;
+        let d = pggit::diff_databases(&ca, &cb, &Default::default())?;
+        if args.reverse {
+            pggit::diff_databases(&cb, &ca, &Default::default())?
+        } else {
+            d
+        }
+    } else {
+        let mut repo = open(ctx.cli)?;
+        let from = Side::Rev(args.from.clone().unwrap_or_else(|| "HEAD".into()));
+        let to = match &args.to {
+            Some(t) => Side::Rev(t.clone()),
+            None => Side::Workspace,
+        };
+        repo.diff(&from, &to, args.reverse).context("diff failed")?
+    };
+    let differs = !d.changes.is_empty();
+    if ctx.cli.json {
+        json(ctx.out, &d)?;
+    } else if args.sql {
+        print_sql(ctx, &d.statements)?;
+    } else if args.stat {
+        print_changes(ctx, &d.changes, "")?;
+        writeln!(ctx.out, " {} object(s) changed", d.changes.len())?;
+    } else {
+        writeln!(ctx.out, "diff {} -> {}", d.from, d.to)?;
+        print_changes(ctx, &d.changes, "")?;
+        if !d.statements.is_empty() {
+            writeln!(ctx.out)?;
+            print_sql(ctx, &d.statements)?;
+        }
+    }
+    Ok(if args.exit_code && differs { 1 } else { 0 })
+}
+
+fn branch(ctx: &mut Ctx<'_>, args: &BranchArgs) -> anyhow::Result<Code> {
+    let mut repo = open(ctx.cli)?;
+    match (&args.name, args.delete) {
+        (None, false) => {
+            let list = repo.branches()?;
+            if ctx.cli.json {
+                json(ctx.out, &list)?;
+            } else {
+                let w = list.iter().map(|b| b.name.chars().count()).max().unwrap_or(4);
+                for b in &list {
+                    let mark = if b.current { "*" } else { " " };
+                    writeln!(
+                        ctx.out,
+                        "{mark} {:<w$}  {}  {}",
+                        b.name,
+                        ctx.style.commit(short(&b.commit)),
+                        b.workspace.as_deref().unwrap_or("(no workspace)")
+                    )?;
+                }
+            }
+        }
+        (Some(name), true) => {
+            let dropped = repo.delete_branch(name, args.force, args.drop_workspace)?;
+            if ctx.cli.json {
+                json(ctx.out, &serde_json::json!({ "deleted": name, "dropped_database": dropped }))?;
+            } else {
+                writeln!(ctx.out, "Deleted branch {name}")?;
+                if let Some(db) = dropped {
+                    writeln!(ctx.out, "Dropped workspace database \"{db}\"")?;
+                }
+            }
+        }
+        (Some(name), false) => {
+            let b = repo.create_branch(name, args.start.as_deref())?;
+            if ctx.cli.json {
+                json(ctx.out, &b)?;
+            } else {
+                writeln!(ctx.out, "Created branch {} at {}", b.name, short(&b.commit))?;
+            }
+        }
+        (None, true) => anyhow::bail!(UsageError("branch -d needs a branch name".into())),
+    }
+    Ok(0)
+}
+
+fn checkout(ctx: &mut Ctx<'_>, create: bool, name: &str, start: Option<&str>) -> anyhow::Result<Code> {
+    let mut repo = open(ctx.cli)?;
+    let o = repo.checkout(name, create.then_some(start))?;
+    if ctx.cli.json {
+        json(ctx.out, &o)?;
+        return Ok(0);
+    }
+    if o.created_branch {
+        writeln!(ctx.out, "Created branch '{}' at {}", o.branch, short(&o.commit))?;
+    }
+    if o.created_workspace {
+        writeln!(ctx.out, "Built workspace database \"{}\" from {}", o.workspace, short(&o.commit))?;
+    }
+    writeln!(ctx.out, "Switched to branch '{}'", o.branch)?;
+    writeln!(ctx.out, "{}", o.url)?;
+    Ok(0)
+}
+
+fn tag(ctx: &mut Ctx<'_>, delete: bool, name: Option<&str>, rev: Option<&str>) -> anyhow::Result<Code> {
+    let mut repo = open(ctx.cli)?;
+    match (name, delete) {
+        (None, false) => {
+            let tags = repo.tags()?;
+            if ctx.cli.json {
+                json(ctx.out, &tags)?;
+            } else {
+                for t in tags {
+                    writeln!(ctx.out, "{}  {}", t.name, short(&t.commit))?;
+                }
+            }
+        }
+        (Some(n), true) => {
+            let t = repo.delete_tag(n)?;
+            if ctx.cli.json {
+                json(ctx.out, &t)?;
+            } else {
+                writeln!(ctx.out, "Deleted tag '{}' (was {})", t.name, short(&t.commit))?;
+            }
+        }
+        (Some(n), false) => {
+            let t = repo.create_tag(n, rev)?;
+            if ctx.cli.json {
+                json(ctx.out, &t)?;
+            } else {
+                writeln!(ctx.out, "Tagged {} as '{}'", short(&t.commit), t.name)?;
+            }
+        }
+        (None, true) => anyhow::bail!(UsageError("tag -d needs a tag name".into())),
+    }
+    Ok(0)
+}
+
+/// A usage error found after argument parsing (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}

@@ -1,0 +1,42 @@
+//! Color, only when writing to a terminal (and NO_COLOR is unset).
+
+use std::io::IsTerminal;
+
+use crate::cli::ColorChoice;
+
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    color: bool,
+}
+
+impl Style {
+    pub fn new(choice: ColorChoice) -> Self {
+        let color = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Style { color }
+    }
+
+    fn paint(&self, code: &str, s: &str) -> String {
+        if self.color {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+
+    pub fn commit(&self, s: &str) -> String {
+        self.paint("33", s)
+    }
+    pub fn added(&self, s: &str) -> String {
+        self.paint("32", s)
+    }
+    pub fn removed(&self, s: &str) -> String {
+        self.paint("31", s)
+    }
+    pub fn modified(&self, s: &str) -> String {
+        self.paint("36", s)
+    }
+}
