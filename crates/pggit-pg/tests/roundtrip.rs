@@ -19,10 +19,15 @@ const IRREVERSIBLE: &[(&str, &str)] = &[(
 )];
 
 fn dump(db: &ScratchDb) -> String {
-    let host = "127.0.0.1";
+    let url = pggit_pg::connect::url(&db.config);
+    let password = db
+        .config
+        .get_password()
+        .map(|p| String::from_utf8_lossy(p).to_string())
+        .unwrap_or_default();
     let out = Command::new("pg_dump")
-        .args(["--schema-only", "--no-owner", "-h", host, "-U", "postgres", "-d", &db.name])
-        .env("PGPASSWORD", "")
+        .args(["--schema-only", "--no-owner", "--dbname", &url])
+        .env("PGPASSWORD", password)
         .output()
         .expect("pg_dump runs");
     assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
@@ -54,6 +59,7 @@ fn replay(tree: &Tree) -> (ScratchDb, IdentityMap) {
     let db = ScratchDb::create(&test_admin_config(), "pggit_rt").expect("create db");
     let (empty, _) = take(&db, &IdentityMap::new(), Some(tree), "empty");
     let stmts = plan::plan(&empty, tree).expect("plan replay");
+    assert_single_statements(&stmts, "replay");
     let mut c = db.connect().expect("connect");
     pggit_pg::apply::apply(&mut c, &stmts)
         .unwrap_or_else(|e| panic!("replay failed: {e}\n{}", pggit_core::sql::script(&stmts)));
@@ -86,8 +92,18 @@ fn assert_trees_eq(got: &Tree, want: &Tree, what: &str) {
     panic!("{msg}");
 }
 
+/// Every generated statement is exactly one statement to PostgreSQL's own
+/// parser: no name or literal can smuggle in another.
+fn assert_single_statements(stmts: &[pggit_core::sql::Statement], what: &str) {
+    for s in stmts {
+        let parsed = pg_query::parse(&s.sql, 0).unwrap_or_else(|e| panic!("{what}: does not parse: {e}\n{}", s.sql));
+        assert_eq!(parsed.protobuf.stmts.len(), 1, "{what}: not one statement: {}", s.sql);
+    }
+}
+
 fn migrate(db: &ScratchDb, map: &IdentityMap, from: &Tree, to: &Tree, dump_want: &str, what: &str) {
     let stmts = plan::plan(from, to).unwrap_or_else(|e| panic!("{what}: plan failed: {e}"));
+    assert_single_statements(&stmts, what);
     let mut c = db.connect().expect("connect");
     pggit_pg::apply::apply(&mut c, &stmts)
         .unwrap_or_else(|e| panic!("{what}: apply failed: {e}\n{}", pggit_core::sql::script(&stmts)));
