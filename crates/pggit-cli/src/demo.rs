@@ -72,12 +72,18 @@ impl Cluster {
         std::fs::create_dir_all(&dir)?;
         if as_postgres {
             // initdb refuses to run as root: hand the directory to postgres.
-            let ok = Proc::new("chown").args(["-R", "postgres"]).arg(&dir).status()?.success();
+            let ok = Proc::new("chown")
+                .args(["-R", "postgres"])
+                .arg(&dir)
+                .status()?
+                .success();
             if !ok {
                 bail!("could not hand {} to the postgres user", dir.display());
             }
         }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
         let cluster = Cluster {
             dir,
             bin,
@@ -109,7 +115,10 @@ impl Cluster {
             .args(["-o", &opts, "-w", "start"])
             .output()?;
         if !out.status.success() {
-            bail!("pg_ctl start failed: {}", String::from_utf8_lossy(&out.stderr));
+            bail!(
+                "pg_ctl start failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
         }
         Ok(cluster)
     }
@@ -152,7 +161,13 @@ impl Tour<'_, '_> {
     fn pggit(&mut self, args: &[&str]) -> anyhow::Result<String> {
         let shown: Vec<String> = args
             .iter()
-            .map(|a| if a.contains(' ') || a.contains(';') { format!("\"{a}\"") } else { a.to_string() })
+            .map(|a| {
+                if a.contains(' ') || a.contains(';') {
+                    format!("\"{a}\"")
+                } else {
+                    a.to_string()
+                }
+            })
             .collect();
         writeln!(self.ctx.out, "$ pggit {}", shown.join(" "))?;
         let out = Proc::new(&self.exe)
@@ -188,7 +203,10 @@ pub fn run(ctx: &mut Ctx<'_>, keep: bool) -> anyhow::Result<Code> {
     let cluster = if configured {
         None
     } else {
-        writeln!(ctx.out, "No database configured: starting a throwaway PostgreSQL cluster...")?;
+        writeln!(
+            ctx.out,
+            "No database configured: starting a throwaway PostgreSQL cluster..."
+        )?;
         Some(Cluster::start(keep)?)
     };
     let admin = match &cluster {
@@ -202,7 +220,10 @@ pub fn run(ctx: &mut Ctx<'_>, keep: bool) -> anyhow::Result<Code> {
     // Clean up: workspaces first, then the demo database.
     if let Ok(mut c) = connect(&demo_config) {
         let workspaces: Vec<String> = c
-            .query("SELECT dbname FROM pggit.workspaces WHERE dbname <> current_database()", &[])
+            .query(
+                "SELECT dbname FROM pggit.workspaces WHERE dbname <> current_database()",
+                &[],
+            )
             .map(|rows| rows.iter().map(|r| r.get(0)).collect())
             .unwrap_or_default();
         drop(c);
@@ -214,7 +235,10 @@ pub fn run(ctx: &mut Ctx<'_>, keep: bool) -> anyhow::Result<Code> {
     }
     drop(cluster);
     result?;
-    writeln!(ctx.out, "\nDone: the demo database and its workspaces were removed.")?;
+    writeln!(
+        ctx.out,
+        "\nDone: the demo database and its workspaces were removed."
+    )?;
     Ok(0)
 }
 

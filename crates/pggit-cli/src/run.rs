@@ -62,7 +62,11 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
         Command::Show { rev, object } => show(ctx, rev, object.as_deref()),
         Command::Diff(args) => diff(ctx, args),
         Command::Branch(args) => branch(ctx, args),
-        Command::Checkout { create, name, start } => checkout(ctx, *create, name, start.as_deref()),
+        Command::Checkout {
+            create,
+            name,
+            start,
+        } => checkout(ctx, *create, name, start.as_deref()),
         Command::Tag { delete, name, rev } => tag(ctx, *delete, name.as_deref(), rev.as_deref()),
         Command::Reset { rev, force, .. } => {
             let mut repo = open(cli)?;
@@ -71,8 +75,17 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
                 json(ctx.out, &o)?;
             } else {
                 let c = repo.resolve(&o.to)?;
-                writeln!(ctx.out, "applied {} statement(s) to the workspace", o.statements.len())?;
-                writeln!(ctx.out, "HEAD is now at {} {}", ctx.style.commit(short(&c.id)), subject(&c.message))?;
+                writeln!(
+                    ctx.out,
+                    "applied {} statement(s) to the workspace",
+                    o.statements.len()
+                )?;
+                writeln!(
+                    ctx.out,
+                    "HEAD is now at {} {}",
+                    ctx.style.commit(short(&c.id)),
+                    subject(&c.message)
+                )?;
             }
             Ok(0)
         }
@@ -82,8 +95,18 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
             if cli.json {
                 json(ctx.out, &o)?;
             } else if let Some(c) = &o.commit {
-                writeln!(ctx.out, "[{} {}] {}", o.branch, ctx.style.commit(short(&c.id)), subject(&c.message))?;
-                writeln!(ctx.out, " applied {} statement(s) to the workspace", o.statements.len())?;
+                writeln!(
+                    ctx.out,
+                    "[{} {}] {}",
+                    o.branch,
+                    ctx.style.commit(short(&c.id)),
+                    subject(&c.message)
+                )?;
+                writeln!(
+                    ctx.out,
+                    " applied {} statement(s) to the workspace",
+                    o.statements.len()
+                )?;
             }
             Ok(0)
         }
@@ -93,7 +116,11 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
             if cli.json {
                 json(ctx.out, &lines)?;
             } else {
-                let w = lines.iter().map(|l| l.part.chars().count()).max().unwrap_or(4);
+                let w = lines
+                    .iter()
+                    .map(|l| l.part.chars().count())
+                    .max()
+                    .unwrap_or(4);
                 for l in &lines {
                     writeln!(
                         ctx.out,
@@ -129,10 +156,22 @@ fn init(ctx: &mut Ctx<'_>, schemas: &[String]) -> anyhow::Result<Code> {
         json(ctx.out, &o)?;
         return Ok(0);
     }
-    writeln!(ctx.out, "Initialized pggit repository in database \"{}\" (PostgreSQL {})", o.database, o.server_version)?;
-    writeln!(ctx.out, "[main (root-commit) {}] imported {} object(s)", ctx.style.commit(short(&o.commit)), o.objects)?;
+    writeln!(
+        ctx.out,
+        "Initialized pggit repository in database \"{}\" (PostgreSQL {})",
+        o.database, o.server_version
+    )?;
+    writeln!(
+        ctx.out,
+        "[main (root-commit) {}] imported {} object(s)",
+        ctx.style.commit(short(&o.commit)),
+        o.objects
+    )?;
     match &o.capture_note {
-        None => writeln!(ctx.out, "DDL capture: on (event triggers pggit_capture_ddl, pggit_capture_drop)")?,
+        None => writeln!(
+            ctx.out,
+            "DDL capture: on (event triggers pggit_capture_ddl, pggit_capture_drop)"
+        )?,
         Some(n) => writeln!(ctx.out, "warning: {n}")?,
     }
     Ok(0)
@@ -169,10 +208,17 @@ fn status(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
         json(ctx.out, &s)?;
         return Ok(0);
     }
-    writeln!(ctx.out, "On branch {} (workspace database \"{}\")", s.branch, s.workspace)?;
+    writeln!(
+        ctx.out,
+        "On branch {} (workspace database \"{}\")",
+        s.branch, s.workspace
+    )?;
     writeln!(ctx.out, "HEAD {}", ctx.style.commit(short(&s.head)))?;
     if !s.capture {
-        writeln!(ctx.out, "DDL capture is off: changes are found by comparing snapshots")?;
+        writeln!(
+            ctx.out,
+            "DDL capture is off: changes are found by comparing snapshots"
+        )?;
     }
     if !s.captured.is_empty() {
         writeln!(ctx.out, "\nCaptured DDL since HEAD:")?;
@@ -205,9 +251,15 @@ fn commit(ctx: &mut Ctx<'_>, message: Option<String>) -> anyhow::Result<Code> {
         Ok(o) => o,
         Err(pggit::Error::NothingToCommit(head)) => {
             if ctx.cli.json {
-                json(ctx.out, &serde_json::json!({ "committed": false, "head": head }))?;
+                json(
+                    ctx.out,
+                    &serde_json::json!({ "committed": false, "head": head }),
+                )?;
             } else {
-                writeln!(ctx.out, "nothing to commit, workspace matches HEAD ({head})")?;
+                writeln!(
+                    ctx.out,
+                    "nothing to commit, workspace matches HEAD ({head})"
+                )?;
             }
             return Ok(1);
         }
@@ -217,7 +269,13 @@ fn commit(ctx: &mut Ctx<'_>, message: Option<String>) -> anyhow::Result<Code> {
         json(ctx.out, &o)?;
         return Ok(0);
     }
-    writeln!(ctx.out, "[{} {}] {}", o.branch, ctx.style.commit(short(&o.commit.id)), subject(&o.commit.message))?;
+    writeln!(
+        ctx.out,
+        "[{} {}] {}",
+        o.branch,
+        ctx.style.commit(short(&o.commit.id)),
+        subject(&o.commit.message)
+    )?;
     let count = |s: ChangeStatus| o.changes.iter().filter(|c| c.status == s).count();
     writeln!(
         ctx.out,
@@ -242,13 +300,34 @@ fn log(ctx: &mut Ctx<'_>, args: &LogArgs) -> anyhow::Result<Code> {
         let refs: Vec<String> = e
             .refs
             .iter()
-            .map(|r| if *r == head_branch { format!("HEAD -> {r}") } else { r.clone() })
+            .map(|r| {
+                if *r == head_branch {
+                    format!("HEAD -> {r}")
+                } else {
+                    r.clone()
+                }
+            })
             .collect();
-        let decoration = if refs.is_empty() { String::new() } else { format!(" ({})", refs.join(", ")) };
-        if args.oneline {
-            writeln!(ctx.out, "{}{} {}", ctx.style.commit(short(&e.commit.id)), decoration, subject(&e.commit.message))?;
+        let decoration = if refs.is_empty() {
+            String::new()
         } else {
-            writeln!(ctx.out, "{}{}", ctx.style.commit(&format!("commit {}", e.commit.id)), decoration)?;
+            format!(" ({})", refs.join(", "))
+        };
+        if args.oneline {
+            writeln!(
+                ctx.out,
+                "{}{} {}",
+                ctx.style.commit(short(&e.commit.id)),
+                decoration,
+                subject(&e.commit.message)
+            )?;
+        } else {
+            writeln!(
+                ctx.out,
+                "{}{}",
+                ctx.style.commit(&format!("commit {}", e.commit.id)),
+                decoration
+            )?;
             if e.commit.parents.len() > 1 {
                 let ps: Vec<&str> = e.commit.parents.iter().map(|p| short(p)).collect();
                 writeln!(ctx.out, "Merge: {}", ps.join(" "))?;
@@ -291,7 +370,11 @@ fn show(ctx: &mut Ctx<'_>, rev: &str, object: Option<&str>) -> anyhow::Result<Co
         json(ctx.out, &s)?;
         return Ok(0);
     }
-    writeln!(ctx.out, "{}", ctx.style.commit(&format!("commit {}", s.commit.id)))?;
+    writeln!(
+        ctx.out,
+        "{}",
+        ctx.style.commit(&format!("commit {}", s.commit.id))
+    )?;
     writeln!(ctx.out, "Author: {}", s.commit.author)?;
     writeln!(ctx.out, "Date:   {}\n", s.commit.committed_at)?;
     for l in s.commit.message.lines() {
@@ -352,7 +435,11 @@ fn branch(ctx: &mut Ctx<'_>, args: &BranchArgs) -> anyhow::Result<Code> {
             if ctx.cli.json {
                 json(ctx.out, &list)?;
             } else {
-                let w = list.iter().map(|b| b.name.chars().count()).max().unwrap_or(4);
+                let w = list
+                    .iter()
+                    .map(|b| b.name.chars().count())
+                    .max()
+                    .unwrap_or(4);
                 for b in &list {
                     let mark = if b.current { "*" } else { " " };
                     writeln!(
@@ -368,7 +455,10 @@ fn branch(ctx: &mut Ctx<'_>, args: &BranchArgs) -> anyhow::Result<Code> {
         (Some(name), true) => {
             let dropped = repo.delete_branch(name, args.force, args.drop_workspace)?;
             if ctx.cli.json {
-                json(ctx.out, &serde_json::json!({ "deleted": name, "dropped_database": dropped }))?;
+                json(
+                    ctx.out,
+                    &serde_json::json!({ "deleted": name, "dropped_database": dropped }),
+                )?;
             } else {
                 writeln!(ctx.out, "Deleted branch {name}")?;
                 if let Some(db) = dropped {
@@ -389,7 +479,12 @@ fn branch(ctx: &mut Ctx<'_>, args: &BranchArgs) -> anyhow::Result<Code> {
     Ok(0)
 }
 
-fn checkout(ctx: &mut Ctx<'_>, create: bool, name: &str, start: Option<&str>) -> anyhow::Result<Code> {
+fn checkout(
+    ctx: &mut Ctx<'_>,
+    create: bool,
+    name: &str,
+    start: Option<&str>,
+) -> anyhow::Result<Code> {
     let mut repo = open(ctx.cli)?;
     let o = repo.checkout(name, create.then_some(start))?;
     if ctx.cli.json {
@@ -397,17 +492,32 @@ fn checkout(ctx: &mut Ctx<'_>, create: bool, name: &str, start: Option<&str>) ->
         return Ok(0);
     }
     if o.created_branch {
-        writeln!(ctx.out, "Created branch '{}' at {}", o.branch, short(&o.commit))?;
+        writeln!(
+            ctx.out,
+            "Created branch '{}' at {}",
+            o.branch,
+            short(&o.commit)
+        )?;
     }
     if o.created_workspace {
-        writeln!(ctx.out, "Built workspace database \"{}\" from {}", o.workspace, short(&o.commit))?;
+        writeln!(
+            ctx.out,
+            "Built workspace database \"{}\" from {}",
+            o.workspace,
+            short(&o.commit)
+        )?;
     }
     writeln!(ctx.out, "Switched to branch '{}'", o.branch)?;
     writeln!(ctx.out, "{}", o.url)?;
     Ok(0)
 }
 
-fn tag(ctx: &mut Ctx<'_>, delete: bool, name: Option<&str>, rev: Option<&str>) -> anyhow::Result<Code> {
+fn tag(
+    ctx: &mut Ctx<'_>,
+    delete: bool,
+    name: Option<&str>,
+    rev: Option<&str>,
+) -> anyhow::Result<Code> {
     let mut repo = open(ctx.cli)?;
     match (name, delete) {
         (None, false) => {
@@ -425,7 +535,12 @@ fn tag(ctx: &mut Ctx<'_>, delete: bool, name: Option<&str>, rev: Option<&str>) -
             if ctx.cli.json {
                 json(ctx.out, &t)?;
             } else {
-                writeln!(ctx.out, "Deleted tag '{}' (was {})", t.name, short(&t.commit))?;
+                writeln!(
+                    ctx.out,
+                    "Deleted tag '{}' (was {})",
+                    t.name,
+                    short(&t.commit)
+                )?;
             }
         }
         (Some(n), false) => {

@@ -51,7 +51,10 @@ pub fn diff(old: &Tree, new: &Tree) -> Vec<Change> {
                 let (old_name, new_name) = (old.display_name(id), new.display_name(id));
                 let parts = parts_changed(&o.object, &e.object);
                 // A name change of the parent table alone is not a change.
-                if parts.is_empty() && old_name != new_name && !own_name_changed(&o.object, &e.object) {
+                if parts.is_empty()
+                    && old_name != new_name
+                    && !own_name_changed(&o.object, &e.object)
+                {
                     continue;
                 }
                 out.push(Change {
@@ -102,16 +105,28 @@ pub fn parts(object: &Object) -> BTreeMap<String, String> {
             shell.comment = None;
             shell.name.clear();
             shell.schema.clear();
-            m.insert("definition".into(), serde_json::to_string(&shell).unwrap_or_default());
+            m.insert(
+                "definition".into(),
+                serde_json::to_string(&shell).unwrap_or_default(),
+            );
         }
         other => {
             let mut o = other.clone();
             strip_names(&mut o);
-            m.insert("definition".into(), serde_json::to_string(&o).unwrap_or_default());
+            m.insert(
+                "definition".into(),
+                serde_json::to_string(&o).unwrap_or_default(),
+            );
         }
     }
-    m.insert("name".into(), format!("{:?}.{}", object.schema(), object.name()));
-    m.insert("comment".into(), object.comment().unwrap_or_default().to_string());
+    m.insert(
+        "name".into(),
+        format!("{:?}.{}", object.schema(), object.name()),
+    );
+    m.insert(
+        "comment".into(),
+        object.comment().unwrap_or_default().to_string(),
+    );
     m
 }
 
@@ -126,13 +141,48 @@ fn strip_names(o: &mut Object) {
             cleared(name);
             *comment = None;
         }
-        Object::Enum { schema, name, comment, .. }
-        | Object::Composite { schema, name, comment, .. }
-        | Object::Domain { schema, name, comment, .. }
-        | Object::Range { schema, name, comment, .. }
-        | Object::Sequence { schema, name, comment, .. }
-        | Object::View { schema, name, comment, .. }
-        | Object::Function { schema, name, comment, .. } => {
+        Object::Enum {
+            schema,
+            name,
+            comment,
+            ..
+        }
+        | Object::Composite {
+            schema,
+            name,
+            comment,
+            ..
+        }
+        | Object::Domain {
+            schema,
+            name,
+            comment,
+            ..
+        }
+        | Object::Range {
+            schema,
+            name,
+            comment,
+            ..
+        }
+        | Object::Sequence {
+            schema,
+            name,
+            comment,
+            ..
+        }
+        | Object::View {
+            schema,
+            name,
+            comment,
+            ..
+        }
+        | Object::Function {
+            schema,
+            name,
+            comment,
+            ..
+        } => {
             cleared(schema);
             cleared(name);
             *comment = None;
@@ -166,11 +216,21 @@ pub fn parts_changed(a: &Object, b: &Object) -> Vec<String> {
                     if o.data_type != c.data_type || o.collation != c.collation {
                         what.push(format!("type {} -> {}", o.data_type, c.data_type));
                     }
-                    if o.default != c.default || o.generated != c.generated || o.identity != c.identity {
+                    if o.default != c.default
+                        || o.generated != c.generated
+                        || o.identity != c.identity
+                    {
                         what.push("default".into());
                     }
                     if o.not_null != c.not_null {
-                        what.push(if c.not_null { "set not null" } else { "drop not null" }.into());
+                        what.push(
+                            if c.not_null {
+                                "set not null"
+                            } else {
+                                "drop not null"
+                            }
+                            .into(),
+                        );
                     }
                     if o.comment != c.comment {
                         what.push("comment".into());

@@ -78,7 +78,11 @@ pub fn assign(raw: &Tree, known: &IdentityMap, reference: Option<&Tree>, salt: &
         };
         let table_id = map[key].clone();
         let ref_cols: HashMap<&str, &Id> = match reference.and_then(|r| r.get(&table_id)) {
-            Some(Object::Table(rt)) => rt.columns.iter().map(|c| (c.name.as_str(), &c.id)).collect(),
+            Some(Object::Table(rt)) => rt
+                .columns
+                .iter()
+                .map(|c| (c.name.as_str(), &c.id))
+                .collect(),
             _ => HashMap::new(),
         };
         let mut used: HashSet<Id> = HashSet::new();

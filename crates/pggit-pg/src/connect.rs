@@ -131,7 +131,12 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -140,7 +145,12 @@ impl rustls::client::danger::ServerCertVerifier for NoVerify {
         cert: &rustls::pki_types::CertificateDer<'_>,
         dss: &rustls::DigitallySignedStruct,
     ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
@@ -156,7 +166,12 @@ fn pgpass(config: &Config, lookup: &dyn Fn(&str) -> Option<String>) -> Option<St
         Host::Tcp(h) => h.clone(),
         Host::Unix(_) => "localhost".to_string(),
     };
-    let port = config.get_ports().first().copied().unwrap_or(5432).to_string();
+    let port = config
+        .get_ports()
+        .first()
+        .copied()
+        .unwrap_or(5432)
+        .to_string();
     let db = config.get_dbname().unwrap_or_default();
     let user = config.get_user().unwrap_or_default();
     text.lines()
@@ -167,8 +182,11 @@ fn pgpass(config: &Config, lookup: &dyn Fn(&str) -> Option<String>) -> Option<St
                 return None;
             }
             let ok = |f: &str, v: &str| f == "*" || f == v;
-            (ok(&fields[0], &host) && ok(&fields[1], &port) && ok(&fields[2], db) && ok(&fields[3], user))
-                .then(|| fields[4].clone())
+            (ok(&fields[0], &host)
+                && ok(&fields[1], &port)
+                && ok(&fields[2], db)
+                && ok(&fields[3], user))
+            .then(|| fields[4].clone())
         })
 }
 
@@ -245,13 +263,25 @@ pub fn url(config: &Config) -> String {
     } else {
         String::new()
     };
-    let hostname = if host.starts_with('/') { String::new() } else { host };
+    let hostname = if host.starts_with('/') {
+        String::new()
+    } else {
+        host
+    };
     let (u, d) = (
         config.get_user().unwrap_or_default(),
         config.get_dbname().unwrap_or_default(),
     );
-    let port_part = if hostname.is_empty() { String::new() } else { format!(":{port}") };
-    format!("postgresql://{}@{hostname}{port_part}/{}{host_part}", enc(u), enc(d))
+    let port_part = if hostname.is_empty() {
+        String::new()
+    } else {
+        format!(":{port}")
+    };
+    format!(
+        "postgresql://{}@{hostname}{port_part}/{}{host_part}",
+        enc(u),
+        enc(d)
+    )
 }
 
 #[cfg(test)]
@@ -287,6 +317,9 @@ mod tests {
 
     #[test]
     fn pgpass_fields() {
-        assert_eq!(split_pgpass(r"h:5432:d:u:p\:w"), vec!["h", "5432", "d", "u", "p:w"]);
+        assert_eq!(
+            split_pgpass(r"h:5432:d:u:p\:w"),
+            vec!["h", "5432", "d", "u", "p:w"]
+        );
     }
 }

@@ -24,7 +24,8 @@ pub struct Scope {
 /// A raw snapshot: objects keyed by catalog key.
 pub type RawTree = Tree;
 
-const SYSTEM_FILTER: &str = "n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' AND n.nspname <> 'pggit'";
+const SYSTEM_FILTER: &str =
+    "n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' AND n.nspname <> 'pggit'";
 
 /// Read the schema. Runs its own READ ONLY REPEATABLE READ transaction.
 pub fn snapshot(client: &mut postgres::Client, scope: &Scope) -> Result<RawTree, PgError> {
@@ -365,7 +366,11 @@ impl<C: GenericClient> Reader<'_, C> {
                 data_type: c.get(3),
                 collation: opt(&c, 4),
                 not_null: c.get(5),
-                default: if generated.is_empty() { expr.clone() } else { None },
+                default: if generated.is_empty() {
+                    expr.clone()
+                } else {
+                    None
+                },
                 identity: match (identity.as_str(), opt(&c, 10)) {
                     ("a", Some(s)) => Some(Identity {
                         always: true,
@@ -680,7 +685,8 @@ impl<C: GenericClient> Reader<'_, C> {
         let key = match catalog {
             "pg_class" => {
                 let k = self.class_key.get(&oid)?;
-                if referenced && sub > 0 && k.starts_with("rel:") && !self.partitions.contains(&oid) {
+                if referenced && sub > 0 && k.starts_with("rel:") && !self.partitions.contains(&oid)
+                {
                     if let Some(Entry {
                         object: Object::Table(_),
                         ..
@@ -767,7 +773,10 @@ impl<C: GenericClient> Reader<'_, C> {
             };
             // Sequence ownership is recorded as owned_by, not as a dependency.
             if from.starts_with("rel:")
-                && matches!(self.entries.get(&from).map(|e| &e.object), Some(Object::Sequence { .. }))
+                && matches!(
+                    self.entries.get(&from).map(|e| &e.object),
+                    Some(Object::Sequence { .. })
+                )
                 && to.starts_with("col:")
             {
                 continue;

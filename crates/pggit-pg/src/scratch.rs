@@ -55,7 +55,11 @@ pub fn create_database(admin: &Config, name: &str) -> Result<(), PgError> {
     let version: i32 = c
         .query_one("SELECT current_setting('server_version_num')::int", &[])?
         .get(0);
-    let strategy = if version >= 150000 { " STRATEGY FILE_COPY" } else { "" };
+    let strategy = if version >= 150000 {
+        " STRATEGY FILE_COPY"
+    } else {
+        ""
+    };
     c.batch_execute(&format!(
         "CREATE DATABASE {} TEMPLATE template0{strategy}",
         pggit_core::sql::ident(name)

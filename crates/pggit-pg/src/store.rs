@@ -85,9 +85,15 @@ pub fn write_tree(tx: &mut impl GenericClient, tree: &Tree) -> Result<String, Pg
 }
 
 /// Entry hashes of a tree, by object id (cheap: no object bodies).
-pub fn tree_index(client: &mut impl GenericClient, hash: &str) -> Result<BTreeMap<String, String>, PgError> {
+pub fn tree_index(
+    client: &mut impl GenericClient,
+    hash: &str,
+) -> Result<BTreeMap<String, String>, PgError> {
     let row = client
-        .query_opt("SELECT ids, objects FROM pggit.trees WHERE hash = $1", &[&hash])?
+        .query_opt(
+            "SELECT ids, objects FROM pggit.trees WHERE hash = $1",
+            &[&hash],
+        )?
         .ok_or_else(|| PgError::Unexpected(format!("tree {hash} is missing")))?;
     let ids: Vec<String> = row.get(0);
     let objects: Vec<String> = row.get(1);
@@ -105,8 +111,12 @@ pub fn read_tree(client: &mut impl GenericClient, hash: &str) -> Result<Tree, Pg
     let mut bodies: HashMap<String, Entry> = HashMap::with_capacity(rows.len());
     for r in rows {
         let body: String = r.get(1);
-        let entry: Entry = serde_json::from_str(&body)
-            .map_err(|e| PgError::Unexpected(format!("object {} is unreadable: {e}", r.get::<_, String>(0))))?;
+        let entry: Entry = serde_json::from_str(&body).map_err(|e| {
+            PgError::Unexpected(format!(
+                "object {} is unreadable: {e}",
+                r.get::<_, String>(0)
+            ))
+        })?;
         bodies.insert(r.get(0), entry);
     }
     let mut tree = Tree::default();
@@ -150,22 +160,41 @@ pub fn write_commit(tx: &mut impl GenericClient, c: &Commit) -> Result<(), PgErr
 
 pub fn read_commit(client: &mut impl GenericClient, id: &str) -> Result<Option<Commit>, PgError> {
     Ok(client
-        .query_opt(&format!("SELECT {COMMIT_COLUMNS} FROM pggit.commits WHERE id = $1"), &[&id])?
+        .query_opt(
+            &format!("SELECT {COMMIT_COLUMNS} FROM pggit.commits WHERE id = $1"),
+            &[&id],
+        )?
         .map(|r| commit_from(&r)))
 }
 
 /// Commits whose id starts with `prefix` (at most 2, to detect ambiguity).
-pub fn commits_by_prefix(client: &mut impl GenericClient, prefix: &str) -> Result<Vec<String>, PgError> {
-    let pattern = format!("{}%", prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+pub fn commits_by_prefix(
+    client: &mut impl GenericClient,
+    prefix: &str,
+) -> Result<Vec<String>, PgError> {
+    let pattern = format!(
+        "{}%",
+        prefix
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_")
+    );
     Ok(client
-        .query("SELECT id FROM pggit.commits WHERE id LIKE $1 ORDER BY id LIMIT 2", &[&pattern])?
+        .query(
+            "SELECT id FROM pggit.commits WHERE id LIKE $1 ORDER BY id LIMIT 2",
+            &[&pattern],
+        )?
         .iter()
         .map(|r| r.get(0))
         .collect())
 }
 
 /// All ancestors of `start` (inclusive), newest first (generation, then time).
-pub fn ancestors(client: &mut impl GenericClient, start: &str, limit: Option<i64>) -> Result<Vec<Commit>, PgError> {
+pub fn ancestors(
+    client: &mut impl GenericClient,
+    start: &str,
+    limit: Option<i64>,
+) -> Result<Vec<Commit>, PgError> {
     let sql = format!(
         "WITH RECURSIVE a(id) AS (
              SELECT $1::text
@@ -192,7 +221,10 @@ pub struct Ref {
 
 pub fn read_ref(client: &mut impl GenericClient, name: &str) -> Result<Option<Ref>, PgError> {
     Ok(client
-        .query_opt("SELECT name, kind, commit FROM pggit.refs WHERE name = $1", &[&name])?
+        .query_opt(
+            "SELECT name, kind, commit FROM pggit.refs WHERE name = $1",
+            &[&name],
+        )?
         .map(|r| Ref {
             name: r.get(0),
             kind: r.get(1),
@@ -202,7 +234,10 @@ pub fn read_ref(client: &mut impl GenericClient, name: &str) -> Result<Option<Re
 
 pub fn list_refs(client: &mut impl GenericClient, kind: &str) -> Result<Vec<Ref>, PgError> {
     Ok(client
-        .query("SELECT name, kind, commit FROM pggit.refs WHERE kind = $1 ORDER BY name", &[&kind])?
+        .query(
+            "SELECT name, kind, commit FROM pggit.refs WHERE kind = $1 ORDER BY name",
+            &[&kind],
+        )?
         .iter()
         .map(|r| Ref {
             name: r.get(0),
@@ -213,7 +248,13 @@ pub fn list_refs(client: &mut impl GenericClient, kind: &str) -> Result<Vec<Ref>
 }
 
 /// Create a ref; false when the name is taken.
-pub fn create_ref(tx: &mut impl GenericClient, name: &str, kind: &str, commit: &str, message: &str) -> Result<bool, PgError> {
+pub fn create_ref(
+    tx: &mut impl GenericClient,
+    name: &str,
+    kind: &str,
+    commit: &str,
+    message: &str,
+) -> Result<bool, PgError> {
     let n = tx.execute(
         "INSERT INTO pggit.refs (name, kind, commit) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
         &[&name, &kind, &commit],
@@ -225,7 +266,13 @@ pub fn create_ref(tx: &mut impl GenericClient, name: &str, kind: &str, commit: &
 }
 
 /// Move a ref from `old` to `new` only if it still points at `old`.
-pub fn cas_ref(tx: &mut impl GenericClient, name: &str, old: &str, new: &str, message: &str) -> Result<bool, PgError> {
+pub fn cas_ref(
+    tx: &mut impl GenericClient,
+    name: &str,
+    old: &str,
+    new: &str,
+    message: &str,
+) -> Result<bool, PgError> {
     let n = tx.execute(
         "UPDATE pggit.refs SET commit = $3, updated_at = now() WHERE name = $1 AND commit = $2",
         &[&name, &old, &new],
@@ -236,8 +283,15 @@ pub fn cas_ref(tx: &mut impl GenericClient, name: &str, old: &str, new: &str, me
     Ok(n == 1)
 }
 
-pub fn delete_ref(tx: &mut impl GenericClient, name: &str, message: &str) -> Result<Option<String>, PgError> {
-    let row = tx.query_opt("DELETE FROM pggit.refs WHERE name = $1 RETURNING commit", &[&name])?;
+pub fn delete_ref(
+    tx: &mut impl GenericClient,
+    name: &str,
+    message: &str,
+) -> Result<Option<String>, PgError> {
+    let row = tx.query_opt(
+        "DELETE FROM pggit.refs WHERE name = $1 RETURNING commit",
+        &[&name],
+    )?;
     let commit: Option<String> = row.map(|r| r.get(0));
     if let Some(c) = &commit {
         reflog(tx, name, Some(c), None, message)?;
@@ -245,7 +299,13 @@ pub fn delete_ref(tx: &mut impl GenericClient, name: &str, message: &str) -> Res
     Ok(commit)
 }
 
-fn reflog(tx: &mut impl GenericClient, name: &str, old: Option<&str>, new: Option<&str>, message: &str) -> Result<(), PgError> {
+fn reflog(
+    tx: &mut impl GenericClient,
+    name: &str,
+    old: Option<&str>,
+    new: Option<&str>,
+    message: &str,
+) -> Result<(), PgError> {
     tx.execute(
         "INSERT INTO pggit.reflog (ref, old_commit, new_commit, message) VALUES ($1, $2, $3, $4)",
         &[&name, &old, &new, &message],
@@ -254,7 +314,9 @@ fn reflog(tx: &mut impl GenericClient, name: &str, old: Option<&str>, new: Optio
 }
 
 pub fn head_branch(client: &mut impl GenericClient) -> Result<String, PgError> {
-    Ok(client.query_one("SELECT branch FROM pggit.head", &[])?.get(0))
+    Ok(client
+        .query_one("SELECT branch FROM pggit.head", &[])?
+        .get(0))
 }
 
 pub fn set_head(tx: &mut impl GenericClient, branch: &str) -> Result<(), PgError> {
@@ -266,17 +328,30 @@ pub fn set_head(tx: &mut impl GenericClient, branch: &str) -> Result<(), PgError
 }
 
 /// Identity map of a workspace.
-pub fn read_identities(client: &mut impl GenericClient, workspace: &str) -> Result<IdentityMap, PgError> {
+pub fn read_identities(
+    client: &mut impl GenericClient,
+    workspace: &str,
+) -> Result<IdentityMap, PgError> {
     Ok(client
-        .query("SELECT key, id FROM pggit.identities WHERE workspace = $1", &[&workspace])?
+        .query(
+            "SELECT key, id FROM pggit.identities WHERE workspace = $1",
+            &[&workspace],
+        )?
         .iter()
         .map(|r| (r.get(0), r.get(1)))
         .collect())
 }
 
 /// Replace the identity map of a workspace.
-pub fn write_identities(tx: &mut impl GenericClient, workspace: &str, map: &IdentityMap) -> Result<(), PgError> {
-    tx.execute("DELETE FROM pggit.identities WHERE workspace = $1", &[&workspace])?;
+pub fn write_identities(
+    tx: &mut impl GenericClient,
+    workspace: &str,
+    map: &IdentityMap,
+) -> Result<(), PgError> {
+    tx.execute(
+        "DELETE FROM pggit.identities WHERE workspace = $1",
+        &[&workspace],
+    )?;
     let (keys, ids): (Vec<&String>, Vec<&String>) = map.iter().unzip();
     tx.execute(
         "INSERT INTO pggit.identities (workspace, key, id) SELECT $1, k, i FROM unnest($2::text[], $3::text[]) AS u(k, i)",

@@ -30,13 +30,19 @@ const COLUMNS: &str = "branch, dbname, state, pending, ddl_seen";
 
 pub fn get(client: &mut impl GenericClient, branch: &str) -> Result<Option<Workspace>, PgError> {
     Ok(client
-        .query_opt(&format!("SELECT {COLUMNS} FROM pggit.workspaces WHERE branch = $1"), &[&branch])?
+        .query_opt(
+            &format!("SELECT {COLUMNS} FROM pggit.workspaces WHERE branch = $1"),
+            &[&branch],
+        )?
         .map(|r| from_row(&r)))
 }
 
 pub fn list(client: &mut impl GenericClient) -> Result<Vec<Workspace>, PgError> {
     Ok(client
-        .query(&format!("SELECT {COLUMNS} FROM pggit.workspaces ORDER BY branch"), &[])?
+        .query(
+            &format!("SELECT {COLUMNS} FROM pggit.workspaces ORDER BY branch"),
+            &[],
+        )?
         .iter()
         .map(from_row)
         .collect())
@@ -44,7 +50,12 @@ pub fn list(client: &mut impl GenericClient) -> Result<Vec<Workspace>, PgError> 
 
 /// Register a workspace in state `building` (or `ready` for the repository
 /// database itself).
-pub fn register(tx: &mut impl GenericClient, branch: &str, dbname: &str, ready: bool) -> Result<(), PgError> {
+pub fn register(
+    tx: &mut impl GenericClient,
+    branch: &str,
+    dbname: &str,
+    ready: bool,
+) -> Result<(), PgError> {
     let state = if ready { "ready" } else { "building" };
     tx.execute(
         "INSERT INTO pggit.workspaces (branch, dbname, state) VALUES ($1, $2, $3)",
@@ -61,7 +72,11 @@ pub fn mark_ready(tx: &mut impl GenericClient, branch: &str, ddl_seen: i64) -> R
     Ok(())
 }
 
-pub fn set_ddl_seen(tx: &mut impl GenericClient, branch: &str, ddl_seen: i64) -> Result<(), PgError> {
+pub fn set_ddl_seen(
+    tx: &mut impl GenericClient,
+    branch: &str,
+    ddl_seen: i64,
+) -> Result<(), PgError> {
     tx.execute(
         "UPDATE pggit.workspaces SET ddl_seen = greatest(ddl_seen, $2) WHERE branch = $1",
         &[&branch, &ddl_seen],
@@ -69,7 +84,11 @@ pub fn set_ddl_seen(tx: &mut impl GenericClient, branch: &str, ddl_seen: i64) ->
     Ok(())
 }
 
-pub fn set_pending(tx: &mut impl GenericClient, branch: &str, pending: Option<&serde_json::Value>) -> Result<(), PgError> {
+pub fn set_pending(
+    tx: &mut impl GenericClient,
+    branch: &str,
+    pending: Option<&serde_json::Value>,
+) -> Result<(), PgError> {
     tx.execute(
         "UPDATE pggit.workspaces SET pending = $2 WHERE branch = $1",
         &[&branch, &pending],
@@ -79,7 +98,10 @@ pub fn set_pending(tx: &mut impl GenericClient, branch: &str, pending: Option<&s
 
 pub fn unregister(tx: &mut impl GenericClient, branch: &str) -> Result<(), PgError> {
     tx.execute("DELETE FROM pggit.workspaces WHERE branch = $1", &[&branch])?;
-    tx.execute("DELETE FROM pggit.identities WHERE workspace = $1", &[&branch])?;
+    tx.execute(
+        "DELETE FROM pggit.identities WHERE workspace = $1",
+        &[&branch],
+    )?;
     Ok(())
 }
 
@@ -122,12 +144,22 @@ mod tests {
     #[test]
     fn names_fit_and_differ() {
         let long = "x".repeat(100);
-        for (r, b) in [("app", "feature/login"), (long.as_str(), "b"), ("a", long.as_str()), (long.as_str(), long.as_str())] {
+        for (r, b) in [
+            ("app", "feature/login"),
+            (long.as_str(), "b"),
+            ("a", long.as_str()),
+            (long.as_str(), long.as_str()),
+        ] {
             let n = database_name(r, b);
             assert!(n.len() <= 63, "{n}");
-            assert!(n.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
+            assert!(n
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_'));
         }
         assert_ne!(database_name("app", "a/b"), database_name("app", "a_b"));
-        assert_eq!(database_name("app", "feature/login").len(), "app__feature_login_".len() + 8);
+        assert_eq!(
+            database_name("app", "feature/login").len(),
+            "app__feature_login_".len() + 8
+        );
     }
 }

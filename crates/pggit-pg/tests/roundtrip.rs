@@ -3,6 +3,8 @@
 //! --schema-only` — and the same for B→A. Replaying a tree into an empty
 //! database reproduces it exactly.
 
+#![allow(clippy::unwrap_used)]
+
 mod corpus;
 
 use std::process::Command;
@@ -30,7 +32,11 @@ fn dump(db: &ScratchDb) -> String {
         .env("PGPASSWORD", password)
         .output()
         .expect("pg_dump runs");
-    assert!(out.status.success(), "pg_dump failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pg_dump failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     normalise_dump(&String::from_utf8_lossy(&out.stdout))
 }
 
@@ -42,7 +48,12 @@ fn normalise_dump(text: &str) -> String {
         .join("\n")
 }
 
-fn take(db: &ScratchDb, known: &IdentityMap, reference: Option<&Tree>, salt: &str) -> (Tree, IdentityMap) {
+fn take(
+    db: &ScratchDb,
+    known: &IdentityMap,
+    reference: Option<&Tree>,
+    salt: &str,
+) -> (Tree, IdentityMap) {
     let mut c = db.connect().expect("connect");
     let raw = snapshot(&mut c, &Scope::default()).expect("snapshot");
     let a = assign(&raw, known, reference, salt);
@@ -51,7 +62,8 @@ fn take(db: &ScratchDb, known: &IdentityMap, reference: Option<&Tree>, salt: &st
 
 fn run(db: &ScratchDb, sql: &str) {
     let mut c = db.connect().expect("connect");
-    c.batch_execute(sql).unwrap_or_else(|e| panic!("script failed: {e:?}\n{sql}"));
+    c.batch_execute(sql)
+        .unwrap_or_else(|e| panic!("script failed: {e:?}\n{sql}"));
 }
 
 /// Build `tree` in a fresh database by migrating the empty database to it.
@@ -96,8 +108,14 @@ fn assert_trees_eq(got: &Tree, want: &Tree, what: &str) {
 /// parser: no name or literal can smuggle in another.
 fn assert_single_statements(stmts: &[pggit_core::sql::Statement], what: &str) {
     for s in stmts {
-        let parsed = pg_query::parse(&s.sql, 0).unwrap_or_else(|e| panic!("{what}: does not parse: {e}\n{}", s.sql));
-        assert_eq!(parsed.protobuf.stmts.len(), 1, "{what}: not one statement: {}", s.sql);
+        let parsed = pg_query::parse(&s.sql, 0)
+            .unwrap_or_else(|e| panic!("{what}: does not parse: {e}\n{}", s.sql));
+        assert_eq!(
+            parsed.protobuf.stmts.len(),
+            1,
+            "{what}: not one statement: {}",
+            s.sql
+        );
     }
 }
 
@@ -105,8 +123,12 @@ fn migrate(db: &ScratchDb, map: &IdentityMap, from: &Tree, to: &Tree, dump_want:
     let stmts = plan::plan(from, to).unwrap_or_else(|e| panic!("{what}: plan failed: {e}"));
     assert_single_statements(&stmts, what);
     let mut c = db.connect().expect("connect");
-    pggit_pg::apply::apply(&mut c, &stmts)
-        .unwrap_or_else(|e| panic!("{what}: apply failed: {e}\n{}", pggit_core::sql::script(&stmts)));
+    pggit_pg::apply::apply(&mut c, &stmts).unwrap_or_else(|e| {
+        panic!(
+            "{what}: apply failed: {e}\n{}",
+            pggit_core::sql::script(&stmts)
+        )
+    });
     let (got, _) = take(db, map, Some(to), "after");
     assert_trees_eq(&got, to, what);
     let d = dump(db);
@@ -131,12 +153,22 @@ fn check_case(case: &corpus::Case) {
 
     // Replay A, then migrate it to B.
     let (db2, map2) = replay(&a);
-    assert_eq!(dump(&db2), dump_a, "{}: replay of A differs from A in pg_dump", case.name);
+    assert_eq!(
+        dump(&db2),
+        dump_a,
+        "{}: replay of A differs from A in pg_dump",
+        case.name
+    );
     migrate(&db2, &map2, &a, &b, &dump_b, &format!("{} A->B", case.name));
 
     // Replay B, then migrate it back to A.
     let (db3, map3) = replay(&b);
-    assert_eq!(dump(&db3), dump_b, "{}: replay of B differs from B in pg_dump", case.name);
+    assert_eq!(
+        dump(&db3),
+        dump_b,
+        "{}: replay of B differs from B in pg_dump",
+        case.name
+    );
     if let Some((_, why)) = IRREVERSIBLE.iter().find(|(n, _)| *n == case.name) {
         let err = plan::plan(&b, &a).expect_err(why);
         assert!(matches!(err, plan::PlanError::Unsupported(_)));
@@ -147,7 +179,10 @@ fn check_case(case: &corpus::Case) {
 
 #[test]
 fn corpus_has_enough_cases() {
-    assert!(corpus::CASES.len() >= 40, "the corpus needs at least 40 cases");
+    assert!(
+        corpus::CASES.len() >= 40,
+        "the corpus needs at least 40 cases"
+    );
     let mut names: Vec<_> = corpus::CASES.iter().map(|c| c.name).collect();
     names.sort();
     names.dedup();
@@ -172,5 +207,10 @@ fn round_trip_corpus() {
             failures.push(format!("== {} ==\n{msg}", case.name));
         }
     }
-    assert!(failures.is_empty(), "{} case(s) failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} case(s) failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

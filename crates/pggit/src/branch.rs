@@ -63,7 +63,13 @@ impl Repository {
         validate("branch", name)?;
         let commit = self.resolve(start.unwrap_or("HEAD"))?;
         let mut tx = self.client.transaction()?;
-        if !store::create_ref(&mut tx, name, "branch", &commit.id, &format!("branch: created from {}", start.unwrap_or("HEAD")))? {
+        if !store::create_ref(
+            &mut tx,
+            name,
+            "branch",
+            &commit.id,
+            &format!("branch: created from {}", start.unwrap_or("HEAD")),
+        )? {
             return Err(Error::RefExists(name.to_string()));
         }
         tx.commit()?;
@@ -78,14 +84,21 @@ impl Repository {
     /// Delete a branch. Refuses `main`, the current branch, and (without
     /// `force`) a branch whose tip is not in the current branch's history.
     /// Its workspace database is dropped only with `drop_workspace`.
-    pub fn delete_branch(&mut self, name: &str, force: bool, drop_workspace: bool) -> Result<Option<String>> {
+    pub fn delete_branch(
+        &mut self,
+        name: &str,
+        force: bool,
+        drop_workspace: bool,
+    ) -> Result<Option<String>> {
         let target = self.branch_ref(name)?;
         if name == "main" {
             return Err(Error::Refused("cannot delete branch 'main'".into()));
         }
         let current = self.current_branch()?;
         if name == current {
-            return Err(Error::Refused(format!("cannot delete the current branch '{name}'; check out another branch first")));
+            return Err(Error::Refused(format!(
+                "cannot delete the current branch '{name}'; check out another branch first"
+            )));
         }
         if !force {
             let head = self.branch_ref(&current)?;
@@ -120,7 +133,11 @@ impl Repository {
     /// The workspace counts as ready only once its schema is replayed,
     /// verified against the commit and capture is installed; an interrupted
     /// build is discarded and redone.
-    pub fn checkout(&mut self, name: &str, create_from: Option<Option<&str>>) -> Result<CheckoutOutcome> {
+    pub fn checkout(
+        &mut self,
+        name: &str,
+        create_from: Option<Option<&str>>,
+    ) -> Result<CheckoutOutcome> {
         let created_branch = create_from.is_some();
         if let Some(start) = create_from {
             self.create_branch(name, start)?;
@@ -151,7 +168,10 @@ impl Repository {
         let dbname = database_name(&self.repo_db, name);
         let exists: bool = self
             .client
-            .query_one("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", &[&dbname])?
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
+                &[&dbname],
+            )?
             .get(0);
         if exists {
             return Err(Error::Refused(format!(
@@ -166,8 +186,9 @@ impl Repository {
         let tree = self.tree(&commit.tree)?;
         let scope = self.scope()?;
         create_database(&self.config, &dbname)?;
-        let w = workspace::get(&mut self.client, name)?
-            .ok_or_else(|| Error::Refused(format!("workspace of '{name}' vanished during checkout")))?;
+        let w = workspace::get(&mut self.client, name)?.ok_or_else(|| {
+            Error::Refused(format!("workspace of '{name}' vanished during checkout"))
+        })?;
         let mut wc = self.connect_workspace(&w)?;
         let mut wtx = wc.transaction()?;
         let empty = snapshot_in(&mut wtx, &scope)?;

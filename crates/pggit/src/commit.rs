@@ -94,7 +94,9 @@ impl Repository {
             let at = timestamp(&opts.signature);
             let parents = vec![head.id.clone()];
             let commit = Commit {
-                id: Commit::compute_id(&tree_hash, &parents, &author, &committer, &message, &at, &at),
+                id: Commit::compute_id(
+                    &tree_hash, &parents, &author, &committer, &message, &at, &at,
+                ),
                 tree: tree_hash,
                 parents,
                 generation: head.generation + 1,
@@ -107,8 +109,19 @@ impl Repository {
             let mut tx = self.client.transaction()?;
             store::write_tree(&mut tx, &live.tree)?;
             store::write_commit(&mut tx, &commit)?;
-            let subject = commit.message.lines().next().unwrap_or_default().to_string();
-            if !store::cas_ref(&mut tx, &branch, &head.id, &commit.id, &format!("commit: {subject}"))? {
+            let subject = commit
+                .message
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            if !store::cas_ref(
+                &mut tx,
+                &branch,
+                &head.id,
+                &commit.id,
+                &format!("commit: {subject}"),
+            )? {
                 tx.rollback()?;
                 continue;
             }
@@ -142,7 +155,11 @@ fn default_message(captured: &[DdlEvent], changes: &[Change]) -> String {
         if statements.len() == 1 && statements[0].lines().count() == 1 {
             return first;
         }
-        return format!("{first} (+{} more)\n\n{}", statements.len() - 1, statements.join("\n"));
+        return format!(
+            "{first} (+{} more)\n\n{}",
+            statements.len() - 1,
+            statements.join("\n")
+        );
     }
     let parts: Vec<String> = changes
         .iter()

@@ -54,7 +54,12 @@ pub struct BlameLine {
 impl Repository {
     /// History reachable from `rev`, newest first; with `object`, only
     /// commits that changed that object (followed across renames).
-    pub fn log(&mut self, rev: &str, limit: Option<usize>, object: Option<&str>) -> Result<Vec<LogEntry>> {
+    pub fn log(
+        &mut self,
+        rev: &str,
+        limit: Option<usize>,
+        object: Option<&str>,
+    ) -> Result<Vec<LogEntry>> {
         let start = self.resolve(rev)?;
         let commits = store::ancestors(&mut self.client, &start.id, None)?;
         let refs = self.refs_by_commit()?;
@@ -68,11 +73,15 @@ impl Repository {
                 break;
             }
             if let Some(id) = &object_id {
-                let now = store::tree_index(&mut self.client, &c.tree)?.get(id).cloned();
+                let now = store::tree_index(&mut self.client, &c.tree)?
+                    .get(id)
+                    .cloned();
                 let before = match c.parents.first() {
                     Some(p) => {
                         let p = self.commit(p)?;
-                        store::tree_index(&mut self.client, &p.tree)?.get(id).cloned()
+                        store::tree_index(&mut self.client, &p.tree)?
+                            .get(id)
+                            .cloned()
                     }
                     None => None,
                 };
@@ -92,7 +101,11 @@ impl Repository {
         let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for kind in ["branch", "tag"] {
             for r in store::list_refs(&mut self.client, kind)? {
-                let label = if kind == "tag" { format!("tag: {}", r.name) } else { r.name };
+                let label = if kind == "tag" {
+                    format!("tag: {}", r.name)
+                } else {
+                    r.name
+                };
                 m.entry(r.commit).or_default().push(label);
             }
         }
@@ -103,7 +116,8 @@ impl Repository {
     /// `public.f(integer)`) in a commit's tree to its stable id.
     pub(crate) fn find_object(&mut self, at: &Commit, name: &str) -> Result<Id> {
         let tree = self.tree(&at.tree)?;
-        find_in(&tree, name).ok_or_else(|| Error::NoSuchObject(name.to_string(), crate::commit::short(&at.id)))
+        find_in(&tree, name)
+            .ok_or_else(|| Error::NoSuchObject(name.to_string(), crate::commit::short(&at.id)))
     }
 
     /// A commit with its changes and migration from its first parent.
@@ -117,7 +131,11 @@ impl Repository {
             }
             None => Tree::default(),
         };
-        let statements = if commit.parents.is_empty() { Vec::new() } else { plan(&old, &new)? };
+        let statements = if commit.parents.is_empty() {
+            Vec::new()
+        } else {
+            plan(&old, &new)?
+        };
         Ok(Shown {
             changes: diff(&old, &new),
             statements,
@@ -129,8 +147,9 @@ impl Repository {
     pub fn show_object(&mut self, rev: &str, name: &str) -> Result<ShownObject> {
         let commit = self.resolve(rev)?;
         let tree = self.tree(&commit.tree)?;
-        let id = find_in(&tree, name)
-            .ok_or_else(|| Error::NoSuchObject(name.to_string(), crate::commit::short(&commit.id)))?;
+        let id = find_in(&tree, name).ok_or_else(|| {
+            Error::NoSuchObject(name.to_string(), crate::commit::short(&commit.id))
+        })?;
         let object = tree.entries[&id].object.clone();
         Ok(ShownObject {
             commit: commit.id,
@@ -193,7 +212,10 @@ impl Repository {
                 None => break,
             }
         }
-        let order: Vec<String> = blame_parts(&head_tree, &id).into_values().map(|(l, _)| l).collect();
+        let order: Vec<String> = blame_parts(&head_tree, &id)
+            .into_values()
+            .map(|(l, _)| l)
+            .collect();
         out.sort_by_key(|l| order.iter().position(|o| *o == l.part));
         Ok(out)
     }
@@ -227,13 +249,22 @@ fn blame_parts(tree: &Tree, id: &str) -> BTreeMap<String, (String, String)> {
         return m;
     };
     let columns: BTreeMap<&str, &str> = match object {
-        Object::Table(t) => t.columns.iter().map(|c| (c.id.as_str(), c.name.as_str())).collect(),
+        Object::Table(t) => t
+            .columns
+            .iter()
+            .map(|c| (c.id.as_str(), c.name.as_str()))
+            .collect(),
         _ => BTreeMap::new(),
     };
     // Keys sort as: columns in table order, then the object's own parts,
     // then attached objects.
     let position: BTreeMap<&str, usize> = match object {
-        Object::Table(t) => t.columns.iter().enumerate().map(|(i, c)| (c.id.as_str(), i)).collect(),
+        Object::Table(t) => t
+            .columns
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id.as_str(), i))
+            .collect(),
         _ => BTreeMap::new(),
     };
     for (key, fp) in parts(object) {

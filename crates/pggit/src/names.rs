@@ -20,10 +20,12 @@ pub fn validate(what: &'static str, name: &str) -> Result<()> {
     if name == "HEAD" || name == "@" {
         return bad("reserved");
     }
-    if name.starts_with('-') || name.starts_with('/') || name.ends_with('/') || name.ends_with('.') {
+    if name.starts_with('-') || name.starts_with('/') || name.ends_with('/') || name.ends_with('.')
+    {
         return bad("cannot start with '-' or '/' or end with '/' or '.'");
     }
-    if name.contains("..") || name.contains("//") || name.contains("@{") || name.ends_with(".lock") {
+    if name.contains("..") || name.contains("//") || name.contains("@{") || name.ends_with(".lock")
+    {
         return bad("contains '..', '//', '@{' or ends with '.lock'");
     }
     if name
@@ -47,7 +49,18 @@ mod tests {
         for ok in ["main", "feature/login", "día-2", "v1.0"] {
             assert!(validate("branch", ok).is_ok(), "{ok}");
         }
-        for bad in ["", "a b", "a..b", "-x", "x/", "HEAD", "a\"; drop table x; --", "a~1", "x.lock", "a;b"] {
+        for bad in [
+            "",
+            "a b",
+            "a..b",
+            "-x",
+            "x/",
+            "HEAD",
+            "a\"; drop table x; --",
+            "a~1",
+            "x.lock",
+            "a;b",
+        ] {
             assert!(validate("branch", bad).is_err(), "{bad}");
         }
     }

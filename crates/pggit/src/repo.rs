@@ -69,7 +69,9 @@ impl Repository {
         if version_num < 130000 {
             return Err(Error::ServerTooOld(version));
         }
-        let db: String = client.query_one("SELECT current_database()::text", &[])?.get(0);
+        let db: String = client
+            .query_one("SELECT current_database()::text", &[])?
+            .get(0);
         match schema::installed(&mut client)? {
             Installed::None => {}
             _ => return Err(Error::AlreadyInitialized(db)),
@@ -139,7 +141,9 @@ impl Repository {
     /// its repository, with its branch as the current one.
     pub fn open(config: &Config, branch: Option<String>) -> Result<Repository> {
         let mut client = connect(config)?;
-        let db: String = client.query_one("SELECT current_database()::text", &[])?.get(0);
+        let db: String = client
+            .query_one("SELECT current_database()::text", &[])?
+            .get(0);
         match schema::installed(&mut client)? {
             Installed::None => Err(Error::NotARepository(db)),
             Installed::Repository { version } => {
@@ -197,7 +201,8 @@ impl Repository {
     }
 
     pub(crate) fn commit(&mut self, id: &str) -> Result<Commit> {
-        store::read_commit(&mut self.client, id)?.ok_or_else(|| Error::UnknownRevision(id.to_string()))
+        store::read_commit(&mut self.client, id)?
+            .ok_or_else(|| Error::UnknownRevision(id.to_string()))
     }
 
     /// Resolve a revision expression to a commit.
@@ -209,7 +214,8 @@ impl Repository {
         } else if let Some(r) = store::read_ref(&mut self.client, &parsed.base)? {
             self.commit(&r.commit)?
         } else if parsed.base.len() >= 4 && parsed.base.chars().all(|c| c.is_ascii_hexdigit()) {
-            let ids = store::commits_by_prefix(&mut self.client, &parsed.base.to_ascii_lowercase())?;
+            let ids =
+                store::commits_by_prefix(&mut self.client, &parsed.base.to_ascii_lowercase())?;
             match ids.as_slice() {
                 [one] => self.commit(one)?,
                 [] => return Err(Error::UnknownRevision(spec.to_string())),
@@ -234,9 +240,10 @@ impl Repository {
     }
 
     pub(crate) fn scope(&mut self) -> Result<Scope> {
-        let row = self
-            .client
-            .query_opt("SELECT value FROM pggit.config WHERE key = 'track_schemas'", &[])?;
+        let row = self.client.query_opt(
+            "SELECT value FROM pggit.config WHERE key = 'track_schemas'",
+            &[],
+        )?;
         let schemas = match row {
             Some(r) => serde_json::from_value(r.get::<_, serde_json::Value>(0)).unwrap_or_default(),
             None => Vec::new(),
@@ -289,7 +296,10 @@ impl Repository {
     }
 
     pub(crate) fn role(&mut self) -> Result<String> {
-        Ok(self.client.query_one("SELECT current_user::text", &[])?.get(0))
+        Ok(self
+            .client
+            .query_one("SELECT current_user::text", &[])?
+            .get(0))
     }
 }
 

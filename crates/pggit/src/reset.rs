@@ -68,7 +68,12 @@ impl Repository {
         let head = self.branch_ref(&branch)?;
         let undo = self.resolve(rev)?;
         let parent = match undo.parents.as_slice() {
-            [] => return Err(Error::Refused(format!("cannot revert the root commit {}", crate::commit::short(&undo.id)))),
+            [] => {
+                return Err(Error::Refused(format!(
+                    "cannot revert the root commit {}",
+                    crate::commit::short(&undo.id)
+                )))
+            }
             [p] => self.commit(p)?,
             _ => {
                 return Err(Error::Refused(
@@ -111,7 +116,9 @@ impl Repository {
         let message = format!("Revert \"{subject}\"\n\nThis reverts commit {}.", undo.id);
         let parents = vec![head.id.clone()];
         let commit = Commit {
-            id: Commit::compute_id(&tree_hash, &parents, &author, &committer, &message, &at, &at),
+            id: Commit::compute_id(
+                &tree_hash, &parents, &author, &committer, &message, &at, &at,
+            ),
             tree: tree_hash,
             parents,
             generation: head.generation + 1,
@@ -182,9 +189,17 @@ impl Repository {
         let mut tx = self.client.transaction()?;
         Repository::lock(&mut tx)?;
         if from.id != to.id
-            && !store::cas_ref(&mut tx, branch, &from.id, &to.id, &format!("{op}: moving to {}", to.id))?
+            && !store::cas_ref(
+                &mut tx,
+                branch,
+                &from.id,
+                &to.id,
+                &format!("{op}: moving to {}", to.id),
+            )?
         {
-            return Err(Error::Refused(format!("branch '{branch}' moved during {op}")));
+            return Err(Error::Refused(format!(
+                "branch '{branch}' moved during {op}"
+            )));
         }
         store::write_identities(&mut tx, branch, &live.map)?;
         workspace::set_ddl_seen(&mut tx, branch, high)?;
@@ -201,7 +216,8 @@ impl Repository {
         let Some(p) = w.pending.clone() else {
             return Ok(());
         };
-        let p: Pending = serde_json::from_value(p).map_err(|e| Error::Inconsistent(branch.into(), e.to_string()))?;
+        let p: Pending = serde_json::from_value(p)
+            .map_err(|e| Error::Inconsistent(branch.into(), e.to_string()))?;
         let from = self.commit(&p.from)?;
         let to = self.commit(&p.to)?;
         let to_tree = self.tree(&to.tree)?;
@@ -228,7 +244,11 @@ impl Repository {
 }
 
 fn check_destructive(statements: &[Statement], force: bool) -> Result<()> {
-    let destructive: Vec<Statement> = statements.iter().filter(|s| s.destructive).cloned().collect();
+    let destructive: Vec<Statement> = statements
+        .iter()
+        .filter(|s| s.destructive)
+        .cloned()
+        .collect();
     if !destructive.is_empty() && !force {
         return Err(Error::NeedsForce(script(&destructive)));
     }
@@ -240,9 +260,14 @@ fn check_destructive(statements: &[Statement], force: bool) -> Result<()> {
 fn revert_tree(head: &Tree, undo: &Tree, parent: &Tree) -> std::result::Result<Tree, Vec<Id>> {
     let mut out = head.clone();
     let mut conflicts = Vec::new();
-    let ids: std::collections::BTreeSet<&Id> = undo.entries.keys().chain(parent.entries.keys()).collect();
+    let ids: std::collections::BTreeSet<&Id> =
+        undo.entries.keys().chain(parent.entries.keys()).collect();
     for id in ids {
-        let (u, p, h) = (undo.entries.get(id), parent.entries.get(id), head.entries.get(id));
+        let (u, p, h) = (
+            undo.entries.get(id),
+            parent.entries.get(id),
+            head.entries.get(id),
+        );
         if u == p || h == p {
             continue;
         }
@@ -294,8 +319,14 @@ mod tests {
         let parent = tree(&[("a", "a")]);
         let undo = tree(&[("a", "a"), ("b", "b")]);
         let head = tree(&[("a", "a2"), ("b", "b")]);
-        assert_eq!(revert_tree(&head, &undo, &parent).unwrap(), tree(&[("a", "a2")]));
+        assert_eq!(
+            revert_tree(&head, &undo, &parent).unwrap(),
+            tree(&[("a", "a2")])
+        );
         let head2 = tree(&[("a", "a"), ("b", "b2")]);
-        assert_eq!(revert_tree(&head2, &undo, &parent).unwrap_err(), vec!["b".to_string()]);
+        assert_eq!(
+            revert_tree(&head2, &undo, &parent).unwrap_err(),
+            vec!["b".to_string()]
+        );
     }
 }

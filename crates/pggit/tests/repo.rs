@@ -2,6 +2,8 @@
 //! identity, branches and workspaces, ref races, interrupted operations,
 //! hostile names and bad input. Each test makes its own database(s).
 
+#![allow(clippy::unwrap_used)]
+
 use pggit::core::diff::Status as ChangeStatus;
 use pggit::pg::scratch::{drop_database, test_admin_config, ScratchDb};
 use pggit::{CommitOptions, Error, InitOptions, Repository, Side, Signature};
@@ -32,7 +34,10 @@ impl Drop for TestRepo {
     fn drop(&mut self) {
         if let Ok(mut c) = self.db.connect() {
             let names: Vec<String> = c
-                .query("SELECT dbname FROM pggit.workspaces WHERE dbname <> current_database()", &[])
+                .query(
+                    "SELECT dbname FROM pggit.workspaces WHERE dbname <> current_database()",
+                    &[],
+                )
                 .map(|r| r.iter().map(|r| r.get(0)).collect())
                 .unwrap_or_default();
             drop(c);
@@ -60,25 +65,40 @@ fn ws_sql(repo: &mut Repository, branch: &str, sql: &str) {
         .and_then(|b| b.workspace)
         .expect("workspace");
     let (c, _) = pggit::pg::connect::resolve(Some(&url), &|_| None).unwrap();
-    pggit::pg::connect::connect(&c).unwrap().batch_execute(sql).unwrap();
+    pggit::pg::connect::connect(&c)
+        .unwrap()
+        .batch_execute(sql)
+        .unwrap();
 }
 
 #[test]
 fn capture_status_commit_log_show() {
     let (t, mut repo) = TestRepo::new("CREATE TABLE public.users (id int PRIMARY KEY, email text)");
-    assert!(matches!(commit(&mut repo, None), Err(Error::NothingToCommit(_))));
+    assert!(matches!(
+        commit(&mut repo, None),
+        Err(Error::NothingToCommit(_))
+    ));
     t.sql("ALTER TABLE public.users ADD COLUMN avatar text");
     let s = repo.status().unwrap();
     assert!(s.capture);
     assert_eq!(s.captured.len(), 1);
     assert_eq!(s.captured[0].command_tag, "ALTER TABLE");
-    assert_eq!(s.captured[0].object_identity.as_deref(), Some("public.users"));
-    assert_eq!(s.captured[0].statement.as_deref(), Some("ALTER TABLE public.users ADD COLUMN avatar text"));
+    assert_eq!(
+        s.captured[0].object_identity.as_deref(),
+        Some("public.users")
+    );
+    assert_eq!(
+        s.captured[0].statement.as_deref(),
+        Some("ALTER TABLE public.users ADD COLUMN avatar text")
+    );
     assert_eq!(s.changes.len(), 1);
     assert_eq!(s.changes[0].parts, vec!["column avatar: added".to_string()]);
     let c = commit(&mut repo, None).unwrap();
     // The default message is the captured statement.
-    assert_eq!(c.commit.message, "ALTER TABLE public.users ADD COLUMN avatar text");
+    assert_eq!(
+        c.commit.message,
+        "ALTER TABLE public.users ADD COLUMN avatar text"
+    );
     assert!(repo.status().unwrap().captured.is_empty());
     assert!(repo.status().unwrap().changes.is_empty());
     let log = repo.log("HEAD", None, None).unwrap();
@@ -87,21 +107,33 @@ fn capture_status_commit_log_show() {
     assert_eq!(log[0].refs, vec!["main".to_string()]);
     let shown = repo.show("HEAD").unwrap();
     assert_eq!(shown.statements.len(), 1);
-    assert_eq!(shown.statements[0].sql, "ALTER TABLE public.users ADD COLUMN avatar text");
+    assert_eq!(
+        shown.statements[0].sql,
+        "ALTER TABLE public.users ADD COLUMN avatar text"
+    );
     // Abbreviated ids and ancestry syntax.
     assert_eq!(repo.resolve(&c.commit.id[..8]).unwrap().id, c.commit.id);
     assert_eq!(repo.resolve("HEAD~1").unwrap().id, log[1].commit.id);
     assert_eq!(repo.resolve("main^").unwrap().id, log[1].commit.id);
     // The SQL views are readable.
     let mut pc = t.db.connect().unwrap();
-    let n: i64 = pc.query_one("SELECT count(*) FROM pggit.log", &[]).unwrap().get(0);
+    let n: i64 = pc
+        .query_one("SELECT count(*) FROM pggit.log", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(n, 2);
     let n: i64 = pc
-        .query_one("SELECT count(*) FROM pggit.object_history WHERE commit = $1", &[&c.commit.id])
+        .query_one(
+            "SELECT count(*) FROM pggit.object_history WHERE commit = $1",
+            &[&c.commit.id],
+        )
         .unwrap()
         .get(0);
     assert_eq!(n, 1);
-    let n: i64 = pc.query_one("SELECT count(*) FROM pggit.branches", &[]).unwrap().get(0);
+    let n: i64 = pc
+        .query_one("SELECT count(*) FROM pggit.branches", &[])
+        .unwrap()
+        .get(0);
     assert_eq!(n, 1);
 }
 
@@ -110,11 +142,21 @@ fn renames_keep_identity() {
     let (t, mut repo) = TestRepo::new("CREATE TABLE public.users (id int PRIMARY KEY, name text)");
     t.sql("ALTER TABLE public.users RENAME TO people; ALTER TABLE public.people RENAME COLUMN name TO full_name");
     let c = commit(&mut repo, Some("rename")).unwrap();
-    let modified: Vec<_> = c.changes.iter().filter(|c| c.kind.as_str() == "table").collect();
+    let modified: Vec<_> = c
+        .changes
+        .iter()
+        .filter(|c| c.kind.as_str() == "table")
+        .collect();
     assert_eq!(modified.len(), 1);
     assert_eq!(modified[0].status, ChangeStatus::Modified);
     assert_eq!(modified[0].renamed_from.as_deref(), Some("public.users"));
-    let d = repo.diff(&Side::Rev("HEAD~1".into()), &Side::Rev("HEAD".into()), false).unwrap();
+    let d = repo
+        .diff(
+            &Side::Rev("HEAD~1".into()),
+            &Side::Rev("HEAD".into()),
+            false,
+        )
+        .unwrap();
     let sql: Vec<&str> = d.statements.iter().map(|s| s.sql.as_str()).collect();
     assert_eq!(
         sql,
@@ -139,7 +181,11 @@ fn branches_checkout_and_workspaces() {
     let o = repo.checkout("feature/x", Some(None)).unwrap();
     assert!(o.created_workspace);
     assert!(o.url.contains(&o.workspace));
-    ws_sql(&mut repo, "feature/x", "ALTER TABLE public.t ADD COLUMN v text");
+    ws_sql(
+        &mut repo,
+        "feature/x",
+        "ALTER TABLE public.t ADD COLUMN v text",
+    );
     let c = commit(&mut repo, Some("on feature")).unwrap();
     assert_eq!(c.branch, "feature/x");
     // main is untouched.
@@ -150,19 +196,34 @@ fn branches_checkout_and_workspaces() {
     assert!(list.iter().all(|b| b.workspace.is_some()));
     assert!(list.iter().find(|b| b.name == "feature/x").unwrap().current);
     // Opening the workspace database leads to the repository, on its branch.
-    let ws_url = list.iter().find(|b| b.name == "feature/x").unwrap().workspace.clone().unwrap();
+    let ws_url = list
+        .iter()
+        .find(|b| b.name == "feature/x")
+        .unwrap()
+        .workspace
+        .clone()
+        .unwrap();
     let (wc, _) = pggit::pg::connect::resolve(Some(&ws_url), &|_| None).unwrap();
     let mut via_ws = Repository::open(&wc, None).unwrap();
     assert_eq!(via_ws.current_branch().unwrap(), "feature/x");
     // Deleting: refused for main, the current branch, and unmerged branches.
     repo.checkout("main", None).unwrap();
-    assert!(matches!(repo.delete_branch("main", true, false), Err(Error::Refused(_))));
-    assert!(matches!(repo.delete_branch("feature/x", false, false), Err(Error::Refused(_))));
+    assert!(matches!(
+        repo.delete_branch("main", true, false),
+        Err(Error::Refused(_))
+    ));
+    assert!(matches!(
+        repo.delete_branch("feature/x", false, false),
+        Err(Error::Refused(_))
+    ));
     let dropped = repo.delete_branch("feature/x", true, true).unwrap();
     assert_eq!(dropped.as_deref(), Some(o.workspace.as_str()));
     let mut admin = pggit::pg::connect::connect(&test_admin_config()).unwrap();
     let exists: bool = admin
-        .query_one("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)", &[&o.workspace])
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
+            &[&o.workspace],
+        )
         .unwrap()
         .get(0);
     assert!(!exists);
@@ -180,16 +241,29 @@ fn interrupted_checkout_is_rebuilt() {
         "INSERT INTO pggit.workspaces (branch, dbname, state) VALUES ('b', '{dbname}', 'building')"
     ));
     let half = pggit::pg::connect::with_dbname(&test_admin_config(), &dbname);
-    pggit::pg::connect::connect(&half).unwrap().batch_execute("CREATE TABLE junk (x int)").unwrap();
+    pggit::pg::connect::connect(&half)
+        .unwrap()
+        .batch_execute("CREATE TABLE junk (x int)")
+        .unwrap();
     // pggit does not treat it as a workspace...
-    assert!(repo.branches().unwrap().iter().find(|b| b.name == "b").unwrap().workspace.is_none());
+    assert!(repo
+        .branches()
+        .unwrap()
+        .iter()
+        .find(|b| b.name == "b")
+        .unwrap()
+        .workspace
+        .is_none());
     let mut on_b = Repository::open(&t.db.config, Some("b".into())).unwrap();
     assert!(matches!(commit(&mut on_b, None), Err(Error::Refused(_))));
     // ...and checkout rebuilds it from the commit.
     let o = repo.checkout("b", None).unwrap();
     assert!(o.created_workspace);
     let mut c = pggit::pg::connect::connect(&half).unwrap();
-    let junk: bool = c.query_one("SELECT to_regclass('public.junk') IS NOT NULL", &[]).unwrap().get(0);
+    let junk: bool = c
+        .query_one("SELECT to_regclass('public.junk') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
     assert!(!junk);
     assert!(repo.status().unwrap().changes.is_empty());
 }
@@ -203,7 +277,8 @@ fn concurrent_commits_lose_nothing() {
             let config = config.clone();
             std::thread::spawn(move || {
                 let mut c = pggit::pg::connect::connect(&config).unwrap();
-                c.batch_execute(&format!("CREATE TABLE public.t{i} (id int)")).unwrap();
+                c.batch_execute(&format!("CREATE TABLE public.t{i} (id int)"))
+                    .unwrap();
                 let mut repo = Repository::open(&config, None).unwrap();
                 match commit(&mut repo, Some(&format!("t{i}"))) {
                     Ok(o) => Some(o.commit.id),
@@ -213,14 +288,26 @@ fn concurrent_commits_lose_nothing() {
             })
         })
         .collect();
-    let made: Vec<String> = handles.into_iter().filter_map(|h| h.join().unwrap()).collect();
+    let made: Vec<String> = handles
+        .into_iter()
+        .filter_map(|h| h.join().unwrap())
+        .collect();
     assert!(!made.is_empty());
     let mut repo = t.open();
-    let log: Vec<String> = repo.log("HEAD", None, None).unwrap().into_iter().map(|e| e.commit.id).collect();
+    let log: Vec<String> = repo
+        .log("HEAD", None, None)
+        .unwrap()
+        .into_iter()
+        .map(|e| e.commit.id)
+        .collect();
     for id in &made {
         assert!(log.contains(id), "commit {id} was lost");
     }
-    assert_eq!(log.len(), made.len() + 1, "history is linear: one commit per success");
+    assert_eq!(
+        log.len(),
+        made.len() + 1,
+        "history is linear: one commit per success"
+    );
     // Every table ended up committed.
     assert!(repo.status().unwrap().changes.is_empty());
 }
@@ -233,24 +320,38 @@ fn reset_and_revert() {
     t.sql("ALTER TABLE public.t ADD COLUMN note text");
     let c2 = commit(&mut repo, Some("note")).unwrap();
     // Reverting c1 drops a table: destructive, so --force is required.
-    assert!(matches!(repo.revert(&c1.commit.id, false, &Signature::default()), Err(Error::NeedsForce(_))));
-    let r = repo.revert(&c1.commit.id, true, &Signature::default()).unwrap();
+    assert!(matches!(
+        repo.revert(&c1.commit.id, false, &Signature::default()),
+        Err(Error::NeedsForce(_))
+    ));
+    let r = repo
+        .revert(&c1.commit.id, true, &Signature::default())
+        .unwrap();
     let rc = r.commit.unwrap();
     assert_eq!(rc.parents, vec![c2.commit.id.clone()]);
     assert!(rc.message.starts_with("Revert \"extra\""));
     let mut c = t.db.connect().unwrap();
-    let extra: bool = c.query_one("SELECT to_regclass('public.extra') IS NOT NULL", &[]).unwrap().get(0);
+    let extra: bool = c
+        .query_one("SELECT to_regclass('public.extra') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
     assert!(!extra);
     assert!(repo.status().unwrap().changes.is_empty());
     // Reset back to c2: re-creates the table (nothing destructive).
     let o = repo.reset_hard(&c2.commit.id, false).unwrap();
     assert_eq!(o.to, c2.commit.id);
-    let extra: bool = c.query_one("SELECT to_regclass('public.extra') IS NOT NULL", &[]).unwrap().get(0);
+    let extra: bool = c
+        .query_one("SELECT to_regclass('public.extra') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
     assert!(extra);
     assert_eq!(repo.resolve("HEAD").unwrap().id, c2.commit.id);
     assert!(repo.status().unwrap().changes.is_empty());
     // Reset to the root drops a column and a table: needs --force.
-    assert!(matches!(repo.reset_hard("HEAD~2", false), Err(Error::NeedsForce(_))));
+    assert!(matches!(
+        repo.reset_hard("HEAD~2", false),
+        Err(Error::NeedsForce(_))
+    ));
     repo.reset_hard("HEAD~2", true).unwrap();
     assert!(repo.status().unwrap().changes.is_empty());
 }
@@ -278,13 +379,15 @@ fn interrupted_reset_is_finished() {
     ));
     repo.recover("main").unwrap();
     assert_eq!(repo.resolve("HEAD").unwrap().id, c3.commit.id);
-    let pending: Option<serde_json::Value> = t
-        .db
-        .connect()
-        .unwrap()
-        .query_one("SELECT pending FROM pggit.workspaces WHERE branch = 'main'", &[])
-        .unwrap()
-        .get(0);
+    let pending: Option<serde_json::Value> =
+        t.db.connect()
+            .unwrap()
+            .query_one(
+                "SELECT pending FROM pggit.workspaces WHERE branch = 'main'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
     assert!(pending.is_none());
 }
 
@@ -301,30 +404,74 @@ fn hostile_names_survive_checkout() {
     // The checkout verified the replay against the commit; status agrees.
     assert!(repo.status().unwrap().changes.is_empty());
     for bad in ["a b", "x..y", "a\"; drop table x; --", "HEAD", "-x", ""] {
-        assert!(matches!(repo.create_branch(bad, None), Err(Error::InvalidName { .. })), "{bad}");
+        assert!(
+            matches!(
+                repo.create_branch(bad, None),
+                Err(Error::InvalidName { .. })
+            ),
+            "{bad}"
+        );
     }
 }
 
 #[test]
 fn bad_input_changes_nothing() {
     let (t, mut repo) = TestRepo::new("CREATE TABLE public.t (id int)");
-    assert!(matches!(repo.resolve("nope"), Err(Error::UnknownRevision(_))));
-    assert!(matches!(repo.resolve("HEAD~5"), Err(Error::UnknownRevision(_))));
-    assert!(matches!(repo.resolve("deadbeef"), Err(Error::UnknownRevision(_))));
+    assert!(matches!(
+        repo.resolve("nope"),
+        Err(Error::UnknownRevision(_))
+    ));
+    assert!(matches!(
+        repo.resolve("HEAD~5"),
+        Err(Error::UnknownRevision(_))
+    ));
+    assert!(matches!(
+        repo.resolve("deadbeef"),
+        Err(Error::UnknownRevision(_))
+    ));
     repo.create_branch("dup", None).unwrap();
-    assert!(matches!(repo.create_branch("dup", None), Err(Error::RefExists(_))));
-    assert!(matches!(repo.create_tag("dup", None), Err(Error::RefExists(_))));
-    assert!(matches!(repo.checkout("missing", None), Err(Error::NoSuchBranch(_))));
-    assert!(matches!(repo.delete_tag("missing"), Err(Error::NoSuchTag(_))));
-    assert!(matches!(repo.blame("public.nothing"), Err(Error::NoSuchObject(..))));
-    let before: i64 = t.db.connect().unwrap().query_one("SELECT count(*) FROM pggit.reflog", &[]).unwrap().get(0);
+    assert!(matches!(
+        repo.create_branch("dup", None),
+        Err(Error::RefExists(_))
+    ));
+    assert!(matches!(
+        repo.create_tag("dup", None),
+        Err(Error::RefExists(_))
+    ));
+    assert!(matches!(
+        repo.checkout("missing", None),
+        Err(Error::NoSuchBranch(_))
+    ));
+    assert!(matches!(
+        repo.delete_tag("missing"),
+        Err(Error::NoSuchTag(_))
+    ));
+    assert!(matches!(
+        repo.blame("public.nothing"),
+        Err(Error::NoSuchObject(..))
+    ));
+    let before: i64 =
+        t.db.connect()
+            .unwrap()
+            .query_one("SELECT count(*) FROM pggit.reflog", &[])
+            .unwrap()
+            .get(0);
     assert_eq!(before, 2, "only init and the one branch were recorded");
     // A database without pggit.
     let plain = ScratchDb::create(&test_admin_config(), "pggit_plain").unwrap();
-    assert!(matches!(Repository::open(&plain.config, None), Err(Error::NotARepository(_))));
+    assert!(matches!(
+        Repository::open(&plain.config, None),
+        Err(Error::NotARepository(_))
+    ));
     // Already initialised.
-    assert!(matches!(Repository::init(&t.db.config, &InitOptions::default()), Err(Error::AlreadyInitialized(_))));
+    assert!(matches!(
+        Repository::init(&t.db.config, &InitOptions::default()),
+        Err(Error::AlreadyInitialized(_))
+    ));
     // A repository from a newer pggit.
     t.sql("UPDATE pggit.meta SET value = '99' WHERE key = 'schema_version'");
-    assert!(matches!(Repository::open(&t.db.config, None), Err(Error::TooNew { found: 99, .. })));
+    assert!(matches!(
+        Repository::open(&t.db.config, None),
+        Err(Error::TooNew { found: 99, .. })
+    ));
 }

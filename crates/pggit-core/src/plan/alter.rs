@@ -23,9 +23,18 @@ pub fn approach(old: &Object, new: &Object) -> Approach {
     let same = match (old, new) {
         (O::Extension { name: a, .. }, O::Extension { name: b, .. }) => a == b,
         (O::Range { options: a, .. }, O::Range { options: b, .. }) => a == b,
-        (O::Domain { base: a, collation: ca, .. }, O::Domain { base: b, collation: cb, .. }) => {
-            a == b && ca == cb
-        }
+        (
+            O::Domain {
+                base: a,
+                collation: ca,
+                ..
+            },
+            O::Domain {
+                base: b,
+                collation: cb,
+                ..
+            },
+        ) => a == b && ca == cb,
         (O::Table(a), O::Table(b)) => a.partition_key == b.partition_key,
         (
             O::Constraint {
@@ -112,7 +121,14 @@ pub fn approach(old: &Object, new: &Object) -> Approach {
                     using,
                     check,
                     ..
-                } => Some((table.clone(), *permissive, command.clone(), roles.clone(), using.clone(), check.clone())),
+                } => Some((
+                    table.clone(),
+                    *permissive,
+                    command.clone(),
+                    roles.clone(),
+                    using.clone(),
+                    check.clone(),
+                )),
                 _ => None,
             };
             strip(old) == strip(new)
@@ -184,10 +200,7 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         _ => String::new(),
     };
     let index_schema = |tree: &Tree, o: &Object| match o {
-        Object::Index { table, .. } => tree
-            .get(table)
-            .and_then(Object::schema)
-            .map(str::to_string),
+        Object::Index { table, .. } => tree.get(table).and_then(Object::schema).map(str::to_string),
         _ => o.schema().map(str::to_string),
     };
     let (old_schema, new_schema) = (index_schema(old_tree, old), index_schema(new_tree, new));
@@ -301,7 +314,15 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                 );
             }
         }
-        (Object::Enum { labels: la, .. }, Object::Enum { schema, name, labels: lb, .. }) => {
+        (
+            Object::Enum { labels: la, .. },
+            Object::Enum {
+                schema,
+                name,
+                labels: lb,
+                ..
+            },
+        ) => {
             // New labels must keep the old ones in order; each new label goes
             // after its predecessor (or before the first old label).
             let mut it = lb.iter();
@@ -400,7 +421,10 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                 });
             }
             if na != nb {
-                out.push(w().kw(if *nb { "SET NOT NULL" } else { "DROP NOT NULL" }).build());
+                out.push(
+                    w().kw(if *nb { "SET NOT NULL" } else { "DROP NOT NULL" })
+                        .build(),
+                );
             }
             for c in ca {
                 if !cb.contains(c) {
@@ -418,52 +442,22 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                 }
             }
         }
-        (
-            Object::Sequence {
-                data_type: ta,
-                increment: ia,
-                min: mina,
-                max: maxa,
-                start: sa,
-                cache: ca,
-                cycle: cya,
-                ..
-            },
-            Object::Sequence {
-                schema,
-                name,
-                data_type: tb,
-                increment: ib,
-                min: minb,
-                max: maxb,
-                start: sb,
-                cache: cb,
-                cycle: cyb,
-                ..
-            },
-        ) => {
-            if (ta, ia, mina, maxa, sa, ca, cya) != (tb, ib, minb, maxb, sb, cb, cyb) {
-                out.push(
-                    Writer::new("ALTER SEQUENCE")
-                        .qname(schema, name)
-                        .kw("AS")
-                        .def(tb)
-                        .kw("INCREMENT BY")
-                        .int(*ib)
-                        .kw("MINVALUE")
-                        .int(*minb)
-                        .kw("MAXVALUE")
-                        .int(*maxb)
-                        .kw("START WITH")
-                        .int(*sb)
-                        .kw("CACHE")
-                        .int(*cb)
-                        .kw(if *cyb { "CYCLE" } else { "NO CYCLE" })
-                        .build(),
-                );
-            }
+        (Object::Sequence { .. }, Object::Sequence { schema, name, .. })
+            if render::sequence_options(Writer::new(""), old).build()
+                != render::sequence_options(Writer::new(""), new).build() =>
+        {
+            out.push(
+                render::sequence_options(Writer::new("ALTER SEQUENCE").qname(schema, name), new)
+                    .build(),
+            );
         }
-        (Object::View { .. }, Object::View { materialized: false, .. }) if old != new => {
+        (
+            Object::View { .. },
+            Object::View {
+                materialized: false,
+                ..
+            },
+        ) if old != new => {
             let (a, b) = (strip_comment(old), strip_comment(new));
             if a != b {
                 // Columns only appended: CREATE OR REPLACE keeps dependents.
@@ -472,10 +466,10 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                 out.push(s);
             }
         }
-        (Object::Function { definition: da, .. }, Object::Function { definition: db, .. }) => {
-            if da != db {
-                out.push(render::create(tree, new).remove(0));
-            }
+        (Object::Function { definition: da, .. }, Object::Function { definition: db, .. })
+            if da != db =>
+        {
+            out.push(render::create(tree, new).remove(0));
         }
         _ => {}
     }
@@ -492,7 +486,13 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
 
 fn strip_comment(o: &Object) -> Object {
     let mut o = o.clone();
-    if let Object::View { comment, schema, name, .. } = &mut o {
+    if let Object::View {
+        comment,
+        schema,
+        name,
+        ..
+    } = &mut o
+    {
         *comment = None;
         schema.clear();
         name.clear();
@@ -505,7 +505,8 @@ fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
     let t = qname(&b.schema, &b.name);
     let at = || Writer::new("ALTER TABLE").quoted(&t);
     let old_cols: HashMap<&str, &Column> = a.columns.iter().map(|c| (c.id.as_str(), c)).collect();
-    let new_ids: std::collections::HashSet<&str> = b.columns.iter().map(|c| c.id.as_str()).collect();
+    let new_ids: std::collections::HashSet<&str> =
+        b.columns.iter().map(|c| c.id.as_str()).collect();
 
     if a.partition_of != b.partition_of {
         if let Some((parent, _)) = &a.partition_of {
@@ -535,9 +536,17 @@ fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
     }
     for c in &b.columns {
         let Some(o) = old_cols.get(c.id.as_str()) else {
-            out.push(at().kw("ADD COLUMN").def(&column_def(c).build().sql).build());
+            out.push(
+                at().kw("ADD COLUMN")
+                    .def(&column_def(c).build().sql)
+                    .build(),
+            );
             if let Some(cm) = &c.comment {
-                out.push(comment_on("COLUMN", &format!("{t}.{}", ident(&c.name)), Some(cm)));
+                out.push(comment_on(
+                    "COLUMN",
+                    &format!("{t}.{}", ident(&c.name)),
+                    Some(cm),
+                ));
             }
             continue;
         };
@@ -552,14 +561,31 @@ fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
             .map(str::to_string)
             .collect();
         if !removed.is_empty() {
-            out.push(at().kw("RESET (").def(&removed.join(", ")).glue(")").build());
+            out.push(
+                at().kw("RESET (")
+                    .def(&removed.join(", "))
+                    .glue(")")
+                    .build(),
+            );
         }
         if !b.options.is_empty() {
-            out.push(at().kw("SET (").def(&b.options.join(", ")).glue(")").build());
+            out.push(
+                at().kw("SET (")
+                    .def(&b.options.join(", "))
+                    .glue(")")
+                    .build(),
+            );
         }
     }
     if a.unlogged != b.unlogged {
-        out.push(at().kw(if b.unlogged { "SET UNLOGGED" } else { "SET LOGGED" }).build());
+        out.push(
+            at().kw(if b.unlogged {
+                "SET UNLOGGED"
+            } else {
+                "SET LOGGED"
+            })
+            .build(),
+        );
     }
     if a.row_security != b.row_security {
         out.push(render::row_security(b, b.row_security, false));
@@ -618,15 +644,20 @@ fn alter_column(t: &str, o: &Column, c: &Column) -> Vec<Statement> {
         }
         out.push(
             w.kw("USING")
-                .ident(&c.name)
-                .glue("::")
-                .def(&c.data_type)
+                .quoted(&format!("{}::{}", ident(&c.name), c.data_type))
                 .destructive()
                 .build(),
         );
     }
     if o.not_null != c.not_null {
-        out.push(ac().kw(if c.not_null { "SET NOT NULL" } else { "DROP NOT NULL" }).build());
+        out.push(
+            ac().kw(if c.not_null {
+                "SET NOT NULL"
+            } else {
+                "DROP NOT NULL"
+            })
+            .build(),
+        );
     }
     if o.default != c.default && c.generated.is_none() {
         if let Some(d) = &c.default {
@@ -676,7 +707,9 @@ pub fn sequence_owner(tree: &Tree, new: &Object) -> Option<Statement> {
     else {
         return None;
     };
-    let w = Writer::new("ALTER SEQUENCE").qname(schema, name).kw("OWNED BY");
+    let w = Writer::new("ALTER SEQUENCE")
+        .qname(schema, name)
+        .kw("OWNED BY");
     Some(match owned_by {
         Some((table, column)) => {
             let col = match tree.get(table) {
@@ -694,4 +727,3 @@ pub fn sequence_owner(tree: &Tree, new: &Object) -> Option<Statement> {
         None => w.kw("NONE").build(),
     })
 }
-

@@ -62,18 +62,27 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
     // use the column; it rebuilds indexes and constraints itself).
     let mut recreate: HashSet<Id> = modified
         .iter()
-        .filter(|id| alter::approach(&old.entries[**id].object, &new.entries[**id].object) == Approach::Recreate)
+        .filter(|id| {
+            alter::approach(&old.entries[**id].object, &new.entries[**id].object)
+                == Approach::Recreate
+        })
         .map(|id| (*id).clone())
         .collect();
     let mut touched_columns: HashSet<Id> = HashSet::new();
     for id in &modified {
-        if let (Object::Table(a), Object::Table(b)) = (&old.entries[*id].object, &new.entries[*id].object) {
+        if let (Object::Table(a), Object::Table(b)) =
+            (&old.entries[*id].object, &new.entries[*id].object)
+        {
             for c in &a.columns {
                 match b.columns.iter().find(|n| n.id == c.id) {
                     None => {
                         touched_columns.insert(c.id.clone());
                     }
-                    Some(n) if n.data_type != c.data_type || n.collation != c.collation || n.generated != c.generated => {
+                    Some(n)
+                        if n.data_type != c.data_type
+                            || n.collation != c.collation
+                            || n.generated != c.generated =>
+                    {
                         touched_columns.insert(c.id.clone());
                     }
                     _ => {}
@@ -88,10 +97,15 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
                 continue;
             }
             let kind = e.object.kind();
-            let on_recreated = requirements(old, id).iter().any(|r| recreate.contains(r) || removed.contains(r));
+            let on_recreated = requirements(old, id)
+                .iter()
+                .any(|r| recreate.contains(r) || removed.contains(r));
             let on_column = !matches!(kind, Kind::Constraint | Kind::Index | Kind::Table)
                 && e.deps.iter().any(|d| touched_columns.contains(d));
-            let on_removed_parent = e.object.parent_table().is_some_and(|t| recreate.contains(t));
+            let on_removed_parent = e
+                .object
+                .parent_table()
+                .is_some_and(|t| recreate.contains(t));
             if (on_recreated && kind != Kind::Table || on_removed_parent || on_column)
                 && kind != Kind::Schema
             {
@@ -123,7 +137,9 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
         }
         let o = &old.entries[id].object;
         // Children vanish with their table.
-        if o.parent_table().is_some_and(|t| early.contains(t) && matches!(old.get(t), Some(Object::Table(_)))) {
+        if o.parent_table()
+            .is_some_and(|t| early.contains(t) && matches!(old.get(t), Some(Object::Table(_))))
+        {
             continue;
         }
         if is_partition_of_dropped(old, o, &|p| early.contains(p)) {
@@ -138,13 +154,29 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
         .keys()
         .filter(|id| old.entries.contains_key(*id) && !recreate.contains(*id))
         .collect();
-    let pos: HashMap<&Id, usize> = new_order.iter().enumerate().map(|(i, id)| (id, i)).collect();
-    renames.sort_by_key(|id| (new.get(id).map(|o| o.kind() != Kind::Schema), pos.get(id).copied()));
+    let pos: HashMap<&Id, usize> = new_order
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id, i))
+        .collect();
+    renames.sort_by_key(|id| {
+        (
+            new.get(id).map(|o| o.kind() != Kind::Schema),
+            pos.get(id).copied(),
+        )
+    });
     for id in &renames {
-        out.extend(alter::rename(old, new, &old.entries[*id].object, &new.entries[*id].object));
+        out.extend(alter::rename(
+            old,
+            new,
+            &old.entries[*id].object,
+            &new.entries[*id].object,
+        ));
     }
     for id in &renames {
-        if let (Object::Table(a), Object::Table(b)) = (&old.entries[*id].object, &new.entries[*id].object) {
+        if let (Object::Table(a), Object::Table(b)) =
+            (&old.entries[*id].object, &new.entries[*id].object)
+        {
             out.extend(alter::rename_columns(a, b));
         }
     }

@@ -6,7 +6,10 @@ use crate::tree::Tree;
 
 /// `COMMENT ON <target> IS ...` (or `IS NULL`).
 pub fn comment_on(target_kw: &'static str, target: &str, comment: Option<&str>) -> Statement {
-    let w = Writer::new("COMMENT ON").kw(target_kw).quoted(target).kw("IS");
+    let w = Writer::new("COMMENT ON")
+        .kw(target_kw)
+        .quoted(target)
+        .kw("IS");
     match comment {
         Some(c) => w.lit(c),
         None => w.kw("NULL"),
@@ -122,7 +125,10 @@ fn create_table(tree: &Tree, t: &Table) -> Vec<Statement> {
     })
     .qname(&t.schema, &t.name);
     if let Some((parent, bound)) = &t.partition_of {
-        w = w.kw("PARTITION OF").quoted(&tree.qualified(parent)).def(bound);
+        w = w
+            .kw("PARTITION OF")
+            .quoted(&tree.qualified(parent))
+            .def(bound);
     } else {
         let cols: Vec<String> = t
             .columns
@@ -234,32 +240,9 @@ pub fn create(tree: &Tree, object: &Object) -> Vec<Statement> {
             .kw("AS RANGE (")
             .def(&options.join(", "))
             .glue(")"),
-        Object::Sequence {
-            schema,
-            name,
-            data_type,
-            increment,
-            min,
-            max,
-            start,
-            cache,
-            cycle,
-            ..
-        } => Writer::new("CREATE SEQUENCE")
-            .qname(schema, name)
-            .kw("AS")
-            .def(data_type)
-            .kw("INCREMENT BY")
-            .int(*increment)
-            .kw("MINVALUE")
-            .int(*min)
-            .kw("MAXVALUE")
-            .int(*max)
-            .kw("START WITH")
-            .int(*start)
-            .kw("CACHE")
-            .int(*cache)
-            .kw(if *cycle { "CYCLE" } else { "NO CYCLE" }),
+        Object::Sequence { schema, name, .. } => {
+            sequence_options(Writer::new("CREATE SEQUENCE").qname(schema, name), object)
+        }
         Object::Constraint {
             table: t,
             name,
@@ -380,6 +363,36 @@ pub fn create(tree: &Tree, object: &Object) -> Vec<Statement> {
     out
 }
 
+/// The option list of `CREATE/ALTER SEQUENCE` appended to `w`.
+pub fn sequence_options(w: Writer, object: &Object) -> Writer {
+    let Object::Sequence {
+        data_type,
+        increment,
+        min,
+        max,
+        start,
+        cache,
+        cycle,
+        ..
+    } = object
+    else {
+        return w;
+    };
+    w.kw("AS")
+        .def(data_type)
+        .kw("INCREMENT BY")
+        .int(*increment)
+        .kw("MINVALUE")
+        .int(*min)
+        .kw("MAXVALUE")
+        .int(*max)
+        .kw("START WITH")
+        .int(*start)
+        .kw("CACHE")
+        .int(*cache)
+        .kw(if *cycle { "CYCLE" } else { "NO CYCLE" })
+}
+
 /// Attribute of a composite type.
 pub fn attribute_def(a: &crate::model::Attribute) -> String {
     let mut s = format!("{} {}", ident(&a.name), a.data_type);
@@ -401,9 +414,7 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
         Object::Enum { schema, name, .. }
         | Object::Composite { schema, name, .. }
         | Object::Range { schema, name, .. } => Writer::new("DROP TYPE").quoted(&q(schema, name)),
-        Object::Domain { schema, name, .. } => {
-            Writer::new("DROP DOMAIN").quoted(&q(schema, name))
-        }
+        Object::Domain { schema, name, .. } => Writer::new("DROP DOMAIN").quoted(&q(schema, name)),
         Object::Sequence { schema, name, .. } => Writer::new("DROP SEQUENCE")
             .quoted(&q(schema, name))
             .destructive(),

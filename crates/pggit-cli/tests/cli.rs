@@ -1,0 +1,222 @@
+//! The binary end to end: every command's human and JSON output as insta
+//! snapshots (ids, database names and times redacted) and exit codes.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+use pggit::pg::scratch::{drop_database, test_admin_config, ScratchDb};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+struct Env {
+    db: ScratchDb,
+    url: String,
+}
+
+impl Env {
+    fn new(sql: &str) -> Env {
+        let db = ScratchDb::create(&test_admin_config(), "pggit_cli").expect("create db");
+        db.connect().unwrap().batch_execute(sql).unwrap();
+        let mut url = pggit::pg::connect::url(&db.config);
+        if let Some(p) = db.config.get_password() {
+            url = url.replacen("@", &format!(":{}@", String::from_utf8_lossy(p)), 1);
+        }
+        Env { db, url }
+    }
+
+    fn pggit(&self, args: &[&str]) -> Run {
+        let out = Command::new(env!("CARGO_BIN_EXE_pggit"))
+            .args(args)
+            .env("PGGIT_DATABASE_URL", &self.url)
+            .env("PGGIT_DATE", "2026-11-20T10:00:00Z")
+            .env("PGGIT_AUTHOR", "alice")
+            .env("NO_COLOR", "1")
+            .env_remove("DATABASE_URL")
+            .output()
+            .expect("run pggit");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        }
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let r = self.pggit(args);
+        assert_eq!(r.code, 0, "pggit {args:?} failed: {}{}", r.stdout, r.stderr);
+        r.stdout
+    }
+
+    fn sql(&self, sql: &str) {
+        self.db.connect().unwrap().batch_execute(sql).unwrap();
+    }
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        if let Ok(mut c) = self.db.connect() {
+            let names: Vec<String> = c
+                .query(
+                    "SELECT dbname FROM pggit.workspaces WHERE dbname <> current_database()",
+                    &[],
+                )
+                .map(|r| r.iter().map(|r| r.get(0)).collect())
+                .unwrap_or_default();
+            drop(c);
+            if let Ok(mut admin) = pggit::pg::connect::connect(&test_admin_config()) {
+                for n in names {
+                    let _ = drop_database(&mut admin, &n);
+                }
+            }
+        }
+    }
+}
+
+macro_rules! snap {
+    ($name:expr, $value:expr) => {
+        insta::with_settings!({
+            filters => vec![
+                (r"\b[0-9a-f]{64}\b", "[ID]"),
+                (r"\b[0-9a-f]{20}\b", "[OBJECT-ID]"),
+                (r"\b[0-9a-f]{10}\b", "[SHORT]"),
+                (r"pggit_cli_\d+_\d+_\d+(__[a-z0-9_]+_[0-9a-f]{8})?", "[DB]"),
+                (r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z", "[TIME]"),
+                (r"postgresql://[^\s\x22]+", "[URL]"),
+                (r"\(PostgreSQL [^\n]*\)", "(PostgreSQL [VERSION])"),
+                (r#""server_version": "[^"]*""#, r#""server_version": "[VERSION]""#),
+                (r#""txid": \d+"#, r#""txid": [TXID]"#),
+                (r#""id": \d+"#, r#""id": [N]"#),
+            ]
+        }, {
+            insta::assert_snapshot!($name, $value);
+        });
+    };
+}
+
+#[test]
+fn every_command() {
+    let e = Env::new(
+        "CREATE TABLE public.users (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, email text NOT NULL);
+         CREATE VIEW public.emails AS SELECT email FROM public.users;",
+    );
+    snap!("init", e.ok(&["init"]));
+    snap!("status_clean", e.ok(&["status"]));
+    let r = e.pggit(&["commit"]);
+    assert_eq!(r.code, 1, "nothing to commit exits 1");
+    snap!("commit_nothing", r.stdout);
+
+    e.sql("ALTER TABLE public.users ADD COLUMN avatar text; ALTER TABLE public.users RENAME COLUMN email TO mail; CREATE INDEX users_avatar ON public.users (avatar) WHERE avatar IS NOT NULL;");
+    snap!("status_changes", e.ok(&["status"]));
+    snap!("status_json", e.ok(&["status", "--json"]));
+    snap!("diff", e.ok(&["diff"]));
+    snap!("diff_sql", e.ok(&["diff", "--sql"]));
+    snap!("diff_stat", e.ok(&["diff", "--stat"]));
+    assert_eq!(e.pggit(&["diff", "--exit-code", "--stat"]).code, 1);
+    snap!("commit", e.ok(&["commit", "-m", "avatars; rename email"]));
+    assert_eq!(e.pggit(&["diff", "--exit-code", "--stat"]).code, 0);
+    snap!("commit_json_nothing", e.pggit(&["commit", "--json"]).stdout);
+
+    snap!("log", e.ok(&["log"]));
+    snap!("log_oneline", e.ok(&["log", "--oneline", "-n", "5"]));
+    snap!("log_json", e.ok(&["log", "--json", "-n", "1"]));
+    snap!(
+        "log_object",
+        e.ok(&["log", "--oneline", "--object", "public.users"])
+    );
+    snap!("show", e.ok(&["show"]));
+    snap!("show_object", e.ok(&["show", "HEAD", "public.emails"]));
+    snap!("show_json", e.ok(&["show", "HEAD~1", "--json"]));
+    snap!(
+        "diff_revs_reverse",
+        e.ok(&["diff", "HEAD~1", "HEAD", "--sql", "--reverse"])
+    );
+    snap!("blame", e.ok(&["blame", "public.users"]));
+    snap!("blame_json", e.ok(&["blame", "public.users", "--json"]));
+
+    snap!("tag", e.ok(&["tag", "v1"]));
+    snap!("tag_list_json", e.ok(&["tag", "--json"]));
+    snap!("branch_create", e.ok(&["branch", "feature"]));
+    snap!("checkout", e.ok(&["checkout", "feature"]));
+    snap!("branch_list", e.ok(&["branch"]));
+    snap!("branch_json", e.ok(&["branch", "--json"]));
+    snap!("checkout_main", e.ok(&["checkout", "main"]));
+    snap!(
+        "branch_delete",
+        e.ok(&["branch", "-d", "feature", "--drop-workspace"])
+    );
+    snap!("tag_delete", e.ok(&["tag", "-d", "v1"]));
+
+    let r = e.pggit(&["reset", "--hard", "HEAD~1"]);
+    assert_eq!(r.code, 2, "destructive reset needs --force");
+    snap!("reset_needs_force", r.stderr);
+    snap!("reset", e.ok(&["reset", "--hard", "HEAD~1", "--force"]));
+    e.sql("CREATE TABLE public.extra (id int)");
+    e.ok(&["commit", "-m", "extra"]);
+    snap!("revert", e.ok(&["revert", "HEAD", "--force"]));
+    snap!("log_after", e.ok(&["log", "--oneline"]));
+}
+
+#[test]
+fn errors_and_exit_codes() {
+    let e = Env::new("CREATE TABLE public.t (id int)");
+    let r = e.pggit(&["status"]);
+    assert_eq!(r.code, 2);
+    snap!("not_a_repository", r.stderr);
+    e.ok(&["init"]);
+    let r = e.pggit(&["init"]);
+    assert_eq!(r.code, 2);
+    snap!("already_initialized", r.stderr);
+    let r = e.pggit(&["show", "nope~3"]);
+    assert_eq!(r.code, 2);
+    snap!("unknown_revision", r.stderr);
+    let r = e.pggit(&["branch", "bad name"]);
+    assert_eq!(r.code, 2);
+    snap!("invalid_branch", r.stderr);
+    let r = e.pggit(&["branch", "-d", "main"]);
+    assert_eq!(r.code, 2);
+    snap!("delete_main", r.stderr);
+    let r = e.pggit(&["frobnicate"]);
+    assert_eq!(r.code, 2, "clap usage errors exit 2");
+    let r = e.pggit(&["--db", "postgresql://postgres@127.0.0.1:1/none", "status"]);
+    assert_eq!(r.code, 3, "connection failure is a database error");
+    // The database is untouched by all of the above.
+    let mut c = e.db.connect().unwrap();
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM pggit.refs", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}
+
+#[test]
+fn diff_between_live_databases() {
+    let a = Env::new("CREATE TABLE public.t (id int PRIMARY KEY, v text)");
+    let b = Env::new("CREATE TABLE public.t (id int PRIMARY KEY, v varchar(10), w int); CREATE INDEX t_w ON public.t (w)");
+    let r = a.pggit(&[
+        "diff",
+        "--from-db",
+        &a.url,
+        "--to-db",
+        &b.url,
+        "--sql",
+        "--exit-code",
+    ]);
+    assert_eq!(r.code, 1);
+    snap!("diff_dbs_sql", r.stdout);
+    let r = a.pggit(&[
+        "diff",
+        "--from-db",
+        &a.url,
+        "--to-db",
+        &a.url,
+        "--sql",
+        "--exit-code",
+    ]);
+    assert_eq!(r.code, 0);
+    assert_eq!(r.stdout, "");
+}
