@@ -60,23 +60,39 @@ pub fn write_tree(tx: &mut impl GenericClient, tree: &Tree) -> Result<String, Pg
     if exists {
         return Ok(hash);
     }
-    let mut hashes = Vec::with_capacity(tree.entries.len());
-    let mut kinds = Vec::with_capacity(tree.entries.len());
-    let mut bodies = Vec::with_capacity(tree.entries.len());
     let mut ids = Vec::with_capacity(tree.entries.len());
+    let mut hashes = Vec::with_capacity(tree.entries.len());
+    let mut bodies = Vec::with_capacity(tree.entries.len());
     for (id, e) in &tree.entries {
         let body = e.canonical_json();
         ids.push(id.clone());
         hashes.push(pggit_core::hash::sha256_hex(body.as_bytes()));
-        kinds.push(e.object.kind().as_str().to_string());
-        bodies.push(body);
+        bodies.push((e.object.kind().as_str(), body));
     }
-    tx.execute(
-        "INSERT INTO pggit.objects (hash, kind, body)
-         SELECT h, k, b::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(h, k, b)
-         ON CONFLICT (hash) DO NOTHING",
-        &[&hashes, &kinds, &bodies],
-    )?;
+    // Send only the bodies the store does not have yet.
+    let present: std::collections::HashSet<String> = tx
+        .query("SELECT hash FROM pggit.objects WHERE hash = ANY($1)", &[&hashes])?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut new_hashes = Vec::new();
+    let mut kinds = Vec::new();
+    let mut new_bodies = Vec::new();
+    for (h, (kind, body)) in hashes.iter().zip(bodies) {
+        if !present.contains(h) {
+            new_hashes.push(h.clone());
+            kinds.push(kind.to_string());
+            new_bodies.push(body);
+        }
+    }
+    if !new_hashes.is_empty() {
+        tx.execute(
+            "INSERT INTO pggit.objects (hash, kind, body)
+             SELECT h, k, b::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(h, k, b)
+             ON CONFLICT (hash) DO NOTHING",
+            &[&new_hashes, &kinds, &new_bodies],
+        )?;
+    }
     tx.execute(
         "INSERT INTO pggit.trees (hash, ids, objects) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING",
         &[&hash, &ids, &hashes],
@@ -102,31 +118,44 @@ pub fn tree_index(
 
 /// Load a whole tree.
 pub fn read_tree(client: &mut impl GenericClient, hash: &str) -> Result<Tree, PgError> {
-    let index = tree_index(client, hash)?;
-    let hashes: Vec<&String> = index.values().collect();
+    let mut trees = read_trees(client, &[hash])?;
+    Ok(trees.remove(0))
+}
+
+/// Load several trees, fetching and parsing each distinct object once.
+pub fn read_trees(client: &mut impl GenericClient, hashes: &[&str]) -> Result<Vec<Tree>, PgError> {
+    let mut indexes = Vec::with_capacity(hashes.len());
+    for h in hashes {
+        indexes.push(tree_index(client, h)?);
+    }
+    let mut wanted: Vec<&String> = indexes.iter().flat_map(|i| i.values()).collect();
+    wanted.sort();
+    wanted.dedup();
     let rows = client.query(
         "SELECT hash, body::text FROM pggit.objects WHERE hash = ANY($1)",
-        &[&hashes],
+        &[&wanted],
     )?;
     let mut bodies: HashMap<String, Entry> = HashMap::with_capacity(rows.len());
     for r in rows {
         let body: String = r.get(1);
         let entry: Entry = serde_json::from_str(&body).map_err(|e| {
-            PgError::Unexpected(format!(
-                "object {} is unreadable: {e}",
-                r.get::<_, String>(0)
-            ))
+            PgError::Unexpected(format!("object {} is unreadable: {e}", r.get::<_, String>(0)))
         })?;
         bodies.insert(r.get(0), entry);
     }
-    let mut tree = Tree::default();
-    for (id, h) in index {
-        let e = bodies
-            .get(&h)
-            .ok_or_else(|| PgError::Unexpected(format!("object {h} is missing")))?;
-        tree.entries.insert(id, e.clone());
-    }
-    Ok(tree)
+    indexes
+        .into_iter()
+        .map(|index| {
+            let mut tree = Tree::default();
+            for (id, h) in index {
+                let e = bodies
+                    .get(&h)
+                    .ok_or_else(|| PgError::Unexpected(format!("object {h} is missing")))?;
+                tree.entries.insert(id, e.clone());
+            }
+            Ok(tree)
+        })
+        .collect()
 }
 
 const COMMIT_COLUMNS: &str = "id, tree, parents, generation, author, committer, message, \
@@ -342,21 +371,39 @@ pub fn read_identities(
         .collect())
 }
 
-/// Replace the identity map of a workspace.
+/// Replace the identity map of a workspace, writing only what changed
+/// relative to `previous` (the map read at the start of the operation).
 pub fn write_identities(
     tx: &mut impl GenericClient,
     workspace: &str,
+    previous: Option<&IdentityMap>,
     map: &IdentityMap,
 ) -> Result<(), PgError> {
-    tx.execute(
-        "DELETE FROM pggit.identities WHERE workspace = $1",
-        &[&workspace],
-    )?;
-    let (keys, ids): (Vec<&String>, Vec<&String>) = map.iter().unzip();
-    tx.execute(
-        "INSERT INTO pggit.identities (workspace, key, id) SELECT $1, k, i FROM unnest($2::text[], $3::text[]) AS u(k, i)",
-        &[&workspace, &keys, &ids],
-    )?;
+    let (gone, changed): (Vec<&String>, Vec<(&String, &String)>) = match previous {
+        Some(prev) => (
+            prev.keys().filter(|k| !map.contains_key(*k)).collect(),
+            map.iter().filter(|(k, v)| prev.get(*k) != Some(*v)).collect(),
+        ),
+        None => {
+            tx.execute("DELETE FROM pggit.identities WHERE workspace = $1", &[&workspace])?;
+            (Vec::new(), map.iter().collect())
+        }
+    };
+    if !gone.is_empty() {
+        tx.execute(
+            "DELETE FROM pggit.identities WHERE workspace = $1 AND key = ANY($2)",
+            &[&workspace, &gone],
+        )?;
+    }
+    if !changed.is_empty() {
+        let (keys, ids): (Vec<&String>, Vec<&String>) = changed.into_iter().unzip();
+        tx.execute(
+            "INSERT INTO pggit.identities (workspace, key, id)
+             SELECT $1, k, i FROM unnest($2::text[], $3::text[]) AS u(k, i)
+             ON CONFLICT (workspace, key) DO UPDATE SET id = excluded.id",
+            &[&workspace, &keys, &ids],
+        )?;
+    }
     Ok(())
 }
 

@@ -209,7 +209,7 @@ impl Repository {
         let high = store::ddl_high_water(&mut wc)?;
 
         let mut tx = self.client.transaction()?;
-        store::write_identities(&mut tx, name, &built.map)?;
+        store::write_identities(&mut tx, name, None, &built.map)?;
         workspace::mark_ready(&mut tx, name, high)?;
         store::set_head(&mut tx, name)?;
         tx.commit()?;

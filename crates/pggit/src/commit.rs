@@ -125,7 +125,7 @@ impl Repository {
                 tx.rollback()?;
                 continue;
             }
-            store::write_identities(&mut tx, &branch, &live.map)?;
+            store::write_identities(&mut tx, &branch, Some(&live.known), &live.map)?;
             workspace::set_ddl_seen(&mut tx, &branch, high)?;
             tx.commit()?;
             return Ok(CommitOutcome {

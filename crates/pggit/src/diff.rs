@@ -50,8 +50,19 @@ impl Repository {
     /// Difference from `from` to `to` (a revision or the live workspace of
     /// the current branch).
     pub fn diff(&mut self, from: &Side, to: &Side, reverse: bool) -> Result<DiffResult> {
-        let (from_label, old) = self.side_tree(from)?;
-        let (to_label, new) = self.side_tree(to)?;
+        let ((from_label, old), (to_label, new)) = match (from, to) {
+            (Side::Rev(a), Side::Rev(b)) => {
+                let (ca, cb) = (self.resolve(a)?, self.resolve(b)?);
+                let mut trees = pggit_pg::store::read_trees(&mut self.client, &[&ca.tree, &cb.tree])?;
+                let new = trees.pop().unwrap_or_default();
+                let old = trees.pop().unwrap_or_default();
+                (
+                    (crate::commit::short(&ca.id), old),
+                    (crate::commit::short(&cb.id), new),
+                )
+            }
+            _ => (self.side_tree(from)?, self.side_tree(to)?),
+        };
         if reverse {
             DiffResult::new(to_label, from_label, &new, &old)
         } else {

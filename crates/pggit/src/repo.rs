@@ -111,7 +111,7 @@ impl Repository {
         store::create_ref(&mut tx, "main", "branch", &commit.id, "init")?;
         store::set_head(&mut tx, "main")?;
         workspace::register(&mut tx, "main", &db, true)?;
-        store::write_identities(&mut tx, "main", &map)?;
+        store::write_identities(&mut tx, "main", None, &map)?;
         tx.commit()?;
         let outcome = InitOutcome {
             database: db.clone(),
@@ -282,11 +282,12 @@ impl Repository {
         branch: &str,
         reference: &Tree,
         salt: &str,
-    ) -> Result<Assigned> {
+    ) -> Result<Live> {
         let scope = self.scope()?;
         let raw = snapshot(wclient, &scope)?;
         let known = store::read_identities(&mut self.client, branch)?;
-        Ok(assign(&raw, &known, Some(reference), salt))
+        let Assigned { tree, map } = assign(&raw, &known, Some(reference), salt);
+        Ok(Live { tree, map, known })
     }
 
     /// Take the repository lock for the rest of `tx`.
@@ -301,6 +302,15 @@ impl Repository {
             .query_one("SELECT current_user::text", &[])?
             .get(0))
     }
+}
+
+/// A workspace's live schema with stable ids.
+pub(crate) struct Live {
+    pub tree: Tree,
+    /// Identity map after this snapshot.
+    pub map: pggit_core::identity::IdentityMap,
+    /// Identity map as stored before it.
+    pub known: pggit_core::identity::IdentityMap,
 }
 
 /// RFC 3339 time of a signature (now by default).

@@ -201,7 +201,7 @@ impl Repository {
                 "branch '{branch}' moved during {op}"
             )));
         }
-        store::write_identities(&mut tx, branch, &live.map)?;
+        store::write_identities(&mut tx, branch, Some(&live.known), &live.map)?;
         workspace::set_ddl_seen(&mut tx, branch, high)?;
         workspace::set_pending(&mut tx, branch, None)?;
         tx.commit()?;

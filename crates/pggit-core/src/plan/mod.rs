@@ -20,7 +20,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use thiserror::Error;
 
 pub use alter::Approach;
-pub use order::{requirements, topological};
+pub use order::{ordered_subset, requirements, topological};
 
 use crate::model::{Id, Kind, Object};
 use crate::sql::Statement;
@@ -90,35 +90,52 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
             }
         }
     }
-    loop {
-        let before = recreate.len();
-        for (id, e) in &old.entries {
-            if recreate.contains(id) || !new.entries.contains_key(id) {
-                continue;
-            }
-            let kind = e.object.kind();
-            let on_recreated = requirements(old, id)
-                .iter()
-                .any(|r| recreate.contains(r) || removed.contains(r));
-            let on_column = !matches!(kind, Kind::Constraint | Kind::Index | Kind::Table)
-                && e.deps.iter().any(|d| touched_columns.contains(d));
-            let on_removed_parent = e
-                .object
-                .parent_table()
-                .is_some_and(|t| recreate.contains(t));
-            if (on_recreated && kind != Kind::Table || on_removed_parent || on_column)
-                && kind != Kind::Schema
-            {
-                recreate.insert(id.clone());
+    // Reverse edges of the old tree: requirement (or column) -> dependents.
+    let columns = old.column_index();
+    let mut dependents: HashMap<&str, Vec<&Id>> = HashMap::new();
+    for (id, e) in &old.entries {
+        for r in order::requirements_with(old, &columns, id) {
+            if let Some((k, _)) = old.entries.get_key_value(&r) {
+                dependents.entry(k.as_str()).or_default().push(id);
             }
         }
-        if recreate.len() == before {
-            break;
+        for d in &e.deps {
+            if columns.contains_key(d.as_str()) {
+                dependents.entry(d.as_str()).or_default().push(id);
+            }
+        }
+    }
+    let mut queue: Vec<Id> = Vec::new();
+    for c in &touched_columns {
+        for d in dependents.get(c.as_str()).into_iter().flatten() {
+            let kind = old.entries[*d].object.kind();
+            if !matches!(kind, Kind::Constraint | Kind::Index | Kind::Table | Kind::Schema)
+                && new.entries.contains_key(*d)
+                && recreate.insert((*d).clone())
+            {
+                queue.push((*d).clone());
+            }
+        }
+    }
+    queue.extend(recreate.iter().cloned());
+    queue.extend(removed.iter().map(|id| (*id).clone()));
+    while let Some(x) = queue.pop() {
+        for d in dependents.get(x.as_str()).into_iter().flatten() {
+            if recreate.contains(*d) || !new.entries.contains_key(*d) {
+                continue;
+            }
+            let follows = match &old.entries[*d].object {
+                Object::Schema { .. } => false,
+                // A table is re-created only with its partitioned parent.
+                Object::Table(t) => t.partition_of.as_ref().is_some_and(|(p, _)| *p == x),
+                _ => true,
+            };
+            if follows && recreate.insert((*d).clone()) {
+                queue.push((*d).clone());
+            }
         }
     }
 
-    let old_order = topological(old);
-    let new_order = topological(new);
     let mut out: Vec<Statement> = Vec::new();
 
     // Phase 1: early drops, dependents first.
@@ -131,10 +148,7 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
         .map(|(id, _)| id)
         .collect();
     let identity_schema = |s: &str| s.to_string();
-    for id in old_order.iter().rev() {
-        if !early.contains(id) {
-            continue;
-        }
+    for id in ordered_subset(old, &early).iter().rev() {
         let o = &old.entries[id].object;
         // Children vanish with their table.
         if o.parent_table()
@@ -149,39 +163,41 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
     }
 
     // Phase 2: renames, schemas first, then in dependency order.
-    let mut renames: Vec<&Id> = new
-        .entries
-        .keys()
-        .filter(|id| old.entries.contains_key(*id) && !recreate.contains(*id))
-        .collect();
-    let pos: HashMap<&Id, usize> = new_order
+    let renamed: HashSet<&Id> = modified
         .iter()
-        .enumerate()
-        .map(|(i, id)| (id, i))
+        .copied()
+        .filter(|id| !recreate.contains(*id))
+        .filter(|id| {
+            let (a, b) = (&old.entries[*id].object, &new.entries[*id].object);
+            a.name() != b.name() || a.schema() != b.schema() || matches!(a, Object::Table(_))
+        })
         .collect();
-    renames.sort_by_key(|id| {
-        (
-            new.get(id).map(|o| o.kind() != Kind::Schema),
-            pos.get(id).copied(),
-        )
-    });
+    let mut renames = ordered_subset(new, &renamed);
+    renames.sort_by_key(|id| new.get(id).map(|o| o.kind() != Kind::Schema));
     for id in &renames {
         out.extend(alter::rename(
             old,
             new,
-            &old.entries[*id].object,
-            &new.entries[*id].object,
+            &old.entries[id].object,
+            &new.entries[id].object,
         ));
     }
     for id in &renames {
         if let (Object::Table(a), Object::Table(b)) =
-            (&old.entries[*id].object, &new.entries[*id].object)
+            (&old.entries[id].object, &new.entries[id].object)
         {
             out.extend(alter::rename_columns(a, b));
         }
     }
 
     // Phase 3: creates and alters in dependency order.
+    let changed: HashSet<&Id> = new
+        .entries
+        .keys()
+        .filter(|id| !old.entries.contains_key(*id) || recreate.contains(*id))
+        .chain(modified.iter().copied())
+        .collect();
+    let new_order = ordered_subset(new, &changed);
     for id in &new_order {
         let n = &new.entries[id].object;
         match old.entries.get(id) {
@@ -213,10 +229,7 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
         .filter(|id| !drops_early(old.entries[*id].object.kind()))
         .collect();
     let schema_after = |s: &str| alter::schema_after_renames(old, new, s);
-    for id in old_order.iter().rev() {
-        if !late.contains(id) {
-            continue;
-        }
+    for id in ordered_subset(old, &late).iter().rev() {
         let o = &old.entries[id].object;
         if let Object::Sequence {
             owned_by: Some((t, _)),

@@ -1,7 +1,7 @@
 //! Dependency order of a tree's objects.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
 
 use crate::model::{Id, Kind, Object};
 use crate::tree::Tree;
@@ -27,7 +27,19 @@ fn rank(kind: Kind) -> u8 {
 /// (columns resolved to their table), its parent table and its partition
 /// parent. A sequence's `OWNED BY` is not a creation dependency.
 pub fn requirements(tree: &Tree, id: &str) -> BTreeSet<Id> {
+    requirements_with(tree, &tree.column_index(), id)
+}
+
+/// [`requirements`] for every entry, sharing one column index.
+pub fn all_requirements(tree: &Tree) -> HashMap<&Id, BTreeSet<Id>> {
     let columns = tree.column_index();
+    tree.entries
+        .keys()
+        .map(|id| (id, requirements_with(tree, &columns, id)))
+        .collect()
+}
+
+pub(crate) fn requirements_with(tree: &Tree, columns: &HashMap<&str, (&str, &str)>, id: &str) -> BTreeSet<Id> {
     let mut out = BTreeSet::new();
     let Some(entry) = tree.entries.get(id) else {
         return out;
@@ -49,14 +61,66 @@ pub fn requirements(tree: &Tree, id: &str) -> BTreeSet<Id> {
     out
 }
 
+/// The ids of `subset` in an order where every object follows what it
+/// requires, directly or through objects outside the subset. Only the
+/// requirement closure of the subset is visited, so the cost follows the
+/// size of a change, not of the schema. Ties are broken by kind rank, then
+/// name; a cycle (which the catalog should not produce) is cut where found.
+pub fn ordered_subset(tree: &Tree, subset: &HashSet<&Id>) -> Vec<Id> {
+    let columns = tree.column_index();
+    let key = |id: &str| {
+        let o = tree.get(id).map(|o| rank(o.kind())).unwrap_or(u8::MAX);
+        (o, tree.display_name(id), id.to_string())
+    };
+    let mut roots: Vec<(u8, String, String)> = subset.iter().map(|id| key(id)).collect();
+    roots.sort();
+    // 0 = unvisited, 1 = in progress, 2 = done.
+    let mut state: HashMap<String, u8> = HashMap::new();
+    let mut out = Vec::with_capacity(subset.len());
+    for (_, _, root) in roots {
+        if state.contains_key(&root) {
+            continue;
+        }
+        // Iterative DFS: (id, requirements still to visit).
+        let mut stack: Vec<(String, Vec<String>)> = Vec::new();
+        let reqs_of = |id: &str| -> Vec<String> {
+            let mut r: Vec<(u8, String, String)> = requirements_with(tree, &columns, id).iter().map(|r| key(r)).collect();
+            r.sort();
+            r.reverse();
+            r.into_iter().map(|(_, _, id)| id).collect()
+        };
+        state.insert(root.clone(), 1);
+        stack.push((root.clone(), reqs_of(&root)));
+        while let Some((id, pending)) = stack.last_mut() {
+            match pending.pop() {
+                Some(next) => {
+                    if !state.contains_key(&next) {
+                        state.insert(next.clone(), 1);
+                        let r = reqs_of(&next);
+                        stack.push((next, r));
+                    }
+                }
+                None => {
+                    let id = id.clone();
+                    state.insert(id.clone(), 2);
+                    stack.pop();
+                    if subset.contains(&id) {
+                        out.push(id);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
 /// All ids of `tree` in an order where every object follows what it
 /// requires. Ties (and cycles, which the catalog should not produce) are
 /// broken by kind rank, then name.
 pub fn topological(tree: &Tree) -> Vec<Id> {
     let mut indegree: HashMap<&str, usize> = HashMap::new();
     let mut dependents: HashMap<Id, Vec<&str>> = HashMap::new();
-    for id in tree.entries.keys() {
-        let reqs = requirements(tree, id);
+    for (id, reqs) in all_requirements(tree) {
         indegree.insert(id, reqs.len());
         for r in reqs {
             dependents.entry(r).or_default().push(id);
