@@ -264,6 +264,10 @@ fn main() {
     let (with, without) = (median(with), median(without));
     let overhead = with.saturating_sub(without);
 
+    if std::env::var_os("PGGIT_BENCH_KEEP").is_some() {
+        println!("keeping database {} (commits {} {})", db.name, ids[0], ids[1]);
+        std::mem::forget(db);
+    }
     println!();
     println!("| measurement | result | goal |");
     println!("|---|---|---|");

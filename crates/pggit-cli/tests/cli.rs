@@ -220,3 +220,28 @@ fn diff_between_live_databases() {
     assert_eq!(r.code, 0);
     assert_eq!(r.stdout, "");
 }
+
+#[test]
+fn demo_runs_on_a_throwaway_cluster() {
+    let out = Command::new(env!("CARGO_BIN_EXE_pggit"))
+        .arg("demo")
+        .env_remove("PGGIT_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .env_remove("PGHOST")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run demo");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "demo failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("No database configured: starting a throwaway PostgreSQL cluster"));
+    for expected in [
+        "$ pggit init",
+        "[main (root-commit) ",
+        "Changes not committed:",
+        "Switched to branch 'feature'",
+        "ALTER TABLE public.users RENAME COLUMN avatar_url TO picture_url;",
+        "Done: the demo database and its workspaces were removed.",
+    ] {
+        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+    }
+}

@@ -17,7 +17,8 @@ CREATE TABLE pggit.config (key text PRIMARY KEY, value jsonb NOT NULL);
 CREATE TABLE pggit.objects (
     hash text PRIMARY KEY,
     kind text NOT NULL,
-    body jsonb NOT NULL
+    -- The canonical JSON exactly as hashed (json keeps the text verbatim).
+    body json NOT NULL
 );
 CREATE TABLE pggit.trees (
     hash text PRIMARY KEY,

@@ -88,7 +88,7 @@ pub fn write_tree(tx: &mut impl GenericClient, tree: &Tree) -> Result<String, Pg
     if !new_hashes.is_empty() {
         tx.execute(
             "INSERT INTO pggit.objects (hash, kind, body)
-             SELECT h, k, b::jsonb FROM unnest($1::text[], $2::text[], $3::text[]) AS u(h, k, b)
+             SELECT h, k, b::json FROM unnest($1::text[], $2::text[], $3::text[]) AS u(h, k, b)
              ON CONFLICT (hash) DO NOTHING",
             &[&new_hashes, &kinds, &new_bodies],
         )?;
@@ -128,12 +128,10 @@ pub fn read_trees(client: &mut impl GenericClient, hashes: &[&str]) -> Result<Ve
     for h in hashes {
         indexes.push(tree_index(client, h)?);
     }
-    let mut wanted: Vec<&String> = indexes.iter().flat_map(|i| i.values()).collect();
-    wanted.sort();
-    wanted.dedup();
     let rows = client.query(
-        "SELECT hash, body::text FROM pggit.objects WHERE hash = ANY($1)",
-        &[&wanted],
+        "SELECT hash, body::text FROM pggit.objects
+          WHERE hash IN (SELECT unnest(objects) FROM pggit.trees WHERE hash = ANY($1))",
+        &[&hashes],
     )?;
     let mut bodies: HashMap<String, Entry> = HashMap::with_capacity(rows.len());
     for r in rows {

@@ -475,3 +475,42 @@ fn bad_input_changes_nothing() {
         Err(Error::TooNew { found: 99, .. })
     ));
 }
+
+#[test]
+fn without_event_trigger_privilege_works_from_snapshots() {
+    let admin = test_admin_config();
+    let role = format!("pggit_nosuper_{}", std::process::id());
+    let db = ScratchDb::create(&admin, "pggit_nosuper").unwrap();
+    let mut a = pggit::pg::connect::connect(&admin).unwrap();
+    a.batch_execute(&format!(
+        "CREATE ROLE {role} LOGIN PASSWORD 'pw'; ALTER DATABASE {} OWNER TO {role}",
+        db.name
+    ))
+    .unwrap();
+    let mut cfg = db.config.clone();
+    cfg.user(&role).password("pw");
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        pggit::pg::connect::connect(&cfg)
+            .unwrap()
+            .batch_execute("CREATE TABLE public.t (id int)")
+            .unwrap();
+        let (mut repo, o) = Repository::init(&cfg, &InitOptions::default()).unwrap();
+        assert!(!o.capture);
+        assert!(o.capture_note.as_deref().unwrap_or("").contains("event trigger"));
+        pggit::pg::connect::connect(&cfg)
+            .unwrap()
+            .batch_execute("ALTER TABLE public.t ADD COLUMN v text")
+            .unwrap();
+        let s = repo.status().unwrap();
+        assert!(!s.capture);
+        assert!(s.captured.is_empty());
+        assert_eq!(s.changes.len(), 1);
+        let c = commit(&mut repo, None).unwrap();
+        assert!(c.commit.message.starts_with("Update schema: modified table public.t"));
+    }));
+    drop(db);
+    let _ = a.batch_execute(&format!("DROP ROLE IF EXISTS {role}"));
+    if let Err(e) = outcome {
+        std::panic::resume_unwind(e);
+    }
+}
