@@ -20,7 +20,10 @@ fn generate() -> String {
         sql.push_str(&format!("CREATE SCHEMA app{s};\n"));
         for t in 0..TABLES_PER_SCHEMA {
             let fk = if t > 0 {
-                format!(",\n    ref_id bigint REFERENCES app{s}.t{} (id) ON DELETE SET NULL", t - 1)
+                format!(
+                    ",\n    ref_id bigint REFERENCES app{s}.t{} (id) ON DELETE SET NULL",
+                    t - 1
+                )
             } else {
                 ",\n    ref_id bigint".to_string()
             };
@@ -69,10 +72,18 @@ CREATE FUNCTION app{s}.total{t}(p_id bigint) RETURNS numeric LANGUAGE sql STABLE
 fn changes(round: usize) -> String {
     let mut sql = String::new();
     for i in 0..20 {
-        sql.push_str(&format!("ALTER TABLE app{}.t{} ADD COLUMN extra_r{round} text;\n", i % SCHEMAS, i * 7 + round));
+        sql.push_str(&format!(
+            "ALTER TABLE app{}.t{} ADD COLUMN extra_r{round} text;\n",
+            i % SCHEMAS,
+            i * 7 + round
+        ));
     }
     for i in 0..10 {
-        sql.push_str(&format!("CREATE INDEX r{round}_i{i} ON app{}.t{} (qty);\n", i % SCHEMAS, i * 11 + round));
+        sql.push_str(&format!(
+            "CREATE INDEX r{round}_i{i} ON app{}.t{} (qty);\n",
+            i % SCHEMAS,
+            i * 11 + round
+        ));
     }
     for i in 0..10 {
         let t = (i * 5) % TABLES_PER_SCHEMA;
@@ -81,7 +92,10 @@ fn changes(round: usize) -> String {
         ));
     }
     for i in 0..5 {
-        sql.push_str(&format!("ALTER TABLE app2.t{} RENAME COLUMN qty TO qty_r{round};\n", i * 13 + round + 50));
+        sql.push_str(&format!(
+            "ALTER TABLE app2.t{} RENAME COLUMN qty TO qty_r{round};\n",
+            i * 13 + round + 50
+        ));
     }
     for i in 0..5 {
         sql.push_str(&format!("DROP INDEX app3.t{}_ref;\n", i * 17 + round + 20));
@@ -119,7 +133,11 @@ fn pggit(url: &str, args: &[&str]) -> String {
         .env("PGGIT_DATABASE_URL", url)
         .output()
         .expect("pggit runs");
-    assert!(out.status.success(), "pggit {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "pggit {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
@@ -158,8 +176,14 @@ fn main() {
             &[],
         )
         .expect("counts");
-    let (tables, columns, indexes, views, functions, fks): (i64, i64, i64, i64, i64, i64) =
-        (counts.get(0), counts.get(1), counts.get(2), counts.get(3), counts.get(4), counts.get(5));
+    let (tables, columns, indexes, views, functions, fks): (i64, i64, i64, i64, i64, i64) = (
+        counts.get(0),
+        counts.get(1),
+        counts.get(2),
+        counts.get(3),
+        counts.get(4),
+        counts.get(5),
+    );
     println!(
         "schema: {tables} tables (incl. partitions), {columns} columns, {indexes} indexes, {views} views, {functions} functions, {fks} foreign keys; built in {}",
         ms(build)
@@ -190,7 +214,13 @@ fn main() {
         commits.push(timed(|| {
             pggit(&url, &["commit", "-m", "fifty changes"]);
         }));
-        ids.push(pggit(&url, &["log", "--oneline", "-n", "1"]).split(' ').next().unwrap_or_default().to_string());
+        ids.push(
+            pggit(&url, &["log", "--oneline", "-n", "1"])
+                .split(' ')
+                .next()
+                .unwrap_or_default()
+                .to_string(),
+        );
     }
     let commit = median(commits);
 
@@ -209,21 +239,29 @@ fn main() {
         (0..5)
             .map(|_| {
                 timed(|| {
-                    repo.diff(&pggit::Side::Rev(ids[0].clone()), &pggit::Side::Rev(ids[1].clone()), false)
-                        .expect("diff");
+                    repo.diff(
+                        &pggit::Side::Rev(ids[0].clone()),
+                        &pggit::Side::Rev(ids[1].clone()),
+                        false,
+                    )
+                    .expect("diff");
                 })
             })
             .collect(),
     );
 
     // The parts: loading both trees, and the pure diff + plan.
-    let (ca, cb) = (repo.resolve(&ids[0]).expect("rev"), repo.resolve(&ids[1]).expect("rev"));
+    let (ca, cb) = (
+        repo.resolve(&ids[0]).expect("rev"),
+        repo.resolve(&ids[1]).expect("rev"),
+    );
     let mut trees = Vec::new();
     let load = median(
         (0..5)
             .map(|_| {
                 timed(|| {
-                    trees = pggit::pg::store::read_trees(&mut c, &[&ca.tree, &cb.tree]).expect("trees");
+                    trees =
+                        pggit::pg::store::read_trees(&mut c, &[&ca.tree, &cb.tree]).expect("trees");
                 })
             })
             .collect(),
@@ -234,7 +272,9 @@ fn main() {
             .map(|_| {
                 timed(|| {
                     std::hint::black_box(pggit::core::diff::diff(&trees[0], &trees[1]));
-                    statements = pggit::core::plan::plan(&trees[0], &trees[1]).expect("plan").len();
+                    statements = pggit::core::plan::plan(&trees[0], &trees[1])
+                        .expect("plan")
+                        .len();
                 })
             })
             .collect(),
@@ -245,7 +285,9 @@ fn main() {
     let plain = ScratchDb::create(&admin, "pggit_bench_plain").expect("create db");
     let mut p = plain.connect().expect("connect");
     let ddl = |client: &mut postgres::Client, tag: &str| -> Duration {
-        client.batch_execute(&format!("CREATE TABLE cap_{tag} (id int)")).expect("table");
+        client
+            .batch_execute(&format!("CREATE TABLE cap_{tag} (id int)"))
+            .expect("table");
         let n = 300;
         let t = Instant::now();
         for i in 0..n {
@@ -265,13 +307,19 @@ fn main() {
     let overhead = with.saturating_sub(without);
 
     if std::env::var_os("PGGIT_BENCH_KEEP").is_some() {
-        println!("keeping database {} (commits {} {})", db.name, ids[0], ids[1]);
+        println!(
+            "keeping database {} (commits {} {})",
+            db.name, ids[0], ids[1]
+        );
         std::mem::forget(db);
     }
     println!();
     println!("| measurement | result | goal |");
     println!("|---|---|---|");
-    println!("| `pg_dump --schema-only` (median of 3) | {} | reference |", ms(dump));
+    println!(
+        "| `pg_dump --schema-only` (median of 3) | {} | reference |",
+        ms(dump)
+    );
     println!("| `pggit init` (median of 3) | {} | — |", ms(init));
     println!(
         "| `pggit commit` after 50 changes (median of 3) | {} | ≤ pg_dump |",
@@ -281,14 +329,27 @@ fn main() {
         "| commit / pg_dump ratio | {:.2} | ≤ 1.0 (aim 0.5) |",
         commit.as_secs_f64() / dump.as_secs_f64()
     );
-    println!("| `pggit diff A B --sql`, whole CLI process (median of 5) | {} | < 100 ms |", ms(diff_cli));
+    println!(
+        "| `pggit diff A B --sql`, whole CLI process (median of 5) | {} | < 100 ms |",
+        ms(diff_cli)
+    );
     println!("| `Repository::diff` in process: load both trees, diff, plan (median of 5) | {} | < 100 ms |", ms(diff_lib));
-    println!("| of which: load both trees ({} objects each) | {} | — |", trees[0].entries.len(), ms(load));
-    println!("| of which: diff + plan in memory ({statements} statements) | {} | — |", ms(pure));
+    println!(
+        "| of which: load both trees ({} objects each) | {} | — |",
+        trees[0].entries.len(),
+        ms(load)
+    );
+    println!(
+        "| of which: diff + plan in memory ({statements} statements) | {} | — |",
+        ms(pure)
+    );
     println!(
         "| DDL statement with capture / without (median of 5 × 300) | {} / {} | — |",
         ms(with),
         ms(without)
     );
-    println!("| capture overhead per DDL statement | {} | < 2 ms |", ms(overhead));
+    println!(
+        "| capture overhead per DDL statement | {} | < 2 ms |",
+        ms(overhead)
+    );
 }

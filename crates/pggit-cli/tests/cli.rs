@@ -232,7 +232,11 @@ fn demo_runs_on_a_throwaway_cluster() {
         .output()
         .expect("run demo");
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "demo failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "demo failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(stdout.starts_with("No database configured: starting a throwaway PostgreSQL cluster"));
     for expected in [
         "$ pggit init",
@@ -242,6 +246,9 @@ fn demo_runs_on_a_throwaway_cluster() {
         "ALTER TABLE public.users RENAME COLUMN avatar_url TO picture_url;",
         "Done: the demo database and its workspaces were removed.",
     ] {
-        assert!(stdout.contains(expected), "missing {expected:?} in:\n{stdout}");
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
     }
 }

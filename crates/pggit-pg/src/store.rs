@@ -71,7 +71,10 @@ pub fn write_tree(tx: &mut impl GenericClient, tree: &Tree) -> Result<String, Pg
     }
     // Send only the bodies the store does not have yet.
     let present: std::collections::HashSet<String> = tx
-        .query("SELECT hash FROM pggit.objects WHERE hash = ANY($1)", &[&hashes])?
+        .query(
+            "SELECT hash FROM pggit.objects WHERE hash = ANY($1)",
+            &[&hashes],
+        )?
         .iter()
         .map(|r| r.get(0))
         .collect();
@@ -137,7 +140,10 @@ pub fn read_trees(client: &mut impl GenericClient, hashes: &[&str]) -> Result<Ve
     for r in rows {
         let body: String = r.get(1);
         let entry: Entry = serde_json::from_str(&body).map_err(|e| {
-            PgError::Unexpected(format!("object {} is unreadable: {e}", r.get::<_, String>(0)))
+            PgError::Unexpected(format!(
+                "object {} is unreadable: {e}",
+                r.get::<_, String>(0)
+            ))
         })?;
         bodies.insert(r.get(0), entry);
     }
@@ -380,10 +386,15 @@ pub fn write_identities(
     let (gone, changed): (Vec<&String>, Vec<(&String, &String)>) = match previous {
         Some(prev) => (
             prev.keys().filter(|k| !map.contains_key(*k)).collect(),
-            map.iter().filter(|(k, v)| prev.get(*k) != Some(*v)).collect(),
+            map.iter()
+                .filter(|(k, v)| prev.get(*k) != Some(*v))
+                .collect(),
         ),
         None => {
-            tx.execute("DELETE FROM pggit.identities WHERE workspace = $1", &[&workspace])?;
+            tx.execute(
+                "DELETE FROM pggit.identities WHERE workspace = $1",
+                &[&workspace],
+            )?;
             (Vec::new(), map.iter().collect())
         }
     };

@@ -53,7 +53,8 @@ impl Repository {
         let ((from_label, old), (to_label, new)) = match (from, to) {
             (Side::Rev(a), Side::Rev(b)) => {
                 let (ca, cb) = (self.resolve(a)?, self.resolve(b)?);
-                let mut trees = pggit_pg::store::read_trees(&mut self.client, &[&ca.tree, &cb.tree])?;
+                let mut trees =
+                    pggit_pg::store::read_trees(&mut self.client, &[&ca.tree, &cb.tree])?;
                 let new = trees.pop().unwrap_or_default();
                 let old = trees.pop().unwrap_or_default();
                 (

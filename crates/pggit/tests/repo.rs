@@ -496,7 +496,11 @@ fn without_event_trigger_privilege_works_from_snapshots() {
             .unwrap();
         let (mut repo, o) = Repository::init(&cfg, &InitOptions::default()).unwrap();
         assert!(!o.capture);
-        assert!(o.capture_note.as_deref().unwrap_or("").contains("event trigger"));
+        assert!(o
+            .capture_note
+            .as_deref()
+            .unwrap_or("")
+            .contains("event trigger"));
         pggit::pg::connect::connect(&cfg)
             .unwrap()
             .batch_execute("ALTER TABLE public.t ADD COLUMN v text")
@@ -506,7 +510,10 @@ fn without_event_trigger_privilege_works_from_snapshots() {
         assert!(s.captured.is_empty());
         assert_eq!(s.changes.len(), 1);
         let c = commit(&mut repo, None).unwrap();
-        assert!(c.commit.message.starts_with("Update schema: modified table public.t"));
+        assert!(c
+            .commit
+            .message
+            .starts_with("Update schema: modified table public.t"));
     }));
     drop(db);
     let _ = a.batch_execute(&format!("DROP ROLE IF EXISTS {role}"));

@@ -109,8 +109,10 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
     for c in &touched_columns {
         for d in dependents.get(c.as_str()).into_iter().flatten() {
             let kind = old.entries[*d].object.kind();
-            if !matches!(kind, Kind::Constraint | Kind::Index | Kind::Table | Kind::Schema)
-                && new.entries.contains_key(*d)
+            if !matches!(
+                kind,
+                Kind::Constraint | Kind::Index | Kind::Table | Kind::Schema
+            ) && new.entries.contains_key(*d)
                 && recreate.insert((*d).clone())
             {
                 queue.push((*d).clone());

@@ -39,7 +39,11 @@ pub fn all_requirements(tree: &Tree) -> HashMap<&Id, BTreeSet<Id>> {
         .collect()
 }
 
-pub(crate) fn requirements_with(tree: &Tree, columns: &HashMap<&str, (&str, &str)>, id: &str) -> BTreeSet<Id> {
+pub(crate) fn requirements_with(
+    tree: &Tree,
+    columns: &HashMap<&str, (&str, &str)>,
+    id: &str,
+) -> BTreeSet<Id> {
     let mut out = BTreeSet::new();
     let Some(entry) = tree.entries.get(id) else {
         return out;
@@ -84,7 +88,10 @@ pub fn ordered_subset(tree: &Tree, subset: &HashSet<&Id>) -> Vec<Id> {
         // Iterative DFS: (id, requirements still to visit).
         let mut stack: Vec<(String, Vec<String>)> = Vec::new();
         let reqs_of = |id: &str| -> Vec<String> {
-            let mut r: Vec<(u8, String, String)> = requirements_with(tree, &columns, id).iter().map(|r| key(r)).collect();
+            let mut r: Vec<(u8, String, String)> = requirements_with(tree, &columns, id)
+                .iter()
+                .map(|r| key(r))
+                .collect();
             r.sort();
             r.reverse();
             r.into_iter().map(|(_, _, id)| id).collect()
