@@ -219,13 +219,7 @@ pub fn run(ctx: &mut Ctx<'_>, keep: bool) -> anyhow::Result<Code> {
     let result = tour(ctx, &url(&demo_config));
     // Clean up: workspaces first, then the demo database.
     if let Ok(mut c) = connect(&demo_config) {
-        let workspaces: Vec<String> = c
-            .query(
-                "SELECT dbname FROM pggit.workspaces WHERE dbname <> current_database()",
-                &[],
-            )
-            .map(|rows| rows.iter().map(|r| r.get(0)).collect())
-            .unwrap_or_default();
+        let workspaces = pggit::pg::workspace::other_databases(&mut c).unwrap_or_default();
         drop(c);
         if let Ok(mut a) = connect(&admin) {
             for w in workspaces.iter().chain(std::iter::once(&dbname)) {

@@ -60,13 +60,7 @@ impl Env {
 impl Drop for Env {
     fn drop(&mut self) {
         if let Ok(mut c) = self.db.connect() {
-            let names: Vec<String> = c
-                .query(
-                    "SELECT dbname FROM pggit.workspaces WHERE dbname <> current_database()",
-                    &[],
-                )
-                .map(|r| r.iter().map(|r| r.get(0)).collect())
-                .unwrap_or_default();
+            let names = pggit::pg::workspace::other_databases(&mut c).unwrap_or_default();
             drop(c);
             if let Ok(mut admin) = pggit::pg::connect::connect(&test_admin_config()) {
                 for n in names {

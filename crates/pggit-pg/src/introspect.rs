@@ -157,9 +157,7 @@ impl<C: GenericClient> Reader<'_, C> {
                     t.typnotnull,
                     CASE WHEN t.typtype = 'd' AND t.typcollation <> 0
                           AND t.typcollation <> (SELECT b.typcollation FROM pg_type b WHERE b.oid = t.typbasetype)
-                         THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(c.collname)
-                                 FROM pg_collation c JOIN pg_namespace cn ON cn.oid = c.collnamespace
-                                WHERE c.oid = t.typcollation) END,
+                         THEN t.typcollation::regcollation::text END,
                     t.typrelid
                FROM pg_type t
                JOIN pg_namespace n ON n.oid = t.typnamespace
@@ -216,9 +214,7 @@ impl<C: GenericClient> Reader<'_, C> {
                         "SELECT format_type(r.rngsubtype, NULL),
                                 CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END,
                                 CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> (SELECT typcollation FROM pg_type WHERE oid = r.rngsubtype)
-                                     THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(c.collname)
-                                             FROM pg_collation c JOIN pg_namespace cn ON cn.oid = c.collnamespace
-                                            WHERE c.oid = r.rngcollation) END
+                                     THEN r.rngcollation::regcollation::text END
                            FROM pg_range r WHERE r.rngtypid = $1",
                         &[&oid],
                     )?;
@@ -243,9 +239,7 @@ impl<C: GenericClient> Reader<'_, C> {
                         .query(
                             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
                                     CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
-                                         THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(c.collname)
-                                                 FROM pg_collation c JOIN pg_namespace cn ON cn.oid = c.collnamespace
-                                                WHERE c.oid = a.attcollation) END
+                                         THEN a.attcollation::regcollation::text END
                                FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
                               ORDER BY a.attnum",
                             &[&relid],
@@ -339,9 +333,7 @@ impl<C: GenericClient> Reader<'_, C> {
         let cols = self.tx.query(
             "SELECT a.attrelid, a.attnum::int4, a.attname::text, format_type(a.atttypid, a.atttypmod),
                     CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
-                         THEN (SELECT quote_ident(cn.nspname) || '.' || quote_ident(co.collname)
-                                 FROM pg_collation co JOIN pg_namespace cn ON cn.oid = co.collnamespace
-                                WHERE co.oid = a.attcollation) END,
+                         THEN a.attcollation::regcollation::text END,
                     a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, a.attgenerated::text,
                     col_description(a.attrelid, a.attnum),
                     CASE WHEN a.attidentity <> '' THEN pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) END

@@ -48,6 +48,19 @@ pub fn list(client: &mut impl GenericClient) -> Result<Vec<Workspace>, PgError> 
         .collect())
 }
 
+/// Workspace databases other than the connected (repository) database:
+/// what must be dropped with the repository.
+pub fn other_databases(client: &mut impl GenericClient) -> Result<Vec<String>, PgError> {
+    Ok(client
+        .query(
+            "SELECT dbname FROM pggit.workspaces WHERE dbname <> current_database() ORDER BY dbname",
+            &[],
+        )?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
 /// Register a workspace in state `building` (or `ready` for the repository
 /// database itself).
 pub fn register(

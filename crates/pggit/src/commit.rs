@@ -6,7 +6,7 @@ use pggit_pg::workspace;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
-use crate::repo::{timestamp, Repository, Signature};
+use crate::repo::{Repository, Signature};
 
 /// Attempts before a commit racing other committers gives up.
 const MAX_ATTEMPTS: u32 = 8;
@@ -86,26 +86,7 @@ impl Repository {
                 Some(m) => m.clone(),
                 None => default_message(&captured, &changes),
             };
-            let author = match &opts.signature.author {
-                Some(a) => a.clone(),
-                None => self.role()?,
-            };
-            let committer = self.role()?;
-            let at = timestamp(&opts.signature);
-            let parents = vec![head.id.clone()];
-            let commit = Commit {
-                id: Commit::compute_id(
-                    &tree_hash, &parents, &author, &committer, &message, &at, &at,
-                ),
-                tree: tree_hash,
-                parents,
-                generation: head.generation + 1,
-                author,
-                committer,
-                message,
-                authored_at: at.clone(),
-                committed_at: at,
-            };
+            let commit = self.new_commit(tree_hash, &head, message, &opts.signature)?;
             let mut tx = self.client.transaction()?;
             store::write_tree(&mut tx, &live.tree)?;
             store::write_commit(&mut tx, &commit)?;

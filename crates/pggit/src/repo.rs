@@ -296,6 +296,32 @@ impl Repository {
         Ok(())
     }
 
+    /// A new commit on top of `parent` (author from `sig` or the role,
+    /// committer the role, time from `sig` or now).
+    pub(crate) fn new_commit(
+        &mut self,
+        tree: String,
+        parent: &Commit,
+        message: String,
+        sig: &Signature,
+    ) -> Result<Commit> {
+        let committer = self.role()?;
+        let author = sig.author.clone().unwrap_or_else(|| committer.clone());
+        let at = timestamp(sig);
+        let parents = vec![parent.id.clone()];
+        Ok(Commit {
+            id: Commit::compute_id(&tree, &parents, &author, &committer, &message, &at, &at),
+            tree,
+            parents,
+            generation: parent.generation + 1,
+            author,
+            committer,
+            message,
+            authored_at: at.clone(),
+            committed_at: at,
+        })
+    }
+
     pub(crate) fn role(&mut self) -> Result<String> {
         Ok(self
             .client

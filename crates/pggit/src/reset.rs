@@ -13,7 +13,7 @@ use pggit_pg::workspace;
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
-use crate::repo::{timestamp, Repository, Signature};
+use crate::repo::{Repository, Signature};
 
 /// Journal entry of an operation in flight.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -106,28 +106,9 @@ impl Repository {
         }
         let statements = plan(&head_tree, &new_tree)?;
         check_destructive(&statements, force)?;
-        let author = match &sig.author {
-            Some(a) => a.clone(),
-            None => self.role()?,
-        };
-        let committer = self.role()?;
-        let at = timestamp(sig);
         let subject = undo.message.lines().next().unwrap_or_default();
         let message = format!("Revert \"{subject}\"\n\nThis reverts commit {}.", undo.id);
-        let parents = vec![head.id.clone()];
-        let commit = Commit {
-            id: Commit::compute_id(
-                &tree_hash, &parents, &author, &committer, &message, &at, &at,
-            ),
-            tree: tree_hash,
-            parents,
-            generation: head.generation + 1,
-            author,
-            committer,
-            message,
-            authored_at: at.clone(),
-            committed_at: at,
-        };
+        let commit = self.new_commit(tree_hash, &head, message, sig)?;
         let mut tx = self.client.transaction()?;
         store::write_tree(&mut tx, &new_tree)?;
         store::write_commit(&mut tx, &commit)?;

@@ -33,13 +33,7 @@ impl TestRepo {
 impl Drop for TestRepo {
     fn drop(&mut self) {
         if let Ok(mut c) = self.db.connect() {
-            let names: Vec<String> = c
-                .query(
-                    "SELECT dbname FROM pggit.workspaces WHERE dbname <> current_database()",
-                    &[],
-                )
-                .map(|r| r.iter().map(|r| r.get(0)).collect())
-                .unwrap_or_default();
+            let names = pggit::pg::workspace::other_databases(&mut c).unwrap_or_default();
             drop(c);
             let mut admin = pggit::pg::connect::connect(&test_admin_config()).unwrap();
             for n in names {
