@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::equiv::Renames;
 use crate::model::{Column, Id, Kind, Object};
 use crate::tree::Tree;
 
@@ -35,6 +36,7 @@ pub struct Change {
 
 /// Changes from `old` to `new`, ordered by kind then name.
 pub fn diff(old: &Tree, new: &Tree) -> Vec<Change> {
+    let renames = Renames::between(old, new);
     let mut out = Vec::new();
     for (id, e) in &new.entries {
         match old.entries.get(id) {
@@ -49,7 +51,7 @@ pub fn diff(old: &Tree, new: &Tree) -> Vec<Change> {
             }),
             Some(o) if o.object != e.object => {
                 let (old_name, new_name) = (old.display_name(id), new.display_name(id));
-                let parts = parts_changed(&o.object, &e.object);
+                let parts = parts_changed(&o.object, &e.object, &renames);
                 // A name change of the parent table alone is not a change.
                 if parts.is_empty()
                     && old_name != new_name
@@ -199,7 +201,7 @@ fn strip_names(o: &mut Object) {
 }
 
 /// Human labels of the parts that differ between two versions.
-pub fn parts_changed(a: &Object, b: &Object) -> Vec<String> {
+pub fn parts_changed(a: &Object, b: &Object, renames: &Renames) -> Vec<String> {
     let mut out = Vec::new();
     if let (Object::Table(ta), Object::Table(tb)) = (a, b) {
         for c in &tb.columns {
@@ -247,13 +249,55 @@ pub fn parts_changed(a: &Object, b: &Object) -> Vec<String> {
         }
     }
     let (pa, pb) = (parts(a), parts(b));
-    if pa.get("definition") != pb.get("definition") {
+    if pa.get("definition") != pb.get("definition") && !same_after_renames(a, b, renames) {
         out.push("definition".into());
     }
     if a.comment() != b.comment() {
         out.push("comment".into());
     }
     out
+}
+
+/// A constraint, index or trigger whose text differs only by renames.
+fn same_after_renames(a: &Object, b: &Object, renames: &Renames) -> bool {
+    use crate::plan::Approach;
+    matches!(
+        (a, b),
+        (Object::Constraint { .. }, Object::Constraint { .. })
+            | (Object::Index { .. }, Object::Index { .. })
+            | (Object::Trigger { .. }, Object::Trigger { .. })
+    ) && crate::plan::approach(a, b, renames) == Approach::InPlace
+        && {
+            let (mut x, mut y) = (a.clone(), b.clone());
+            for o in [&mut x, &mut y] {
+                match o {
+                    Object::Constraint {
+                        name,
+                        comment,
+                        definition,
+                        ..
+                    }
+                    | Object::Index {
+                        name,
+                        comment,
+                        definition,
+                        ..
+                    }
+                    | Object::Trigger {
+                        name,
+                        comment,
+                        definition,
+                        ..
+                    } => {
+                        name.clear();
+                        *comment = None;
+                        definition.clear();
+                    }
+                    _ => {}
+                }
+            }
+            x == y
+        }
 }
 
 fn strip_col(c: &Column) -> Column {

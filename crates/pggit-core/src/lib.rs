@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod diff;
+pub mod equiv;
 pub mod hash;
 pub mod identity;
 pub mod model;

@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use pggit_core::diff::{diff, parts, Change};
+use pggit_core::diff::{diff, parts, parts_changed, Change};
+use pggit_core::equiv::Renames;
 use pggit_core::plan::{plan, render};
 use pggit_core::sql::Statement;
 use pggit_core::{Id, Object, Tree};
@@ -175,23 +176,34 @@ impl Repository {
             .collect();
         let mut out: Vec<BlameLine> = Vec::new();
         let mut cur = head;
+        let mut cur_tree = head_tree.clone();
         let mut cur_parts = blame_parts(&head_tree, &id);
         while !unresolved.is_empty() {
             let parent = match cur.parents.first() {
                 Some(p) => Some(self.commit(p)?),
                 None => None,
             };
-            let parent_parts = match &parent {
-                Some(p) => {
-                    let t = self.tree(&p.tree)?;
-                    blame_parts(&t, &id)
-                }
-                None => BTreeMap::new(),
+            let parent_tree = match &parent {
+                Some(p) => self.tree(&p.tree)?,
+                None => Tree::default(),
             };
+            let parent_parts = blame_parts(&parent_tree, &id);
+            let renames = Renames::between(&parent_tree, &cur_tree);
             unresolved.retain(|(key, label, _)| {
                 let here = cur_parts.get(key).map(|(_, fp)| fp);
                 let before = parent_parts.get(key).map(|(_, fp)| fp);
-                if here != before {
+                // An attached object whose text changed only through renames
+                // of what it uses did not change.
+                let only_renamed = || {
+                    let child = key.rsplit(' ').next().unwrap_or_default();
+                    match (parent_tree.get(child), cur_tree.get(child)) {
+                        (Some(a), Some(b)) => {
+                            a.name() == b.name() && parts_changed(a, b, &renames).is_empty()
+                        }
+                        _ => false,
+                    }
+                };
+                if here != before && !(key.starts_with("2 ") && only_renamed()) {
                     out.push(BlameLine {
                         part: label.clone(),
                         commit: cur.id.clone(),
@@ -208,6 +220,7 @@ impl Repository {
                 Some(p) => {
                     cur = p;
                     cur_parts = parent_parts;
+                    cur_tree = parent_tree;
                 }
                 None => break,
             }

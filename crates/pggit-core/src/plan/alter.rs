@@ -4,6 +4,7 @@ use std::collections::HashMap;
 
 use super::render::{self, column_def, comment_on, comment_target};
 use super::PlanError;
+use crate::equiv::Renames;
 use crate::model::{Column, Object, Table};
 use crate::sql::{ident, qname, Statement, Writer};
 use crate::tree::Tree;
@@ -18,7 +19,7 @@ pub enum Approach {
 }
 
 /// Decide how to move `old` to `new` (same identity).
-pub fn approach(old: &Object, new: &Object) -> Approach {
+pub fn approach(old: &Object, new: &Object, renames: &Renames) -> Approach {
     use Object as O;
     let same = match (old, new) {
         (O::Extension { name: a, .. }, O::Extension { name: b, .. }) => a == b,
@@ -47,7 +48,7 @@ pub fn approach(old: &Object, new: &Object) -> Approach {
                 table: tb,
                 ..
             },
-        ) => a == b && ta == tb,
+        ) => ta == tb && renames.same(ta, a, b),
         (
             O::Index {
                 definition: a,
@@ -61,7 +62,7 @@ pub fn approach(old: &Object, new: &Object) -> Approach {
                 table: tb,
                 ..
             },
-        ) => a == b && ua == ub && ta == tb,
+        ) => ua == ub && ta == tb && renames.same(ta, a, b),
         (
             O::View {
                 materialized: ma,
@@ -110,7 +111,7 @@ pub fn approach(old: &Object, new: &Object) -> Approach {
                 table: tb,
                 ..
             },
-        ) => a == b && ca == cb && ta == tb,
+        ) => ca == cb && ta == tb && renames.same(ta, a, b),
         (O::Policy { .. }, O::Policy { .. }) => {
             let strip = |o: &Object| match o {
                 O::Policy {

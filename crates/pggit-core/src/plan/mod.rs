@@ -19,7 +19,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use thiserror::Error;
 
-pub use alter::Approach;
+pub use alter::{approach, Approach};
 pub use order::{ordered_subset, requirements, topological};
 
 use crate::model::{Id, Kind, Object};
@@ -56,6 +56,7 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
         .map(|(id, _)| id)
         .collect();
 
+    let renames = crate::equiv::Renames::between(old, new);
     // Objects to re-create: incompatible changes, plus everything that
     // depends on a re-created object or on a column that is retyped or
     // dropped (PostgreSQL refuses those while views, policies or triggers
@@ -63,8 +64,11 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
     let mut recreate: HashSet<Id> = modified
         .iter()
         .filter(|id| {
-            alter::approach(&old.entries[**id].object, &new.entries[**id].object)
-                == Approach::Recreate
+            alter::approach(
+                &old.entries[**id].object,
+                &new.entries[**id].object,
+                &renames,
+            ) == Approach::Recreate
         })
         .map(|id| (*id).clone())
         .collect();
