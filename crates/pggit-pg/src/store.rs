@@ -127,39 +127,73 @@ pub fn read_tree(client: &mut impl GenericClient, hash: &str) -> Result<Tree, Pg
 
 /// Load several trees, fetching and parsing each distinct object once.
 pub fn read_trees(client: &mut impl GenericClient, hashes: &[&str]) -> Result<Vec<Tree>, PgError> {
-    let mut indexes = Vec::with_capacity(hashes.len());
-    for h in hashes {
-        indexes.push(tree_index(client, h)?);
-    }
+    let mut indexes: HashMap<String, (Vec<String>, Vec<String>)> = client
+        .query(
+            "SELECT hash, ids, objects FROM pggit.trees WHERE hash = ANY($1)",
+            &[&hashes],
+        )?
+        .iter()
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
+        .collect();
     let rows = client.query(
         "SELECT hash, body::text FROM pggit.objects
           WHERE hash IN (SELECT unnest(objects) FROM pggit.trees WHERE hash = ANY($1))",
         &[&hashes],
     )?;
-    let mut bodies: HashMap<String, Entry> = HashMap::with_capacity(rows.len());
-    for r in rows {
-        let body: String = r.get(1);
-        let entry: Entry = serde_json::from_str(&body).map_err(|e| {
-            PgError::Unexpected(format!(
-                "object {} is unreadable: {e}",
-                r.get::<_, String>(0)
-            ))
-        })?;
-        bodies.insert(r.get(0), entry);
-    }
-    indexes
-        .into_iter()
-        .map(|index| {
-            let mut tree = Tree::default();
-            for (id, h) in index {
-                let e = bodies
-                    .get(&h)
-                    .ok_or_else(|| PgError::Unexpected(format!("object {h} is missing")))?;
-                tree.entries.insert(id, e.clone());
+    let bodies = parse_bodies(&rows)?;
+    let mut trees = Vec::with_capacity(hashes.len());
+    for h in hashes {
+        let (ids, objects) = match indexes.remove(*h) {
+            Some(v) => v,
+            None if trees.is_empty() => {
+                return Err(PgError::Unexpected(format!("tree {h} is missing")))
             }
-            Ok(tree)
-        })
-        .collect()
+            // The same tree asked for twice.
+            None => {
+                trees.push(trees.last().cloned().unwrap_or_default());
+                continue;
+            }
+        };
+        let mut tree = Tree::default();
+        for (id, oh) in ids.into_iter().zip(objects) {
+            let e = bodies
+                .get(oh.as_str())
+                .ok_or_else(|| PgError::Unexpected(format!("object {oh} is missing")))?;
+            tree.entries.insert(id, e.clone());
+        }
+        trees.push(tree);
+    }
+    Ok(trees)
+}
+
+/// Parse object bodies, on two threads when there are many.
+fn parse_bodies(rows: &[postgres::Row]) -> Result<HashMap<&str, Entry>, PgError> {
+    fn parse(chunk: &[postgres::Row]) -> Result<Vec<(&str, Entry)>, PgError> {
+        chunk
+            .iter()
+            .map(|r| {
+                let hash: &str = r.get(0);
+                let body: &str = r.get(1);
+                serde_json::from_str(body)
+                    .map(|e| (hash, e))
+                    .map_err(|e| PgError::Unexpected(format!("object {hash} is unreadable: {e}")))
+            })
+            .collect()
+    }
+    let parsed: Vec<Vec<(&str, Entry)>> = if rows.len() < 2000 {
+        vec![parse(rows)?]
+    } else {
+        let (a, b) = rows.split_at(rows.len() / 2);
+        std::thread::scope(|s| {
+            let h = s.spawn(|| parse(b));
+            let first = parse(a);
+            let second = h
+                .join()
+                .map_err(|_| PgError::Unexpected("object parser thread panicked".into()))?;
+            Ok::<_, PgError>(vec![first?, second?])
+        })?
+    };
+    Ok(parsed.into_iter().flatten().collect())
 }
 
 const COMMIT_COLUMNS: &str = "id, tree, parents, generation, author, committer, message, \

@@ -98,14 +98,23 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
     let columns = old.column_index();
     let mut dependents: HashMap<&str, Vec<&Id>> = HashMap::new();
     for (id, e) in &old.entries {
-        for r in order::requirements_with(old, &columns, id) {
-            if let Some((k, _)) = old.entries.get_key_value(&r) {
-                dependents.entry(k.as_str()).or_default().push(id);
+        for d in &e.deps {
+            // A column dependency counts for the column and for its table.
+            if let Some((table, _)) = columns.get(d.as_str()) {
+                dependents.entry(d.as_str()).or_default().push(id);
+                if *table != id.as_str() {
+                    dependents.entry(table).or_default().push(id);
+                }
+            } else if d != id {
+                dependents.entry(d.as_str()).or_default().push(id);
             }
         }
-        for d in &e.deps {
-            if columns.contains_key(d.as_str()) {
-                dependents.entry(d.as_str()).or_default().push(id);
+        if let Some(t) = e.object.parent_table() {
+            dependents.entry(t.as_str()).or_default().push(id);
+        }
+        if let Object::Table(t) = &e.object {
+            if let Some((p, _)) = &t.partition_of {
+                dependents.entry(p.as_str()).or_default().push(id);
             }
         }
     }
