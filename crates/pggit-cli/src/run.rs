@@ -10,7 +10,7 @@ use postgres::Config;
 use serde::Serialize;
 
 use crate::cli::{BranchArgs, Cli, Command, DiffArgs, LogArgs};
-use crate::style::Style;
+use crate::style::{Spinner, Style};
 
 /// Outcome of a command that did not fail: the exit code to use.
 pub type Code = i32;
@@ -70,7 +70,9 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
         Command::Tag { delete, name, rev } => tag(ctx, *delete, name.as_deref(), rev.as_deref()),
         Command::Reset { rev, force, .. } => {
             let mut repo = open(cli)?;
+            let spin = Spinner::start("applying the migration to the workspace");
             let o = repo.reset_hard(rev, *force)?;
+            drop(spin);
             if cli.json {
                 json(ctx.out, &o)?;
             } else {
@@ -91,7 +93,9 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
         }
         Command::Revert { rev, force } => {
             let mut repo = open(cli)?;
+            let spin = Spinner::start("reverting");
             let o = repo.revert(rev, *force, &signature())?;
+            drop(spin);
             if cli.json {
                 json(ctx.out, &o)?;
             } else if let Some(c) = &o.commit {
@@ -145,6 +149,7 @@ fn subject(message: &str) -> &str {
 
 fn init(ctx: &mut Ctx<'_>, schemas: &[String]) -> anyhow::Result<Code> {
     let config = config(ctx.cli)?;
+    let spin = Spinner::start("importing the schema");
     let (_, o) = Repository::init(
         &config,
         &InitOptions {
@@ -152,6 +157,7 @@ fn init(ctx: &mut Ctx<'_>, schemas: &[String]) -> anyhow::Result<Code> {
             signature: signature(),
         },
     )?;
+    drop(spin);
     if ctx.cli.json {
         json(ctx.out, &o)?;
         return Ok(0);
@@ -244,10 +250,13 @@ fn status(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
 
 fn commit(ctx: &mut Ctx<'_>, message: Option<String>) -> anyhow::Result<Code> {
     let mut repo = open(ctx.cli)?;
-    let o = match repo.commit_workspace(&CommitOptions {
+    let spin = Spinner::start("snapshotting the workspace");
+    let result = repo.commit_workspace(&CommitOptions {
         message,
         signature: signature(),
-    }) {
+    });
+    drop(spin);
+    let o = match result {
         Ok(o) => o,
         Err(pggit::Error::NothingToCommit(head)) => {
             if ctx.cli.json {
@@ -486,7 +495,9 @@ fn checkout(
     start: Option<&str>,
 ) -> anyhow::Result<Code> {
     let mut repo = open(ctx.cli)?;
+    let spin = Spinner::start("preparing the workspace");
     let o = repo.checkout(name, create.then_some(start))?;
+    drop(spin);
     if ctx.cli.json {
         json(ctx.out, &o)?;
         return Ok(0);
