@@ -4,6 +4,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use pggit_core::sql::Writer;
 use postgres::Config;
 
 use crate::connect::{connect, with_dbname};
@@ -55,24 +56,24 @@ pub fn create_database(admin: &Config, name: &str) -> Result<(), PgError> {
     let version: i32 = c
         .query_one("SELECT current_setting('server_version_num')::int", &[])?
         .get(0);
-    let strategy = if version >= 150000 {
-        " STRATEGY FILE_COPY"
+    let w = Writer::new("CREATE DATABASE")
+        .ident(name)
+        .kw("TEMPLATE template0");
+    let w = if version >= 150000 {
+        w.kw("STRATEGY FILE_COPY")
     } else {
-        ""
+        w
     };
-    c.batch_execute(&format!(
-        "CREATE DATABASE {} TEMPLATE template0{strategy}",
-        pggit_core::sql::ident(name)
-    ))?;
+    c.batch_execute(&w.build().sql)?;
     Ok(())
 }
 
 /// Drop a database, disconnecting its sessions (PostgreSQL 13+).
 pub fn drop_database(c: &mut postgres::Client, name: &str) -> Result<(), PgError> {
-    c.batch_execute(&format!(
-        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-        pggit_core::sql::ident(name)
-    ))?;
+    let w = Writer::new("DROP DATABASE IF EXISTS")
+        .ident(name)
+        .kw("WITH (FORCE)");
+    c.batch_execute(&w.build().sql)?;
     Ok(())
 }
 

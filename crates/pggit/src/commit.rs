@@ -66,12 +66,9 @@ impl Repository {
         let branch = self.current_branch()?;
         for attempt in 1..=MAX_ATTEMPTS {
             let head = self.branch_ref(&branch)?;
+            // Finish or discard an interrupted reset/revert first.
+            self.recover(&branch)?;
             let w = self.workspace(&branch)?;
-            if w.pending.is_some() {
-                return Err(Error::Refused(format!(
-                    "branch '{branch}' has an interrupted operation; run `pggit status` after `pggit reset --hard HEAD`"
-                )));
-            }
             let mut wc = self.connect_workspace(&w)?;
             let head_tree = self.tree(&head.tree)?;
             let high = store::ddl_high_water(&mut wc)?;

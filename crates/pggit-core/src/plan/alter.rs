@@ -462,9 +462,7 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
             let (a, b) = (strip_comment(old), strip_comment(new));
             if a != b {
                 // Columns only appended: CREATE OR REPLACE keeps dependents.
-                let mut s = render::create(tree, new).remove(0);
-                s.sql = s.sql.replacen("CREATE VIEW", "CREATE OR REPLACE VIEW", 1);
-                out.push(s);
+                out.push(render::create_or_replace(tree, new, true).remove(0));
             }
         }
         (Object::Function { definition: da, .. }, Object::Function { definition: db, .. })

@@ -168,6 +168,12 @@ fn create_table(tree: &Tree, t: &Table) -> Vec<Statement> {
 
 /// Statements that create `object` (and its comment).
 pub fn create(tree: &Tree, object: &Object) -> Vec<Statement> {
+    create_or_replace(tree, object, false)
+}
+
+/// [`create`], with `CREATE OR REPLACE` for a (non-materialized) view when
+/// `replace` is set.
+pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Statement> {
     let table = |t: &str| tree.qualified(t);
     let stmt = match object {
         Object::Table(t) => return create_table(tree, t),
@@ -278,6 +284,8 @@ pub fn create(tree: &Tree, object: &Object) -> Vec<Statement> {
         } => {
             let mut w = Writer::new(if *materialized {
                 "CREATE MATERIALIZED VIEW"
+            } else if replace {
+                "CREATE OR REPLACE VIEW"
             } else {
                 "CREATE VIEW"
             })
