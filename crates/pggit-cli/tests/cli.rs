@@ -110,6 +110,7 @@ fn every_command() {
     snap!("diff", e.ok(&["diff"]));
     snap!("diff_sql", e.ok(&["diff", "--sql"]));
     snap!("diff_stat", e.ok(&["diff", "--stat"]));
+    snap!("diff_json", e.ok(&["diff", "--json"]));
     assert_eq!(e.pggit(&["diff", "--exit-code", "--stat"]).code, 1);
     snap!("commit", e.ok(&["commit", "-m", "avatars; rename email"]));
     assert_eq!(e.pggit(&["diff", "--exit-code", "--stat"]).code, 0);
@@ -133,12 +134,13 @@ fn every_command() {
     snap!("blame_json", e.ok(&["blame", "public.users", "--json"]));
 
     snap!("tag", e.ok(&["tag", "v1"]));
+    snap!("tag_json", e.ok(&["tag", "v0", "HEAD~1", "--json"]));
     snap!("tag_list_json", e.ok(&["tag", "--json"]));
     snap!("branch_create", e.ok(&["branch", "feature"]));
     snap!("checkout", e.ok(&["checkout", "feature"]));
     snap!("branch_list", e.ok(&["branch"]));
     snap!("branch_json", e.ok(&["branch", "--json"]));
-    snap!("checkout_main", e.ok(&["checkout", "main"]));
+    snap!("checkout_main_json", e.ok(&["checkout", "main", "--json"]));
     snap!(
         "branch_delete",
         e.ok(&["branch", "-d", "feature", "--drop-workspace"])
@@ -152,6 +154,7 @@ fn every_command() {
     e.sql("CREATE TABLE public.extra (id int)");
     e.ok(&["commit", "-m", "extra"]);
     snap!("revert", e.ok(&["revert", "HEAD", "--force"]));
+    snap!("reset_json", e.ok(&["reset", "--hard", "HEAD", "--json"]));
     snap!("log_after", e.ok(&["log", "--oneline"]));
 }
 

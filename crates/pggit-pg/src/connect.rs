@@ -316,6 +316,26 @@ mod tests {
     }
 
     #[test]
+    fn password_from_pgpass_file() {
+        let path = std::env::temp_dir().join(format!("pggit-pgpass-{}", std::process::id()));
+        std::fs::write(
+            &path,
+            "# comment\nother:5432:*:*:no\nh1:5433:d1:u1:secret\\:1\n*:*:*:*:fallback\n",
+        )
+        .unwrap();
+        let file = path.display().to_string();
+        let env = |k: &str| match k {
+            "PGPASSFILE" => Some(file.clone()),
+            _ => None,
+        };
+        let (c, _) = resolve(Some("postgresql://u1@h1:5433/d1"), &env).unwrap();
+        assert_eq!(c.get_password(), Some(&b"secret:1"[..]));
+        let (c, _) = resolve(Some("postgresql://u2@h9/d9"), &env).unwrap();
+        assert_eq!(c.get_password(), Some(&b"fallback"[..]));
+        let _ = std::fs::remove_file(path);
+    }
+
+    #[test]
     fn pgpass_fields() {
         assert_eq!(
             split_pgpass(r"h:5432:d:u:p\:w"),

@@ -538,3 +538,36 @@ fn without_event_trigger_privilege_works_from_snapshots() {
         std::panic::resume_unwind(e);
     }
 }
+
+#[test]
+fn tracked_schemas_are_configurable() {
+    let db = ScratchDb::create(&test_admin_config(), "pggit_scope").unwrap();
+    db.connect()
+        .unwrap()
+        .batch_execute(
+            "CREATE SCHEMA app; CREATE TABLE app.t (id int); CREATE TABLE public.ignored (id int)",
+        )
+        .unwrap();
+    let opts = InitOptions {
+        schemas: vec!["app".into()],
+        ..Default::default()
+    };
+    let (mut repo, _) = Repository::init(&db.config, &opts).unwrap();
+    let shown = repo.show_object("HEAD", "app.t").unwrap();
+    assert_eq!(shown.name, "app.t");
+    assert!(matches!(
+        repo.show_object("HEAD", "public.ignored"),
+        Err(Error::NoSuchObject(..))
+    ));
+    // Changes outside the tracked schemas are not changes.
+    db.connect()
+        .unwrap()
+        .batch_execute("CREATE TABLE public.also_ignored (id int)")
+        .unwrap();
+    assert!(repo.status().unwrap().changes.is_empty());
+    db.connect()
+        .unwrap()
+        .batch_execute("ALTER TABLE app.t ADD COLUMN v text")
+        .unwrap();
+    assert_eq!(repo.status().unwrap().changes.len(), 1);
+}
