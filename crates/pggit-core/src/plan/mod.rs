@@ -14,6 +14,7 @@
 mod alter;
 mod order;
 pub mod render;
+mod table;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -201,7 +202,7 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
         if let (Object::Table(a), Object::Table(b)) =
             (&old.entries[id].object, &new.entries[id].object)
         {
-            out.extend(alter::rename_columns(a, b));
+            out.extend(table::rename_columns(a, b));
         }
     }
 

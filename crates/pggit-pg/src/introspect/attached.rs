@@ -1,0 +1,158 @@
+//! Objects attached to a table: constraints, indexes, triggers, policies.
+
+use pggit_core::model::Object;
+use postgres::GenericClient;
+
+use super::{opt, Reader};
+use crate::PgError;
+
+impl<C: GenericClient> Reader<'_, C> {
+    pub(super) fn constraints(&mut self) -> Result<(), PgError> {
+        let rels = self.tracked_relations();
+        let rows = self.tx.query(
+            "SELECT oid, conrelid, conname::text, pg_get_constraintdef(oid), obj_description(oid, 'pg_constraint'), conindid
+               FROM pg_constraint
+              WHERE conrelid = ANY($1) AND contype IN ('c', 'f', 'p', 'u', 'x')
+                AND conparentid = 0 AND conislocal
+              ORDER BY oid",
+            &[&rels],
+        )?;
+        for row in rows {
+            let oid: u32 = row.get(0);
+            let rel: u32 = row.get(1);
+            let index: u32 = row.get(5);
+            let key = format!("con:{oid}");
+            let definition: String = row.get(3);
+            if index != 0 && !definition.starts_with("FOREIGN KEY") {
+                self.class_key.insert(index, key.clone());
+            }
+            self.add(
+                key,
+                Object::Constraint {
+                    table: format!("rel:{rel}"),
+                    name: row.get(2),
+                    definition,
+                    comment: opt(&row, 4),
+                },
+                vec![],
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn indexes(&mut self) -> Result<(), PgError> {
+        let rels = self.tracked_relations();
+        let rows = self.tx.query(
+            "SELECT i.oid, x.indrelid, i.relname::text, x.indisunique, pg_get_indexdef(i.oid),
+                    'CREATE ' || CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
+                      || quote_ident(i.relname) || ' ON ' || CASE WHEN i.relkind = 'I' THEN 'ONLY ' ELSE '' END
+                      || quote_ident(n.nspname) || '.' || quote_ident(t.relname) || ' ',
+                    obj_description(i.oid, 'pg_class')
+               FROM pg_index x
+               JOIN pg_class i ON i.oid = x.indexrelid
+               JOIN pg_class t ON t.oid = x.indrelid
+               JOIN pg_namespace n ON n.oid = t.relnamespace
+              WHERE x.indrelid = ANY($1) AND NOT i.relispartition
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid
+                                 AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u', 'x'))
+              ORDER BY i.oid",
+            &[&rels],
+        )?;
+        for row in rows {
+            let oid: u32 = row.get(0);
+            let rel: u32 = row.get(1);
+            let def: String = row.get(4);
+            let prefix: String = row.get(5);
+            let Some(definition) = def.strip_prefix(&prefix) else {
+                return Err(PgError::Unexpected(format!(
+                    "index definition does not start with its header: {def}"
+                )));
+            };
+            let key = format!("idx:{oid}");
+            self.class_key.insert(oid, key.clone());
+            self.add(
+                key,
+                Object::Index {
+                    table: format!("rel:{rel}"),
+                    name: row.get(2),
+                    unique: row.get(3),
+                    definition: definition.to_string(),
+                    comment: opt(&row, 6),
+                },
+                vec![],
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn triggers(&mut self) -> Result<(), PgError> {
+        let rels = self.tracked_relations();
+        let rows = self.tx.query(
+            "SELECT t.oid, t.tgrelid, t.tgname::text, pg_get_triggerdef(t.oid), t.tgconstraint <> 0,
+                    'CREATE ' || CASE WHEN t.tgconstraint <> 0 THEN 'CONSTRAINT ' ELSE '' END || 'TRIGGER '
+                      || quote_ident(t.tgname) || ' ',
+                    obj_description(t.oid, 'pg_trigger')
+               FROM pg_trigger t
+              WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal AND t.tgparentid = 0
+              ORDER BY t.oid",
+            &[&rels],
+        )?;
+        for row in rows {
+            let oid: u32 = row.get(0);
+            let rel: u32 = row.get(1);
+            let def: String = row.get(3);
+            let prefix: String = row.get(5);
+            let Some(definition) = def.strip_prefix(&prefix) else {
+                return Err(PgError::Unexpected(format!(
+                    "trigger definition does not start with its header: {def}"
+                )));
+            };
+            self.add(
+                format!("trg:{oid}"),
+                Object::Trigger {
+                    table: format!("rel:{rel}"),
+                    name: row.get(2),
+                    definition: definition.to_string(),
+                    constraint: row.get(4),
+                    comment: opt(&row, 6),
+                },
+                vec![],
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn policies(&mut self) -> Result<(), PgError> {
+        let rels = self.tracked_relations();
+        let rows = self.tx.query(
+            "SELECT p.oid, p.polrelid, p.polname::text, p.polpermissive,
+                    CASE p.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
+                                  WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+                    ARRAY(SELECT CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END
+                            FROM unnest(p.polroles) r ORDER BY 1),
+                    pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid),
+                    obj_description(p.oid, 'pg_policy')
+               FROM pg_policy p WHERE p.polrelid = ANY($1) ORDER BY p.oid",
+            &[&rels],
+        )?;
+        for row in rows {
+            let oid: u32 = row.get(0);
+            let rel: u32 = row.get(1);
+            self.add(
+                format!("pol:{oid}"),
+                Object::Policy {
+                    table: format!("rel:{rel}"),
+                    name: row.get(2),
+                    permissive: row.get(3),
+                    command: row.get(4),
+                    roles: row.get(5),
+                    using: opt(&row, 6),
+                    check: opt(&row, 7),
+                    comment: opt(&row, 8),
+                },
+                vec![],
+            );
+        }
+        Ok(())
+    }
+}

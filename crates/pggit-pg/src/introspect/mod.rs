@@ -1,0 +1,154 @@
+//! Catalog introspection: read the live schema into a [`Tree`] keyed by
+//! catalog keys (`rel:OID`, `col:OID:ATTNUM`, ...). Definitions come from
+//! PostgreSQL's own deparsers (`pg_get_*def`, `format_type`, `pg_get_expr`)
+//! under an empty `search_path`, so every user name is schema-qualified.
+//!
+//! Everything is read in one REPEATABLE READ transaction, so the snapshot is
+//! consistent even while DDL runs concurrently.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use pggit_core::model::Object;
+use pggit_core::{Entry, Tree};
+use postgres::{GenericClient, Row};
+
+mod attached;
+mod deps;
+mod relations;
+mod types;
+
+use crate::PgError;
+
+/// Which schemas to read.
+#[derive(Debug, Clone, Default)]
+pub struct Scope {
+    /// Schema names to track; empty means every non-system schema.
+    pub schemas: Vec<String>,
+}
+
+/// A raw snapshot: objects keyed by catalog key.
+pub type RawTree = Tree;
+
+const SYSTEM_FILTER: &str =
+    "n.nspname NOT LIKE 'pg\\_%' AND n.nspname <> 'information_schema' AND n.nspname <> 'pggit'";
+
+/// Read the schema. Runs its own READ ONLY REPEATABLE READ transaction.
+pub fn snapshot(client: &mut postgres::Client, scope: &Scope) -> Result<RawTree, PgError> {
+    let mut tx = client
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    let tree = snapshot_in(&mut tx, scope)?;
+    tx.commit()?;
+    Ok(tree)
+}
+
+/// Read the schema inside an existing transaction (sets `search_path`
+/// locally).
+pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree, PgError> {
+    tx.batch_execute("SET LOCAL search_path = ''")?;
+    let mut r = Reader {
+        tx,
+        entries: BTreeMap::new(),
+        class_key: HashMap::new(),
+        partitions: HashSet::new(),
+        type_key: HashMap::new(),
+        ext_members: HashSet::new(),
+    };
+    let nsps = r.schemas(scope)?;
+    r.extensions()?;
+    r.types(&nsps)?;
+    r.sequences(&nsps)?;
+    r.tables(&nsps)?;
+    r.views(&nsps)?;
+    r.constraints()?;
+    r.indexes()?;
+    r.functions(&nsps)?;
+    r.triggers()?;
+    r.policies()?;
+    r.dependencies()?;
+    Ok(Tree { entries: r.entries })
+}
+
+struct Reader<'a, C: GenericClient> {
+    tx: &'a mut C,
+    entries: BTreeMap<String, Entry>,
+    /// pg_class oid -> key of the object that stands for it.
+    class_key: HashMap<u32, String>,
+    /// Partitions: their columns are the parent's.
+    partitions: HashSet<u32>,
+    /// pg_type oid -> key (tracked types, row types of relations).
+    type_key: HashMap<u32, String>,
+    /// (catalog, oid) pairs that belong to extensions.
+    ext_members: HashSet<(String, u32)>,
+}
+
+fn opt(row: &Row, i: usize) -> Option<String> {
+    row.get::<_, Option<String>>(i)
+}
+
+impl<C: GenericClient> Reader<'_, C> {
+    fn add(&mut self, key: String, object: Object, deps: Vec<String>) {
+        self.entries.insert(key, Entry { object, deps });
+    }
+
+    fn member(&self, catalog: &str, oid: u32) -> bool {
+        self.ext_members.contains(&(catalog.to_string(), oid))
+    }
+
+    fn schemas(&mut self, scope: &Scope) -> Result<Vec<u32>, PgError> {
+        let rows = self.tx.query(
+            &format!(
+                "SELECT n.oid, n.nspname::text, obj_description(n.oid, 'pg_namespace')
+                   FROM pg_namespace n
+                  WHERE {SYSTEM_FILTER}
+                    AND (cardinality($1::text[]) = 0 OR n.nspname = ANY($1))
+                    AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_namespace'::regclass
+                                     AND d.objid = n.oid AND d.deptype = 'e')"
+            ),
+            &[&scope.schemas],
+        )?;
+        let members = self.tx.query(
+            "SELECT classid::regclass::text, objid FROM pg_depend WHERE deptype = 'e'",
+            &[],
+        )?;
+        self.ext_members = members.iter().map(|m| (m.get(0), m.get(1))).collect();
+        let mut out = Vec::new();
+        for row in rows {
+            let oid: u32 = row.get(0);
+            out.push(oid);
+            self.add(
+                format!("nsp:{oid}"),
+                Object::Schema {
+                    name: row.get(1),
+                    comment: opt(&row, 2),
+                },
+                vec![],
+            );
+        }
+        Ok(out)
+    }
+
+    fn extensions(&mut self) -> Result<(), PgError> {
+        let rows = self.tx.query(
+            "SELECT e.oid, e.extname::text, n.nspname::text, e.extversion, n.oid
+               FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace",
+            &[],
+        )?;
+        for row in rows {
+            let oid: u32 = row.get(0);
+            let nsp: u32 = row.get(4);
+            self.add(
+                format!("ext:{oid}"),
+                Object::Extension {
+                    name: row.get(1),
+                    schema: row.get(2),
+                    version: row.get(3),
+                },
+                vec![format!("nsp:{nsp}")],
+            );
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,268 @@
+//! Sequences, tables (with partitions), views and routines.
+
+use std::collections::HashMap;
+
+use pggit_core::model::{Attribute, Column, Identity, Object, Table};
+use postgres::GenericClient;
+
+use super::{opt, Reader};
+use crate::PgError;
+
+impl<C: GenericClient> Reader<'_, C> {
+    pub(super) fn sequences(&mut self, nsps: &[u32]) -> Result<(), PgError> {
+        let rows = self.tx.query(
+            "SELECT c.oid, n.nspname::text, c.relname::text, n.oid, format_type(s.seqtypid, NULL),
+                    s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache, s.seqcycle,
+                    obj_description(c.oid, 'pg_class'),
+                    (SELECT d.refobjid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                        AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype = 'a'),
+                    (SELECT d.refobjsubid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
+                        AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype = 'a')
+               FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace
+               JOIN pg_sequence s ON s.seqrelid = c.oid
+              WHERE c.relkind = 'S' AND c.relnamespace = ANY($1)
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass
+                                 AND d.objid = c.oid AND d.deptype = 'i')",
+            &[&nsps],
+        )?;
+        for row in rows {
+            let oid: u32 = row.get(0);
+            if self.member("pg_class", oid) {
+                continue;
+            }
+            let nsp: u32 = row.get(3);
+            let owner: Option<u32> = row.get(12);
+            let attnum: Option<i32> = row.get(13);
+            self.class_key.insert(oid, format!("rel:{oid}"));
+            self.add(
+                format!("rel:{oid}"),
+                Object::Sequence {
+                    schema: row.get(1),
+                    name: row.get(2),
+                    data_type: row.get(4),
+                    increment: row.get(5),
+                    min: row.get(6),
+                    max: row.get(7),
+                    start: row.get(8),
+                    cache: row.get(9),
+                    cycle: row.get(10),
+                    owned_by: owner
+                        .zip(attnum)
+                        .map(|(t, a)| (format!("rel:{t}"), format!("col:{t}:{a}"))),
+                    comment: opt(&row, 11),
+                },
+                vec![format!("nsp:{nsp}")],
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn tables(&mut self, nsps: &[u32]) -> Result<(), PgError> {
+        let rows = self.tx.query(
+            "SELECT c.oid, n.nspname::text, c.relname::text, n.oid, c.relpersistence = 'u',
+                    CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
+                    c.relispartition,
+                    (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid),
+                    pg_get_expr(c.relpartbound, c.oid),
+                    coalesce(c.reloptions, '{}')::text[],
+                    c.relrowsecurity, c.relforcerowsecurity,
+                    obj_description(c.oid, 'pg_class')
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1)
+              ORDER BY c.oid",
+            &[&nsps],
+        )?;
+        let cols = self.tx.query(
+            "SELECT a.attrelid, a.attnum::int4, a.attname::text, format_type(a.atttypid, a.atttypmod),
+                    CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
+                         THEN a.attcollation::regcollation::text END,
+                    a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, a.attgenerated::text,
+                    col_description(a.attrelid, a.attnum),
+                    CASE WHEN a.attidentity <> '' THEN pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) END
+               FROM pg_attribute a
+               JOIN pg_class c ON c.oid = a.attrelid
+               LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+              WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1) AND NOT c.relispartition
+                AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attrelid, a.attnum",
+            &[&nsps],
+        )?;
+        let mut columns: HashMap<u32, Vec<Column>> = HashMap::new();
+        for c in cols {
+            let rel: u32 = c.get(0);
+            let attnum: i32 = c.get(1);
+            let expr = opt(&c, 6);
+            let identity: String = c.get(7);
+            let generated: String = c.get(8);
+            columns.entry(rel).or_default().push(Column {
+                id: format!("col:{rel}:{attnum}"),
+                name: c.get(2),
+                data_type: c.get(3),
+                collation: opt(&c, 4),
+                not_null: c.get(5),
+                default: if generated.is_empty() {
+                    expr.clone()
+                } else {
+                    None
+                },
+                identity: match (identity.as_str(), opt(&c, 10)) {
+                    ("a", Some(s)) => Some(Identity {
+                        always: true,
+                        sequence: s,
+                    }),
+                    ("d", Some(s)) => Some(Identity {
+                        always: false,
+                        sequence: s,
+                    }),
+                    _ => None,
+                },
+                generated: if generated == "s" { expr } else { None },
+                comment: opt(&c, 9),
+            });
+        }
+        for row in rows {
+            let oid: u32 = row.get(0);
+            if self.member("pg_class", oid) {
+                continue;
+            }
+            let nsp: u32 = row.get(3);
+            let is_partition: bool = row.get(6);
+            let parent: Option<u32> = row.get(7);
+            let partition_of = match (is_partition, parent, opt(&row, 8)) {
+                (true, Some(p), Some(bound)) => Some((format!("rel:{p}"), bound)),
+                _ => None,
+            };
+            if is_partition {
+                self.partitions.insert(oid);
+            }
+            self.class_key.insert(oid, format!("rel:{oid}"));
+            self.add(
+                format!("rel:{oid}"),
+                Object::Table(Table {
+                    schema: row.get(1),
+                    name: row.get(2),
+                    columns: columns.remove(&oid).unwrap_or_default(),
+                    unlogged: row.get(4),
+                    partition_key: opt(&row, 5),
+                    partition_of,
+                    options: row.get(9),
+                    row_security: row.get(10),
+                    force_row_security: row.get(11),
+                    comment: opt(&row, 12),
+                }),
+                vec![format!("nsp:{nsp}")],
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn tracked_relations(&self) -> Vec<u32> {
+        self.class_key
+            .iter()
+            .filter(|(_, k)| k.starts_with("rel:"))
+            .map(|(oid, _)| *oid)
+            .collect()
+    }
+
+    pub(super) fn views(&mut self, nsps: &[u32]) -> Result<(), PgError> {
+        let rows = self.tx.query(
+            "SELECT c.oid, n.nspname::text, c.relname::text, n.oid, c.relkind = 'm',
+                    pg_get_viewdef(c.oid, true), coalesce(c.reloptions, '{}')::text[],
+                    obj_description(c.oid, 'pg_class'),
+                    (SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}') FROM pg_attribute a
+                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+                    (SELECT coalesce(array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum), '{}') FROM pg_attribute a
+                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind IN ('v', 'm') AND c.relnamespace = ANY($1)
+              ORDER BY c.oid",
+            &[&nsps],
+        )?;
+        for row in rows {
+            let oid: u32 = row.get(0);
+            if self.member("pg_class", oid) {
+                continue;
+            }
+            let nsp: u32 = row.get(3);
+            let query: String = row.get(5);
+            let names: Vec<String> = row.get(8);
+            let types: Vec<String> = row.get(9);
+            self.class_key.insert(oid, format!("rel:{oid}"));
+            self.add(
+                format!("rel:{oid}"),
+                Object::View {
+                    schema: row.get(1),
+                    name: row.get(2),
+                    materialized: row.get(4),
+                    query: query.trim_end().trim_end_matches(';').to_string(),
+                    columns: names
+                        .into_iter()
+                        .zip(types)
+                        .map(|(name, data_type)| Attribute {
+                            name,
+                            data_type,
+                            collation: None,
+                        })
+                        .collect(),
+                    options: row.get(6),
+                    comment: opt(&row, 7),
+                },
+                vec![format!("nsp:{nsp}")],
+            );
+        }
+        Ok(())
+    }
+
+    pub(super) fn functions(&mut self, nsps: &[u32]) -> Result<(), PgError> {
+        let rows = self.tx.query(
+            "SELECT p.oid, n.nspname::text, p.proname::text, n.oid, p.prokind::text,
+                    pg_get_function_identity_arguments(p.oid),
+                    CASE WHEN p.prokind <> 'p' THEN pg_get_function_result(p.oid) END,
+                    pg_get_functiondef(p.oid),
+                    'CREATE OR REPLACE ' || CASE WHEN p.prokind = 'p' THEN 'PROCEDURE ' ELSE 'FUNCTION ' END
+                      || quote_ident(n.nspname) || '.' || quote_ident(p.proname) || '(',
+                    obj_description(p.oid, 'pg_proc')
+               FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+              WHERE p.pronamespace = ANY($1) AND p.prokind IN ('f', 'p', 'w')
+                AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass
+                                 AND d.objid = p.oid AND d.deptype = 'i')
+              ORDER BY p.oid",
+            &[&nsps],
+        )?;
+        for row in rows {
+            let oid: u32 = row.get(0);
+            if self.member("pg_proc", oid) {
+                continue;
+            }
+            let nsp: u32 = row.get(3);
+            let prokind: String = row.get(4);
+            let def: String = row.get(7);
+            let prefix: String = row.get(8);
+            let Some(definition) = def.strip_prefix(&prefix) else {
+                return Err(PgError::Unexpected(format!(
+                    "function definition does not start with its header: {prefix}"
+                )));
+            };
+            self.add(
+                format!("proc:{oid}"),
+                Object::Function {
+                    schema: row.get(1),
+                    name: row.get(2),
+                    routine: match prokind.as_str() {
+                        "p" => "procedure",
+                        "w" => "window",
+                        _ => "function",
+                    }
+                    .to_string(),
+                    identity_args: row.get(5),
+                    result: opt(&row, 6),
+                    definition: definition.to_string(),
+                    comment: opt(&row, 9),
+                },
+                vec![format!("nsp:{nsp}")],
+            );
+        }
+        Ok(())
+    }
+}
