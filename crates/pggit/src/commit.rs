@@ -71,9 +71,11 @@ impl Repository {
             let w = self.workspace(&branch)?;
             let mut wc = self.connect_workspace(&w)?;
             let head_tree = self.tree(&head.tree)?;
-            let high = store::ddl_high_water(&mut wc)?;
-            let captured = store::ddl_since(&mut wc, w.ddl_seen)?;
             let live = self.live_tree(&mut wc, &branch, &head_tree, &head.id)?;
+            let captured: Vec<DdlEvent> = store::ddl_since(&mut wc, w.ddl_seen)?
+                .into_iter()
+                .filter(|e| e.id <= live.ddl_high)
+                .collect();
             let tree_hash = live.tree.hash();
             if tree_hash == head.tree {
                 return Err(Error::NothingToCommit(short(&head.id)));
@@ -104,7 +106,7 @@ impl Repository {
                 continue;
             }
             store::write_identities(&mut tx, &branch, Some(&live.known), &live.map)?;
-            workspace::set_ddl_seen(&mut tx, &branch, high)?;
+            workspace::set_ddl_seen(&mut tx, &branch, live.ddl_high)?;
             tx.commit()?;
             return Ok(CommitOutcome {
                 branch,

@@ -5,7 +5,7 @@
 use pggit_core::identity::{assign, Assigned};
 use pggit_core::{rev, Tree};
 use pggit_pg::connect::{connect, url, with_dbname};
-use pggit_pg::introspect::{snapshot, snapshot_in, Scope};
+use pggit_pg::introspect::{snapshot_in, Scope};
 use pggit_pg::schema::{self, Capture, Installed, SCHEMA_VERSION};
 use pggit_pg::store::{self, Commit};
 use pggit_pg::workspace::{self, Workspace};
@@ -284,10 +284,24 @@ impl Repository {
         salt: &str,
     ) -> Result<Live> {
         let scope = self.scope()?;
-        let raw = snapshot(wclient, &scope)?;
+        // The captured-DDL high-water mark is read in the snapshot's own
+        // transaction, so a commit covers exactly the statements it saw.
+        let mut tx = wclient
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()?;
+        let ddl_high = store::ddl_high_water(&mut tx)?;
+        let raw = snapshot_in(&mut tx, &scope)?;
+        tx.commit()?;
         let known = store::read_identities(&mut self.client, branch)?;
         let Assigned { tree, map } = assign(&raw, &known, Some(reference), salt);
-        Ok(Live { tree, map, known })
+        Ok(Live {
+            tree,
+            map,
+            known,
+            ddl_high,
+        })
     }
 
     /// Take the repository lock for the rest of `tx`.
@@ -337,6 +351,8 @@ pub(crate) struct Live {
     pub map: pggit_core::identity::IdentityMap,
     /// Identity map as stored before it.
     pub known: pggit_core::identity::IdentityMap,
+    /// Highest captured DDL id visible to the snapshot.
+    pub ddl_high: i64,
 }
 
 /// RFC 3339 time of a signature (now by default).

@@ -165,7 +165,6 @@ impl Repository {
         op: &str,
     ) -> Result<()> {
         let mut wc = self.connect_workspace(w)?;
-        let high = store::ddl_high_water(&mut wc)?;
         let live = self.live_tree(&mut wc, branch, to_tree, &to.id)?;
         let mut tx = self.client.transaction()?;
         Repository::lock(&mut tx)?;
@@ -183,7 +182,7 @@ impl Repository {
             )));
         }
         store::write_identities(&mut tx, branch, Some(&live.known), &live.map)?;
-        workspace::set_ddl_seen(&mut tx, branch, high)?;
+        workspace::set_ddl_seen(&mut tx, branch, live.ddl_high)?;
         workspace::set_pending(&mut tx, branch, None)?;
         tx.commit()?;
         Ok(())
