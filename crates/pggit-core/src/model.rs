@@ -16,6 +16,7 @@ pub type Id = String;
 pub enum Object {
     Schema {
         name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     Extension {
@@ -26,30 +27,41 @@ pub enum Object {
     Enum {
         schema: String,
         name: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         labels: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     Composite {
         schema: String,
         name: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         attributes: Vec<Attribute>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     Domain {
         schema: String,
         name: String,
         base: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         collation: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         default: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         not_null: bool,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         checks: Vec<NamedDef>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     Range {
         schema: String,
         name: String,
         /// The option list of `CREATE TYPE ... AS RANGE (...)`.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         options: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     Sequence {
@@ -61,9 +73,12 @@ pub enum Object {
         max: i64,
         start: i64,
         cache: i64,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         cycle: bool,
         /// Owning table and column (`OWNED BY`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         owned_by: Option<(Id, Id)>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     Table(Table),
@@ -72,23 +87,30 @@ pub enum Object {
         name: String,
         /// `pg_get_constraintdef` output, e.g. `PRIMARY KEY (id)`.
         definition: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     Index {
         table: Id,
         name: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         unique: bool,
         /// Everything after `ON table`, e.g. `USING btree (email) WHERE ...`.
         definition: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     View {
         schema: String,
         name: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         materialized: bool,
         query: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         columns: Vec<Attribute>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         options: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     Function {
@@ -97,9 +119,11 @@ pub enum Object {
         /// `function`, `procedure` or `window`.
         routine: String,
         identity_args: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         result: Option<String>,
         /// `pg_get_functiondef` output after `CREATE OR REPLACE FUNCTION name(`.
         definition: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     Trigger {
@@ -107,17 +131,24 @@ pub enum Object {
         name: String,
         /// `pg_get_triggerdef` output after `CREATE [CONSTRAINT] TRIGGER name `.
         definition: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         constraint: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
     Policy {
         table: Id,
         name: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         permissive: bool,
         command: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
         roles: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         using: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         check: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
 }
@@ -127,15 +158,23 @@ pub enum Object {
 pub struct Table {
     pub schema: String,
     pub name: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub columns: Vec<Column>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unlogged: bool,
     /// `pg_get_partkeydef`, e.g. `RANGE (created_at)`, for partitioned tables.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_key: Option<String>,
     /// Parent and bound (`FOR VALUES ...` or `DEFAULT`) for partitions.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_of: Option<(Id, String)>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub row_security: bool,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force_row_security: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
 
@@ -145,19 +184,26 @@ pub struct Column {
     pub id: Id,
     pub name: String,
     pub data_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_null: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     /// `always` or `by default`, with the identity sequence's qualified name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identity: Option<Identity>,
     /// Expression of a stored generated column.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generated: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
 
 /// Identity column settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub always: bool,
     pub sequence: String,
 }
@@ -167,6 +213,7 @@ pub struct Identity {
 pub struct Attribute {
     pub name: String,
     pub data_type: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
 }
 

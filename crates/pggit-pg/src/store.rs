@@ -128,38 +128,66 @@ pub fn read_tree(client: &mut impl GenericClient, hash: &str) -> Result<Tree, Pg
 /// Load several trees, fetching and parsing each distinct object once.
 pub fn read_trees(client: &mut impl GenericClient, hashes: &[&str]) -> Result<Vec<Tree>, PgError> {
     let mut indexes: HashMap<String, (Vec<String>, Vec<String>)> = client
-        .query(
-            "SELECT hash, ids, objects FROM pggit.trees WHERE hash = ANY($1)",
-            &[&hashes],
-        )?
+        .query("SELECT hash, ids, objects FROM pggit.trees WHERE hash = ANY($1)", &[&hashes])?
         .iter()
         .map(|r| (r.get(0), (r.get(1), r.get(2))))
         .collect();
-    let rows = client.query(
-        "SELECT hash, body::text FROM pggit.objects
-          WHERE hash IN (SELECT unnest(objects) FROM pggit.trees WHERE hash = ANY($1))",
-        &[&hashes],
+    let Some(first) = hashes.first() else {
+        return Ok(Vec::new());
+    };
+    // The first tree's objects by joining its index (one index probe per
+    // object, no de-duplication needed), then only what the others add.
+    let mut rows = client.query(
+        "SELECT o.hash, o.body::text FROM pggit.trees t CROSS JOIN LATERAL unnest(t.objects) AS h(hash)
+           JOIN pggit.objects o ON o.hash = h.hash WHERE t.hash = $1",
+        &[first],
     )?;
-    let bodies = parse_bodies(&rows)?;
+    let known: std::collections::HashSet<&str> = indexes
+        .get(*first)
+        .map(|(_, objects)| objects.iter().map(String::as_str).collect())
+        .unwrap_or_default();
+    let mut extra: Vec<&str> = indexes
+        .iter()
+        .filter(|(h, _)| h.as_str() != *first)
+        .flat_map(|(_, (_, objects))| objects.iter().map(String::as_str))
+        .filter(|h| !known.contains(h))
+        .collect();
+    extra.sort_unstable();
+    extra.dedup();
+    if !extra.is_empty() {
+        rows.extend(client.query(
+            "SELECT hash, body::text FROM pggit.objects WHERE hash = ANY($1)",
+            &[&extra],
+        )?);
+    }
+    let mut bodies = parse_bodies(&rows)?;
+    // How many more trees use each object: the last use moves it.
+    let mut uses: HashMap<String, usize> = HashMap::new();
+    for h in hashes {
+        if let Some((_, objects)) = indexes.get(*h) {
+            for o in objects {
+                *uses.entry(o.clone()).or_default() += 1;
+            }
+        }
+    }
     let mut trees = Vec::with_capacity(hashes.len());
     for h in hashes {
-        let (ids, objects) = match indexes.remove(*h) {
-            Some(v) => v,
-            None if trees.is_empty() => {
-                return Err(PgError::Unexpected(format!("tree {h} is missing")))
-            }
-            // The same tree asked for twice.
-            None => {
-                trees.push(trees.last().cloned().unwrap_or_default());
-                continue;
-            }
-        };
+        let (ids, objects) = indexes
+            .remove(*h)
+            .ok_or_else(|| PgError::Unexpected(format!("tree {h} is missing")))?;
         let mut tree = Tree::default();
         for (id, oh) in ids.into_iter().zip(objects) {
-            let e = bodies
-                .get(oh.as_str())
-                .ok_or_else(|| PgError::Unexpected(format!("object {oh} is missing")))?;
-            tree.entries.insert(id, e.clone());
+            let left = uses.get_mut(&oh).map(|n| {
+                *n -= 1;
+                *n
+            });
+            let entry = if left == Some(0) {
+                bodies.remove(oh.as_str())
+            } else {
+                bodies.get(oh.as_str()).cloned()
+            }
+            .ok_or_else(|| PgError::Unexpected(format!("object {oh} is missing")))?;
+            tree.entries.insert(id, entry);
         }
         trees.push(tree);
     }
