@@ -12,6 +12,7 @@
 //! 3. otherwise a new id is derived from `salt` and the object's name.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use crate::hash::sha256_parts;
 use crate::model::{Id, Object};
@@ -117,7 +118,7 @@ pub fn assign(raw: &Tree, known: &IdentityMap, reference: Option<&Tree>, salt: &
             .collect();
         deps.sort();
         deps.dedup();
-        entries.insert(map[key].clone(), Entry { object, deps });
+        entries.insert(map[key].clone(), Arc::new(Entry { object, deps }));
     }
     Assigned {
         tree: Tree { entries },

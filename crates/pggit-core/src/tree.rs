@@ -3,6 +3,7 @@
 //! canonical JSON.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -34,7 +35,8 @@ impl Entry {
 /// The schema at one point in time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tree {
-    pub entries: BTreeMap<Id, Entry>,
+    /// Entries are shared between trees that hold the same object.
+    pub entries: BTreeMap<Id, Arc<Entry>>,
 }
 
 impl Tree {

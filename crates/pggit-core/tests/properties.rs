@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use pggit_core::diff::{diff, Status};
 use pggit_core::identity::assign;
@@ -52,13 +53,13 @@ fn build(s: &Shape) -> Tree {
     for i in 0..s.schemas {
         entries.insert(
             format!("nsp:{i}"),
-            Entry {
+            Arc::new(Entry {
                 object: Object::Schema {
                     name: format!("s{i}"),
                     comment: None,
                 },
                 deps: vec![],
-            },
+            }),
         );
     }
     for (t, (schema, ncols)) in s.tables.iter().enumerate() {
@@ -78,7 +79,7 @@ fn build(s: &Shape) -> Tree {
             .collect();
         entries.insert(
             format!("rel:{t}"),
-            Entry {
+            Arc::new(Entry {
                 object: Object::Table(Table {
                     schema: format!("s{schema}"),
                     name: format!("t{t}"),
@@ -92,13 +93,13 @@ fn build(s: &Shape) -> Tree {
                     comment: None,
                 }),
                 deps: vec![format!("nsp:{schema}")],
-            },
+            }),
         );
     }
     for (i, t) in s.indexes.iter().enumerate() {
         entries.insert(
             format!("idx:{i}"),
-            Entry {
+            Arc::new(Entry {
                 object: Object::Index {
                     table: format!("rel:{t}"),
                     name: format!("i{i}"),
@@ -107,7 +108,7 @@ fn build(s: &Shape) -> Tree {
                     comment: None,
                 },
                 deps: vec![format!("col:{t}:0")],
-            },
+            }),
         );
     }
     for (v, reads) in s.views.iter().enumerate() {
@@ -120,7 +121,7 @@ fn build(s: &Shape) -> Tree {
         deps.dedup();
         entries.insert(
             format!("rel:v{v}"),
-            Entry {
+            Arc::new(Entry {
                 object: Object::View {
                     schema: "s0".into(),
                     name: format!("v{v}"),
@@ -135,7 +136,7 @@ fn build(s: &Shape) -> Tree {
                     comment: None,
                 },
                 deps,
-            },
+            }),
         );
     }
     Tree { entries }
@@ -212,7 +213,7 @@ proptest! {
         let tables: Vec<&String> = t.entries.iter().filter(|(_, e)| matches!(e.object, Object::Table(_))).map(|(id, _)| id).collect();
         let id = tables[pick.index(tables.len())].clone();
         let mut renamed = t.clone();
-        if let Some(Entry { object: Object::Table(tb), .. }) = renamed.entries.get_mut(&id) {
+        if let Object::Table(tb) = &mut Arc::make_mut(renamed.entries.get_mut(&id).unwrap()).object {
             tb.name = format!("{}_renamed", tb.name);
         }
         let statements = plan(&t, &renamed).unwrap();

@@ -2,6 +2,7 @@
 //! (updated by compare-and-swap), reflog, identity maps and the DDL log.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use pggit_core::hash::sha256_parts;
 use pggit_core::identity::IdentityMap;
@@ -128,7 +129,10 @@ pub fn read_tree(client: &mut impl GenericClient, hash: &str) -> Result<Tree, Pg
 /// Load several trees, fetching and parsing each distinct object once.
 pub fn read_trees(client: &mut impl GenericClient, hashes: &[&str]) -> Result<Vec<Tree>, PgError> {
     let mut indexes: HashMap<String, (Vec<String>, Vec<String>)> = client
-        .query("SELECT hash, ids, objects FROM pggit.trees WHERE hash = ANY($1)", &[&hashes])?
+        .query(
+            "SELECT hash, ids, objects FROM pggit.trees WHERE hash = ANY($1)",
+            &[&hashes],
+        )?
         .iter()
         .map(|r| (r.get(0), (r.get(1), r.get(2))))
         .collect();
@@ -160,16 +164,7 @@ pub fn read_trees(client: &mut impl GenericClient, hashes: &[&str]) -> Result<Ve
             &[&extra],
         )?);
     }
-    let mut bodies = parse_bodies(&rows)?;
-    // How many more trees use each object: the last use moves it.
-    let mut uses: HashMap<String, usize> = HashMap::new();
-    for h in hashes {
-        if let Some((_, objects)) = indexes.get(*h) {
-            for o in objects {
-                *uses.entry(o.clone()).or_default() += 1;
-            }
-        }
-    }
+    let bodies = parse_bodies(&rows)?;
     let mut trees = Vec::with_capacity(hashes.len());
     for h in hashes {
         let (ids, objects) = indexes
@@ -177,17 +172,10 @@ pub fn read_trees(client: &mut impl GenericClient, hashes: &[&str]) -> Result<Ve
             .ok_or_else(|| PgError::Unexpected(format!("tree {h} is missing")))?;
         let mut tree = Tree::default();
         for (id, oh) in ids.into_iter().zip(objects) {
-            let left = uses.get_mut(&oh).map(|n| {
-                *n -= 1;
-                *n
-            });
-            let entry = if left == Some(0) {
-                bodies.remove(oh.as_str())
-            } else {
-                bodies.get(oh.as_str()).cloned()
-            }
-            .ok_or_else(|| PgError::Unexpected(format!("object {oh} is missing")))?;
-            tree.entries.insert(id, entry);
+            let entry = bodies
+                .get(oh.as_str())
+                .ok_or_else(|| PgError::Unexpected(format!("object {oh} is missing")))?;
+            tree.entries.insert(id, Arc::clone(entry));
         }
         trees.push(tree);
     }
@@ -195,20 +183,20 @@ pub fn read_trees(client: &mut impl GenericClient, hashes: &[&str]) -> Result<Ve
 }
 
 /// Parse object bodies, on two threads when there are many.
-fn parse_bodies(rows: &[postgres::Row]) -> Result<HashMap<&str, Entry>, PgError> {
-    fn parse(chunk: &[postgres::Row]) -> Result<Vec<(&str, Entry)>, PgError> {
+fn parse_bodies(rows: &[postgres::Row]) -> Result<HashMap<&str, Arc<Entry>>, PgError> {
+    fn parse(chunk: &[postgres::Row]) -> Result<Vec<(&str, Arc<Entry>)>, PgError> {
         chunk
             .iter()
             .map(|r| {
                 let hash: &str = r.get(0);
                 let body: &str = r.get(1);
                 serde_json::from_str(body)
-                    .map(|e| (hash, e))
+                    .map(|e| (hash, Arc::new(e)))
                     .map_err(|e| PgError::Unexpected(format!("object {hash} is unreadable: {e}")))
             })
             .collect()
     }
-    let parsed: Vec<Vec<(&str, Entry)>> = if rows.len() < 2000 {
+    let parsed: Vec<Vec<(&str, Arc<Entry>)>> = if rows.len() < 2000 {
         vec![parse(rows)?]
     } else {
         let (a, b) = rows.split_at(rows.len() / 2);

@@ -282,13 +282,13 @@ mod tests {
         for (id, name) in items {
             t.entries.insert(
                 id.to_string(),
-                Entry {
+                std::sync::Arc::new(Entry {
                     object: Object::Schema {
                         name: name.to_string(),
                         comment: None,
                     },
                     deps: vec![],
-                },
+                }),
             );
         }
         t

@@ -68,7 +68,13 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     r.triggers()?;
     r.policies()?;
     r.dependencies()?;
-    Ok(Tree { entries: r.entries })
+    Ok(Tree {
+        entries: r
+            .entries
+            .into_iter()
+            .map(|(k, e)| (k, std::sync::Arc::new(e)))
+            .collect(),
+    })
 }
 
 struct Reader<'a, C: GenericClient> {
