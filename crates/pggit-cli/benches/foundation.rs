@@ -121,6 +121,10 @@ fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }
 
+fn ms2(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
 fn timed(mut f: impl FnMut()) -> Duration {
     let t = Instant::now();
     f();
@@ -226,7 +230,7 @@ fn main() {
 
     // diff --sql between two such commits: the CLI, and the in-process core.
     let diff_cli = median(
-        (0..5)
+        (0..15)
             .map(|_| {
                 timed(|| {
                     pggit(&url, &["diff", &ids[0], &ids[1], "--sql"]);
@@ -236,7 +240,7 @@ fn main() {
     );
     let mut repo = pggit::Repository::open(&db.config, None).expect("open");
     let diff_lib = median(
-        (0..5)
+        (0..15)
             .map(|_| {
                 timed(|| {
                     repo.diff(
@@ -257,7 +261,7 @@ fn main() {
     );
     let mut trees = Vec::new();
     let load = median(
-        (0..5)
+        (0..15)
             .map(|_| {
                 timed(|| {
                     trees =
@@ -268,7 +272,7 @@ fn main() {
     );
     let mut statements = 0;
     let pure = median(
-        (0..5)
+        (0..15)
             .map(|_| {
                 timed(|| {
                     std::hint::black_box(pggit::core::diff::diff(&trees[0], &trees[1]));
@@ -330,10 +334,10 @@ fn main() {
         commit.as_secs_f64() / dump.as_secs_f64()
     );
     println!(
-        "| `pggit diff A B --sql`, whole CLI process (median of 5) | {} | < 100 ms |",
+        "| `pggit diff A B --sql`, whole CLI process (median of 15) | {} | < 100 ms |",
         ms(diff_cli)
     );
-    println!("| `Repository::diff` in process: load both trees, diff, plan (median of 5) | {} | < 100 ms |", ms(diff_lib));
+    println!("| `Repository::diff` in process: load both trees, diff, plan (median of 15) | {} | < 100 ms |", ms(diff_lib));
     println!(
         "| of which: load both trees ({} objects each) | {} | — |",
         trees[0].entries.len(),
@@ -345,11 +349,11 @@ fn main() {
     );
     println!(
         "| DDL statement with capture / without (median of 5 × 300) | {} / {} | — |",
-        ms(with),
-        ms(without)
+        ms2(with),
+        ms2(without)
     );
     println!(
         "| capture overhead per DDL statement | {} | < 2 ms |",
-        ms(overhead)
+        ms2(overhead)
     );
 }
