@@ -402,12 +402,8 @@ fn diff(ctx: &mut Ctx<'_>, args: &DiffArgs) -> anyhow::Result<Code> {
     let d = if let (Some(a), Some(b)) = (&args.from_db, &args.to_db) {
         let (ca, _) = pggit::pg::connect::resolve(Some(a), &env)?;
         let (cb, _) = pggit::pg::connect::resolve(Some(b), &env)?;
-        let d = pggit::diff_databases(&ca, &cb, &Default::default())?;
-        if args.reverse {
-            pggit::diff_databases(&cb, &ca, &Default::default())?
-        } else {
-            d
-        }
+        let (from, to) = if args.reverse { (&cb, &ca) } else { (&ca, &cb) };
+        pggit::diff_databases(from, to, &Default::default())?
     } else {
         let mut repo = open(ctx.cli)?;
         let from = Side::Rev(args.from.clone().unwrap_or_else(|| "HEAD".into()));

@@ -32,11 +32,6 @@ impl DiffResult {
             to,
         })
     }
-
-    /// The same difference the other way round.
-    pub fn reversed(self, old: &Tree, new: &Tree) -> Result<Self> {
-        DiffResult::new(self.to, self.from, new, old)
-    }
 }
 
 /// Where a side of a diff comes from.
