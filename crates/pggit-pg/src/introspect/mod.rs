@@ -99,6 +99,13 @@ impl<C: GenericClient> Reader<'_, C> {
         self.entries.insert(key, Entry { object, deps });
     }
 
+    /// Add a relation (table, view, sequence) in schema `nsp`.
+    fn add_relation(&mut self, oid: u32, nsp: u32, object: Object) {
+        let key = format!("rel:{oid}");
+        self.class_key.insert(oid, key.clone());
+        self.add(key, object, vec![format!("nsp:{nsp}")]);
+    }
+
     fn member(&self, catalog: &str, oid: u32) -> bool {
         self.ext_members.contains(&(catalog.to_string(), oid))
     }

@@ -34,9 +34,9 @@ impl<C: GenericClient> Reader<'_, C> {
             let nsp: u32 = row.get(3);
             let owner: Option<u32> = row.get(12);
             let attnum: Option<i32> = row.get(13);
-            self.class_key.insert(oid, format!("rel:{oid}"));
-            self.add(
-                format!("rel:{oid}"),
+            self.add_relation(
+                oid,
+                nsp,
                 Object::Sequence {
                     schema: row.get(1),
                     name: row.get(2),
@@ -52,7 +52,6 @@ impl<C: GenericClient> Reader<'_, C> {
                         .map(|(t, a)| (format!("rel:{t}"), format!("col:{t}:{a}"))),
                     comment: opt(&row, 11),
                 },
-                vec![format!("nsp:{nsp}")],
             );
         }
         Ok(())
@@ -136,9 +135,9 @@ impl<C: GenericClient> Reader<'_, C> {
             if is_partition {
                 self.partitions.insert(oid);
             }
-            self.class_key.insert(oid, format!("rel:{oid}"));
-            self.add(
-                format!("rel:{oid}"),
+            self.add_relation(
+                oid,
+                nsp,
                 Object::Table(Table {
                     schema: row.get(1),
                     name: row.get(2),
@@ -151,7 +150,6 @@ impl<C: GenericClient> Reader<'_, C> {
                     force_row_security: row.get(11),
                     comment: opt(&row, 12),
                 }),
-                vec![format!("nsp:{nsp}")],
             );
         }
         Ok(())
@@ -188,9 +186,9 @@ impl<C: GenericClient> Reader<'_, C> {
             let query: String = row.get(5);
             let names: Vec<String> = row.get(8);
             let types: Vec<String> = row.get(9);
-            self.class_key.insert(oid, format!("rel:{oid}"));
-            self.add(
-                format!("rel:{oid}"),
+            self.add_relation(
+                oid,
+                nsp,
                 Object::View {
                     schema: row.get(1),
                     name: row.get(2),
@@ -208,7 +206,6 @@ impl<C: GenericClient> Reader<'_, C> {
                     options: row.get(6),
                     comment: opt(&row, 7),
                 },
-                vec![format!("nsp:{nsp}")],
             );
         }
         Ok(())
