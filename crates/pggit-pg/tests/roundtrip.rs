@@ -15,10 +15,7 @@ use pggit_pg::introspect::{snapshot, Scope};
 use pggit_pg::scratch::{test_admin_config, ScratchDb};
 
 /// Cases whose reverse direction cannot be done in place, with the reason.
-const IRREVERSIBLE: &[(&str, &str)] = &[(
-    "enum_add_values",
-    "PostgreSQL cannot remove enum labels in place",
-)];
+const IRREVERSIBLE: &[(&str, &str)] = &[];
 
 fn dump(db: &ScratchDb) -> String {
     let url = pggit_pg::connect::url(&db.config);

@@ -12,6 +12,7 @@
 //! 5. sequence ownership (`OWNED BY`), which would otherwise form cycles.
 
 mod alter;
+mod enums;
 mod order;
 pub mod render;
 mod table;
@@ -95,6 +96,18 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
             }
         }
     }
+    // Enums that lose or reorder labels are rebuilt: their columns count as
+    // retyped, objects that use the type directly are re-created.
+    let mut rebuilds: HashMap<&Id, enums::Rebuild> = HashMap::new();
+    for id in &modified {
+        if enums::needed(&old.entries[*id].object, &new.entries[*id].object) {
+            let r = enums::analyse(old, new, id)?;
+            touched_columns.extend(r.columns.iter().map(|(_, c)| c.clone()));
+            recreate.extend(r.recreate.iter().cloned());
+            rebuilds.insert(id, r);
+        }
+    }
+
     // Reverse edges of the old tree: requirement (or column) -> dependents.
     let columns = old.column_index();
     let mut dependents: HashMap<&str, Vec<&Id>> = HashMap::new();
@@ -214,8 +227,15 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
         .chain(modified.iter().copied())
         .collect();
     let new_order = ordered_subset(new, &changed);
+    let mut late_type_drops = Vec::new();
     for id in &new_order {
         let n = &new.entries[id].object;
+        if let Some(r) = rebuilds.get(id) {
+            let (statements, drop) = enums::statements(old, new, id, r);
+            out.extend(statements);
+            late_type_drops.push(drop);
+            continue;
+        }
         match old.entries.get(id) {
             Some(o) if !recreate.contains(id) => {
                 if o.object != *n {
@@ -238,7 +258,9 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
         }
     }
 
-    // Phase 4: late drops, dependents first.
+    // Phase 4: late drops, dependents first; old enums after their columns
+    // were converted.
+    out.extend(late_type_drops);
     let late: HashSet<&Id> = removed
         .iter()
         .copied()
