@@ -90,13 +90,18 @@ fn aside(name: &str) -> String {
     format!("{base}__pggit_old")
 }
 
-/// Statements of the rebuild, and the late drop of the old type.
-pub fn statements(old: &Tree, new: &Tree, id: &str, r: &Rebuild) -> (Vec<Statement>, Statement) {
-    let mut out = Vec::new();
-    let (Some(Object::Enum { schema, name, .. }), Some(created)) = (new.get(id), new.get(id))
-    else {
-        return (out, Writer::new("SELECT 1").build());
+/// Statements of the rebuild, and the late drop of the old type (`None`
+/// when `id` is not an enum of the new tree).
+pub fn statements(
+    old: &Tree,
+    new: &Tree,
+    id: &str,
+    r: &Rebuild,
+) -> Option<(Vec<Statement>, Statement)> {
+    let created @ Object::Enum { schema, name, .. } = new.get(id)? else {
+        return None;
     };
+    let mut out = Vec::new();
     let aside = aside(name);
     out.push(
         Writer::new("ALTER TYPE")
@@ -145,5 +150,5 @@ pub fn statements(old: &Tree, new: &Tree, id: &str, r: &Rebuild) -> (Vec<Stateme
         }
     }
     let drop = Writer::new("DROP TYPE").qname(schema, &aside).build();
-    (out, drop)
+    Some((out, drop))
 }

@@ -230,8 +230,10 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
     let mut late_type_drops = Vec::new();
     for id in &new_order {
         let n = &new.entries[id].object;
-        if let Some(r) = rebuilds.get(id) {
-            let (statements, drop) = enums::statements(old, new, id, r);
+        if let Some((statements, drop)) = rebuilds
+            .get(id)
+            .and_then(|r| enums::statements(old, new, id, r))
+        {
             out.extend(statements);
             late_type_drops.push(drop);
             continue;
