@@ -5,7 +5,7 @@
 
 use std::process::Command;
 
-use pggit::pg::scratch::{drop_database, test_admin_config, ScratchDb};
+use pggit::pg::scratch::{test_admin_config, ScratchDb};
 
 struct Run {
     code: i32,
@@ -59,15 +59,7 @@ impl Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
-        if let Ok(mut c) = self.db.connect() {
-            let names = pggit::pg::workspace::other_databases(&mut c).unwrap_or_default();
-            drop(c);
-            if let Ok(mut admin) = pggit::pg::connect::connect(&test_admin_config()) {
-                for n in names {
-                    let _ = drop_database(&mut admin, &n);
-                }
-            }
-        }
+        self.db.drop_workspaces();
     }
 }
 

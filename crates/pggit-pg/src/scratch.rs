@@ -39,6 +39,19 @@ impl ScratchDb {
     pub fn connect(&self) -> Result<postgres::Client, PgError> {
         connect(&self.config)
     }
+
+    /// When this database is a pggit repository: drop its workspace
+    /// databases (best effort; used when throwing a repository away).
+    pub fn drop_workspaces(&self) {
+        let Ok(mut c) = self.connect() else { return };
+        let names = crate::workspace::other_databases(&mut c).unwrap_or_default();
+        drop(c);
+        if let Ok(mut admin) = connect(&self.admin) {
+            for n in names {
+                let _ = drop_database(&mut admin, &n);
+            }
+        }
+    }
 }
 
 impl Drop for ScratchDb {

@@ -5,7 +5,7 @@
 #![allow(clippy::unwrap_used)]
 
 use pggit::core::diff::Status as ChangeStatus;
-use pggit::pg::scratch::{drop_database, test_admin_config, ScratchDb};
+use pggit::pg::scratch::{test_admin_config, ScratchDb};
 use pggit::{CommitOptions, Error, InitOptions, Repository, Side, Signature};
 
 /// A repository database; drops its workspace databases too.
@@ -32,14 +32,7 @@ impl TestRepo {
 
 impl Drop for TestRepo {
     fn drop(&mut self) {
-        if let Ok(mut c) = self.db.connect() {
-            let names = pggit::pg::workspace::other_databases(&mut c).unwrap_or_default();
-            drop(c);
-            let mut admin = pggit::pg::connect::connect(&test_admin_config()).unwrap();
-            for n in names {
-                let _ = drop_database(&mut admin, &n);
-            }
-        }
+        self.db.drop_workspaces();
     }
 }
 
