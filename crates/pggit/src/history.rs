@@ -1,6 +1,6 @@
 //! `log`, `show` and `blame`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use pggit_core::diff::{diff, parts, parts_changed, Change};
 use pggit_core::equiv::Renames;
@@ -68,22 +68,30 @@ impl Repository {
             Some(name) => Some(self.find_object(&start, name)?),
             None => None,
         };
+        // Each ancestor's parent is an ancestor too: look its tree up in the
+        // list, and read each tree's index once.
+        let tree_of: HashMap<String, String> = commits
+            .iter()
+            .map(|c| (c.id.clone(), c.tree.clone()))
+            .collect();
+        let mut entry_in: HashMap<String, Option<String>> = HashMap::new();
         let mut out = Vec::new();
         for c in commits {
             if limit.is_some_and(|n| out.len() >= n) {
                 break;
             }
             if let Some(id) = &object_id {
-                let now = store::tree_index(&mut self.client, &c.tree)?
-                    .get(id)
-                    .cloned();
-                let before = match c.parents.first() {
-                    Some(p) => {
-                        let p = self.commit(p)?;
-                        store::tree_index(&mut self.client, &p.tree)?
-                            .get(id)
-                            .cloned()
+                let mut hash_at = |tree: &str| -> Result<Option<String>> {
+                    if let Some(h) = entry_in.get(tree) {
+                        return Ok(h.clone());
                     }
+                    let h = store::tree_index(&mut self.client, tree)?.get(id).cloned();
+                    entry_in.insert(tree.to_string(), h.clone());
+                    Ok(h)
+                };
+                let now = hash_at(&c.tree)?;
+                let before = match c.parents.first().and_then(|p| tree_of.get(p)) {
+                    Some(t) => hash_at(t)?,
                     None => None,
                 };
                 if now == before {

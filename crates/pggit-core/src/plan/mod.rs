@@ -22,7 +22,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use thiserror::Error;
 
 pub use alter::{approach, Approach};
-pub use order::{ordered_subset, requirements, topological};
+pub use order::{ordered_subset, requirements};
 
 use crate::model::{Id, Kind, Object};
 use crate::sql::Statement;

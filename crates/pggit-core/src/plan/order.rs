@@ -1,7 +1,6 @@
 //! Dependency order of a tree's objects.
 
-use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::model::{Id, Kind, Object};
 use crate::tree::Tree;
@@ -28,15 +27,6 @@ fn rank(kind: Kind) -> u8 {
 /// parent. A sequence's `OWNED BY` is not a creation dependency.
 pub fn requirements(tree: &Tree, id: &str) -> BTreeSet<Id> {
     requirements_with(tree, &tree.column_index(), id)
-}
-
-/// [`requirements`] for every entry, sharing one column index.
-pub fn all_requirements(tree: &Tree) -> HashMap<&Id, BTreeSet<Id>> {
-    let columns = tree.column_index();
-    tree.entries
-        .keys()
-        .map(|id| (id, requirements_with(tree, &columns, id)))
-        .collect()
 }
 
 pub(crate) fn requirements_with(
@@ -116,61 +106,6 @@ pub fn ordered_subset(tree: &Tree, subset: &HashSet<&Id>) -> Vec<Id> {
                     }
                 }
             }
-        }
-    }
-    out
-}
-
-/// All ids of `tree` in an order where every object follows what it
-/// requires. Ties (and cycles, which the catalog should not produce) are
-/// broken by kind rank, then name.
-pub fn topological(tree: &Tree) -> Vec<Id> {
-    let mut indegree: HashMap<&str, usize> = HashMap::new();
-    let mut dependents: HashMap<Id, Vec<&str>> = HashMap::new();
-    for (id, reqs) in all_requirements(tree) {
-        indegree.insert(id, reqs.len());
-        for r in reqs {
-            dependents.entry(r).or_default().push(id);
-        }
-    }
-    let key = |id: &str| {
-        let o = tree.get(id).map(|o| rank(o.kind())).unwrap_or(u8::MAX);
-        (o, tree.display_name(id), id.to_string())
-    };
-    let mut ready: BinaryHeap<Reverse<(u8, String, String)>> = indegree
-        .iter()
-        .filter(|(_, n)| **n == 0)
-        .map(|(id, _)| Reverse(key(id)))
-        .collect();
-    let mut out = Vec::with_capacity(tree.entries.len());
-    let mut done: BTreeSet<String> = BTreeSet::new();
-    loop {
-        while let Some(Reverse((_, _, id))) = ready.pop() {
-            if !done.insert(id.clone()) {
-                continue;
-            }
-            if let Some(ds) = dependents.get(&id) {
-                for d in ds {
-                    if let Some(n) = indegree.get_mut(d) {
-                        *n = n.saturating_sub(1);
-                        if *n == 0 {
-                            ready.push(Reverse(key(d)));
-                        }
-                    }
-                }
-            }
-            out.push(id);
-        }
-        // A cycle: release the lowest-ranked remaining object.
-        let rest: Option<(u8, String, String)> = tree
-            .entries
-            .keys()
-            .filter(|id| !done.contains(*id))
-            .map(|id| key(id))
-            .min();
-        match rest {
-            Some(k) => ready.push(Reverse(k)),
-            None => break,
         }
     }
     out
