@@ -7,6 +7,7 @@ pub mod diff;
 pub mod equiv;
 pub mod hash;
 pub mod identity;
+pub mod merge;
 pub mod model;
 pub mod plan;
 pub mod rev;

@@ -1,0 +1,189 @@
+//! Objects as maps of independently mergeable fields.
+//!
+//! An object's canonical JSON is split into fields; keys that only make
+//! sense together (a function's signature and body, a view's query and the
+//! columns it produces, a column's type and collation) form one field. Two
+//! branches that change different fields of one object merge cleanly.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Map, Value};
+
+/// Keys that change together, by object kind tag (`column` for columns).
+fn coupled(kind: &str) -> &'static [&'static [&'static str]] {
+    match kind {
+        "function" => &[&["definition", "routine", "identity_args", "result"]],
+        "view" => &[&["query", "materialized", "columns"]],
+        "index" => &[&["definition", "unique"]],
+        "trigger" => &[&["definition", "constraint"]],
+        "domain" => &[&["base", "collation"]],
+        "column" => &[&["data_type", "collation"]],
+        _ => &[],
+    }
+}
+
+/// Keys that are not fields: the variant tag, a table's columns (merged
+/// one by one) and a column's id.
+fn structural(key: &str) -> bool {
+    matches!(key, "kind" | "columns" | "id")
+}
+
+/// Split an object (or column) into fields. Absent keys are absent fields.
+pub(crate) fn split(kind: &str, v: &Map<String, Value>, is_table: bool) -> BTreeMap<String, Value> {
+    let groups = coupled(kind);
+    let mut out = BTreeMap::new();
+    for (k, val) in v {
+        if k == "kind" || (is_table && k == "columns") || (kind == "column" && k == "id") {
+            continue;
+        }
+        if groups.iter().any(|g| g.contains(&k.as_str())) {
+            continue;
+        }
+        out.insert(k.clone(), val.clone());
+    }
+    for g in groups {
+        let mut m = Map::new();
+        for k in g.iter() {
+            if let Some(val) = v.get(*k) {
+                m.insert((*k).to_string(), val.clone());
+            }
+        }
+        if !m.is_empty() {
+            out.insert(g[0].to_string(), Value::Object(m));
+        }
+    }
+    out
+}
+
+/// Reassemble fields split by [`split`].
+pub(crate) fn join(kind: &str, fields: BTreeMap<String, Value>) -> Map<String, Value> {
+    let groups = coupled(kind);
+    let mut out = Map::new();
+    for (k, v) in fields {
+        if groups.iter().any(|g| g[0] == k) {
+            if let Value::Object(m) = v {
+                out.extend(m);
+            }
+        } else if !v.is_null() && !structural(&k) {
+            out.insert(k, v);
+        }
+    }
+    out
+}
+
+/// The kind tag of an object's JSON.
+pub(crate) fn tag(v: &Map<String, Value>) -> &str {
+    v.get("kind").and_then(Value::as_str).unwrap_or("")
+}
+
+/// Key under which a list item is matched between sides: a `name` for
+/// named items, the option name for `key=value` options, else the item.
+fn item_key(field: &str, item: &Value) -> String {
+    match item {
+        Value::Object(m) => match m.get("name").and_then(Value::as_str) {
+            Some(n) => n.to_string(),
+            None => item.to_string(),
+        },
+        Value::String(s) if field == "options" => s.split('=').next().unwrap_or(s).to_string(),
+        other => other.to_string(),
+    }
+}
+
+/// Union merge of a list field (enum labels, options, roles, domain
+/// checks, composite attributes): items are matched by key; additions and
+/// removals from both sides are combined; an item changed differently on
+/// both sides is a true overlap (`None`).
+pub(crate) fn union_list(
+    field: &str,
+    b: Option<&Value>,
+    t: Option<&Value>,
+    s: Option<&Value>,
+) -> Option<Value> {
+    let as_list = |v: Option<&Value>| -> Option<Vec<Value>> {
+        match v {
+            None | Some(Value::Null) => Some(Vec::new()),
+            Some(Value::Array(a)) => Some(a.clone()),
+            Some(_) => None,
+        }
+    };
+    let (b, t, s) = (as_list(b)?, as_list(t)?, as_list(s)?);
+    let keyed = |l: &[Value]| -> BTreeMap<String, Value> {
+        l.iter().map(|i| (item_key(field, i), i.clone())).collect()
+    };
+    let (bm, tm, sm) = (keyed(&b), keyed(&t), keyed(&s));
+    let base_order: Vec<String> = b.iter().map(|i| item_key(field, i)).collect();
+    let t_order: Vec<String> = t.iter().map(|i| item_key(field, i)).collect();
+    let s_order: Vec<String> = s.iter().map(|i| item_key(field, i)).collect();
+    // Keep the order of the side that reordered, target first.
+    let common = |o: &[String]| -> Vec<String> {
+        o.iter().filter(|k| bm.contains_key(*k)).cloned().collect()
+    };
+    let (first, second) = if common(&t_order) == common(&base_order)
+        && common(&s_order) != common(&base_order)
+    {
+        (s_order, t_order)
+    } else {
+        (t_order, s_order)
+    };
+    let mut order: Vec<String> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for k in first.into_iter().chain(second) {
+        if seen.insert(k.clone()) {
+            order.push(k);
+        }
+    }
+    let mut out = Vec::new();
+    for k in order {
+        let (bv, tv, sv) = (bm.get(&k), tm.get(&k), sm.get(&k));
+        let v = if tv == sv {
+            tv
+        } else if tv == bv {
+            sv
+        } else if sv == bv {
+            tv
+        } else {
+            return None;
+        };
+        if let Some(v) = v {
+            out.push(v.clone());
+        }
+    }
+    if out.is_empty() {
+        Some(Value::Null)
+    } else {
+        Some(Value::Array(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn split_join_round_trip() {
+        let v = json!({"kind":"function","schema":"public","name":"f","routine":"function",
+            "identity_args":"","definition":"x","comment":"c"});
+        let m = v.as_object().unwrap();
+        let f = split("function", m, false);
+        assert_eq!(f.len(), 4);
+        let mut back = join("function", f);
+        back.insert("kind".into(), json!("function"));
+        assert_eq!(&back, m);
+    }
+
+    #[test]
+    fn union_of_labels_and_overlap() {
+        let b = json!(["a", "b"]);
+        let t = json!(["a", "b", "c"]);
+        let s = json!(["a", "b", "d"]);
+        assert_eq!(
+            union_list("labels", Some(&b), Some(&t), Some(&s)),
+            Some(json!(["a", "b", "c", "d"]))
+        );
+        let bo = json!(["fillfactor=70"]);
+        let to = json!(["fillfactor=80"]);
+        let so = json!(["fillfactor=90"]);
+        assert_eq!(union_list("options", Some(&bo), Some(&to), Some(&so)), None);
+    }
+}
