@@ -118,13 +118,12 @@ pub(crate) fn union_list(
     let common = |o: &[String]| -> Vec<String> {
         o.iter().filter(|k| bm.contains_key(*k)).cloned().collect()
     };
-    let (first, second) = if common(&t_order) == common(&base_order)
-        && common(&s_order) != common(&base_order)
-    {
-        (s_order, t_order)
-    } else {
-        (t_order, s_order)
-    };
+    let (first, second) =
+        if common(&t_order) == common(&base_order) && common(&s_order) != common(&base_order) {
+            (s_order, t_order)
+        } else {
+            (t_order, s_order)
+        };
     let mut order: Vec<String> = Vec::new();
     let mut seen = BTreeSet::new();
     for k in first.into_iter().chain(second) {

@@ -252,3 +252,34 @@ pub fn virtual_base(inner: &Tree, one: &Tree, two: &Tree) -> Tree {
     };
     merge(inner, one, two, &opts).tree
 }
+
+/// The value of one unit in a tree, as the merge compares it: the object,
+/// a column, or a field of either (`None` when absent).
+pub fn unit_value(tree: &Tree, key: &Key) -> Option<Value> {
+    let entry = tree.entries.get(&key.id)?;
+    let obj = match serde_json::to_value(&entry.object) {
+        Ok(Value::Object(m)) => m,
+        _ => return None,
+    };
+    if key.part.is_empty() || key.part == VALIDITY || key.part == DUPLICATE {
+        return Some(Value::Object(obj));
+    }
+    let kind = fields::tag(&obj).to_string();
+    if let Some(rest) = key.part.strip_prefix("column ") {
+        let (cid, field) = match rest.split_once('.') {
+            Some((c, f)) => (c, Some(f)),
+            None => (rest, None),
+        };
+        let col = obj
+            .get("columns")?
+            .as_array()?
+            .iter()
+            .find(|c| c.get("id").and_then(Value::as_str) == Some(cid))?
+            .as_object()?;
+        return match field {
+            None => Some(Value::Object(col.clone())),
+            Some(f) => fields::split("column", col, false).remove(f),
+        };
+    }
+    fields::split(&kind, &obj, kind == "table").remove(&key.part)
+}

@@ -589,7 +589,17 @@ impl<'a> Cx<'a> {
                 }
             }
         }
+        // A provisional (unresolved) version says nothing about the result.
+        let open: HashSet<Id> = self
+            .conflicts
+            .iter()
+            .filter(|c| c.resolution.is_none())
+            .map(|c| c.key.id.clone())
+            .collect();
         for (id, message) in found {
+            if open.contains(&id) {
+                continue;
+            }
             let key = Key::new(&id, DUPLICATE);
             if self.opts.resolutions.contains_key(&key) {
                 continue;
