@@ -357,7 +357,7 @@ proptest! {
                 | Classification::NoConflict => unit_value(&x, &ch.key),
                 _ => continue,
             };
-            if union && ch.key.part != "" && unit_value(&x, &ch.key) != unit_value(&y, &ch.key) {
+            if union && !ch.key.part.is_empty() && unit_value(&x, &ch.key) != unit_value(&y, &ch.key) {
                 continue; // a list merged from both sides
             }
             prop_assert_eq!(unit_value(&m.tree, &ch.key), expected, "{:?}", ch);
