@@ -7,6 +7,7 @@
 pub mod apply;
 pub mod connect;
 pub mod introspect;
+pub mod merges;
 pub mod schema;
 pub mod scratch;
 pub mod store;

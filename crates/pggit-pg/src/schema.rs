@@ -6,7 +6,7 @@ use postgres::GenericClient;
 use crate::PgError;
 
 /// Version of the repository schema this build writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// Repository tables (only in the repository database).
 const REPOSITORY_SQL: &str = r#"
@@ -112,6 +112,68 @@ CREATE VIEW pggit.object_history AS
        AND (n.commit IS NULL OR n.parent IS NOT NULL OR o.hash IS NULL);
 "#;
 
+/// Version 2: merge records and conflicts, and the index merge-base
+/// search walks by.
+const MERGE_SQL: &str = r#"
+CREATE INDEX commits_generation ON pggit.commits (generation);
+CREATE TABLE pggit.merge_records (
+    id bigserial PRIMARY KEY,
+    source text NOT NULL,
+    target text NOT NULL,
+    source_commit text NOT NULL REFERENCES pggit.commits,
+    target_commit text NOT NULL REFERENCES pggit.commits,
+    base_commits text[] NOT NULL DEFAULT '{}',
+    strategy text NOT NULL,
+    mode text NOT NULL CHECK (mode IN ('merge', 'squash', 'fast-forward')),
+    message text,
+    created_by text NOT NULL DEFAULT current_user,
+    status text NOT NULL CHECK (status IN ('in-progress', 'conflicted', 'completed', 'aborted', 'rolled-back')),
+    started_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    finished_at timestamptz,
+    error text,
+    migration text,
+    result_commit text REFERENCES pggit.commits,
+    reverted_by text REFERENCES pggit.commits
+);
+-- One open merge per target branch.
+CREATE UNIQUE INDEX merge_records_one_open ON pggit.merge_records (target)
+    WHERE status IN ('in-progress', 'conflicted');
+CREATE TABLE pggit.merge_conflicts (
+    id bigserial PRIMARY KEY,
+    merge_id bigint NOT NULL REFERENCES pggit.merge_records ON DELETE CASCADE,
+    object_id text NOT NULL,
+    part text NOT NULL,
+    object text NOT NULL,
+    object_type text NOT NULL,
+    part_label text NOT NULL,
+    kind text NOT NULL,
+    severity text NOT NULL CHECK (severity IN ('low', 'medium', 'high')),
+    message text,
+    base jsonb,
+    ours jsonb,
+    theirs jsonb,
+    resolution text CHECK (resolution IN ('ours', 'theirs', 'base', 'custom')),
+    custom_sql text,
+    resolved_by text,
+    resolved_at timestamptz,
+    note text,
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    UNIQUE (merge_id, object_id, part)
+);
+CREATE VIEW pggit.merges AS
+    SELECT m.id, m.source, m.target, m.source_commit, m.target_commit, m.base_commits, m.strategy, m.mode,
+           m.status, m.created_by, m.started_at, m.finished_at, m.finished_at - m.started_at AS duration,
+           m.error, m.result_commit, m.reverted_by, m.message, m.migration,
+           (SELECT count(*) FROM pggit.merge_conflicts c WHERE c.merge_id = m.id) AS conflicts,
+           (SELECT count(*) FROM pggit.merge_conflicts c WHERE c.merge_id = m.id AND c.resolution IS NULL) AS unresolved
+      FROM pggit.merge_records m;
+CREATE VIEW pggit.conflicts AS
+    SELECT c.id, c.merge_id, c.object, c.object_type, c.part_label AS part, c.kind, c.severity, c.message,
+           c.base, c.ours, c.theirs, c.resolution, c.custom_sql, c.resolved_by, c.resolved_at,
+           c.resolved_at - c.created_at AS resolution_time, c.note
+      FROM pggit.merge_conflicts c;
+"#;
+
 /// DDL capture (in the repository database and in every workspace).
 const CAPTURE_TABLE_SQL: &str = r#"
 CREATE TABLE pggit.ddl_log (
@@ -176,6 +238,7 @@ pub enum Capture {
 /// Install the repository schema (inside the caller's transaction).
 pub fn install_repository(tx: &mut postgres::Transaction<'_>) -> Result<Capture, PgError> {
     tx.batch_execute(REPOSITORY_SQL)?;
+    tx.batch_execute(MERGE_SQL)?;
     tx.execute(
         "INSERT INTO pggit.meta (key, value) VALUES ('schema_version', $1)",
         &[&SCHEMA_VERSION.to_string()],
@@ -260,13 +323,38 @@ pub fn capture_active(client: &mut impl GenericClient) -> Result<bool, PgError> 
         .get(0))
 }
 
-/// Upgrade an older repository schema in place. Version 1 is the first, so
-/// there is nothing to do yet; later versions append steps here.
-pub fn upgrade(_tx: &mut postgres::Transaction<'_>, from: i32) -> Result<(), PgError> {
+/// Upgrade an older repository schema in place, one version at a time.
+pub fn upgrade(tx: &mut postgres::Transaction<'_>, from: i32) -> Result<(), PgError> {
     if from > SCHEMA_VERSION {
         return Err(PgError::Unexpected(format!(
             "repository schema version {from} is newer than this pggit supports ({SCHEMA_VERSION})"
         )));
     }
+    // Serialise concurrent upgraders; the loser finds the work done.
+    tx.execute("LOCK TABLE pggit.meta IN EXCLUSIVE MODE", &[])?;
+    let current: String = tx
+        .query_one(
+            "SELECT value FROM pggit.meta WHERE key = 'schema_version'",
+            &[],
+        )?
+        .get(0);
+    let mut version: i32 = current
+        .parse()
+        .map_err(|_| PgError::Unexpected(format!("bad pggit schema version '{current}'")))?;
+    while version < SCHEMA_VERSION {
+        match version {
+            1 => tx.batch_execute(MERGE_SQL)?,
+            v => {
+                return Err(PgError::Unexpected(format!(
+                    "no upgrade step from repository schema version {v}"
+                )))
+            }
+        }
+        version += 1;
+    }
+    tx.execute(
+        "UPDATE pggit.meta SET value = $1 WHERE key = 'schema_version'",
+        &[&version.to_string()],
+    )?;
     Ok(())
 }

@@ -8,6 +8,7 @@ mod commit;
 mod diff;
 mod error;
 mod history;
+mod merge;
 mod names;
 mod repo;
 mod reset;
@@ -17,6 +18,10 @@ pub use commit::{CommitOptions, CommitOutcome, Status};
 pub use diff::{diff_databases, DiffResult, Side};
 pub use error::{Error, Result};
 pub use history::{BlameLine, LogEntry, Shown, ShownObject};
+pub use merge::{
+    ConflictFilter, Counts, FastForward, MergeOptions, MergeOutcome, PickOutcome, Resolution,
+    ResolveOutcome, Stats, Strategy,
+};
 pub use names::validate as validate_ref_name;
 pub use repo::{InitOptions, InitOutcome, Repository, Signature};
 pub use reset::MoveOutcome;

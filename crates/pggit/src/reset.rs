@@ -76,9 +76,10 @@ impl Repository {
             }
             [p] => self.commit(p)?,
             _ => {
-                return Err(Error::Refused(
-                    "reverting a merge commit is not supported yet".into(),
-                ))
+                return Err(Error::Refused(format!(
+                    "{} is a merge commit; pass -m 1 to revert it relative to its first parent",
+                    crate::commit::short(&undo.id)
+                )))
             }
         };
         let head_tree = self.tree(&head.tree)?;
@@ -124,7 +125,7 @@ impl Repository {
     }
 
     /// Journal, apply, move the ref, clear the journal.
-    fn move_branch(
+    pub(crate) fn move_branch(
         &mut self,
         branch: &str,
         from: &Commit,
@@ -237,7 +238,11 @@ fn check_destructive(statements: &[Statement], force: bool) -> Result<()> {
 
 /// Apply the inverse of `undo` (relative to `parent`) on top of `head`.
 /// Objects changed since `undo` are conflicts.
-fn revert_tree(head: &Tree, undo: &Tree, parent: &Tree) -> std::result::Result<Tree, Vec<Id>> {
+pub(crate) fn revert_tree(
+    head: &Tree,
+    undo: &Tree,
+    parent: &Tree,
+) -> std::result::Result<Tree, Vec<Id>> {
     let mut out = head.clone();
     let mut conflicts = Vec::new();
     let ids: std::collections::BTreeSet<&Id> =

@@ -46,6 +46,18 @@ fn drops_early(kind: Kind) -> bool {
 
 /// Plan the migration from `old` to `new`.
 pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
+    plan_attributed(old, new).map(|(statements, _)| statements)
+}
+
+/// Fill `owners` up to `len` with `id`: the statements just generated are
+/// about that object.
+fn own(owners: &mut Vec<Id>, len: usize, id: &Id) {
+    owners.resize(len, id.clone());
+}
+
+/// [`plan`], with the id of the object each statement is about (so that a
+/// statement the database rejects can be blamed on its object).
+pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), PlanError> {
     let removed: BTreeSet<&Id> = old
         .entries
         .keys()
@@ -166,6 +178,7 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
     }
 
     let mut out: Vec<Statement> = Vec::new();
+    let mut owners: Vec<Id> = Vec::new();
 
     // Phase 1: early drops, dependents first.
     let early: HashSet<&Id> = old
@@ -189,6 +202,7 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
             continue;
         }
         out.push(render::drop(old, o, &identity_schema));
+        own(&mut owners, out.len(), id);
     }
 
     // Phase 2: renames, schemas first, then in dependency order.
@@ -210,12 +224,14 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
             &old.entries[id].object,
             &new.entries[id].object,
         ));
+        own(&mut owners, out.len(), id);
     }
     for id in &renames {
         if let (Object::Table(a), Object::Table(b)) =
             (&old.entries[id].object, &new.entries[id].object)
         {
             out.extend(table::rename_columns(a, b));
+            own(&mut owners, out.len(), id);
         }
     }
 
@@ -235,7 +251,8 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
             .and_then(|r| enums::statements(old, new, id, r))
         {
             out.extend(statements);
-            late_type_drops.push(drop);
+            own(&mut owners, out.len(), id);
+            late_type_drops.push((id.clone(), drop));
             continue;
         }
         match old.entries.get(id) {
@@ -258,11 +275,15 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
                 out.extend(render::create(new, n));
             }
         }
+        own(&mut owners, out.len(), id);
     }
 
     // Phase 4: late drops, dependents first; old enums after their columns
     // were converted.
-    out.extend(late_type_drops);
+    for (id, drop) in late_type_drops {
+        out.push(drop);
+        own(&mut owners, out.len(), &id);
+    }
     let late: HashSet<&Id> = removed
         .iter()
         .copied()
@@ -284,6 +305,7 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
             continue;
         }
         out.push(render::drop(old, o, &schema_after));
+        own(&mut owners, out.len(), id);
     }
 
     // Phase 5: sequence ownership.
@@ -299,10 +321,11 @@ pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
             };
             if changed {
                 out.extend(alter::sequence_owner(new, n));
+                own(&mut owners, out.len(), id);
             }
         }
     }
-    Ok(out)
+    Ok((out, owners))
 }
 
 fn is_partition_of_dropped(tree: &Tree, o: &Object, dropped: &dyn Fn(&Id) -> bool) -> bool {

@@ -1,0 +1,673 @@
+//! `pggit merge`: merge a branch into another, with conflicts kept in the
+//! repository until they are resolved.
+//!
+//! Lifecycle: a merge that cannot complete at once is recorded as
+//! `conflicted` with one conflict record per unit needing a decision;
+//! `--continue` re-runs the (deterministic) merge with the recorded
+//! decisions; completion checks the result on a scratch database, then
+//! applies the migration to the target's workspace in one transaction and
+//! moves the branch by compare-and-swap. Nothing touches the target before
+//! completion, so `--abort` only closes the record.
+
+mod conflicts;
+mod graph;
+mod pick;
+mod validate;
+
+use std::collections::BTreeMap;
+
+use pggit_core::merge::{self as core_merge, Choice, Classification, Key, Options, Side};
+use pggit_core::plan::plan;
+use pggit_core::sql::{script, Statement};
+use pggit_core::Tree;
+use pggit_pg::merges::{self, MergeRecord, NewConflict, NewMerge, Update};
+use pggit_pg::store::{self, Commit};
+use serde::Serialize;
+
+pub use conflicts::{ConflictFilter, Resolution, ResolveOutcome, Stats};
+pub use pick::PickOutcome;
+use validate::Validity;
+
+use crate::error::{Error, Result};
+use crate::repo::{timestamp, Repository, Signature};
+
+/// How conflicts are handled.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Strategy {
+    /// Clean changes merge; conflicts stop the merge for review.
+    Auto,
+    /// Conflicts are settled with the target's version.
+    Ours,
+    /// Conflicts are settled with the source's version.
+    Theirs,
+    /// Like auto, and non-overlapping changes inside lists merge too.
+    Union,
+    /// Every change needs a decision.
+    Manual,
+    /// Any conflict aborts the merge.
+    AbortOnConflict,
+}
+
+impl Strategy {
+    pub fn parse(s: &str) -> Result<Strategy> {
+        Ok(match s {
+            "auto" => Strategy::Auto,
+            "ours" => Strategy::Ours,
+            "theirs" => Strategy::Theirs,
+            "union" => Strategy::Union,
+            "manual" => Strategy::Manual,
+            "abort-on-conflict" => Strategy::AbortOnConflict,
+            other => {
+                return Err(Error::Refused(format!(
+                    "unknown strategy '{other}' (expected auto, ours, theirs, union, manual or abort-on-conflict)"
+                )))
+            }
+        })
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Strategy::Auto => "auto",
+            Strategy::Ours => "ours",
+            Strategy::Theirs => "theirs",
+            Strategy::Union => "union",
+            Strategy::Manual => "manual",
+            Strategy::AbortOnConflict => "abort-on-conflict",
+        }
+    }
+
+    fn options(self, resolutions: BTreeMap<Key, Choice>) -> Options {
+        Options {
+            union: self == Strategy::Union,
+            manual: self == Strategy::Manual,
+            default_side: match self {
+                Strategy::Ours => Some(Side::Target),
+                Strategy::Theirs => Some(Side::Source),
+                _ => None,
+            },
+            resolutions,
+        }
+    }
+}
+
+/// Fast-forward policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FastForward {
+    /// Fast-forward when possible.
+    #[default]
+    Allow,
+    /// Always record a merge commit.
+    Never,
+    /// Refuse unless a fast-forward is possible.
+    Only,
+}
+
+/// What `pggit merge SOURCE` is asked to do.
+#[derive(Debug, Clone)]
+pub struct MergeOptions {
+    pub source: String,
+    pub into: Option<String>,
+    pub strategy: Strategy,
+    pub dry_run: bool,
+    pub fast_forward: FastForward,
+    pub squash: bool,
+    pub message: Option<String>,
+    pub signature: Signature,
+}
+
+/// Counts of changed units by classification.
+pub type Counts = BTreeMap<String, usize>;
+
+/// What a merge did (or, for a dry run, would do).
+#[derive(Debug, Clone, Serialize)]
+pub struct MergeOutcome {
+    pub merge_id: Option<i64>,
+    /// `up-to-date`, `fast-forward`, `completed`, `conflicted`, `aborted`
+    /// or `dry-run`.
+    pub status: String,
+    pub source: String,
+    pub target: String,
+    pub bases: Vec<String>,
+    pub strategy: String,
+    pub mode: String,
+    pub commit: Option<String>,
+    /// Changed units by classification.
+    pub changes: Counts,
+    /// Units needing a decision (open or settled by the strategy).
+    pub conflicts: Vec<core_merge::Conflict>,
+    pub statements: Vec<Statement>,
+    /// Why the result does not build, when it does not.
+    pub invalid: Option<String>,
+}
+
+fn counts(changes: &[core_merge::Change]) -> Counts {
+    let mut c = Counts::new();
+    for ch in changes {
+        *c.entry(ch.kind.as_str().to_string()).or_default() += 1;
+    }
+    c
+}
+
+impl Repository {
+    /// `pggit merge SOURCE`.
+    pub fn merge(&mut self, opts: &MergeOptions) -> Result<MergeOutcome> {
+        let target = match &opts.into {
+            Some(t) => t.clone(),
+            None => self.current_branch()?,
+        };
+        if opts.source == target {
+            return Err(Error::Refused(format!(
+                "cannot merge branch '{target}' into itself"
+            )));
+        }
+        let head = self.branch_ref(&target)?;
+        let source = match store::read_ref(&mut self.client, &opts.source)? {
+            Some(r) if r.kind == "branch" => self.commit(&r.commit)?,
+            _ => self.resolve(&opts.source).map_err(|e| match e {
+                Error::UnknownRevision(s) => Error::NoSuchBranch(s),
+                other => other,
+            })?,
+        };
+        if opts.squash && opts.fast_forward == FastForward::Only {
+            return Err(Error::Refused(
+                "--squash and --ff-only cannot be combined".into(),
+            ));
+        }
+        self.with_target_lock(&target, |repo| {
+            repo.merge_locked(opts, &target, &head, &source)
+        })
+    }
+
+    /// Run `f` holding the per-target merge lock (a session advisory lock
+    /// on the repository), so that one merge at a time works on a target.
+    fn with_target_lock<T>(
+        &mut self,
+        target: &str,
+        f: impl FnOnce(&mut Repository) -> Result<T>,
+    ) -> Result<T> {
+        let got: bool = self
+            .client
+            .query_one(
+                "SELECT pg_try_advisory_lock(hashtextextended('pggit merge ' || $1, 0))",
+                &[&target],
+            )?
+            .get(0);
+        if !got {
+            return Err(Error::Refused(format!(
+                "another merge into '{target}' is running; try again when it has finished"
+            )));
+        }
+        let out = f(self);
+        let _ = self.client.execute(
+            "SELECT pg_advisory_unlock(hashtextextended('pggit merge ' || $1, 0))",
+            &[&target],
+        );
+        out
+    }
+
+    fn merge_locked(
+        &mut self,
+        opts: &MergeOptions,
+        target: &str,
+        head: &Commit,
+        source: &Commit,
+    ) -> Result<MergeOutcome> {
+        if let Some(open) = merges::open_for(&mut self.client, target)? {
+            return Err(Error::Refused(format!(
+                "merge #{} into '{target}' is still open; resolve its conflicts and run `pggit merge --continue`, or `pggit merge --abort`",
+                open.id
+            )));
+        }
+        let mut out = MergeOutcome {
+            merge_id: None,
+            status: String::new(),
+            source: opts.source.clone(),
+            target: target.to_string(),
+            bases: Vec::new(),
+            strategy: opts.strategy.as_str().to_string(),
+            mode: if opts.squash { "squash" } else { "merge" }.to_string(),
+            commit: None,
+            changes: Counts::new(),
+            conflicts: Vec::new(),
+            statements: Vec::new(),
+            invalid: None,
+        };
+        if source.id == head.id || self.is_ancestor(&source.id, &head.id)? {
+            out.status = "up-to-date".into();
+            return Ok(out);
+        }
+        out.bases = self.merge_bases(&head.id, &source.id)?;
+        let head_tree = self.tree(&head.tree)?;
+        let can_ff = out.bases == [head.id.clone()];
+        if opts.fast_forward == FastForward::Only && !can_ff {
+            return Err(Error::Refused(format!(
+                "cannot fast-forward '{target}' to {}: the branches have diverged",
+                opts.source
+            )));
+        }
+        if can_ff && opts.fast_forward != FastForward::Never && !opts.squash {
+            let source_tree = self.tree(&source.tree)?;
+            out.mode = "fast-forward".into();
+            out.statements = plan(&head_tree, &source_tree)?;
+            out.commit = Some(source.id.clone());
+            if opts.dry_run {
+                out.status = "dry-run".into();
+                return Ok(out);
+            }
+            self.require_clean(target, head, &head_tree)?;
+            let id = self.record(
+                opts,
+                target,
+                head,
+                source,
+                &out.bases,
+                "fast-forward",
+                "in-progress",
+            )?;
+            out.merge_id = Some(id);
+            self.apply_and_move(id, target, head, source, &source_tree, &out.statements)?;
+            out.status = "fast-forward".into();
+            return Ok(out);
+        }
+        let base = self.base_tree(&out.bases)?;
+        let source_tree = self.tree(&source.tree)?;
+        let merged = core_merge::merge(
+            &base,
+            &head_tree,
+            &source_tree,
+            &opts.strategy.options(BTreeMap::new()),
+        );
+        out.changes = counts(&merged.changes);
+        out.conflicts = merged.conflicts.clone();
+        if opts.dry_run {
+            out.status = "dry-run".into();
+            if merged.is_clean() {
+                out.statements = plan(&head_tree, &merged.tree)?;
+                if let Validity::Fails { message, .. } =
+                    self.check_builds(&head_tree, &merged.tree)?
+                {
+                    out.invalid = Some(message);
+                }
+            }
+            return Ok(out);
+        }
+        self.require_clean(target, head, &head_tree)?;
+        let mode = if opts.squash { "squash" } else { "merge" };
+        if !merged.is_clean() && opts.strategy == Strategy::AbortOnConflict {
+            let id = self.record(opts, target, head, source, &out.bases, mode, "aborted")?;
+            self.record_conflicts(id, &merged.conflicts)?;
+            out.merge_id = Some(id);
+            out.status = "aborted".into();
+            return Ok(out);
+        }
+        let id = self.record(opts, target, head, source, &out.bases, mode, "in-progress")?;
+        out.merge_id = Some(id);
+        self.record_conflicts(id, &merged.conflicts)?;
+        if !merged.is_clean() {
+            self.set_status(id, "conflicted", None)?;
+            out.status = "conflicted".into();
+            return Ok(out);
+        }
+        self.complete(id, &mut out)?;
+        Ok(out)
+    }
+
+    /// The target's workspace must hold exactly its branch's commit.
+    fn require_clean(&mut self, target: &str, head: &Commit, head_tree: &Tree) -> Result<()> {
+        self.recover(target)?;
+        let w = self.workspace(target)?;
+        let mut wc = self.connect_workspace(&w)?;
+        let live = self.live_tree(&mut wc, target, head_tree, &head.id)?;
+        if live.tree.hash() != head.tree {
+            return Err(Error::Refused(format!(
+                "the workspace of '{target}' has uncommitted changes; commit them or `pggit reset --hard HEAD` first"
+            )));
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &mut self,
+        opts: &MergeOptions,
+        target: &str,
+        head: &Commit,
+        source: &Commit,
+        bases: &[String],
+        mode: &str,
+        status: &str,
+    ) -> Result<i64> {
+        let mut tx = self.client.transaction()?;
+        let id = merges::insert(
+            &mut tx,
+            &NewMerge {
+                source: &opts.source,
+                target,
+                source_commit: &source.id,
+                target_commit: &head.id,
+                base_commits: bases,
+                strategy: opts.strategy.as_str(),
+                mode,
+                message: opts.message.as_deref(),
+                status,
+            },
+        )
+        .map_err(|e| match &e {
+            pggit_pg::PgError::Db(db)
+                if db.code() == Some(&postgres::error::SqlState::UNIQUE_VIOLATION) =>
+            {
+                Error::Refused(format!("another merge into '{target}' is open"))
+            }
+            _ => Error::Pg(e),
+        })?;
+        tx.commit()?;
+        Ok(id)
+    }
+
+    fn record_conflicts(&mut self, id: i64, conflicts: &[core_merge::Conflict]) -> Result<usize> {
+        let rows: Vec<(core_merge::Conflict, &str)> = conflicts
+            .iter()
+            .map(|c| (c.clone(), c.kind.as_str()))
+            .collect();
+        let new: Vec<NewConflict<'_>> = rows
+            .iter()
+            .map(|(c, kind)| NewConflict {
+                object_id: &c.key.id,
+                part: &c.key.part,
+                object: &c.object,
+                object_type: &c.object_type,
+                part_label: &c.part,
+                kind,
+                severity: c.severity.as_str(),
+                message: c.message.as_deref(),
+                base: c.base.as_ref(),
+                ours: c.target.as_ref(),
+                theirs: c.source.as_ref(),
+                resolution: c.resolution.as_deref().filter(|r| *r != "custom"),
+            })
+            .collect();
+        let mut tx = self.client.transaction()?;
+        let n = merges::insert_conflicts(&mut tx, id, &new)?;
+        tx.commit()?;
+        Ok(n)
+    }
+
+    fn set_status(&mut self, id: i64, status: &str, error: Option<&str>) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        merges::update(
+            &mut tx,
+            id,
+            &Update {
+                status,
+                error,
+                ..Update::default()
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Re-run an open merge with its recorded decisions and, when nothing
+    /// is left open, check and apply it.
+    fn complete(&mut self, id: i64, out: &mut MergeOutcome) -> Result<()> {
+        let rec = merges::get(&mut self.client, id)?
+            .ok_or_else(|| Error::Refused(format!("no merge #{id}")))?;
+        let strategy = Strategy::parse(&rec.strategy)?;
+        let head = self.commit(&rec.target_commit)?;
+        let source = self.commit(&rec.source_commit)?;
+        let head_tree = self.tree(&head.tree)?;
+        let source_tree = self.tree(&source.tree)?;
+        let base = self.base_tree(&rec.base_commits)?;
+        let rows = merges::conflicts(&mut self.client, id)?;
+        let mut resolutions = BTreeMap::new();
+        let mut customs = Vec::new();
+        for r in &rows {
+            let key = Key::new(&r.object_id, &r.part);
+            match r.resolution.as_deref() {
+                Some("ours") => resolutions.insert(key, Choice::Side(Side::Target)),
+                Some("theirs") => resolutions.insert(key, Choice::Side(Side::Source)),
+                Some("base") => resolutions.insert(key, Choice::Side(Side::Base)),
+                Some("custom") => {
+                    customs.push((
+                        r.object_id.clone(),
+                        r.custom_sql.clone().unwrap_or_default(),
+                    ));
+                    None
+                }
+                _ => None,
+            };
+        }
+        let mut merged = core_merge::merge(
+            &base,
+            &head_tree,
+            &source_tree,
+            &strategy.options(resolutions.clone()),
+        );
+        if !customs.is_empty() {
+            let entries = self.materialize(&merged.tree, &customs)?;
+            for (id, e) in entries {
+                resolutions.insert(Key::new(&id, ""), Choice::Custom(e));
+            }
+            merged = core_merge::merge(
+                &base,
+                &head_tree,
+                &source_tree,
+                &strategy.options(resolutions),
+            );
+        }
+        out.changes = counts(&merged.changes);
+        self.record_conflicts(id, &merged.conflicts)?;
+        let open: Vec<_> = merged
+            .unresolved()
+            .filter(|c| {
+                !rows.iter().any(|r| {
+                    r.object_id == c.key.id && r.part == c.key.part && r.resolution.is_some()
+                })
+            })
+            .cloned()
+            .collect();
+        out.conflicts = merged.conflicts.clone();
+        if !open.is_empty() {
+            self.set_status(id, "conflicted", None)?;
+            out.status = "conflicted".into();
+            return Ok(());
+        }
+        if let Validity::Fails {
+            id: object,
+            message,
+        } = self.check_builds(&head_tree, &merged.tree)?
+        {
+            let oid = object.unwrap_or_else(|| "*".into());
+            let (name, kind) = match merged.tree.get(&oid).or_else(|| head_tree.get(&oid)) {
+                Some(o) => (
+                    merged.tree.display_name(&oid).replace(&oid, "?"),
+                    o.kind_name().to_string(),
+                ),
+                None if oid == "*" => ("(merged schema)".to_string(), "schema".to_string()),
+                None => (head_tree.display_name(&oid), "object".to_string()),
+            };
+            let c = core_merge::Conflict {
+                key: Key::validity(&oid),
+                kind: Classification::InvalidResult,
+                object: name,
+                object_type: kind,
+                part: "validity".into(),
+                severity: core_merge::Severity::High,
+                base: None,
+                target: pggit_core::merge::unit_value(&head_tree, &Key::new(&oid, "")),
+                source: pggit_core::merge::unit_value(&source_tree, &Key::new(&oid, "")),
+                message: Some(message.clone()),
+                resolution: None,
+            };
+            self.reopen_validity(id, &c)?;
+            out.conflicts.push(c);
+            out.invalid = Some(message);
+            self.set_status(id, "conflicted", None)?;
+            out.status = "conflicted".into();
+            return Ok(());
+        }
+        let statements = plan(&head_tree, &merged.tree)?;
+        let tree_hash = merged.tree.hash();
+        let squash = rec.mode == "squash";
+        let message = rec.message.clone().unwrap_or_else(|| {
+            if squash {
+                format!("Squashed merge of '{}' into '{}'", rec.source, rec.target)
+            } else {
+                format!("Merge '{}' into '{}'", rec.source, rec.target)
+            }
+        });
+        let parents: Vec<&Commit> = if squash {
+            vec![&head]
+        } else {
+            vec![&head, &source]
+        };
+        let commit = self.merge_commit(tree_hash, &parents, message, &Signature::default())?;
+        let mut tx = self.client.transaction()?;
+        store::write_tree(&mut tx, &merged.tree)?;
+        store::write_commit(&mut tx, &commit)?;
+        tx.commit()?;
+        self.apply_and_move(id, &rec.target, &head, &commit, &merged.tree, &statements)?;
+        out.statements = statements;
+        out.commit = Some(commit.id);
+        out.status = "completed".into();
+        Ok(())
+    }
+
+    /// Record (or re-open) the validity conflict of an object.
+    fn reopen_validity(&mut self, id: i64, c: &core_merge::Conflict) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        tx.execute(
+            "UPDATE pggit.merge_conflicts SET resolution = NULL, resolved_by = NULL, resolved_at = NULL,
+                    custom_sql = NULL, message = $4, created_at = clock_timestamp()
+              WHERE merge_id = $1 AND object_id = $2 AND part = $3",
+            &[&id, &c.key.id, &c.key.part, &c.message],
+        )?;
+        tx.commit()?;
+        self.record_conflicts(id, std::slice::from_ref(c))?;
+        Ok(())
+    }
+
+    /// Apply the migration to the target's workspace and move its branch;
+    /// on failure the merge stays open with the error and nothing changed.
+    fn apply_and_move(
+        &mut self,
+        id: i64,
+        target: &str,
+        head: &Commit,
+        to: &Commit,
+        to_tree: &Tree,
+        statements: &[Statement],
+    ) -> Result<()> {
+        if let Err(e) = self.move_branch(target, head, to, to_tree, statements, "merge") {
+            let msg = e.to_string();
+            let _ = self.client.execute(
+                "DELETE FROM pggit.commits c WHERE c.id = $1 AND $1 <> $2
+                   AND NOT EXISTS (SELECT FROM pggit.refs r WHERE r.commit = c.id)
+                   AND NOT EXISTS (SELECT FROM pggit.commits k WHERE c.id = ANY (k.parents))",
+                &[&to.id, &head.id],
+            );
+            self.set_status(id, "in-progress", Some(&msg))?;
+            return Err(e);
+        }
+        let mut tx = self.client.transaction()?;
+        merges::update(
+            &mut tx,
+            id,
+            &Update {
+                status: "completed",
+                error: None,
+                migration: Some(&script(statements)),
+                result_commit: Some(&to.id),
+            },
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// A commit with several parents (or one, for squash).
+    fn merge_commit(
+        &mut self,
+        tree: String,
+        parents: &[&Commit],
+        message: String,
+        sig: &Signature,
+    ) -> Result<Commit> {
+        let committer = self.role()?;
+        let author = sig.author.clone().unwrap_or_else(|| committer.clone());
+        let at = timestamp(sig);
+        let ids: Vec<String> = parents.iter().map(|p| p.id.clone()).collect();
+        Ok(Commit {
+            id: Commit::compute_id(&tree, &ids, &author, &committer, &message, &at, &at),
+            tree,
+            generation: parents.iter().map(|p| p.generation).max().unwrap_or(0) + 1,
+            parents: ids,
+            author,
+            committer,
+            message,
+            authored_at: at.clone(),
+            committed_at: at,
+        })
+    }
+
+    fn open_merge(&mut self, into: Option<&str>) -> Result<MergeRecord> {
+        let target = match into {
+            Some(t) => t.to_string(),
+            None => self.current_branch()?,
+        };
+        merges::open_for(&mut self.client, &target)?
+            .ok_or_else(|| Error::Refused(format!("no merge into '{target}' is in progress")))
+    }
+
+    /// `pggit merge --continue`.
+    pub fn merge_continue(&mut self, into: Option<&str>) -> Result<MergeOutcome> {
+        let rec = self.open_merge(into)?;
+        let target = rec.target.clone();
+        self.with_target_lock(&target, |repo| {
+            let head = repo.branch_ref(&target)?;
+            if head.id != rec.target_commit {
+                return Err(Error::Refused(format!(
+                    "'{target}' moved since merge #{} started; abort it and merge again",
+                    rec.id
+                )));
+            }
+            let open = merges::conflicts(&mut repo.client, rec.id)?
+                .into_iter()
+                .filter(|c| c.resolution.is_none())
+                .count();
+            if open > 0 {
+                return Err(Error::Refused(format!(
+                    "merge #{} still has {open} unresolved conflict(s); see `pggit conflicts`",
+                    rec.id
+                )));
+            }
+            let head_tree = repo.tree(&head.tree)?;
+            repo.require_clean(&target, &head, &head_tree)?;
+            repo.set_status(rec.id, "in-progress", None)?;
+            let mut out = MergeOutcome {
+                merge_id: Some(rec.id),
+                status: String::new(),
+                source: rec.source.clone(),
+                target: target.clone(),
+                bases: rec.base_commits.clone(),
+                strategy: rec.strategy.clone(),
+                mode: rec.mode.clone(),
+                commit: None,
+                changes: Counts::new(),
+                conflicts: Vec::new(),
+                statements: Vec::new(),
+                invalid: None,
+            };
+            repo.complete(rec.id, &mut out)?;
+            Ok(out)
+        })
+    }
+
+    /// `pggit merge --abort`: close the open merge; the target was never
+    /// touched.
+    pub fn merge_abort(&mut self, into: Option<&str>) -> Result<MergeRecord> {
+        let rec = self.open_merge(into)?;
+        self.set_status(rec.id, "aborted", None)?;
+        Ok(merges::get(&mut self.client, rec.id)?.unwrap_or(rec))
+    }
+}
