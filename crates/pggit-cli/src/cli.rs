@@ -87,9 +87,39 @@ pub enum Command {
     /// Record a commit that undoes REV and apply it to the workspace.
     Revert {
         rev: String,
+        /// For a merge commit: the parent to go back to (1: the branch merged into).
+        #[arg(short = 'm', long = "mainline", value_name = "PARENT")]
+        mainline: Option<usize>,
         #[arg(long)]
         force: bool,
     },
+    /// Best common ancestor(s) of two revisions.
+    MergeBase {
+        a: String,
+        b: String,
+        /// Print every best common ancestor (criss-cross histories have several).
+        #[arg(long)]
+        all: bool,
+    },
+    /// Merge a branch into the current one (or --into), or manage the open merge.
+    Merge(MergeArgs),
+    /// List the conflicts of a merge (default: the open or latest merge into the branch).
+    Conflicts {
+        merge_id: Option<i64>,
+        /// Only this kind (BOTH_MODIFIED, DELETED_TARGET, ...).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Only this object type (table, view, function, ...).
+        #[arg(long)]
+        object_type: Option<String>,
+        /// Only conflicts without a decision.
+        #[arg(long)]
+        unresolved: bool,
+    },
+    /// Settle conflicts of the open merge: all named ones in one transaction, or none.
+    Resolve(ResolveArgs),
+    /// Apply the changes a commit made to the current branch as a new commit.
+    CherryPick { rev: String },
     /// Which commit last changed each part of an object.
     Blame { object: String },
     /// Run a guided tour on a throwaway database.
@@ -98,6 +128,82 @@ pub enum Command {
         #[arg(long)]
         keep: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Branch (or revision) to merge.
+    #[arg(required_unless_present_any = ["status", "cont", "abort"])]
+    pub source: Option<String>,
+    /// Merge into this branch instead of the current one.
+    #[arg(long, value_name = "BRANCH")]
+    pub into: Option<String>,
+    #[arg(long, value_enum, default_value_t = StrategyArg::Auto)]
+    pub strategy: StrategyArg,
+    /// Show what would happen (changes, conflicts, migration, validity) and change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Record a merge commit even when a fast-forward is possible.
+    #[arg(long, conflicts_with = "ff_only")]
+    pub no_ff: bool,
+    /// Refuse unless the merge is a fast-forward.
+    #[arg(long)]
+    pub ff_only: bool,
+    /// Record the result as an ordinary commit with one parent.
+    #[arg(long)]
+    pub squash: bool,
+    /// Merge commit message.
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Show a merge's status and counts (default: the open or latest merge into the branch).
+    #[arg(long, value_name = "MERGE_ID", num_args = 0..=1, conflicts_with_all = ["cont", "abort", "source"])]
+    pub status: Option<Option<i64>>,
+    /// Finish the open merge once its conflicts are resolved.
+    #[arg(long = "continue", id = "cont", conflicts_with_all = ["abort", "source"])]
+    pub cont: bool,
+    /// Close the open merge; the target is left exactly as it was.
+    #[arg(long, conflicts_with = "source")]
+    pub abort: bool,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum StrategyArg {
+    Auto,
+    Ours,
+    Theirs,
+    Union,
+    Manual,
+    AbortOnConflict,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("how").required(true).args(["ours", "theirs", "base", "sql"])))]
+pub struct ResolveArgs {
+    /// Conflict ids (see `pggit conflicts`).
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub ids: Vec<i64>,
+    /// Every open conflict of the open merge (narrow with --kind / --object-type).
+    #[arg(long)]
+    pub all: bool,
+    #[arg(long, requires = "all")]
+    pub kind: Option<String>,
+    #[arg(long, requires = "all")]
+    pub object_type: Option<String>,
+    /// Keep the target's version ("ours").
+    #[arg(long)]
+    pub ours: bool,
+    /// Take the source's version ("theirs").
+    #[arg(long)]
+    pub theirs: bool,
+    /// Go back to the merge base's version.
+    #[arg(long)]
+    pub base: bool,
+    /// Use this definition of the object (one CREATE statement).
+    #[arg(long, value_name = "FILE", conflicts_with = "all")]
+    pub sql: Option<std::path::PathBuf>,
+    /// Why (recorded with the resolution).
+    #[arg(long)]
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@
 
 mod cli;
 mod demo;
+mod merge_cmd;
 mod run;
 mod style;
 

@@ -31,24 +31,24 @@ pub fn config(cli: &Cli) -> anyhow::Result<Config> {
     Ok(c)
 }
 
-fn signature() -> Signature {
+pub(crate) fn signature() -> Signature {
     Signature {
         author: env("PGGIT_AUTHOR"),
         at: env("PGGIT_DATE"),
     }
 }
 
-fn json(out: &mut dyn Write, value: &impl Serialize) -> anyhow::Result<()> {
+pub(crate) fn json(out: &mut dyn Write, value: &impl Serialize) -> anyhow::Result<()> {
     serde_json::to_writer_pretty(&mut *out, value)?;
     writeln!(out)?;
     Ok(())
 }
 
-fn short(id: &str) -> &str {
+pub(crate) fn short(id: &str) -> &str {
     &id[..id.len().min(10)]
 }
 
-fn open(cli: &Cli) -> anyhow::Result<Repository> {
+pub(crate) fn open(cli: &Cli) -> anyhow::Result<Repository> {
     Ok(Repository::open(&config(cli)?, cli.branch.clone())?)
 }
 
@@ -91,7 +91,34 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
             }
             Ok(0)
         }
-        Command::Revert { rev, force } => {
+        Command::Revert {
+            rev,
+            mainline: Some(m),
+            force,
+        } => crate::merge_cmd::revert_merge(ctx, rev, *m, *force),
+        Command::MergeBase { a, b, all } => crate::merge_cmd::merge_base(ctx, a, b, *all),
+        Command::Merge(args) => crate::merge_cmd::merge(ctx, args),
+        Command::Conflicts {
+            merge_id,
+            kind,
+            object_type,
+            unresolved,
+        } => crate::merge_cmd::conflicts(
+            ctx,
+            &pggit::ConflictFilter {
+                merge_id: *merge_id,
+                kind: kind.clone(),
+                object_type: object_type.clone(),
+                unresolved: *unresolved,
+            },
+        ),
+        Command::Resolve(args) => crate::merge_cmd::resolve(ctx, args),
+        Command::CherryPick { rev } => crate::merge_cmd::cherry_pick(ctx, rev),
+        Command::Revert {
+            rev,
+            mainline: None,
+            force,
+        } => {
             let mut repo = open(cli)?;
             let spin = Spinner::start("reverting");
             let o = repo.revert(rev, *force, &signature())?;

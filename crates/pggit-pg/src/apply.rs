@@ -32,3 +32,21 @@ pub fn apply(client: &mut postgres::Client, statements: &[Statement]) -> Result<
     tx.commit()?;
     Ok(())
 }
+
+/// Build `tree` in a fresh database (one transaction): the database's own
+/// starting objects (the `public` schema) are matched by name, so only what
+/// is missing or different is created.
+pub fn replay(
+    client: &mut postgres::Client,
+    tree: &pggit_core::Tree,
+    scope: &crate::introspect::Scope,
+) -> Result<(), PgError> {
+    let mut tx = client.transaction()?;
+    let start = crate::introspect::snapshot_in(&mut tx, scope)?;
+    let start = pggit_core::identity::assign(&start, &Default::default(), Some(tree), "empty").tree;
+    let statements = pggit_core::plan::plan(&start, tree)
+        .map_err(|e| PgError::Unexpected(format!("cannot plan the replay: {e}")))?;
+    apply_in(&mut tx, &statements)?;
+    tx.commit()?;
+    Ok(())
+}

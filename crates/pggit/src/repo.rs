@@ -235,6 +235,12 @@ impl Repository {
         Ok(commit)
     }
 
+    /// The schema tree at a revision.
+    pub fn tree_of(&mut self, rev: &str) -> Result<Tree> {
+        let c = self.resolve(rev)?;
+        self.tree(&c.tree)
+    }
+
     pub(crate) fn tree(&mut self, hash: &str) -> Result<Tree> {
         Ok(store::read_tree(&mut self.client, hash)?)
     }

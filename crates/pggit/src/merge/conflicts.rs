@@ -54,6 +54,9 @@ pub struct ResolveOutcome {
 /// Counts and an estimate for an open merge.
 #[derive(Debug, Clone, Serialize)]
 pub struct Stats {
+    pub merge_id: i64,
+    /// The merge's status (`in-progress`, `conflicted`, `completed`, ...).
+    pub status: String,
     pub merge: MergeRecord,
     pub total: usize,
     pub resolved: usize,
@@ -259,6 +262,8 @@ impl Repository {
         let merge = self.find_merge(id)?;
         let rows = merges::conflicts(&mut self.client, merge.id)?;
         let mut s = Stats {
+            merge_id: merge.id,
+            status: merge.status.clone(),
             total: rows.len(),
             resolved: rows.iter().filter(|r| r.resolution.is_some()).count(),
             unresolved: rows.iter().filter(|r| r.resolution.is_none()).count(),

@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use pggit_core::identity::assign;
-use pggit_core::plan::{plan, plan_attributed, render};
+use pggit_core::plan::{plan_attributed, render};
 use pggit_core::{Entry, Id, Tree};
-use pggit_pg::apply::{apply, PREAMBLE};
+use pggit_pg::apply::{replay, PREAMBLE};
 use pggit_pg::format_db_error;
 use pggit_pg::introspect::snapshot;
 use pggit_pg::scratch::ScratchDb;
@@ -45,7 +45,8 @@ impl Repository {
         }
         let scratch = ScratchDb::create(&self.config, "pggit_merge_check")?;
         let mut c = scratch.connect()?;
-        apply(&mut c, &plan(&Tree::default(), from)?)?;
+        let scope = self.scope()?;
+        replay(&mut c, from, &scope)?;
         let mut tx = c.transaction()?;
         tx.batch_execute(PREAMBLE)?;
         for (s, owner) in statements.iter().zip(owners) {
@@ -74,7 +75,7 @@ impl Repository {
         let scope = self.scope()?;
         let scratch = ScratchDb::create(&self.config, "pggit_merge_custom")?;
         let mut c = scratch.connect()?;
-        apply(&mut c, &plan(&Tree::default(), provisional)?).map_err(|e| {
+        replay(&mut c, provisional, &scope).map_err(|e| {
             Error::Refused(format!(
                 "cannot build the merge result to try the custom definitions: {e}"
             ))

@@ -1,0 +1,1114 @@
+//! Merge scenarios against the real server. Each test builds a repository
+//! with a `feature` branch (its own workspace database), commits on both
+//! sides, merges, and — whenever a merge completes — checks that the
+//! target's `pg_dump --schema-only` equals that of a database built by
+//! replaying the merge commit.
+
+#![allow(clippy::unwrap_used)]
+
+use std::process::Command;
+
+use pggit::core::Tree;
+use pggit::pg::scratch::{test_admin_config, ScratchDb};
+use pggit::{
+    CommitOptions, ConflictFilter, Error, FastForward, InitOptions, MergeOptions, MergeOutcome,
+    Repository, Resolution, Signature, Strategy,
+};
+
+struct TestRepo {
+    db: ScratchDb,
+}
+
+impl Drop for TestRepo {
+    fn drop(&mut self) {
+        self.db.drop_workspaces();
+    }
+}
+
+/// A repository on `sql` with a branch `feature` checked out once (so it
+/// has a workspace), HEAD back on main.
+fn setup(sql: &str) -> (TestRepo, Repository) {
+    let db = ScratchDb::create(&test_admin_config(), "pggit_merge").expect("create db");
+    db.connect().unwrap().batch_execute(sql).unwrap();
+    let (mut repo, _) = Repository::init(&db.config, &InitOptions::default()).expect("init");
+    repo.checkout("feature", Some(None)).unwrap();
+    repo.checkout("main", None).unwrap();
+    (TestRepo { db }, repo)
+}
+
+fn url_of(t: &TestRepo, branch: &str) -> String {
+    let mut repo = Repository::open(&t.db.config, None).unwrap();
+    repo.branches()
+        .unwrap()
+        .into_iter()
+        .find(|b| b.name == branch)
+        .and_then(|b| b.workspace)
+        .expect("workspace")
+}
+
+fn ws(t: &TestRepo, branch: &str) -> postgres::Client {
+    let (c, _) = pggit::pg::connect::resolve(Some(&url_of(t, branch)), &|_| None).unwrap();
+    pggit::pg::connect::connect(&c).unwrap()
+}
+
+/// Run `sql` in `branch`'s workspace and commit it there.
+fn on(t: &TestRepo, branch: &str, sql: &str) -> String {
+    ws(t, branch).batch_execute(sql).unwrap();
+    let mut r = Repository::open(&t.db.config, Some(branch.into())).unwrap();
+    r.commit_workspace(&CommitOptions {
+        message: Some(sql.chars().take(60).collect()),
+        signature: Signature::default(),
+    })
+    .unwrap()
+    .commit
+    .id
+}
+
+fn opts(source: &str, strategy: Strategy) -> MergeOptions {
+    MergeOptions {
+        source: source.into(),
+        into: None,
+        strategy,
+        dry_run: false,
+        fast_forward: FastForward::Allow,
+        squash: false,
+        message: None,
+        signature: Signature::default(),
+    }
+}
+
+fn merge(repo: &mut Repository, source: &str) -> MergeOutcome {
+    repo.merge(&opts(source, Strategy::Auto)).unwrap()
+}
+
+fn dump(url: &str) -> String {
+    let out = Command::new("pg_dump")
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "--exclude-schema=pggit",
+            "--dbname",
+            url,
+        ])
+        .env(
+            "PGPASSWORD",
+            std::env::var("PGPASSWORD").unwrap_or_default(),
+        )
+        .output()
+        .expect("pg_dump runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Drop pggit's own event triggers and per-run lines.
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mut kept = Vec::new();
+    let mut skip = false;
+    for line in text.lines() {
+        if line.starts_with("-- Name: ") {
+            skip = line.contains("Type: EVENT TRIGGER");
+        }
+        if line.contains("PostgreSQL database dump complete") {
+            skip = false;
+        }
+        if !skip && !line.starts_with("\\restrict") && !line.starts_with("\\unrestrict") {
+            kept.push(line);
+        }
+    }
+    kept.join("\n")
+}
+
+/// The target's schema equals a replay of its branch's commit.
+fn assert_replays(t: &TestRepo, branch: &str) {
+    let mut repo = Repository::open(&t.db.config, None).unwrap();
+    let tree = tree_of(&mut repo, branch);
+    let replay = ScratchDb::create(&test_admin_config(), "pggit_replay").unwrap();
+    let mut c = replay.connect().unwrap();
+    pggit::pg::apply::replay(&mut c, &tree, &Default::default()).unwrap();
+    let a = dump(&url_of(t, branch));
+    let b = dump(&pggit::pg::connect::url(&replay.config));
+    assert_eq!(a, b, "target and replay of its commit differ");
+}
+
+fn tree_of(repo: &mut Repository, rev: &str) -> Tree {
+    repo.tree_of(rev).unwrap()
+}
+
+fn col_type(t: &TestRepo, branch: &str, table: &str, col: &str) -> Option<String> {
+    ws(t, branch)
+        .query_opt(
+            "SELECT format_type(atttypid, atttypmod) FROM pg_attribute
+              WHERE attrelid = to_regclass($1) AND attname = $2 AND NOT attisdropped",
+            &[&table, &col],
+        )
+        .unwrap()
+        .map(|r| r.get(0))
+}
+
+fn exists(t: &TestRepo, branch: &str, regclass: &str) -> bool {
+    ws(t, branch)
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&regclass])
+        .unwrap()
+        .get(0)
+}
+
+fn open_conflicts(repo: &mut Repository) -> Vec<pggit::pg::merges::ConflictRecord> {
+    repo.conflicts(&ConflictFilter {
+        unresolved: true,
+        ..ConflictFilter::default()
+    })
+    .unwrap()
+    .1
+}
+
+const BASE: &str = "CREATE TABLE public.users (id int PRIMARY KEY, email text, name text);
+                    CREATE TABLE public.orders (id int PRIMARY KEY, user_id int REFERENCES public.users, total numeric);";
+
+#[test]
+fn disjoint_columns_merge_cleanly() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN phone text");
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ADD COLUMN avatar text",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "completed", "{o:?}");
+    assert!(o.conflicts.is_empty());
+    // One column each side, classified per column.
+    assert_eq!(o.changes.get("TARGET_MODIFIED"), Some(&1));
+    assert_eq!(o.changes.get("SOURCE_MODIFIED"), Some(&1));
+    assert!(col_type(&t, "main", "public.users", "phone").is_some());
+    assert_eq!(
+        col_type(&t, "main", "public.users", "avatar").as_deref(),
+        Some("text")
+    );
+    let c = repo.resolve("main").unwrap();
+    assert_eq!(c.parents.len(), 2);
+    assert_replays(&t, "main");
+    // The record and the views.
+    let mut pc = t.db.connect().unwrap();
+    let r = pc
+        .query_one(
+            "SELECT status, mode, conflicts, result_commit FROM pggit.merges",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(r.get::<_, String>(0), "completed");
+    assert_eq!(r.get::<_, String>(1), "merge");
+    assert_eq!(r.get::<_, i64>(2), 0);
+    assert_eq!(r.get::<_, Option<String>>(3), Some(c.id));
+}
+
+#[test]
+fn same_column_retyped_differently_conflicts_then_theirs() {
+    let (t, mut repo) = setup(BASE);
+    on(
+        &t,
+        "main",
+        "ALTER TABLE public.orders ALTER COLUMN total TYPE numeric(12,2)",
+    );
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.orders ALTER COLUMN total TYPE bigint USING total::bigint",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "conflicted");
+    let c = open_conflicts(&mut repo);
+    assert_eq!(c.len(), 1);
+    assert_eq!(c[0].kind, "BOTH_MODIFIED");
+    assert_eq!(c[0].object, "public.orders");
+    assert_eq!(c[0].object_type, "table");
+    assert_eq!(c[0].severity, "high");
+    assert_eq!(c[0].part_label, "column total: data_type");
+    assert!(c[0].resolution.is_none());
+    // Continue refuses while open; the target is untouched.
+    assert!(matches!(repo.merge_continue(None), Err(Error::Refused(_))));
+    assert_eq!(
+        col_type(&t, "main", "public.orders", "total").as_deref(),
+        Some("numeric(12,2)")
+    );
+    let s = repo.merge_status(None).unwrap();
+    assert_eq!(
+        (s.status.as_str(), s.total, s.unresolved),
+        ("conflicted", 1, 1)
+    );
+    repo.resolve_conflicts(&[c[0].id], &Resolution::Theirs, Some("bigint is right"))
+        .unwrap();
+    let o = repo.merge_continue(None).unwrap();
+    assert_eq!(o.status, "completed");
+    assert_eq!(
+        col_type(&t, "main", "public.orders", "total").as_deref(),
+        Some("bigint")
+    );
+    assert_replays(&t, "main");
+    let (_, rows) = repo.conflicts(&ConflictFilter::default()).unwrap();
+    assert_eq!(rows[0].resolution.as_deref(), Some("theirs"));
+    assert_eq!(rows[0].note.as_deref(), Some("bigint is right"));
+    assert!(rows[0].resolved_by.is_some() && rows[0].resolved_at.is_some());
+}
+
+#[test]
+fn rename_on_one_side_default_on_the_other_is_clean() {
+    let (t, mut repo) = setup(BASE);
+    on(
+        &t,
+        "main",
+        "ALTER TABLE public.users RENAME COLUMN name TO full_name",
+    );
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ALTER COLUMN name SET DEFAULT 'anon'",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "completed", "{:?}", o.conflicts);
+    let d: Option<String> = ws(&t, "main")
+        .query_one(
+            "SELECT pg_get_expr(adbin, adrelid) FROM pg_attrdef d JOIN pg_attribute a
+               ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+              WHERE d.adrelid = 'public.users'::regclass AND a.attname = 'full_name'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(d.as_deref(), Some("'anon'::text"));
+    assert!(col_type(&t, "main", "public.users", "name").is_none());
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn table_dropped_on_one_side_altered_on_the_other_conflicts() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "main", "DROP TABLE public.orders");
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.orders ADD COLUMN note text",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "conflicted");
+    let c = open_conflicts(&mut repo);
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(
+        (c[0].kind.as_str(), c[0].object.as_str()),
+        ("DELETED_TARGET", "public.orders")
+    );
+    repo.resolve_conflicts(&[c[0].id], &Resolution::Ours, None)
+        .unwrap();
+    let o = repo.merge_continue(None).unwrap();
+    assert_eq!(o.status, "completed");
+    assert!(!exists(&t, "main", "public.orders"));
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn table_deletion_kept_with_theirs_restores_the_table() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "feature", "DROP TABLE public.orders");
+    on(
+        &t,
+        "main",
+        "CREATE INDEX orders_total ON public.orders (total)",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "conflicted");
+    let c = open_conflicts(&mut repo);
+    assert_eq!(c[0].kind, "DELETED_SOURCE");
+    repo.resolve_conflicts(&[c[0].id], &Resolution::Theirs, None)
+        .unwrap();
+    assert_eq!(repo.merge_continue(None).unwrap().status, "completed");
+    assert!(!exists(&t, "main", "public.orders"));
+    assert!(!exists(&t, "main", "public.orders_total"));
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn same_index_added_on_both_sides_is_clean() {
+    let (t, mut repo) = setup(BASE);
+    // Separate histories on each side first, so the index gets two ids.
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN a int");
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN b int");
+    on(
+        &t,
+        "main",
+        "CREATE INDEX users_email ON public.users (email)",
+    );
+    on(
+        &t,
+        "feature",
+        "CREATE INDEX users_email ON public.users (email)",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "completed", "{:?}", o.conflicts);
+    let n: i64 = ws(&t, "main")
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE indexname = 'users_email'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn same_column_added_differently_is_both_added() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN age int");
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ADD COLUMN age text",
+    );
+    merge(&mut repo, "feature");
+    let c = open_conflicts(&mut repo);
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(c[0].kind, "BOTH_ADDED");
+    assert_eq!(c[0].part_label, "column age");
+}
+
+#[test]
+fn function_changed_on_one_side_only() {
+    let (t, mut repo) = setup(
+        "CREATE FUNCTION public.f(x int) RETURNS int LANGUAGE sql AS 'SELECT x + 1';
+         CREATE TABLE public.t (id int)",
+    );
+    on(&t, "main", "ALTER TABLE public.t ADD COLUMN v int");
+    on(
+        &t,
+        "feature",
+        "CREATE OR REPLACE FUNCTION public.f(x int) RETURNS int LANGUAGE sql AS 'SELECT x + 2'",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "completed");
+    let v: i32 = ws(&t, "main")
+        .query_one("SELECT public.f(1)", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(v, 3);
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn function_changed_on_both_sides_conflicts_with_low_severity() {
+    let (t, mut repo) =
+        setup("CREATE FUNCTION public.f(x int) RETURNS int LANGUAGE sql AS 'SELECT x + 1'");
+    on(
+        &t,
+        "main",
+        "CREATE OR REPLACE FUNCTION public.f(x int) RETURNS int LANGUAGE sql AS 'SELECT x + 3'",
+    );
+    on(
+        &t,
+        "feature",
+        "CREATE OR REPLACE FUNCTION public.f(x int) RETURNS int LANGUAGE sql AS 'SELECT x + 2'",
+    );
+    merge(&mut repo, "feature");
+    let c = open_conflicts(&mut repo);
+    assert_eq!(
+        (c[0].kind.as_str(), c[0].severity.as_str()),
+        ("BOTH_MODIFIED", "low")
+    );
+    assert_eq!(c[0].object, "public.f(x integer)");
+}
+
+#[test]
+fn view_using_a_column_dropped_on_the_other_side_is_invalid() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "main", "ALTER TABLE public.users DROP COLUMN name");
+    on(
+        &t,
+        "feature",
+        "CREATE VIEW public.names AS SELECT id, name FROM public.users",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "conflicted", "{o:?}");
+    let c = open_conflicts(&mut repo);
+    assert_eq!(c.len(), 1, "{c:?}");
+    assert_eq!(c[0].kind, "INVALID_RESULT");
+    assert_eq!(c[0].object, "public.names");
+    let msg = c[0].message.clone().unwrap();
+    assert!(msg.contains("column users.name does not exist"), "{msg}");
+    // The target was not touched.
+    assert!(!exists(&t, "main", "public.names"));
+    // Keep the target's side (no view): the merge completes.
+    repo.resolve_conflicts(&[c[0].id], &Resolution::Ours, None)
+        .unwrap();
+    let o = repo.merge_continue(None).unwrap();
+    assert_eq!(o.status, "completed");
+    assert!(!exists(&t, "main", "public.names"));
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn foreign_key_to_a_table_deleted_on_the_other_side_is_invalid() {
+    let (t, mut repo) = setup(BASE);
+    // The source adds a foreign key to users; the target drops users.
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.orders ADD COLUMN buyer int",
+    );
+    on(&t, "feature", "ALTER TABLE public.orders ADD CONSTRAINT orders_buyer FOREIGN KEY (buyer) REFERENCES public.users (id)");
+    on(
+        &t,
+        "main",
+        "ALTER TABLE public.orders DROP CONSTRAINT orders_user_id_fkey; DROP TABLE public.users",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "conflicted");
+    let c = open_conflicts(&mut repo);
+    assert!(
+        c.iter()
+            .any(|c| c.kind == "INVALID_RESULT"
+                && c.message.as_deref().unwrap_or("").contains("users")),
+        "{c:?}"
+    );
+}
+
+#[test]
+fn criss_cross_history_uses_a_virtual_base() {
+    let (t, mut repo) = setup(BASE);
+    let m1 = on(&t, "main", "ALTER TABLE public.users ADD COLUMN m1 int");
+    let f1 = on(&t, "feature", "ALTER TABLE public.users ADD COLUMN f1 int");
+    // Cross-merge: main takes f1, feature takes m1 (each a merge commit).
+    let mut on_feature = Repository::open(&t.db.config, Some("feature".into())).unwrap();
+    let a = repo
+        .merge(&MergeOptions {
+            source: f1.clone(),
+            ..opts("feature", Strategy::Auto)
+        })
+        .unwrap();
+    assert_eq!(a.status, "completed");
+    let b = on_feature
+        .merge(&MergeOptions {
+            source: m1.clone(),
+            into: Some("feature".into()),
+            ..opts("x", Strategy::Auto)
+        })
+        .unwrap();
+    assert_eq!(b.status, "completed");
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN m2 int");
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN f2 int");
+    let bases = repo.merge_base("main", "feature").unwrap();
+    assert_eq!(bases.len(), 2, "criss-cross has two best common ancestors");
+    assert!(bases.contains(&m1) && bases.contains(&f1));
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "completed", "{:?}", o.conflicts);
+    for c in ["m1", "f1", "m2", "f2"] {
+        assert!(col_type(&t, "main", "public.users", c).is_some(), "{c}");
+    }
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn fast_forward_no_ff_and_ff_only() {
+    let (t, mut repo) = setup(BASE);
+    let f = on(&t, "feature", "ALTER TABLE public.users ADD COLUMN x int");
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "fast-forward");
+    assert_eq!(repo.resolve("main").unwrap().id, f);
+    assert!(col_type(&t, "main", "public.users", "x").is_some());
+    assert_replays(&t, "main");
+    // Up to date now.
+    assert_eq!(merge(&mut repo, "feature").status, "up-to-date");
+    // --no-ff records a merge commit.
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN y int");
+    let mut o2 = opts("feature", Strategy::Auto);
+    o2.fast_forward = FastForward::Never;
+    let o = repo.merge(&o2).unwrap();
+    assert_eq!(o.status, "completed");
+    assert_eq!(repo.resolve("main").unwrap().parents.len(), 2);
+    // --ff-only refuses diverged branches.
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN z int");
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN w int");
+    let mut o3 = opts("feature", Strategy::Auto);
+    o3.fast_forward = FastForward::Only;
+    assert!(matches!(repo.merge(&o3), Err(Error::Refused(_))));
+    assert!(col_type(&t, "main", "public.users", "z").is_none());
+}
+
+#[test]
+fn squash_records_one_parent() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN s1 int");
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN s2 int");
+    let before = repo.resolve("main").unwrap();
+    let mut o = opts("feature", Strategy::Auto);
+    o.squash = true;
+    let out = repo.merge(&o).unwrap();
+    assert_eq!(
+        (out.status.as_str(), out.mode.as_str()),
+        ("completed", "squash")
+    );
+    let c = repo.resolve("main").unwrap();
+    assert_eq!(c.parents, vec![before.id]);
+    assert!(c.message.contains("Squashed"));
+    assert!(col_type(&t, "main", "public.users", "s2").is_some());
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn abort_leaves_everything_as_before() {
+    let (t, mut repo) = setup(BASE);
+    on(
+        &t,
+        "main",
+        "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(100)",
+    );
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(200)",
+    );
+    let before = repo.resolve("main").unwrap();
+    let dump_before = dump(&url_of(&t, "main"));
+    assert_eq!(merge(&mut repo, "feature").status, "conflicted");
+    // A second merge into main is refused while this one is open.
+    assert!(matches!(
+        repo.merge(&opts("feature", Strategy::Auto)),
+        Err(Error::Refused(_))
+    ));
+    let rec = repo.merge_abort(None).unwrap();
+    assert_eq!(rec.status, "aborted");
+    assert_eq!(repo.resolve("main").unwrap().id, before.id);
+    assert_eq!(dump(&url_of(&t, "main")), dump_before);
+    assert!(matches!(repo.merge_abort(None), Err(Error::Refused(_))));
+    // Resolving a conflict of an aborted merge is refused.
+    let (_, rows) = repo.conflicts(&ConflictFilter::default()).unwrap();
+    assert!(matches!(
+        repo.resolve_conflicts(&[rows[0].id], &Resolution::Ours, None),
+        Err(Error::Refused(_))
+    ));
+}
+
+#[test]
+fn revert_of_a_merge_without_and_with_data_loss() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN keep int");
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ADD COLUMN extra text; CREATE TABLE public.audit (id int)",
+    );
+    let before = repo.tree_of("main").unwrap();
+    let o = merge(&mut repo, "feature");
+    let mc = o.commit.clone().unwrap();
+    // No data in what the merge added: reverting needs no --force.
+    let r = repo
+        .revert_merge(&mc, 1, false, &Signature::default())
+        .unwrap();
+    assert!(r.data_loss.is_empty());
+    assert_eq!(repo.tree_of("main").unwrap().hash(), before.hash());
+    assert!(!exists(&t, "main", "public.audit"));
+    assert_replays(&t, "main");
+    let status: String =
+        t.db.connect()
+            .unwrap()
+            .query_one(
+                "SELECT status FROM pggit.merges WHERE id = $1",
+                &[&o.merge_id.unwrap()],
+            )
+            .unwrap()
+            .get(0);
+    assert_eq!(status, "rolled-back");
+
+    // Merge again (new changes), put data in, then revert: refused, listed.
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ADD COLUMN extra2 text; CREATE TABLE public.audit2 (id int)",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "completed", "{:?}", o.conflicts);
+    ws(&t, "main")
+        .batch_execute(
+            "INSERT INTO public.users (id, extra2) VALUES (1, 'x'), (2, 'y'), (3, NULL);
+             INSERT INTO public.audit2 VALUES (1)",
+        )
+        .unwrap();
+    let mc = o.commit.unwrap();
+    match repo.revert_merge(&mc, 1, false, &Signature::default()) {
+        Err(Error::DataLoss(list)) => {
+            assert!(
+                list.contains("column public.users.extra2: 2 non-null value(s)"),
+                "{list}"
+            );
+            assert!(list.contains("table public.audit2: 1 row(s)"), "{list}");
+        }
+        other => panic!("expected DataLoss, got {other:?}"),
+    }
+    assert!(exists(&t, "main", "public.audit2"));
+    let r = repo
+        .revert_merge(&mc, 1, true, &Signature::default())
+        .unwrap();
+    assert_eq!(r.data_loss.len(), 2);
+    assert!(!exists(&t, "main", "public.audit2"));
+    // Plain revert of a merge points at -m.
+    assert!(matches!(
+        repo.revert(&mc, true, &Signature::default()),
+        Err(Error::Refused(_))
+    ));
+}
+
+#[test]
+fn concurrent_merges_into_one_target() {
+    let (t, mut repo) = setup(BASE);
+    repo.create_branch("other", Some("main")).unwrap();
+    repo.checkout("other", None).unwrap();
+    repo.checkout("main", None).unwrap();
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN c1 int");
+    on(&t, "other", "ALTER TABLE public.orders ADD COLUMN c2 int");
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN c0 int");
+    let config = t.db.config.clone();
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+    let handles: Vec<_> = ["feature", "other"]
+        .into_iter()
+        .map(|src| {
+            let config = config.clone();
+            let barrier = barrier.clone();
+            std::thread::spawn(move || {
+                let mut r = Repository::open(&config, None).unwrap();
+                barrier.wait();
+                r.merge(&opts(src, Strategy::Auto))
+            })
+        })
+        .collect();
+    let results: Vec<_> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    let done = results
+        .iter()
+        .filter(|r| matches!(r, Ok(o) if o.status == "completed"))
+        .count();
+    for r in &results {
+        match r {
+            Ok(o) => assert_eq!(o.status, "completed"),
+            Err(Error::Refused(m)) => assert!(m.contains("merge into 'main'"), "{m}"),
+            Err(e) => panic!("unexpected: {e}"),
+        }
+    }
+    assert!(done >= 1);
+    // Whatever happened, main is consistent: its workspace replays.
+    assert_replays(&t, "main");
+    let completed: i64 =
+        t.db.connect()
+            .unwrap()
+            .query_one(
+                "SELECT count(*) FROM pggit.merges WHERE status = 'completed'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+    assert_eq!(completed as usize, done);
+}
+
+#[test]
+fn bad_input_is_refused_and_changes_nothing() {
+    let (t, mut repo) = setup(BASE);
+    assert!(matches!(
+        repo.merge(&opts("main", Strategy::Auto)),
+        Err(Error::Refused(_))
+    ));
+    assert!(matches!(
+        repo.merge(&opts("nope", Strategy::Auto)),
+        Err(Error::NoSuchBranch(_))
+    ));
+    assert!(matches!(repo.merge_continue(None), Err(Error::Refused(_))));
+    assert!(matches!(
+        repo.resolve_conflicts(&[999], &Resolution::Ours, None),
+        Err(Error::Refused(_))
+    ));
+    // A dirty target is refused before anything is recorded.
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN f int");
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN m int");
+    ws(&t, "main")
+        .batch_execute("CREATE TABLE public.uncommitted (id int)")
+        .unwrap();
+    assert!(matches!(
+        repo.merge(&opts("feature", Strategy::Auto)),
+        Err(Error::Refused(_))
+    ));
+    let n: i64 =
+        t.db.connect()
+            .unwrap()
+            .query_one("SELECT count(*) FROM pggit.merges", &[])
+            .unwrap()
+            .get(0);
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn resolution_batches_are_atomic() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "main", "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(10); ALTER TABLE public.users ALTER COLUMN name TYPE varchar(10)");
+    on(&t, "feature", "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(20); ALTER TABLE public.users ALTER COLUMN name TYPE varchar(20)");
+    merge(&mut repo, "feature");
+    let c = open_conflicts(&mut repo);
+    assert_eq!(c.len(), 2);
+    repo.resolve_conflicts(&[c[0].id], &Resolution::Ours, None)
+        .unwrap();
+    // Already resolved + open in one batch: nothing changes.
+    assert!(matches!(
+        repo.resolve_conflicts(&[c[1].id, c[0].id], &Resolution::Theirs, None),
+        Err(Error::Refused(_))
+    ));
+    assert_eq!(open_conflicts(&mut repo).len(), 1);
+    // Unknown id in a batch: nothing changes either.
+    assert!(matches!(
+        repo.resolve_conflicts(&[c[1].id, 424242], &Resolution::Theirs, None),
+        Err(Error::Refused(_))
+    ));
+    assert_eq!(open_conflicts(&mut repo).len(), 1);
+    let out = repo
+        .resolve_all(
+            &ConflictFilter {
+                kind: Some("both_modified".into()),
+                ..ConflictFilter::default()
+            },
+            &Resolution::Theirs,
+            None,
+        )
+        .unwrap();
+    assert_eq!((out.resolved.len(), out.remaining), (1, 0));
+    assert!(matches!(
+        repo.resolve_all(
+            &ConflictFilter {
+                kind: Some("NOPE".into()),
+                ..ConflictFilter::default()
+            },
+            &Resolution::Ours,
+            None
+        ),
+        Err(Error::Refused(_))
+    ));
+    assert_eq!(repo.merge_continue(None).unwrap().status, "completed");
+    assert_eq!(
+        col_type(&t, "main", "public.users", "email").as_deref(),
+        Some("character varying(10)")
+    );
+    assert_eq!(
+        col_type(&t, "main", "public.users", "name").as_deref(),
+        Some("character varying(20)")
+    );
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn custom_sql_resolution_is_checked_and_applied() {
+    let (t, mut repo) = setup("CREATE TABLE public.t (id int, a int, b int); CREATE VIEW public.v AS SELECT id FROM public.t");
+    on(
+        &t,
+        "main",
+        "CREATE OR REPLACE VIEW public.v AS SELECT id, a FROM public.t",
+    );
+    on(
+        &t,
+        "feature",
+        "CREATE OR REPLACE VIEW public.v AS SELECT id, b FROM public.t",
+    );
+    merge(&mut repo, "feature");
+    let c = open_conflicts(&mut repo);
+    assert_eq!(c.len(), 1, "{c:?}");
+    let id = c[0].id;
+    for bad in [
+        "CREATE VIEW public.w AS SELECT 1",
+        "CREATE TABLE public.v (x int)",
+        "CREATE VIEW public.v AS SELECT 1; CREATE VIEW public.v2 AS SELECT 2",
+        "CREATE VIEW public.v AS SELEC 1",
+    ] {
+        assert!(
+            matches!(
+                repo.resolve_conflicts(&[id], &Resolution::Sql(bad.into()), None),
+                Err(Error::Refused(_))
+            ),
+            "{bad}"
+        );
+    }
+    assert_eq!(open_conflicts(&mut repo).len(), 1);
+    repo.resolve_conflicts(
+        &[id],
+        &Resolution::Sql("CREATE VIEW public.v AS SELECT id, a, b FROM public.t".into()),
+        Some("both columns"),
+    )
+    .unwrap();
+    let o = repo.merge_continue(None).unwrap();
+    assert_eq!(o.status, "completed", "{o:?}");
+    let cols: i64 = ws(&t, "main")
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'v'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(cols, 3);
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn strategies_ours_and_theirs_settle_conflicts() {
+    for (strategy, expected) in [
+        (Strategy::Ours, "character varying(10)"),
+        (Strategy::Theirs, "character varying(20)"),
+    ] {
+        let (t, mut repo) = setup(BASE);
+        on(
+            &t,
+            "main",
+            "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(10)",
+        );
+        on(&t, "feature", "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(20); ALTER TABLE public.users ADD COLUMN x int");
+        let o = repo.merge(&opts("feature", strategy)).unwrap();
+        assert_eq!(o.status, "completed");
+        assert_eq!(
+            col_type(&t, "main", "public.users", "email").as_deref(),
+            Some(expected)
+        );
+        assert!(col_type(&t, "main", "public.users", "x").is_some());
+        let (_, rows) = repo.conflicts(&ConflictFilter::default()).unwrap();
+        assert_eq!(rows.len(), 1);
+        assert_eq!(
+            rows[0].resolution.as_deref(),
+            Some(if strategy == Strategy::Ours {
+                "ours"
+            } else {
+                "theirs"
+            })
+        );
+        assert_replays(&t, "main");
+    }
+}
+
+#[test]
+fn union_combines_enum_labels_auto_does_not() {
+    let (t, mut repo) = setup("CREATE TYPE public.mood AS ENUM ('happy', 'sad')");
+    on(&t, "main", "ALTER TYPE public.mood ADD VALUE 'calm'");
+    on(&t, "feature", "ALTER TYPE public.mood ADD VALUE 'angry'");
+    let o = repo
+        .merge(&MergeOptions {
+            dry_run: true,
+            ..opts("feature", Strategy::Auto)
+        })
+        .unwrap();
+    assert!(o.conflicts.iter().any(|c| c.resolution.is_none()));
+    let o = repo.merge(&opts("feature", Strategy::Union)).unwrap();
+    assert_eq!(o.status, "completed", "{:?}", o.conflicts);
+    let labels: Vec<String> = ws(&t, "main")
+        .query("SELECT enumlabel::text FROM pg_enum WHERE enumtypid = 'public.mood'::regtype ORDER BY enumsortorder", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(labels, ["happy", "sad", "calm", "angry"]);
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn manual_needs_every_change_approved() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN m int");
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.orders ADD COLUMN f int; CREATE TABLE public.x (id int)",
+    );
+    let o = repo.merge(&opts("feature", Strategy::Manual)).unwrap();
+    assert_eq!(o.status, "conflicted");
+    let c = open_conflicts(&mut repo);
+    assert!(c.len() >= 2, "{c:?}");
+    assert!(c
+        .iter()
+        .all(|c| c.kind == "SOURCE_MODIFIED" || c.kind == "TARGET_MODIFIED"));
+    repo.resolve_all(&ConflictFilter::default(), &Resolution::Theirs, None)
+        .unwrap();
+    let o = repo.merge_continue(None).unwrap();
+    assert_eq!(o.status, "completed");
+    assert!(exists(&t, "main", "public.x"));
+    assert!(col_type(&t, "main", "public.orders", "f").is_some());
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn abort_on_conflict_changes_nothing() {
+    let (t, mut repo) = setup(BASE);
+    on(
+        &t,
+        "main",
+        "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(10)",
+    );
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(20)",
+    );
+    let before = repo.resolve("main").unwrap();
+    let o = repo
+        .merge(&opts("feature", Strategy::AbortOnConflict))
+        .unwrap();
+    assert_eq!(o.status, "aborted");
+    assert_eq!(repo.resolve("main").unwrap().id, before.id);
+    // Nothing is left open: a new merge may start.
+    assert_eq!(
+        repo.merge(&opts("feature", Strategy::Theirs))
+            .unwrap()
+            .status,
+        "completed"
+    );
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn dry_run_records_and_changes_nothing() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN m int");
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN f int");
+    let o = repo
+        .merge(&MergeOptions {
+            dry_run: true,
+            ..opts("feature", Strategy::Auto)
+        })
+        .unwrap();
+    assert_eq!(o.status, "dry-run");
+    assert_eq!(o.statements.len(), 1);
+    assert_eq!(
+        o.statements[0].sql,
+        "ALTER TABLE public.users ADD COLUMN f integer"
+    );
+    assert!(col_type(&t, "main", "public.users", "f").is_none());
+    let n: i64 =
+        t.db.connect()
+            .unwrap()
+            .query_one("SELECT count(*) FROM pggit.merges", &[])
+            .unwrap()
+            .get(0);
+    assert_eq!(n, 0);
+}
+
+#[test]
+fn status_estimates_only_from_history() {
+    let (t, mut repo) = setup(BASE);
+    on(
+        &t,
+        "main",
+        "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(10)",
+    );
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(20)",
+    );
+    merge(&mut repo, "feature");
+    let s = repo.merge_status(None).unwrap();
+    assert_eq!(s.eta_seconds, None);
+    assert!(s.eta_note.contains("no estimate"), "{}", s.eta_note);
+    let c = open_conflicts(&mut repo);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    repo.resolve_conflicts(&[c[0].id], &Resolution::Theirs, None)
+        .unwrap();
+    repo.merge_continue(None).unwrap();
+    // A second conflicted merge: now there is history for BOTH_MODIFIED.
+    on(
+        &t,
+        "main",
+        "ALTER TABLE public.users ALTER COLUMN name TYPE varchar(10)",
+    );
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ALTER COLUMN name TYPE varchar(20)",
+    );
+    merge(&mut repo, "feature");
+    let s = repo.merge_status(None).unwrap();
+    let eta = s.eta_seconds.expect("an estimate from history");
+    assert!((0.05..60.0).contains(&eta), "{eta}");
+    assert_eq!(s.unresolved_by_kind.get("BOTH_MODIFIED"), Some(&1));
+}
+
+#[test]
+fn cherry_pick_applies_one_commit() {
+    let (t, mut repo) = setup(BASE);
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ADD COLUMN first int",
+    );
+    let second = on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ADD COLUMN second int",
+    );
+    on(&t, "main", "ALTER TABLE public.orders ADD COLUMN m int");
+    let o = repo.cherry_pick(&second, &Signature::default()).unwrap();
+    assert!(col_type(&t, "main", "public.users", "second").is_some());
+    assert!(col_type(&t, "main", "public.users", "first").is_none());
+    let c = repo.resolve("main").unwrap();
+    assert_eq!(c.id, o.commit);
+    assert_eq!(c.parents.len(), 1);
+    assert!(c.message.contains(&second));
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn merge_into_another_branch_and_schema_upgrade() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN m int");
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN f int");
+    let o = repo
+        .merge(&MergeOptions {
+            into: Some("feature".into()),
+            ..opts("main", Strategy::Auto)
+        })
+        .unwrap();
+    assert_eq!(o.status, "completed");
+    assert!(col_type(&t, "feature", "public.users", "m").is_some());
+    assert!(col_type(&t, "main", "public.users", "f").is_none());
+    assert_replays(&t, "feature");
+    // A version-1 repository is upgraded in place on open.
+    t.db.connect()
+        .unwrap()
+        .batch_execute(
+            "DROP VIEW pggit.merges, pggit.conflicts; DROP TABLE pggit.merge_conflicts, pggit.merge_records;
+             DROP INDEX pggit.commits_generation; UPDATE pggit.meta SET value = '1' WHERE key = 'schema_version'",
+        )
+        .unwrap();
+    let mut again = Repository::open(&t.db.config, None).unwrap();
+    let v: String =
+        t.db.connect()
+            .unwrap()
+            .query_one(
+                "SELECT value FROM pggit.meta WHERE key = 'schema_version'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+    assert_eq!(v, "2");
+    assert!(again.conflicts(&ConflictFilter::default()).is_err()); // no merge recorded yet, clear error
+}
+
+#[test]
+fn hostile_names_merge() {
+    let evil = "a\"; drop table x; --";
+    let (t, mut repo) = setup(&format!(
+        "CREATE TABLE public.{} (id int)",
+        pggit::core::sql::ident(evil)
+    ));
+    let q = pggit::core::sql::qname("public", evil);
+    on(
+        &t,
+        "main",
+        &format!("ALTER TABLE {q} ADD COLUMN \"ünï\" text"),
+    );
+    on(
+        &t,
+        "feature",
+        &format!(
+            "ALTER TABLE {q} ADD COLUMN {} int",
+            pggit::core::sql::ident(&"c".repeat(63))
+        ),
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "completed", "{:?}", o.conflicts);
+    assert_replays(&t, "main");
+}
