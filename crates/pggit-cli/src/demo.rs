@@ -254,7 +254,7 @@ fn tour(ctx: &mut Ctx<'_>, url: &str) -> anyhow::Result<()> {
     t.say("Branch: the branch gets its own workspace database, built from its commit.")?;
     let out = t.pggit(&["checkout", "-b", "feature"])?;
     let ws_url = out.lines().last().unwrap_or_default().to_string();
-    t.psql(&ws_url, "CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id), total numeric(12,2) NOT NULL DEFAULT 0); ALTER TABLE users RENAME COLUMN avatar_url TO picture_url")?;
+    t.psql(&ws_url, "CREATE TABLE orders (id bigserial PRIMARY KEY, user_id bigint NOT NULL REFERENCES users(id), total numeric(12,2) NOT NULL DEFAULT 0); ALTER TABLE users RENAME COLUMN avatar_url TO picture_url; ALTER TABLE users ALTER COLUMN email TYPE varchar(320)")?;
     t.pggit(&["commit", "-m", "orders; rename avatar_url"])?;
     t.say("The migration from main to feature: a rename stays a rename.")?;
     t.pggit(&["diff", "main", "feature", "--sql"])?;
@@ -262,5 +262,29 @@ fn tour(ctx: &mut Ctx<'_>, url: &str) -> anyhow::Result<()> {
     t.pggit(&["blame", "public.users"])?;
     t.pggit(&["checkout", "main"])?;
     t.pggit(&["branch"])?;
+    t.say(
+        "Meanwhile on main: a default on the column feature renamed, and a different email type.",
+    )?;
+    t.psql(url, "ALTER TABLE users ALTER COLUMN avatar_url SET DEFAULT ''; ALTER TABLE users ALTER COLUMN email TYPE varchar(200)")?;
+    t.pggit(&["commit", "-m", "avatar default; email varchar(200)"])?;
+    t.say(
+        "Merge feature into main: the rename and the default merge; the two email types conflict.",
+    )?;
+    t.pggit(&["merge", "feature"])?;
+    t.pggit(&["conflicts"])?;
+    let listed = t.pggit(&["conflicts", "--json"])?;
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&listed)?;
+    let id = rows
+        .first()
+        .and_then(|r| r.get("id"))
+        .and_then(serde_json::Value::as_i64)
+        .unwrap_or(1)
+        .to_string();
+    t.say("Take feature's type, then finish: the result is checked on a scratch database before main is touched.")?;
+    t.pggit(&["resolve", &id, "--theirs", "--note", "320 is the RFC limit"])?;
+    t.pggit(&["merge", "--continue"])?;
+    t.pggit(&["log", "--oneline", "-n", "3"])?;
+    t.say("Roll the merge back if needed (pggit lists any data it would destroy first).")?;
+    t.pggit(&["revert", "-m", "1", "HEAD"])?;
     Ok(())
 }

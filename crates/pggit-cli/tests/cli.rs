@@ -233,6 +233,9 @@ fn demo_runs_on_a_throwaway_cluster() {
         "Changes not committed:",
         "Switched to branch 'feature'",
         "ALTER TABLE public.users RENAME COLUMN avatar_url TO picture_url;",
+        "CONFLICT (BOTH_MODIFIED) table public.users column email: data_type",
+        "Merge made: [main ",
+        "reverted merge HEAD",
         "Done: the demo database and its workspaces were removed.",
     ] {
         assert!(
@@ -240,4 +243,58 @@ fn demo_runs_on_a_throwaway_cluster() {
             "missing {expected:?} in:\n{stdout}"
         );
     }
+}
+
+#[test]
+fn merge_commands() {
+    let e = Env::new("CREATE TABLE public.users (id int PRIMARY KEY, email text, name text);");
+    e.ok(&["init"]);
+    let out = e.ok(&["checkout", "-b", "feature"]);
+    let ws_url = out.lines().last().unwrap().trim().to_string();
+    let (c, _) = pggit::pg::connect::resolve(Some(&ws_url), &|_| None).unwrap();
+    pggit::pg::connect::connect(&c)
+        .unwrap()
+        .batch_execute(
+            "ALTER TABLE public.users ALTER COLUMN email TYPE varchar(320); ALTER TABLE public.users ADD COLUMN avatar text",
+        )
+        .unwrap();
+    e.ok(&["commit", "-m", "feature work"]);
+    e.ok(&["checkout", "main"]);
+    e.sql("ALTER TABLE public.users ALTER COLUMN email TYPE varchar(200); ALTER TABLE public.users RENAME COLUMN name TO full_name");
+    e.ok(&["commit", "-m", "main work"]);
+    let base = e.ok(&["merge-base", "main", "feature"]);
+    assert_eq!(base.trim().len(), 64);
+    snap!(
+        "merge_dry_run",
+        e.pggit(&["merge", "feature", "--dry-run"]).stdout
+    );
+    let r = e.pggit(&["merge", "feature"]);
+    assert_eq!(r.code, 1, "a merge stopped on conflicts exits 1");
+    snap!("merge_conflicted", r.stdout);
+    snap!("conflicts", e.ok(&["conflicts"]));
+    snap!("conflicts_json", e.ok(&["conflicts", "--json"]));
+    snap!("merge_status_json", e.ok(&["merge", "--status", "--json"]));
+    let r = e.pggit(&["merge", "--continue"]);
+    assert_eq!(r.code, 2);
+    snap!("merge_continue_open", r.stderr);
+    let r = e.pggit(&["resolve", "99", "--ours"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no conflict #99"), "{}", r.stderr);
+    let sql = e.db.name.clone() + ".sql";
+    let path = std::env::temp_dir().join(sql);
+    std::fs::write(&path, "CREATE VIEW public.users AS SELECT 1").unwrap();
+    let r = e.pggit(&["resolve", "1", "--sql", path.to_str().unwrap()]);
+    assert_eq!(r.code, 2);
+    snap!("resolve_wrong_sql", r.stderr);
+    std::fs::remove_file(&path).unwrap();
+    snap!(
+        "resolve",
+        e.ok(&["resolve", "--all", "--kind", "BOTH_MODIFIED", "--theirs"])
+    );
+    snap!("merge_continue", e.ok(&["merge", "--continue"]));
+    snap!("merge_status", e.ok(&["merge", "--status"]));
+    snap!("merge_up_to_date", e.ok(&["merge", "feature"]));
+    let r = e.pggit(&["merge", "main"]);
+    assert_eq!(r.code, 2);
+    snap!("merge_into_itself", r.stderr);
 }
