@@ -159,6 +159,15 @@ impl Tour<'_, '_> {
     }
 
     fn pggit(&mut self, args: &[&str]) -> anyhow::Result<String> {
+        self.run_pggit(args, true)
+    }
+
+    /// Run without showing the command or its output.
+    fn quietly(&mut self, args: &[&str]) -> anyhow::Result<String> {
+        self.run_pggit(args, false)
+    }
+
+    fn run_pggit(&mut self, args: &[&str], show: bool) -> anyhow::Result<String> {
         let shown: Vec<String> = args
             .iter()
             .map(|a| {
@@ -169,7 +178,9 @@ impl Tour<'_, '_> {
                 }
             })
             .collect();
-        writeln!(self.ctx.out, "$ pggit {}", shown.join(" "))?;
+        if show {
+            writeln!(self.ctx.out, "$ pggit {}", shown.join(" "))?;
+        }
         let out = Proc::new(&self.exe)
             .args(args)
             .arg("--db")
@@ -178,8 +189,10 @@ impl Tour<'_, '_> {
             .env("NO_COLOR", "1")
             .output()?;
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
-        write!(self.ctx.out, "{stdout}")?;
-        write!(self.ctx.out, "{}", String::from_utf8_lossy(&out.stderr))?;
+        if show {
+            write!(self.ctx.out, "{stdout}")?;
+            write!(self.ctx.out, "{}", String::from_utf8_lossy(&out.stderr))?;
+        }
         if !matches!(out.status.code(), Some(0) | Some(1)) {
             bail!("pggit {} failed", args.join(" "));
         }
@@ -272,7 +285,7 @@ fn tour(ctx: &mut Ctx<'_>, url: &str) -> anyhow::Result<()> {
     )?;
     t.pggit(&["merge", "feature"])?;
     t.pggit(&["conflicts"])?;
-    let listed = t.pggit(&["conflicts", "--json"])?;
+    let listed = t.quietly(&["conflicts", "--json"])?;
     let rows: Vec<serde_json::Value> = serde_json::from_str(&listed)?;
     let id = rows
         .first()
