@@ -1112,3 +1112,24 @@ fn hostile_names_merge() {
     assert_eq!(o.status, "completed", "{:?}", o.conflicts);
     assert_replays(&t, "main");
 }
+
+#[test]
+fn a_merge_interrupted_after_the_branch_moved_is_closed() {
+    let (t, mut repo) = setup(BASE);
+    on(&t, "main", "ALTER TABLE public.users ADD COLUMN m int");
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN f int");
+    let o = merge(&mut repo, "feature");
+    // As if the process died after moving the branch, before closing the record.
+    t.db.connect()
+        .unwrap()
+        .execute(
+            "UPDATE pggit.merge_records SET status = 'in-progress', result_commit = NULL, finished_at = NULL WHERE id = $1",
+            &[&o.merge_id.unwrap()],
+        )
+        .unwrap();
+    let s = repo.merge_status(None).unwrap();
+    assert_eq!(s.status, "completed");
+    assert_eq!(s.merge.result_commit, o.commit);
+    on(&t, "feature", "ALTER TABLE public.users ADD COLUMN g int");
+    assert_eq!(merge(&mut repo, "feature").status, "completed");
+}

@@ -95,6 +95,7 @@ impl Repository {
                 .ok_or_else(|| Error::Refused(format!("no merge #{id}")));
         }
         let target = self.current_branch()?;
+        self.reconcile_merge(&target)?;
         if let Some(m) = merges::open_for(&mut self.client, &target)? {
             return Ok(m);
         }

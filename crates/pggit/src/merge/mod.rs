@@ -206,6 +206,40 @@ impl Repository {
         out
     }
 
+    /// Close a merge left `in-progress` by a process that stopped after the
+    /// target moved to the merge's result (the move itself is journalled and
+    /// finished by `recover`).
+    pub(crate) fn reconcile_merge(&mut self, target: &str) -> Result<()> {
+        self.recover(target)?;
+        let Some(rec) = merges::open_for(&mut self.client, target)? else {
+            return Ok(());
+        };
+        if rec.status != "in-progress" {
+            return Ok(());
+        }
+        let head = self.branch_ref(target)?;
+        let is_result = match rec.mode.as_str() {
+            "fast-forward" => head.id == rec.source_commit,
+            "squash" => head.parents == [rec.target_commit.clone()],
+            _ => head.parents == [rec.target_commit.clone(), rec.source_commit.clone()],
+        };
+        if is_result {
+            let mut tx = self.client.transaction()?;
+            merges::update(
+                &mut tx,
+                rec.id,
+                &Update {
+                    status: "completed",
+                    error: None,
+                    migration: None,
+                    result_commit: Some(&head.id),
+                },
+            )?;
+            tx.commit()?;
+        }
+        Ok(())
+    }
+
     fn merge_locked(
         &mut self,
         opts: &MergeOptions,
@@ -213,6 +247,8 @@ impl Repository {
         head: &Commit,
         source: &Commit,
     ) -> Result<MergeOutcome> {
+        self.reconcile_merge(target)?;
+        let head = &self.branch_ref(target)?;
         if let Some(open) = merges::open_for(&mut self.client, target)? {
             return Err(Error::Refused(format!(
                 "merge #{} into '{target}' is still open; resolve its conflicts and run `pggit merge --continue`, or `pggit merge --abort`",
@@ -615,6 +651,7 @@ impl Repository {
             Some(t) => t.to_string(),
             None => self.current_branch()?,
         };
+        self.reconcile_merge(&target)?;
         merges::open_for(&mut self.client, &target)?
             .ok_or_else(|| Error::Refused(format!("no merge into '{target}' is in progress")))
     }
