@@ -161,7 +161,7 @@ impl Repository {
                 "cannot merge branch '{target}' into itself"
             )));
         }
-        let head = self.branch_ref(&target)?;
+        self.branch_ref(&target)?;
         let source = match store::read_ref(&mut self.client, &opts.source)? {
             Some(r) if r.kind == "branch" => self.commit(&r.commit)?,
             _ => self.resolve(&opts.source).map_err(|e| match e {
@@ -244,7 +244,6 @@ impl Repository {
         &mut self,
         opts: &MergeOptions,
         target: &str,
-        head: &Commit,
         source: &Commit,
     ) -> Result<MergeOutcome> {
         self.reconcile_merge(target)?;
