@@ -174,9 +174,7 @@ impl Repository {
                 "--squash and --ff-only cannot be combined".into(),
             ));
         }
-        self.with_target_lock(&target, |repo| {
-            repo.merge_locked(opts, &target, &head, &source)
-        })
+        self.with_target_lock(&target, |repo| repo.merge_locked(opts, &target, &source))
     }
 
     /// Run `f` holding the per-target merge lock (a session advisory lock
