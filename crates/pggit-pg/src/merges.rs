@@ -250,10 +250,12 @@ pub fn insert_conflicts(
     let stmt = tx.prepare(
         "INSERT INTO pggit.merge_conflicts
              (merge_id, object_id, part, object, object_type, part_label, kind, severity, message, base, ours, theirs,
-              resolution, resolved_by, resolved_at)
+              resolution, resolved_by, resolved_at, created_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13,
                  CASE WHEN $13::text IS NULL THEN NULL ELSE current_user END,
-                 CASE WHEN $13::text IS NULL THEN NULL ELSE clock_timestamp() END)
+                 -- Settled by the strategy: no time spent, so no resolution history.
+                 CASE WHEN $13::text IS NULL THEN NULL ELSE now() END,
+                 CASE WHEN $13::text IS NULL THEN clock_timestamp() ELSE now() END)
          ON CONFLICT (merge_id, object_id, part) DO NOTHING",
     )?;
     let mut n = 0;
@@ -325,11 +327,19 @@ pub fn resolve(
     Ok(())
 }
 
-/// Drop a recorded validity conflict that no longer applies (its object
-/// now builds) so that it does not block the merge.
-pub fn delete_conflict(tx: &mut impl GenericClient, id: i64) -> Result<(), PgError> {
-    tx.execute("DELETE FROM pggit.merge_conflicts WHERE id = $1", &[&id])?;
-    Ok(())
+/// Re-open the custom resolutions of a merge whose definitions failed, with
+/// the reason.
+pub fn reopen_custom(
+    tx: &mut impl GenericClient,
+    merge_id: i64,
+    message: &str,
+) -> Result<u64, PgError> {
+    Ok(tx.execute(
+        "UPDATE pggit.merge_conflicts
+            SET resolution = NULL, resolved_by = NULL, resolved_at = NULL, custom_sql = NULL, message = $2
+          WHERE merge_id = $1 AND resolution = 'custom'",
+        &[&merge_id, &message],
+    )?)
 }
 
 /// Seconds taken to resolve past conflicts by hand (created to resolved),

@@ -828,6 +828,18 @@ fn custom_sql_resolution_is_checked_and_applied() {
         );
     }
     assert_eq!(open_conflicts(&mut repo).len(), 1);
+    // A definition that parses but fails on the server hands the conflict back.
+    repo.resolve_conflicts(
+        &[id],
+        &Resolution::Sql("CREATE VIEW public.v AS SELECT nope FROM public.t".into()),
+        None,
+    )
+    .unwrap();
+    match repo.merge_continue(None) {
+        Err(Error::Refused(m)) => assert!(m.contains("column \"nope\" does not exist"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(open_conflicts(&mut repo).len(), 1);
     repo.resolve_conflicts(
         &[id],
         &Resolution::Sql("CREATE VIEW public.v AS SELECT id, a, b FROM public.t".into()),

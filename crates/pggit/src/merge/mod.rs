@@ -478,7 +478,18 @@ impl Repository {
             &strategy.options(resolutions.clone()),
         );
         if !customs.is_empty() {
-            let entries = self.materialize(&merged.tree, &customs)?;
+            let entries = match self.materialize(&merged.tree, &customs) {
+                Ok(e) => e,
+                Err(e) => {
+                    // Hand the decision back rather than leave the merge stuck.
+                    let msg = e.to_string();
+                    let mut tx = self.client.transaction()?;
+                    merges::reopen_custom(&mut tx, id, &msg)?;
+                    tx.commit()?;
+                    self.set_status(id, "conflicted", Some(&msg))?;
+                    return Err(e);
+                }
+            };
             for (id, e) in entries {
                 resolutions.insert(Key::new(&id, ""), Choice::Custom(e));
             }
