@@ -969,6 +969,19 @@ fn abort_on_conflict_changes_nothing() {
         "completed"
     );
     assert_replays(&t, "main");
+    // Conflicts settled by a strategy took no one's time: still no estimate.
+    on(
+        &t,
+        "main",
+        "ALTER TABLE public.users ALTER COLUMN name TYPE varchar(10)",
+    );
+    on(
+        &t,
+        "feature",
+        "ALTER TABLE public.users ALTER COLUMN name TYPE varchar(20)",
+    );
+    assert_eq!(merge(&mut repo, "feature").status, "conflicted");
+    assert_eq!(repo.merge_status(None).unwrap().eta_seconds, None);
 }
 
 #[test]
