@@ -712,7 +712,11 @@ impl Repository {
     /// touched.
     pub fn merge_abort(&mut self, into: Option<&str>) -> Result<MergeRecord> {
         let rec = self.open_merge(into)?;
-        self.set_status(rec.id, "aborted", None)?;
-        Ok(merges::get(&mut self.client, rec.id)?.unwrap_or(rec))
+        let target = rec.target.clone();
+        // Not while a `--continue` of this merge is applying it.
+        self.with_target_lock(&target, |repo| {
+            repo.set_status(rec.id, "aborted", None)?;
+            Ok(merges::get(&mut repo.client, rec.id)?.unwrap_or(rec))
+        })
     }
 }
