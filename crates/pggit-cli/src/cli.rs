@@ -155,6 +155,9 @@ pub struct MergeArgs {
     /// Merge commit message.
     #[arg(short, long)]
     pub message: Option<String>,
+    /// Apply even if the merge drops tables or columns that hold data in the target (listed otherwise).
+    #[arg(long)]
+    pub force: bool,
     /// Show a merge's status and counts (default: the open or latest merge into the branch).
     #[arg(long, value_name = "MERGE_ID", num_args = 0..=1, conflicts_with_all = ["cont", "abort", "source"])]
     pub status: Option<Option<i64>>,

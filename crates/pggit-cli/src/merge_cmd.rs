@@ -61,7 +61,7 @@ pub fn merge(ctx: &mut Ctx<'_>, args: &MergeArgs) -> anyhow::Result<Code> {
     }
     let spin = Spinner::start("merging");
     let o = if args.cont {
-        repo.merge_continue(args.into.as_deref())?
+        repo.merge_continue(args.into.as_deref(), args.force)?
     } else {
         let ff = if args.no_ff {
             FastForward::Never
@@ -79,6 +79,7 @@ pub fn merge(ctx: &mut Ctx<'_>, args: &MergeArgs) -> anyhow::Result<Code> {
             squash: args.squash,
             message: args.message.clone(),
             signature: signature(),
+            force: args.force,
         })?
     };
     drop(spin);
@@ -187,6 +188,9 @@ fn print_outcome(ctx: &mut Ctx<'_>, o: &MergeOutcome) -> anyhow::Result<()> {
         "dry-run" => {
             if let Some(m) = &o.invalid {
                 writeln!(out, "The merged schema would not build: {m}")?;
+            }
+            for l in &o.data_loss {
+                writeln!(out, "Would destroy data (needs --force): {l}")?;
             }
             if !o.statements.is_empty() {
                 writeln!(out, "Migration that would be applied to '{}':", o.target)?;

@@ -46,7 +46,7 @@ pub enum Error {
     Contended(String, u32),
     #[error("the migration has destructive steps; re-run with --force to apply them:\n{0}")]
     NeedsForce(String),
-    #[error("reverting would destroy data; re-run with --force to accept losing:\n{0}")]
+    #[error("this would destroy data; re-run with --force to accept losing:\n{0}")]
     DataLoss(String),
     #[error("workspace of branch '{0}' was left mid-operation and matches neither side: {1}")]
     Inconsistent(String, String),

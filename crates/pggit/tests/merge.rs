@@ -74,6 +74,7 @@ fn opts(source: &str, strategy: Strategy) -> MergeOptions {
         squash: false,
         message: None,
         signature: Signature::default(),
+        force: false,
     }
 }
 
@@ -226,7 +227,10 @@ fn same_column_retyped_differently_conflicts_then_theirs() {
     assert_eq!(c[0].part_label, "column total: data_type");
     assert!(c[0].resolution.is_none());
     // Continue refuses while open; the target is untouched.
-    assert!(matches!(repo.merge_continue(None), Err(Error::Refused(_))));
+    assert!(matches!(
+        repo.merge_continue(None, false),
+        Err(Error::Refused(_))
+    ));
     assert_eq!(
         col_type(&t, "main", "public.orders", "total").as_deref(),
         Some("numeric(12,2)")
@@ -238,7 +242,7 @@ fn same_column_retyped_differently_conflicts_then_theirs() {
     );
     repo.resolve_conflicts(&[c[0].id], &Resolution::Theirs, Some("bigint is right"))
         .unwrap();
-    let o = repo.merge_continue(None).unwrap();
+    let o = repo.merge_continue(None, false).unwrap();
     assert_eq!(o.status, "completed");
     assert_eq!(
         col_type(&t, "main", "public.orders", "total").as_deref(),
@@ -299,7 +303,7 @@ fn table_dropped_on_one_side_altered_on_the_other_conflicts() {
     );
     repo.resolve_conflicts(&[c[0].id], &Resolution::Ours, None)
         .unwrap();
-    let o = repo.merge_continue(None).unwrap();
+    let o = repo.merge_continue(None, false).unwrap();
     assert_eq!(o.status, "completed");
     assert!(!exists(&t, "main", "public.orders"));
     assert_replays(&t, "main");
@@ -320,7 +324,10 @@ fn table_deletion_kept_with_theirs_restores_the_table() {
     assert_eq!(c[0].kind, "DELETED_SOURCE");
     repo.resolve_conflicts(&[c[0].id], &Resolution::Theirs, None)
         .unwrap();
-    assert_eq!(repo.merge_continue(None).unwrap().status, "completed");
+    assert_eq!(
+        repo.merge_continue(None, false).unwrap().status,
+        "completed"
+    );
     assert!(!exists(&t, "main", "public.orders"));
     assert!(!exists(&t, "main", "public.orders_total"));
     assert_replays(&t, "main");
@@ -438,7 +445,7 @@ fn view_using_a_column_dropped_on_the_other_side_is_invalid() {
     // Keep the target's side (no view): the merge completes.
     repo.resolve_conflicts(&[c[0].id], &Resolution::Ours, None)
         .unwrap();
-    let o = repo.merge_continue(None).unwrap();
+    let o = repo.merge_continue(None, false).unwrap();
     assert_eq!(o.status, "completed");
     assert!(!exists(&t, "main", "public.names"));
     assert_replays(&t, "main");
@@ -716,7 +723,10 @@ fn bad_input_is_refused_and_changes_nothing() {
         repo.merge(&opts("nope", Strategy::Auto)),
         Err(Error::NoSuchBranch(_))
     ));
-    assert!(matches!(repo.merge_continue(None), Err(Error::Refused(_))));
+    assert!(matches!(
+        repo.merge_continue(None, false),
+        Err(Error::Refused(_))
+    ));
     assert!(matches!(
         repo.resolve_conflicts(&[999], &Resolution::Ours, None),
         Err(Error::Refused(_))
@@ -784,7 +794,10 @@ fn resolution_batches_are_atomic() {
         ),
         Err(Error::Refused(_))
     ));
-    assert_eq!(repo.merge_continue(None).unwrap().status, "completed");
+    assert_eq!(
+        repo.merge_continue(None, false).unwrap().status,
+        "completed"
+    );
     assert_eq!(
         col_type(&t, "main", "public.users", "email").as_deref(),
         Some("character varying(10)")
@@ -835,7 +848,7 @@ fn custom_sql_resolution_is_checked_and_applied() {
         None,
     )
     .unwrap();
-    match repo.merge_continue(None) {
+    match repo.merge_continue(None, false) {
         Err(Error::Refused(m)) => assert!(m.contains("column \"nope\" does not exist"), "{m}"),
         other => panic!("{other:?}"),
     }
@@ -846,7 +859,7 @@ fn custom_sql_resolution_is_checked_and_applied() {
         Some("both columns"),
     )
     .unwrap();
-    let o = repo.merge_continue(None).unwrap();
+    let o = repo.merge_continue(None, false).unwrap();
     assert_eq!(o.status, "completed", "{o:?}");
     let cols: i64 = ws(&t, "main")
         .query_one(
@@ -935,7 +948,7 @@ fn manual_needs_every_change_approved() {
         .all(|c| c.kind == "SOURCE_MODIFIED" || c.kind == "TARGET_MODIFIED"));
     repo.resolve_all(&ConflictFilter::default(), &Resolution::Theirs, None)
         .unwrap();
-    let o = repo.merge_continue(None).unwrap();
+    let o = repo.merge_continue(None, false).unwrap();
     assert_eq!(o.status, "completed");
     assert!(exists(&t, "main", "public.x"));
     assert!(col_type(&t, "main", "public.orders", "f").is_some());
@@ -1032,7 +1045,7 @@ fn status_estimates_only_from_history() {
     std::thread::sleep(std::time::Duration::from_millis(50));
     repo.resolve_conflicts(&[c[0].id], &Resolution::Theirs, None)
         .unwrap();
-    repo.merge_continue(None).unwrap();
+    repo.merge_continue(None, false).unwrap();
     // A second conflicted merge: now there is history for BOTH_MODIFIED.
     on(
         &t,
@@ -1157,4 +1170,45 @@ fn a_merge_interrupted_after_the_branch_moved_is_closed() {
     assert_eq!(s.merge.result_commit, o.commit);
     on(&t, "feature", "ALTER TABLE public.users ADD COLUMN g int");
     assert_eq!(merge(&mut repo, "feature").status, "completed");
+}
+
+#[test]
+fn merges_that_drop_data_need_force() {
+    let (t, mut repo) = setup(BASE);
+    ws(&t, "main")
+        .batch_execute("INSERT INTO public.users (id, name) VALUES (1, 'ann'), (2, 'bob')")
+        .unwrap();
+    on(&t, "feature", "ALTER TABLE public.users DROP COLUMN name");
+    // Fast-forward: refused before anything is recorded.
+    match repo.merge(&opts("feature", Strategy::Auto)) {
+        Err(Error::DataLoss(l)) => assert_eq!(l, "column public.users.name: 2 non-null value(s)"),
+        other => panic!("{other:?}"),
+    }
+    assert!(col_type(&t, "main", "public.users", "name").is_some());
+    let n: i64 =
+        t.db.connect()
+            .unwrap()
+            .query_one("SELECT count(*) FROM pggit.merges", &[])
+            .unwrap()
+            .get(0);
+    assert_eq!(n, 0);
+    // A real merge: stays open until --continue --force.
+    on(&t, "main", "ALTER TABLE public.orders ADD COLUMN m int");
+    assert!(matches!(
+        repo.merge(&opts("feature", Strategy::Auto)),
+        Err(Error::DataLoss(_))
+    ));
+    let s = repo.merge_status(None).unwrap();
+    assert_eq!(s.status, "in-progress");
+    assert!(s.merge.error.unwrap().contains("users.name"));
+    assert!(col_type(&t, "main", "public.users", "name").is_some());
+    assert!(matches!(
+        repo.merge_continue(None, false),
+        Err(Error::DataLoss(_))
+    ));
+    let o = repo.merge_continue(None, true).unwrap();
+    assert_eq!(o.status, "completed");
+    assert_eq!(o.data_loss.len(), 1);
+    assert!(col_type(&t, "main", "public.users", "name").is_none());
+    assert_replays(&t, "main");
 }

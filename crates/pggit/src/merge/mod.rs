@@ -114,6 +114,9 @@ pub struct MergeOptions {
     pub squash: bool,
     pub message: Option<String>,
     pub signature: Signature,
+    /// Apply even when the merge drops tables or columns that hold data in
+    /// the target.
+    pub force: bool,
 }
 
 /// Counts of changed units by classification.
@@ -139,6 +142,9 @@ pub struct MergeOutcome {
     pub statements: Vec<Statement>,
     /// Why the result does not build, when it does not.
     pub invalid: Option<String>,
+    /// Data in the target that the merge drops (tables with rows, columns
+    /// with values), exactly counted.
+    pub data_loss: Vec<String>,
 }
 
 fn counts(changes: &[core_merge::Change]) -> Counts {
@@ -265,6 +271,7 @@ impl Repository {
             conflicts: Vec::new(),
             statements: Vec::new(),
             invalid: None,
+            data_loss: Vec::new(),
         };
         if source.id == head.id || self.is_ancestor(&source.id, &head.id)? {
             out.status = "up-to-date".into();
@@ -284,11 +291,15 @@ impl Repository {
             out.mode = "fast-forward".into();
             out.statements = plan(&head_tree, &source_tree)?;
             out.commit = Some(source.id.clone());
+            out.data_loss = self.data_loss(target, &head_tree, &source_tree)?;
             if opts.dry_run {
                 out.status = "dry-run".into();
                 return Ok(out);
             }
             self.require_clean(target, head, &head_tree)?;
+            if !out.data_loss.is_empty() && !opts.force {
+                return Err(Error::DataLoss(out.data_loss.join("\n")));
+            }
             let id = self.record(
                 opts,
                 target,
@@ -317,6 +328,7 @@ impl Repository {
             out.status = "dry-run".into();
             if merged.is_clean() {
                 out.statements = plan(&head_tree, &merged.tree)?;
+                out.data_loss = self.data_loss(target, &head_tree, &merged.tree)?;
                 if let Validity::Fails { message, .. } =
                     self.check_builds(&head_tree, &merged.tree)?
                 {
@@ -342,7 +354,7 @@ impl Repository {
             out.status = "conflicted".into();
             return Ok(out);
         }
-        self.complete(id, &mut out)?;
+        self.complete(id, &mut out, opts.force)?;
         Ok(out)
     }
 
@@ -443,7 +455,7 @@ impl Repository {
 
     /// Re-run an open merge with its recorded decisions and, when nothing
     /// is left open, check and apply it.
-    fn complete(&mut self, id: i64, out: &mut MergeOutcome) -> Result<()> {
+    fn complete(&mut self, id: i64, out: &mut MergeOutcome, force: bool) -> Result<()> {
         let rec = merges::get(&mut self.client, id)?
             .ok_or_else(|| Error::Refused(format!("no merge #{id}")))?;
         let strategy = Strategy::parse(&rec.strategy)?;
@@ -550,6 +562,17 @@ impl Repository {
             self.set_status(id, "conflicted", None)?;
             out.status = "conflicted".into();
             return Ok(());
+        }
+        out.data_loss = self.data_loss(&rec.target, &head_tree, &merged.tree)?;
+        if !out.data_loss.is_empty() && !force {
+            // The merge stays open: `--continue --force` accepts the loss.
+            let list = out.data_loss.join("\n");
+            self.set_status(
+                id,
+                "in-progress",
+                Some(&format!("would destroy data:\n{list}")),
+            )?;
+            return Err(Error::DataLoss(list));
         }
         let statements = plan(&head_tree, &merged.tree)?;
         let tree_hash = merged.tree.hash();
@@ -665,7 +688,7 @@ impl Repository {
     }
 
     /// `pggit merge --continue`.
-    pub fn merge_continue(&mut self, into: Option<&str>) -> Result<MergeOutcome> {
+    pub fn merge_continue(&mut self, into: Option<&str>, force: bool) -> Result<MergeOutcome> {
         let rec = self.open_merge(into)?;
         let target = rec.target.clone();
         self.with_target_lock(&target, |repo| {
@@ -702,8 +725,9 @@ impl Repository {
                 conflicts: Vec::new(),
                 statements: Vec::new(),
                 invalid: None,
+                data_loss: Vec::new(),
             };
-            repo.complete(rec.id, &mut out)?;
+            repo.complete(rec.id, &mut out, force)?;
             Ok(out)
         })
     }

@@ -184,7 +184,12 @@ impl Repository {
 
     /// Tables and columns present in `from` but not in `to` that hold data
     /// in the branch's workspace, with exact row / value counts.
-    fn data_loss(&mut self, branch: &str, from: &Tree, to: &Tree) -> Result<Vec<String>> {
+    pub(crate) fn data_loss(
+        &mut self,
+        branch: &str,
+        from: &Tree,
+        to: &Tree,
+    ) -> Result<Vec<String>> {
         let w = self.workspace(branch)?;
         let mut wc = self.connect_workspace(&w)?;
         let mut out = Vec::new();
