@@ -15,6 +15,7 @@
 
 mod align;
 pub mod bases;
+mod columns;
 pub mod custom;
 mod fields;
 mod tree_merge;
