@@ -518,22 +518,27 @@ mod bases_oracle {
         /// on random DAGs (criss-cross merges included).
         #[test]
         fn merge_bases_match_brute_force(
-            raw in prop::collection::vec((0usize..1000, 0usize..1000, any::<bool>()), 1..40),
+            raw in prop::collection::vec((0usize..1000, 0usize..1000, prop::bool::weighted(0.2)), 1..60),
             a in 0usize..1000, b in 0usize..1000,
         ) {
             let mut parents: Vec<Vec<usize>> = Vec::new();
             let mut g = MemoryGraph::default();
+            let mut sg = pggit_core::merge::segments::MemorySegments::default();
             for (i, (p1, p2, two)) in raw.iter().enumerate() {
                 let mut ps = Vec::new();
                 if i > 0 {
-                    ps.push(p1 % i);
-                    if *two && p2 % i != p1 % i {
+                    // Half the commits continue the previous one, so long
+                    // chains (segments) and forks off them are common.
+                    let first = if p1 % 2 == 0 { i - 1 } else { p1 % i };
+                    ps.push(first);
+                    if *two && p2 % i != first {
                         ps.push(p2 % i);
                     }
                 }
                 let names: Vec<String> = ps.iter().map(|p| format!("c{p}")).collect();
                 let refs: Vec<&str> = names.iter().map(String::as_str).collect();
                 g.add(&format!("c{i}"), &refs);
+                sg.add(&format!("c{i}"), &refs);
                 parents.push(ps);
             }
             let n = parents.len();
@@ -549,7 +554,13 @@ mod bases_oracle {
                 .unwrap()
                 .into_iter()
                 .collect();
-            prop_assert_eq!(got, best);
+            let seg: BTreeSet<String> =
+                pggit_core::merge::segments::merge_bases(&mut sg, &format!("c{a}"), &format!("c{b}"))
+                    .unwrap()
+                    .into_iter()
+                    .collect();
+            prop_assert_eq!(&got, &best);
+            prop_assert_eq!(seg, best, "segment-compressed walk");
         }
     }
 }

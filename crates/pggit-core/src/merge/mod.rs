@@ -18,6 +18,7 @@ pub mod bases;
 mod columns;
 pub mod custom;
 mod fields;
+pub mod segments;
 mod tree_merge;
 
 use std::collections::BTreeMap;

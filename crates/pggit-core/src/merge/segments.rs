@@ -1,0 +1,265 @@
+//! Merge bases over a segment-compressed commit graph.
+//!
+//! A *segment* is a chain of commits each of which has exactly one parent,
+//! the previous one in the chain, one generation lower; it starts at its
+//! *head* (a root, a merge commit, or a commit whose parent's chain had
+//! already been continued by another child). A commit is then a *position*:
+//! its segment and its generation. Everything at or below a position in its
+//! segment is reachable from it, so a walk can skip a whole chain in one
+//! step, and a history that is mostly linear has few segments however many
+//! commits it holds.
+//!
+//! The walk is git's paint-down over positions, highest generation first:
+//! for each segment it keeps the highest generation reached from each side;
+//! where both sides reach a segment, the lower of the two is the segment's
+//! best common ancestor, and everything below it is stale.
+
+use std::collections::{BinaryHeap, HashMap};
+
+use crate::model::Id;
+
+/// A segment-compressed commit graph.
+pub trait SegmentGraph {
+    type Error;
+    /// `(segment, generation)` of a commit.
+    fn position(&mut self, id: &str) -> Result<(Id, i64), Self::Error>;
+    /// Positions of the parents of a segment's head.
+    fn head_parents(&mut self, segment: &str) -> Result<Vec<(Id, i64)>, Self::Error>;
+    /// The commit at a position.
+    fn commit_at(&mut self, segment: &str, generation: i64) -> Result<Id, Self::Error>;
+}
+
+const P1: u8 = 1;
+const P2: u8 = 2;
+const STALE: u8 = 4;
+
+#[derive(Default, Clone, Copy)]
+struct Reach {
+    one: Option<i64>,
+    two: Option<i64>,
+    /// Everything at or below this generation is stale.
+    stale: Option<i64>,
+    result: Option<i64>,
+}
+
+fn raise(slot: &mut Option<i64>, g: i64) -> bool {
+    if slot.is_none_or(|x| x < g) {
+        *slot = Some(g);
+        true
+    } else {
+        false
+    }
+}
+
+/// All best common ancestors of `a` and `b`, by descending generation.
+pub fn merge_bases<G: SegmentGraph>(g: &mut G, a: &str, b: &str) -> Result<Vec<Id>, G::Error> {
+    if a == b {
+        return Ok(vec![a.to_string()]);
+    }
+    let (sa, ga) = g.position(a)?;
+    let (sb, gb) = g.position(b)?;
+    let mut reach: HashMap<Id, Reach> = HashMap::new();
+    let mut queue: BinaryHeap<(i64, Id, u8)> = BinaryHeap::new();
+    let mut nonstale = 2usize;
+    queue.push((ga, sa, P1));
+    queue.push((gb, sb, P2));
+    while nonstale > 0 {
+        let Some((gen, seg, flags)) = queue.pop() else {
+            break;
+        };
+        if flags & STALE == 0 {
+            nonstale -= 1;
+        }
+        let r = reach.entry(seg.clone()).or_default();
+        let mut changed = false;
+        if flags & P1 != 0 {
+            changed |= raise(&mut r.one, gen);
+        }
+        if flags & P2 != 0 {
+            changed |= raise(&mut r.two, gen);
+        }
+        if flags & STALE != 0 {
+            changed |= raise(&mut r.stale, gen);
+        }
+        if let (Some(x), Some(y)) = (r.one, r.two) {
+            let m = x.min(y);
+            if r.stale.is_none_or(|s| s < m) && r.result.is_none_or(|res| res < m) {
+                r.result = Some(m);
+                raise(&mut r.stale, m - 1);
+                changed = true;
+            }
+        }
+        if !changed {
+            continue;
+        }
+        // The head is reached with what reaches the segment; stale when
+        // anything in the segment is.
+        let mut down = 0u8;
+        if r.one.is_some() {
+            down |= P1;
+        }
+        if r.two.is_some() {
+            down |= P2;
+        }
+        if r.stale.is_some() || r.result.is_some() {
+            down |= STALE;
+        }
+        for (ps, pg) in g.head_parents(&seg)? {
+            let pr = reach.get(&ps).copied().unwrap_or_default();
+            let new = (down & P1 != 0 && pr.one.is_none_or(|x| x < pg))
+                || (down & P2 != 0 && pr.two.is_none_or(|x| x < pg))
+                || (down & STALE != 0 && pr.stale.is_none_or(|x| x < pg));
+            if new {
+                if down & STALE == 0 {
+                    nonstale += 1;
+                }
+                queue.push((pg, ps, down));
+            }
+        }
+    }
+    let mut found: Vec<(i64, Id)> = Vec::new();
+    for (seg, r) in &reach {
+        if let Some(m) = r.result {
+            if r.stale.is_none_or(|s| s < m) {
+                found.push((m, seg.clone()));
+            }
+        }
+    }
+    found.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| x.1.cmp(&y.1)));
+    // Drop candidates below other candidates.
+    let mut keep: Vec<(i64, Id)> = Vec::new();
+    for (i, (m, seg)) in found.iter().enumerate() {
+        let mut redundant = false;
+        for (j, (m2, seg2)) in found.iter().enumerate() {
+            if i != j && reaches(g, (seg2, *m2), (seg, *m))? {
+                redundant = true;
+                break;
+            }
+        }
+        if !redundant {
+            keep.push((*m, seg.clone()));
+        }
+    }
+    let mut out = Vec::with_capacity(keep.len());
+    for (m, seg) in keep {
+        out.push(g.commit_at(&seg, m)?);
+    }
+    Ok(out)
+}
+
+/// Whether position `to` is an ancestor of position `from`.
+fn reaches<G: SegmentGraph>(g: &mut G, from: (&Id, i64), to: (&Id, i64)) -> Result<bool, G::Error> {
+    let mut best: HashMap<Id, i64> = HashMap::new();
+    let mut stack = vec![(from.0.clone(), from.1)];
+    while let Some((seg, gen)) = stack.pop() {
+        if gen < to.1 {
+            continue;
+        }
+        if &seg == to.0 {
+            return Ok(true);
+        }
+        if best.get(&seg).is_some_and(|b| *b >= gen) {
+            continue;
+        }
+        best.insert(seg.clone(), gen);
+        stack.extend(g.head_parents(&seg)?);
+    }
+    Ok(false)
+}
+
+/// An in-memory segment graph built commit by commit (tests, benchmarks).
+#[derive(Debug, Default, Clone)]
+pub struct MemorySegments {
+    commits: HashMap<Id, (Id, i64, Vec<Id>)>,
+    at: HashMap<(Id, i64), Id>,
+}
+
+impl MemorySegments {
+    /// Add a commit after its parents; its generation is one more than its
+    /// highest parent's.
+    pub fn add(&mut self, id: &str, parents: &[&str]) {
+        let gens: Vec<i64> = parents
+            .iter()
+            .filter_map(|p| self.commits.get(*p).map(|c| c.1))
+            .collect();
+        let generation = gens.iter().copied().max().unwrap_or(0) + 1;
+        let segment = match parents {
+            [p] => match self.commits.get(*p) {
+                Some((seg, pg, _))
+                    if *pg + 1 == generation
+                        && !self.at.contains_key(&(seg.clone(), generation)) =>
+                {
+                    seg.clone()
+                }
+                _ => id.to_string(),
+            },
+            _ => id.to_string(),
+        };
+        self.at
+            .insert((segment.clone(), generation), id.to_string());
+        self.commits.insert(
+            id.to_string(),
+            (
+                segment,
+                generation,
+                parents.iter().map(|p| p.to_string()).collect(),
+            ),
+        );
+    }
+
+    /// Number of segments.
+    pub fn segments(&self) -> usize {
+        self.commits
+            .iter()
+            .filter(|(id, (seg, _, _))| *id == seg)
+            .count()
+    }
+}
+
+impl SegmentGraph for MemorySegments {
+    type Error = super::bases::UnknownCommit;
+
+    fn position(&mut self, id: &str) -> Result<(Id, i64), Self::Error> {
+        self.commits
+            .get(id)
+            .map(|c| (c.0.clone(), c.1))
+            .ok_or_else(|| super::bases::UnknownCommit(id.to_string()))
+    }
+
+    fn head_parents(&mut self, segment: &str) -> Result<Vec<(Id, i64)>, Self::Error> {
+        let parents = self
+            .commits
+            .get(segment)
+            .map(|c| c.2.clone())
+            .ok_or_else(|| super::bases::UnknownCommit(segment.to_string()))?;
+        parents.iter().map(|p| self.position(p)).collect()
+    }
+
+    fn commit_at(&mut self, segment: &str, generation: i64) -> Result<Id, Self::Error> {
+        self.at
+            .get(&(segment.to_string(), generation))
+            .cloned()
+            .ok_or_else(|| super::bases::UnknownCommit(format!("{segment}@{generation}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn far_fork_in_few_steps() {
+        let mut g = MemorySegments::default();
+        g.add("m0", &[]);
+        for i in 1..=1000 {
+            let p = format!("m{}", i - 1);
+            g.add(&format!("m{i}"), &[p.as_str()]);
+        }
+        g.add("f1", &["m10"]);
+        g.add("f2", &["f1"]);
+        assert_eq!(g.segments(), 2);
+        assert_eq!(merge_bases(&mut g, "m1000", "f2").unwrap(), vec!["m10"]);
+        assert_eq!(merge_bases(&mut g, "f2", "m5").unwrap(), vec!["m5"]);
+        assert_eq!(merge_bases(&mut g, "m5", "m900").unwrap(), vec!["m5"]);
+    }
+}
