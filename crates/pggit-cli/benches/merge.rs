@@ -59,18 +59,18 @@ fn fill_history(repo_db: &ScratchDb) {
         (r.get(0), r.get(1), r.get(2))
     };
     c.execute(
-        "INSERT INTO pggit.commits (id, tree, parents, generation, author, committer, message, authored_at, committed_at)
+        "INSERT INTO pggit.commits (id, tree, parents, generation, author, committer, message, authored_at, committed_at, segment)
          SELECT 'm' || g, $2, ARRAY[CASE WHEN g = 1 THEN $1 ELSE 'm' || (g - 1) END], $3 + g,
-                'bench', 'bench', 'c' || g, now(), now()
+                'bench', 'bench', 'c' || g, now(), now(), $1
            FROM generate_series(1, $4::int) g",
         &[&root, &tree, &gen, &(HISTORY as i32)],
     )
     .unwrap();
     for (name, from) in [("near", HISTORY - 10), ("far", 10)] {
         c.execute(
-            "INSERT INTO pggit.commits (id, tree, parents, generation, author, committer, message, authored_at, committed_at)
+            "INSERT INTO pggit.commits (id, tree, parents, generation, author, committer, message, authored_at, committed_at, segment)
              SELECT $1 || g, $2, ARRAY[CASE WHEN g = 1 THEN 'm' || $3::bigint ELSE $1 || (g - 1) END], $4 + $3::int + g,
-                    'bench', 'bench', 'c' || g, now(), now()
+                    'bench', 'bench', 'c' || g, now(), now(), $1 || '1'
                FROM generate_series(1, 10) g",
             &[&name, &tree, &from, &gen],
         )
@@ -341,7 +341,7 @@ fn main() {
             merge_bases(&mut g, &tip, other).unwrap();
         });
         rows.push((
-            format!("in memory (algorithm only), {shape} (median of 21)"),
+            format!("in memory, commit by commit (the plain walk), {shape} (median of 21)"),
             ms(d),
             "—".into(),
         ));

@@ -357,33 +357,53 @@ pub fn resolution_times(client: &mut impl GenericClient) -> Result<Vec<(String, 
         .collect())
 }
 
-/// Commits with generation in `lo..=hi`: `(id, parents, generation)`.
-pub fn commits_in_generations(
+/// `(id, segment, generation)` of the given commits.
+pub fn positions(
     client: &mut impl GenericClient,
-    lo: i32,
-    hi: i32,
-) -> Result<Vec<(String, Vec<String>, i32)>, PgError> {
+    ids: &[&str],
+) -> Result<Vec<(String, String, i32)>, PgError> {
     Ok(client
         .query(
-            "SELECT id, parents, generation FROM pggit.commits WHERE generation BETWEEN $1 AND $2",
-            &[&lo, &hi],
+            "SELECT id, segment, generation FROM pggit.commits WHERE id = ANY($1)",
+            &[&ids],
         )?
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect())
 }
 
-/// Generation numbers of the given commits.
-pub fn generations(
+/// For each segment (named by its head commit): the positions of the
+/// head's parents, in parent order, as `(segment, parent segment,
+/// parent generation)`.
+pub fn head_parents(
     client: &mut impl GenericClient,
-    ids: &[&str],
-) -> Result<Vec<(String, Vec<String>, i32)>, PgError> {
+    segments: &[&str],
+) -> Result<Vec<(String, String, i32)>, PgError> {
     Ok(client
         .query(
-            "SELECT id, parents, generation FROM pggit.commits WHERE id = ANY($1)",
-            &[&ids],
+            "SELECT c.id, p.segment, p.generation
+               FROM pggit.commits c
+              CROSS JOIN LATERAL unnest(c.parents) WITH ORDINALITY AS u(pid, n)
+               JOIN pggit.commits p ON p.id = u.pid
+              WHERE c.id = ANY($1)
+              ORDER BY c.id, u.n",
+            &[&segments],
         )?
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))
         .collect())
+}
+
+/// The commit at a position.
+pub fn commit_at(
+    client: &mut impl GenericClient,
+    segment: &str,
+    generation: i32,
+) -> Result<Option<String>, PgError> {
+    Ok(client
+        .query_opt(
+            "SELECT id FROM pggit.commits WHERE segment = $1 AND generation = $2",
+            &[&segment, &generation],
+        )?
+        .map(|r| r.get(0)))
 }

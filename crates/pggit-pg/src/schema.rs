@@ -116,6 +116,28 @@ CREATE VIEW pggit.object_history AS
 /// search walks by.
 const MERGE_SQL: &str = r#"
 CREATE INDEX commits_generation ON pggit.commits (generation);
+-- Segments: chains of single-parent commits, one generation apart, named by
+-- their first commit; merge-base search skips a chain in one step.
+ALTER TABLE pggit.commits ADD COLUMN segment text;
+DO $$
+DECLARE
+    c record;
+    p record;
+BEGIN
+    FOR c IN SELECT id, parents, generation FROM pggit.commits ORDER BY generation, id LOOP
+        SELECT k.segment, k.generation INTO p FROM pggit.commits k
+         WHERE cardinality(c.parents) = 1 AND k.id = c.parents[1];
+        IF FOUND AND p.generation + 1 = c.generation AND NOT EXISTS (
+               SELECT FROM pggit.commits s WHERE s.segment = p.segment AND s.generation = c.generation) THEN
+            UPDATE pggit.commits SET segment = p.segment WHERE id = c.id;
+        ELSE
+            UPDATE pggit.commits SET segment = c.id WHERE id = c.id;
+        END IF;
+    END LOOP;
+END
+$$;
+ALTER TABLE pggit.commits ALTER COLUMN segment SET NOT NULL;
+CREATE UNIQUE INDEX commits_segment ON pggit.commits (segment, generation);
 CREATE TABLE pggit.merge_records (
     id bigserial PRIMARY KEY,
     source text NOT NULL,

@@ -231,10 +231,22 @@ fn commit_from(row: &postgres::Row) -> Commit {
 }
 
 /// Insert a commit (idempotent).
+/// Key of the lock that serialises commit writes (segment assignment).
+const COMMIT_WRITE_LOCK: i64 = 0x7067_6769_7401;
+
+/// Write a commit (inside the caller's transaction). A commit with one
+/// parent one generation below continues its parent's segment unless
+/// another child already did; the lock, held to the end of the caller's
+/// transaction, makes that check and the insert atomic.
 pub fn write_commit(tx: &mut impl GenericClient, c: &Commit) -> Result<(), PgError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_WRITE_LOCK])?;
     tx.execute(
-        "INSERT INTO pggit.commits (id, tree, parents, generation, author, committer, message, authored_at, committed_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::timestamptz, $9::text::timestamptz)
+        "INSERT INTO pggit.commits (id, tree, parents, generation, author, committer, message, authored_at, committed_at, segment)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::timestamptz, $9::text::timestamptz,
+                 coalesce((SELECT p.segment FROM pggit.commits p
+                            WHERE cardinality($3::text[]) = 1 AND p.id = ($3::text[])[1] AND p.generation + 1 = $4
+                              AND NOT EXISTS (SELECT FROM pggit.commits s
+                                               WHERE s.segment = p.segment AND s.generation = $4)), $1))
          ON CONFLICT (id) DO NOTHING",
         &[&c.id, &c.tree, &c.parents, &c.generation, &c.author, &c.committer, &c.message, &c.authored_at, &c.committed_at],
     )?;

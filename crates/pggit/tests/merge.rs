@@ -1108,7 +1108,8 @@ fn merge_into_another_branch_and_schema_upgrade() {
         .unwrap()
         .batch_execute(
             "DROP VIEW pggit.merges, pggit.conflicts; DROP TABLE pggit.merge_conflicts, pggit.merge_records;
-             DROP INDEX pggit.commits_generation; UPDATE pggit.meta SET value = '1' WHERE key = 'schema_version'",
+             DROP INDEX pggit.commits_generation; ALTER TABLE pggit.commits DROP COLUMN segment;
+             UPDATE pggit.meta SET value = '1' WHERE key = 'schema_version'",
         )
         .unwrap();
     let mut again = Repository::open(&t.db.config, None).unwrap();
@@ -1122,6 +1123,28 @@ fn merge_into_another_branch_and_schema_upgrade() {
             .unwrap()
             .get(0);
     assert_eq!(v, "2");
+    // Segments were backfilled: main's history continues one segment, and
+    // merge bases still work.
+    let segs: i64 =
+        t.db.connect()
+            .unwrap()
+            .query_one(
+                "SELECT count(DISTINCT segment) FROM pggit.commits WHERE segment IS NOT NULL",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+    let commits: i64 =
+        t.db.connect()
+            .unwrap()
+            .query_one("SELECT count(*) FROM pggit.commits", &[])
+            .unwrap()
+            .get(0);
+    assert!(
+        segs >= 2 && segs < commits,
+        "{segs} segments for {commits} commits"
+    );
+    assert_eq!(again.merge_base("main", "feature").unwrap().len(), 1);
     assert!(again.conflicts(&ConflictFilter::default()).is_err()); // no merge recorded yet, clear error
 }
 

@@ -147,6 +147,21 @@ pub fn merge_bases<G: SegmentGraph>(g: &mut G, a: &str, b: &str) -> Result<Vec<I
     Ok(out)
 }
 
+/// Whether `ancestor` is reachable from `descendant` (a commit is its own
+/// ancestor).
+pub fn is_ancestor<G: SegmentGraph>(
+    g: &mut G,
+    ancestor: &str,
+    descendant: &str,
+) -> Result<bool, G::Error> {
+    if ancestor == descendant {
+        return Ok(true);
+    }
+    let (sa, ga) = g.position(ancestor)?;
+    let (sd, gd) = g.position(descendant)?;
+    reaches(g, (&sd, gd), (&sa, ga))
+}
+
 /// Whether position `to` is an ancestor of position `from`.
 fn reaches<G: SegmentGraph>(g: &mut G, from: (&Id, i64), to: (&Id, i64)) -> Result<bool, G::Error> {
     let mut best: HashMap<Id, i64> = HashMap::new();
@@ -261,5 +276,8 @@ mod tests {
         assert_eq!(merge_bases(&mut g, "m1000", "f2").unwrap(), vec!["m10"]);
         assert_eq!(merge_bases(&mut g, "f2", "m5").unwrap(), vec!["m5"]);
         assert_eq!(merge_bases(&mut g, "m5", "m900").unwrap(), vec!["m5"]);
+        assert!(is_ancestor(&mut g, "m10", "f2").unwrap());
+        assert!(!is_ancestor(&mut g, "m11", "f2").unwrap());
+        assert!(!is_ancestor(&mut g, "f1", "m1000").unwrap());
     }
 }

@@ -1,10 +1,11 @@
-//! The commit graph read from the repository, lazily, in windows of
-//! generation numbers: a walk that stops at the merge base never reads
-//! history below it.
+//! The commit graph read from the repository as segments (chains of
+//! single-parent commits, see `pggit_core::merge::segments`): a walk visits
+//! segments, not commits, and stops at the merge base, so neither long
+//! linear stretches above the base nor history below it are read.
 
 use std::collections::HashMap;
 
-use pggit_core::merge::bases::{self, Graph};
+use pggit_core::merge::segments::{self, SegmentGraph};
 use pggit_core::merge::virtual_base;
 use pggit_core::{Id, Tree};
 use pggit_pg::{merges, PgError};
@@ -12,88 +13,63 @@ use pggit_pg::{merges, PgError};
 use crate::error::{Error, Result};
 use crate::repo::Repository;
 
-pub(crate) struct DbGraph<'a> {
+pub(crate) struct DbSegments<'a> {
     client: &'a mut postgres::Client,
-    cache: HashMap<Id, (Vec<Id>, i64)>,
-    /// Every commit with a generation at or above this one is cached.
-    loaded_down_to: Option<i64>,
-    window: i64,
-    pub queries: usize,
+    positions: HashMap<Id, (Id, i64)>,
+    heads: HashMap<Id, Vec<(Id, i64)>>,
 }
 
-impl<'a> DbGraph<'a> {
+impl<'a> DbSegments<'a> {
     pub(crate) fn new(client: &'a mut postgres::Client) -> Self {
-        DbGraph {
+        DbSegments {
             client,
-            cache: HashMap::new(),
-            loaded_down_to: None,
-            window: 64,
-            queries: 0,
+            positions: HashMap::new(),
+            heads: HashMap::new(),
         }
     }
+}
 
-    fn load_ids(&mut self, ids: &[&str]) -> Result<(), PgError> {
-        self.queries += 1;
-        for (id, parents, generation) in merges::generations(self.client, ids)? {
-            self.cache.insert(id, (parents, i64::from(generation)));
-        }
-        Ok(())
-    }
+impl SegmentGraph for DbSegments<'_> {
+    type Error = PgError;
 
-    /// Load the next window of generations below what is cached.
-    fn load_below(&mut self, top: i64) -> Result<bool, PgError> {
-        let hi = self.loaded_down_to.map_or(top, |l| l.min(top + 1) - 1);
-        if hi < 0 {
-            return Ok(false);
+    fn position(&mut self, id: &str) -> Result<(Id, i64), PgError> {
+        if let Some(p) = self.positions.get(id) {
+            return Ok(p.clone());
         }
-        let lo = (hi - self.window + 1).max(0);
-        self.queries += 1;
-        for (id, parents, generation) in merges::commits_in_generations(
-            self.client,
-            i32::try_from(lo).unwrap_or(0),
-            i32::try_from(hi).unwrap_or(i32::MAX),
-        )? {
-            self.cache.insert(id, (parents, i64::from(generation)));
+        for (cid, seg, generation) in merges::positions(self.client, &[id])? {
+            self.positions.insert(cid, (seg, i64::from(generation)));
         }
-        self.loaded_down_to = Some(lo);
-        self.window = (self.window * 2).min(65_536);
-        Ok(true)
-    }
-
-    fn get(&mut self, id: &str) -> Result<&(Vec<Id>, i64), PgError> {
-        if !self.cache.contains_key(id) {
-            self.load_ids(&[id])?;
-        }
-        self.cache.get(id).ok_or_else(|| {
+        self.positions.get(id).cloned().ok_or_else(|| {
             PgError::Unexpected(format!("commit {id} is missing from the repository"))
         })
     }
-}
 
-impl Graph for DbGraph<'_> {
-    type Error = PgError;
-
-    fn parents(&mut self, id: &str) -> Result<Vec<Id>, PgError> {
-        let (parents, generation) = self.get(id)?.clone();
-        // Parents sit below their child: fetch windows until all are known.
-        while parents.iter().any(|p| !self.cache.contains_key(p)) {
-            if !self.load_below(generation - 1)? {
-                break;
-            }
+    fn head_parents(&mut self, segment: &str) -> Result<Vec<(Id, i64)>, PgError> {
+        if let Some(h) = self.heads.get(segment) {
+            return Ok(h.clone());
         }
+        let rows = merges::head_parents(self.client, &[segment])?;
+        let parents: Vec<(Id, i64)> = rows
+            .into_iter()
+            .map(|(_, seg, generation)| (seg, i64::from(generation)))
+            .collect();
+        self.heads.insert(segment.to_string(), parents.clone());
         Ok(parents)
     }
 
-    fn generation(&mut self, id: &str) -> Result<i64, PgError> {
-        Ok(self.get(id)?.1)
+    fn commit_at(&mut self, segment: &str, generation: i64) -> Result<Id, PgError> {
+        let g = i32::try_from(generation)
+            .map_err(|_| PgError::Unexpected(format!("generation {generation} out of range")))?;
+        merges::commit_at(self.client, segment, g)?
+            .ok_or_else(|| PgError::Unexpected(format!("no commit at {segment}@{generation}")))
     }
 }
 
 impl Repository {
     /// Best common ancestors of two commits.
     pub fn merge_bases(&mut self, a: &str, b: &str) -> Result<Vec<Id>> {
-        let mut g = DbGraph::new(&mut self.client);
-        Ok(bases::merge_bases(&mut g, a, b)?)
+        let mut g = DbSegments::new(&mut self.client);
+        Ok(segments::merge_bases(&mut g, a, b)?)
     }
 
     /// `pggit merge-base A B [--all]`: revisions in, commit ids out.
@@ -104,8 +80,8 @@ impl Repository {
     }
 
     pub(crate) fn is_ancestor(&mut self, ancestor: &str, descendant: &str) -> Result<bool> {
-        let mut g = DbGraph::new(&mut self.client);
-        Ok(bases::is_ancestor(&mut g, ancestor, descendant)?)
+        let mut g = DbSegments::new(&mut self.client);
+        Ok(segments::is_ancestor(&mut g, ancestor, descendant)?)
     }
 
     /// The tree to merge against: the merge base's, or for several bases
