@@ -79,6 +79,52 @@ fn fill_history(repo_db: &ScratchDb) {
     c.batch_execute("ANALYZE pggit.commits").unwrap();
 }
 
+/// A merge-heavy history: 100,000 commits on main, every 10th a merge of a
+/// one-commit topic branch forked from the commit before (10,000 merges,
+/// about 10,000 segments); `near` forks 15 commits below the tip, `far` at
+/// main's 5th commit. Segments are assigned as `write_commit` would.
+fn fill_merge_heavy(repo_db: &ScratchDb) {
+    let mut c = repo_db.connect().unwrap();
+    let (root, tree, g0): (String, String, i32) = {
+        let r = c
+            .query_one("SELECT id, tree, generation FROM pggit.commits", &[])
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    let n = HISTORY as i32;
+    c.execute(
+        "INSERT INTO pggit.commits (id, tree, parents, generation, author, committer, message, authored_at, committed_at, segment)
+         SELECT 's' || g, $2, ARRAY['m' || (g - 1)], $3 + g + g / 10 - 1, 'bench', 'bench', 's', now(), now(),
+                CASE WHEN g - 1 < 10 THEN $1 ELSE 'm' || ((g - 1) / 10 * 10) END
+           FROM generate_series(10, $4::int, 10) g",
+        &[&root, &tree, &g0, &n],
+    )
+    .unwrap();
+    c.execute(
+        "INSERT INTO pggit.commits (id, tree, parents, generation, author, committer, message, authored_at, committed_at, segment)
+         SELECT 'm' || g, $2,
+                CASE WHEN g % 10 = 0 THEN ARRAY['m' || (g - 1), 's' || g]
+                     WHEN g = 1 THEN ARRAY[$1] ELSE ARRAY['m' || (g - 1)] END,
+                $3 + g + g / 10, 'bench', 'bench', 'm', now(), now(),
+                CASE WHEN g < 10 THEN $1 ELSE 'm' || (g / 10 * 10) END
+           FROM generate_series(1, $4::int) g",
+        &[&root, &tree, &g0, &n],
+    )
+    .unwrap();
+    for (name, from) in [("near", n - 15), ("far", 5)] {
+        let fork_gen = g0 + from + from / 10;
+        c.execute(
+            "INSERT INTO pggit.commits (id, tree, parents, generation, author, committer, message, authored_at, committed_at, segment)
+             SELECT $1 || k, $2, ARRAY[CASE WHEN k = 1 THEN 'm' || $3::int ELSE $1 || (k - 1) END], $4 + k,
+                    'bench', 'bench', 'b', now(), now(), $1 || '1'
+               FROM generate_series(1, 10) k",
+            &[&name, &tree, &from, &fork_gen],
+        )
+        .unwrap();
+    }
+    c.batch_execute("ANALYZE pggit.commits").unwrap();
+}
+
 /// The same shape as a git repository (empty trees), via fast-import.
 fn git_repo(dir: &std::path::Path) {
     let _ = std::fs::remove_dir_all(dir);
@@ -346,6 +392,35 @@ fn main() {
             "—".into(),
         ));
     }
+    // The merge-heavy shape, in a repository of its own.
+    let heavy = ScratchDb::create(&admin, "pggit_bench_merge_heavy").unwrap();
+    let (mut heavy_repo, _) = Repository::init(&heavy.config, &InitOptions::default()).unwrap();
+    fill_merge_heavy(&heavy);
+    let segs: i64 = heavy
+        .connect()
+        .unwrap()
+        .query_one("SELECT count(DISTINCT segment) FROM pggit.commits", &[])
+        .unwrap()
+        .get(0);
+    for (shape, other, expect) in [
+        (
+            "fork 15 commits below the tip",
+            "near10",
+            format!("m{}", HISTORY - 15),
+        ),
+        ("fork at main's 5th commit", "far10", "m5".to_string()),
+    ] {
+        assert_eq!(heavy_repo.merge_bases(&tip, other).unwrap(), vec![expect]);
+        let d = runs(11, || {
+            heavy_repo.merge_bases(&tip, other).unwrap();
+        });
+        rows.push((
+            format!("pggit merge base, merge-heavy history (10,000 merges, {segs} segments), {shape} (median of 11)"),
+            ms(d),
+            "< 10 ms".into(),
+        ));
+    }
+    drop(heavy_repo);
     let dir = std::env::temp_dir().join(format!("pggit_bench_git_{}", std::process::id()));
     git_repo(&dir);
     for (shape, b) in [

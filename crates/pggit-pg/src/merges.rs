@@ -372,22 +372,30 @@ pub fn positions(
         .collect())
 }
 
-/// For each segment (named by its head commit): the positions of the
-/// head's parents, in parent order, as `(segment, parent segment,
-/// parent generation)`.
+/// Parents of segment heads, as `(head, parent segment, parent generation)`
+/// in parent order: the head of `segment` and, prefetched, every segment head
+/// in the `window` generations below it (a walk usually needs those next).
 pub fn head_parents(
     client: &mut impl GenericClient,
-    segments: &[&str],
+    segment: &str,
+    window: i32,
 ) -> Result<Vec<(String, String, i32)>, PgError> {
     Ok(client
         .query(
-            "SELECT c.id, p.segment, p.generation
-               FROM pggit.commits c
+            "WITH h AS (SELECT id, generation FROM pggit.commits WHERE id = $1),
+                  heads AS (
+                      SELECT id FROM h
+                      UNION ALL
+                      SELECT c.id FROM pggit.commits c, h
+                       WHERE c.generation >= h.generation - $2 AND c.generation < h.generation
+                         AND c.id = c.segment)
+             SELECT c.id, p.segment, p.generation
+               FROM heads
+               JOIN pggit.commits c ON c.id = heads.id
               CROSS JOIN LATERAL unnest(c.parents) WITH ORDINALITY AS u(pid, n)
                JOIN pggit.commits p ON p.id = u.pid
-              WHERE c.id = ANY($1)
               ORDER BY c.id, u.n",
-            &[&segments],
+            &[&segment, &window],
         )?
         .iter()
         .map(|r| (r.get(0), r.get(1), r.get(2)))

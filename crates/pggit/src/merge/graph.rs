@@ -17,6 +17,9 @@ pub(crate) struct DbSegments<'a> {
     client: &'a mut postgres::Client,
     positions: HashMap<Id, (Id, i64)>,
     heads: HashMap<Id, Vec<(Id, i64)>>,
+    /// Generations of segment heads prefetched below a requested head;
+    /// doubles with each query.
+    window: i32,
 }
 
 impl<'a> DbSegments<'a> {
@@ -25,6 +28,7 @@ impl<'a> DbSegments<'a> {
             client,
             positions: HashMap::new(),
             heads: HashMap::new(),
+            window: 64,
         }
     }
 }
@@ -48,11 +52,18 @@ impl SegmentGraph for DbSegments<'_> {
         if let Some(h) = self.heads.get(segment) {
             return Ok(h.clone());
         }
-        let rows = merges::head_parents(self.client, &[segment])?;
-        let parents: Vec<(Id, i64)> = rows
-            .into_iter()
-            .map(|(_, seg, generation)| (seg, i64::from(generation)))
-            .collect();
+        let rows = merges::head_parents(self.client, segment, self.window)?;
+        self.window = self.window.saturating_mul(2).min(1 << 16);
+        let mut fetched: HashMap<Id, Vec<(Id, i64)>> = HashMap::new();
+        for (head, seg, generation) in rows {
+            fetched
+                .entry(head)
+                .or_default()
+                .push((seg, i64::from(generation)));
+        }
+        // A root has no parent rows: record it as such.
+        let parents = fetched.get(segment).cloned().unwrap_or_default();
+        self.heads.extend(fetched);
         self.heads.insert(segment.to_string(), parents.clone());
         Ok(parents)
     }
