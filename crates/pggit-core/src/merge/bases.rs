@@ -1,4 +1,7 @@
-//! Merge bases: the best common ancestors of two commits.
+//! Merge bases: the best common ancestors of two commits, by the plain
+//! commit-by-commit walk. The repository uses the segment-compressed walk
+//! of [`super::segments`]; this one is its reference (property tests check
+//! both against brute force) and suits callers that hold a small graph.
 //!
 //! The walk is git's "paint down to common": both tips are painted, the
 //! commit with the highest generation number is taken next, and a commit
