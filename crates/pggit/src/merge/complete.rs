@@ -99,13 +99,14 @@ impl Repository {
         } = self.check_builds(&head_tree, &merged.tree)?
         {
             let oid = object.unwrap_or_else(|| "*".into());
-            let (name, kind) = match merged.tree.get(&oid).or_else(|| head_tree.get(&oid)) {
-                Some(o) => (
-                    merged.tree.display_name(&oid).replace(&oid, "?"),
-                    o.kind_name().to_string(),
-                ),
-                None if oid == "*" => ("(merged schema)".to_string(), "schema".to_string()),
-                None => (head_tree.display_name(&oid), "object".to_string()),
+            // The object as the merged tree has it, or as the target had it
+            // (a failing drop).
+            let holder = [&merged.tree, &head_tree]
+                .into_iter()
+                .find(|t| t.entries.contains_key(&oid));
+            let (name, kind) = match holder.and_then(|t| t.get(&oid).map(|o| (t, o))) {
+                Some((t, o)) => (t.display_name(&oid), o.kind_name().to_string()),
+                None => ("(merged schema)".to_string(), "schema".to_string()),
             };
             let c = core_merge::Conflict {
                 key: Key::validity(&oid),
