@@ -61,7 +61,7 @@ pub fn merge(ctx: &mut Ctx<'_>, args: &MergeArgs) -> anyhow::Result<Code> {
     }
     let spin = Spinner::start("merging");
     let o = if args.cont {
-        repo.merge_continue(args.into.as_deref(), args.force)?
+        repo.merge_continue(args.into.as_deref(), args.force, &signature())?
     } else {
         let ff = if args.no_ff {
             FastForward::Never

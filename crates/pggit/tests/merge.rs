@@ -228,7 +228,7 @@ fn same_column_retyped_differently_conflicts_then_theirs() {
     assert!(c[0].resolution.is_none());
     // Continue refuses while open; the target is untouched.
     assert!(matches!(
-        repo.merge_continue(None, false),
+        repo.merge_continue(None, false, &Signature::default()),
         Err(Error::Refused(_))
     ));
     assert_eq!(
@@ -242,7 +242,9 @@ fn same_column_retyped_differently_conflicts_then_theirs() {
     );
     repo.resolve_conflicts(&[c[0].id], &Resolution::Theirs, Some("bigint is right"))
         .unwrap();
-    let o = repo.merge_continue(None, false).unwrap();
+    let o = repo
+        .merge_continue(None, false, &Signature::default())
+        .unwrap();
     assert_eq!(o.status, "completed");
     assert_eq!(
         col_type(&t, "main", "public.orders", "total").as_deref(),
@@ -303,7 +305,9 @@ fn table_dropped_on_one_side_altered_on_the_other_conflicts() {
     );
     repo.resolve_conflicts(&[c[0].id], &Resolution::Ours, None)
         .unwrap();
-    let o = repo.merge_continue(None, false).unwrap();
+    let o = repo
+        .merge_continue(None, false, &Signature::default())
+        .unwrap();
     assert_eq!(o.status, "completed");
     assert!(!exists(&t, "main", "public.orders"));
     assert_replays(&t, "main");
@@ -325,7 +329,9 @@ fn table_deletion_kept_with_theirs_restores_the_table() {
     repo.resolve_conflicts(&[c[0].id], &Resolution::Theirs, None)
         .unwrap();
     assert_eq!(
-        repo.merge_continue(None, false).unwrap().status,
+        repo.merge_continue(None, false, &Signature::default())
+            .unwrap()
+            .status,
         "completed"
     );
     assert!(!exists(&t, "main", "public.orders"));
@@ -445,7 +451,9 @@ fn view_using_a_column_dropped_on_the_other_side_is_invalid() {
     // Keep the target's side (no view): the merge completes.
     repo.resolve_conflicts(&[c[0].id], &Resolution::Ours, None)
         .unwrap();
-    let o = repo.merge_continue(None, false).unwrap();
+    let o = repo
+        .merge_continue(None, false, &Signature::default())
+        .unwrap();
     assert_eq!(o.status, "completed");
     assert!(!exists(&t, "main", "public.names"));
     assert_replays(&t, "main");
@@ -724,7 +732,7 @@ fn bad_input_is_refused_and_changes_nothing() {
         Err(Error::NoSuchBranch(_))
     ));
     assert!(matches!(
-        repo.merge_continue(None, false),
+        repo.merge_continue(None, false, &Signature::default()),
         Err(Error::Refused(_))
     ));
     assert!(matches!(
@@ -795,7 +803,9 @@ fn resolution_batches_are_atomic() {
         Err(Error::Refused(_))
     ));
     assert_eq!(
-        repo.merge_continue(None, false).unwrap().status,
+        repo.merge_continue(None, false, &Signature::default())
+            .unwrap()
+            .status,
         "completed"
     );
     assert_eq!(
@@ -848,7 +858,7 @@ fn custom_sql_resolution_is_checked_and_applied() {
         None,
     )
     .unwrap();
-    match repo.merge_continue(None, false) {
+    match repo.merge_continue(None, false, &Signature::default()) {
         Err(Error::Refused(m)) => assert!(m.contains("column \"nope\" does not exist"), "{m}"),
         other => panic!("{other:?}"),
     }
@@ -859,7 +869,9 @@ fn custom_sql_resolution_is_checked_and_applied() {
         Some("both columns"),
     )
     .unwrap();
-    let o = repo.merge_continue(None, false).unwrap();
+    let o = repo
+        .merge_continue(None, false, &Signature::default())
+        .unwrap();
     assert_eq!(o.status, "completed", "{o:?}");
     let cols: i64 = ws(&t, "main")
         .query_one(
@@ -948,7 +960,9 @@ fn manual_needs_every_change_approved() {
         .all(|c| c.kind == "SOURCE_MODIFIED" || c.kind == "TARGET_MODIFIED"));
     repo.resolve_all(&ConflictFilter::default(), &Resolution::Theirs, None)
         .unwrap();
-    let o = repo.merge_continue(None, false).unwrap();
+    let o = repo
+        .merge_continue(None, false, &Signature::default())
+        .unwrap();
     assert_eq!(o.status, "completed");
     assert!(exists(&t, "main", "public.x"));
     assert!(col_type(&t, "main", "public.orders", "f").is_some());
@@ -1045,7 +1059,8 @@ fn status_estimates_only_from_history() {
     std::thread::sleep(std::time::Duration::from_millis(50));
     repo.resolve_conflicts(&[c[0].id], &Resolution::Theirs, None)
         .unwrap();
-    repo.merge_continue(None, false).unwrap();
+    repo.merge_continue(None, false, &Signature::default())
+        .unwrap();
     // A second conflicted merge: now there is history for BOTH_MODIFIED.
     on(
         &t,
@@ -1226,10 +1241,12 @@ fn merges_that_drop_data_need_force() {
     assert!(s.merge.error.unwrap().contains("users.name"));
     assert!(col_type(&t, "main", "public.users", "name").is_some());
     assert!(matches!(
-        repo.merge_continue(None, false),
+        repo.merge_continue(None, false, &Signature::default()),
         Err(Error::DataLoss(_))
     ));
-    let o = repo.merge_continue(None, true).unwrap();
+    let o = repo
+        .merge_continue(None, true, &Signature::default())
+        .unwrap();
     assert_eq!(o.status, "completed");
     assert_eq!(o.data_loss.len(), 1);
     assert!(col_type(&t, "main", "public.users", "name").is_none());

@@ -19,7 +19,13 @@ use crate::repo::{timestamp, Repository, Signature};
 impl Repository {
     /// Re-run an open merge with its recorded decisions and, when nothing
     /// is left open, check and apply it.
-    pub(super) fn complete(&mut self, id: i64, out: &mut MergeOutcome, force: bool) -> Result<()> {
+    pub(super) fn complete(
+        &mut self,
+        id: i64,
+        out: &mut MergeOutcome,
+        force: bool,
+        sig: &Signature,
+    ) -> Result<()> {
         let rec = merges::get(&mut self.client, id)?
             .ok_or_else(|| Error::Refused(format!("no merge #{id}")))?;
         let strategy = Strategy::parse(&rec.strategy)?;
@@ -154,7 +160,7 @@ impl Repository {
         } else {
             vec![&head, &source]
         };
-        let commit = self.merge_commit(tree_hash, &parents, message, &Signature::default())?;
+        let commit = self.merge_commit(tree_hash, &parents, message, sig)?;
         let mut tx = self.client.transaction()?;
         store::write_tree(&mut tx, &merged.tree)?;
         store::write_commit(&mut tx, &commit)?;

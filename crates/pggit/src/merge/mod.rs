@@ -355,7 +355,7 @@ impl Repository {
             out.status = "conflicted".into();
             return Ok(out);
         }
-        self.complete(id, &mut out, opts.force)?;
+        self.complete(id, &mut out, opts.force, &opts.signature)?;
         Ok(out)
     }
 
@@ -465,7 +465,12 @@ impl Repository {
     }
 
     /// `pggit merge --continue`.
-    pub fn merge_continue(&mut self, into: Option<&str>, force: bool) -> Result<MergeOutcome> {
+    pub fn merge_continue(
+        &mut self,
+        into: Option<&str>,
+        force: bool,
+        sig: &Signature,
+    ) -> Result<MergeOutcome> {
         let rec = self.open_merge(into)?;
         let target = rec.target.clone();
         self.with_target_lock(&target, |repo| {
@@ -504,7 +509,7 @@ impl Repository {
                 invalid: None,
                 data_loss: Vec::new(),
             };
-            repo.complete(rec.id, &mut out, force)?;
+            repo.complete(rec.id, &mut out, force, sig)?;
             Ok(out)
         })
     }
