@@ -293,7 +293,10 @@ fn merge_commands() {
     );
     snap!("merge_continue", e.ok(&["merge", "--continue"]));
     let last = e.ok(&["log", "--json", "-n", "1"]);
-    assert!(last.contains("\"author\": \"alice\""), "PGGIT_AUTHOR applies to the merge commit: {last}");
+    assert!(
+        last.contains("\"author\": \"alice\""),
+        "PGGIT_AUTHOR applies to the merge commit: {last}"
+    );
     snap!("merge_status", e.ok(&["merge", "--status"]));
     snap!("merge_up_to_date", e.ok(&["merge", "feature"]));
     let r = e.pggit(&["merge", "main"]);
