@@ -2,7 +2,10 @@
 //! `revert -m`: dispatch and output.
 
 use pggit::pg::merges::ConflictRecord;
-use pggit::{ConflictFilter, FastForward, MergeOptions, MergeOutcome, Resolution, Stats, Strategy};
+use pggit::{
+    ConflictFilter, FastForward, MergeOptions, MergeOutcome, PickOutcome, Resolution, Stats,
+    Strategy,
+};
 
 use crate::cli::{MergeArgs, ResolveArgs, StrategyArg};
 use crate::run::{json, open, short, signature, Code, Ctx};
@@ -351,23 +354,7 @@ pub fn cherry_pick(ctx: &mut Ctx<'_>, rev: &str) -> anyhow::Result<Code> {
     let spin = Spinner::start("cherry-picking");
     let o = repo.cherry_pick(rev, &signature())?;
     drop(spin);
-    if ctx.cli.json {
-        json(ctx.out, &o)?;
-    } else {
-        writeln!(
-            ctx.out,
-            "[{} {}] cherry-picked {}",
-            o.branch,
-            ctx.style.commit(short(&o.commit)),
-            rev
-        )?;
-        writeln!(
-            ctx.out,
-            " applied {} statement(s) to the workspace",
-            o.statements.len()
-        )?;
-    }
-    Ok(0)
+    print_pick(ctx, &o, &format!("cherry-picked {rev}"))
 }
 
 pub fn revert_merge(
@@ -380,15 +367,18 @@ pub fn revert_merge(
     let spin = Spinner::start("reverting the merge");
     let o = repo.revert_merge(rev, mainline, force, &signature())?;
     drop(spin);
+    print_pick(ctx, &o, &format!("reverted merge {rev}"))
+}
+
+fn print_pick(ctx: &mut Ctx<'_>, o: &PickOutcome, what: &str) -> anyhow::Result<Code> {
     if ctx.cli.json {
-        json(ctx.out, &o)?;
+        json(ctx.out, o)?;
     } else {
         writeln!(
             ctx.out,
-            "[{} {}] reverted merge {}",
+            "[{} {}] {what}",
             o.branch,
-            ctx.style.commit(short(&o.commit)),
-            rev
+            ctx.style.commit(short(&o.commit))
         )?;
         writeln!(
             ctx.out,

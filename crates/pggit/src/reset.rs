@@ -83,38 +83,21 @@ impl Repository {
             }
         };
         let head_tree = self.tree(&head.tree)?;
-        let w = self.workspace(&branch)?;
-        let mut wc = self.connect_workspace(&w)?;
-        let live = self.live_tree(&mut wc, &branch, &head_tree, &head.id)?;
-        if live.tree.hash() != head.tree {
-            return Err(Error::Refused(
-                "the workspace has uncommitted changes; commit them or `pggit reset --hard HEAD` first".into(),
-            ));
-        }
-        let undo_tree = self.tree(&undo.tree)?;
-        let parent_tree = self.tree(&parent.tree)?;
-        let new_tree = revert_tree(&head_tree, &undo_tree, &parent_tree).map_err(|ids| {
-            let names: Vec<String> = ids.iter().map(|id| head_tree.display_name(id)).collect();
-            Error::Refused(format!(
-                "cannot revert {}: later commits changed {}",
-                crate::commit::short(&undo.id),
-                names.join(", ")
-            ))
-        })?;
-        let tree_hash = new_tree.hash();
-        if tree_hash == head.tree {
-            return Err(Error::NothingToCommit(crate::commit::short(&head.id)));
-        }
+        self.require_clean(&branch, &head, &head_tree)?;
+        let new_tree = self.reverted_tree(&head, &head_tree, &undo, &parent)?;
         let statements = plan(&head_tree, &new_tree)?;
         check_destructive(&statements, force)?;
         let subject = undo.message.lines().next().unwrap_or_default();
         let message = format!("Revert \"{subject}\"\n\nThis reverts commit {}.", undo.id);
-        let commit = self.new_commit(tree_hash, &head, message, sig)?;
-        let mut tx = self.client.transaction()?;
-        store::write_tree(&mut tx, &new_tree)?;
-        store::write_commit(&mut tx, &commit)?;
-        tx.commit()?;
-        self.move_branch(&branch, &head, &commit, &new_tree, &statements, "revert")?;
+        let commit = self.commit_and_apply(
+            &branch,
+            &head,
+            &new_tree,
+            message,
+            sig,
+            &statements,
+            "revert",
+        )?;
         Ok(MoveOutcome {
             branch,
             from: head.id,
@@ -122,6 +105,54 @@ impl Repository {
             statements,
             commit: Some(commit),
         })
+    }
+
+    /// `head_tree` with the changes `undo` made relative to `parent` taken
+    /// back; refused when later commits changed the same objects, and
+    /// "nothing to commit" when it changes nothing.
+    pub(crate) fn reverted_tree(
+        &mut self,
+        head: &Commit,
+        head_tree: &Tree,
+        undo: &Commit,
+        parent: &Commit,
+    ) -> Result<Tree> {
+        let undo_tree = self.tree(&undo.tree)?;
+        let parent_tree = self.tree(&parent.tree)?;
+        let new_tree = revert_tree(head_tree, &undo_tree, &parent_tree).map_err(|ids| {
+            let names: Vec<String> = ids.iter().map(|id| head_tree.display_name(id)).collect();
+            Error::Refused(format!(
+                "cannot revert {}: later commits changed {}",
+                crate::commit::short(&undo.id),
+                names.join(", ")
+            ))
+        })?;
+        if new_tree.hash() == head.tree {
+            return Err(Error::NothingToCommit(crate::commit::short(&head.id)));
+        }
+        Ok(new_tree)
+    }
+
+    /// Record `tree` as a new commit on `branch` after `head`, then apply
+    /// `statements` to the branch's workspace and move the branch.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn commit_and_apply(
+        &mut self,
+        branch: &str,
+        head: &Commit,
+        tree: &Tree,
+        message: String,
+        sig: &Signature,
+        statements: &[Statement],
+        op: &str,
+    ) -> Result<Commit> {
+        let commit = self.new_commit(tree.hash(), head, message, sig)?;
+        let mut tx = self.client.transaction()?;
+        store::write_tree(&mut tx, tree)?;
+        store::write_commit(&mut tx, &commit)?;
+        tx.commit()?;
+        self.move_branch(branch, head, &commit, tree, statements, op)?;
+        Ok(commit)
     }
 
     /// Journal, apply, move the ref, clear the journal.
@@ -238,11 +269,7 @@ fn check_destructive(statements: &[Statement], force: bool) -> Result<()> {
 
 /// Apply the inverse of `undo` (relative to `parent`) on top of `head`.
 /// Objects changed since `undo` are conflicts.
-pub(crate) fn revert_tree(
-    head: &Tree,
-    undo: &Tree,
-    parent: &Tree,
-) -> std::result::Result<Tree, Vec<Id>> {
+fn revert_tree(head: &Tree, undo: &Tree, parent: &Tree) -> std::result::Result<Tree, Vec<Id>> {
     let mut out = head.clone();
     let mut conflicts = Vec::new();
     let ids: std::collections::BTreeSet<&Id> =

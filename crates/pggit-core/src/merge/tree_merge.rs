@@ -77,30 +77,32 @@ pub(super) fn run(base: &Tree, target: &Tree, source: &Tree, opts: &Options) -> 
             continue;
         }
         let key = Key::new(id, "");
-        let result = if same(b, t) {
-            if s.is_none() && on_target.contains(id) {
-                let msg =
-                    "deleted on the source while the target changed objects that belong to it";
-                cx.object_conflict(key, C::DeletedSource, b, t, s, Some(msg))
-            } else {
-                let kind = if s.is_none() {
-                    C::DeletedSource
-                } else {
-                    C::SourceModified
-                };
-                cx.object_clean(key, kind, b, t, s)
-            }
+        // Changed on one side only: (its version, objects the other side
+        // changed that hang off it, kinds, message).
+        let one_side = if same(b, t) {
+            Some((
+                s,
+                &on_target,
+                C::DeletedSource,
+                C::SourceModified,
+                "deleted on the source while the target changed objects that belong to it",
+            ))
         } else if same(b, s) {
-            if t.is_none() && on_source.contains(id) {
-                let msg =
-                    "deleted on the target while the source changed objects that belong to it";
-                cx.object_conflict(key, C::DeletedTarget, b, t, s, Some(msg))
+            Some((
+                t,
+                &on_source,
+                C::DeletedTarget,
+                C::TargetModified,
+                "deleted on the target while the source changed objects that belong to it",
+            ))
+        } else {
+            None
+        };
+        let result = if let Some((changed, attached, deleted, modified, msg)) = one_side {
+            if changed.is_none() && attached.contains(id) {
+                cx.object_conflict(key, deleted, b, t, s, Some(msg))
             } else {
-                let kind = if t.is_none() {
-                    C::DeletedTarget
-                } else {
-                    C::TargetModified
-                };
+                let kind = if changed.is_none() { deleted } else { modified };
                 cx.object_clean(key, kind, b, t, s)
             }
         } else {

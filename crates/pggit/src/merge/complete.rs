@@ -8,13 +8,22 @@ use pggit_core::merge::{self as core_merge, Choice, Classification, Key, Side};
 use pggit_core::plan::plan;
 use pggit_core::sql::{script, Statement};
 use pggit_core::Tree;
-use pggit_pg::merges::{self, Update};
+use pggit_pg::merges::{self, ConflictRecord, MergeRecord, Update};
 use pggit_pg::store::{self, Commit};
 
 use super::validate::Validity;
 use super::{counts, MergeOutcome, Strategy};
 use crate::error::{Error, Result};
 use crate::repo::{timestamp, Repository, Signature};
+
+/// What a merge combines, as recorded.
+pub(super) struct Sides {
+    pub rec: MergeRecord,
+    pub head: Commit,
+    pub source: Commit,
+    pub head_tree: Tree,
+    pub source_tree: Tree,
+}
 
 impl Repository {
     /// Re-run an open merge with its recorded decisions and, when nothing
@@ -82,8 +91,38 @@ impl Repository {
                 &strategy.options(resolutions),
             );
         }
-        out.changes = counts(&merged.changes);
         self.record_conflicts(id, &merged.conflicts)?;
+        let sides = Sides {
+            rec,
+            head,
+            source,
+            head_tree,
+            source_tree,
+        };
+        self.finish_merge(id, &sides, merged, &rows, out, force, sig)
+    }
+
+    /// Given the merge result: stop on open conflicts, check validity and
+    /// data loss, then write the merge commit and apply it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn finish_merge(
+        &mut self,
+        id: i64,
+        sides: &Sides,
+        merged: core_merge::Merge,
+        rows: &[ConflictRecord],
+        out: &mut MergeOutcome,
+        force: bool,
+        sig: &Signature,
+    ) -> Result<()> {
+        let Sides {
+            rec,
+            head,
+            source,
+            head_tree,
+            source_tree,
+        } = sides;
+        out.changes = counts(&merged.changes);
         let open: Vec<_> = merged
             .unresolved()
             .filter(|c| {
@@ -102,12 +141,12 @@ impl Repository {
         if let Validity::Fails {
             id: object,
             message,
-        } = self.check_builds(&head_tree, &merged.tree)?
+        } = self.check_builds(head_tree, &merged.tree)?
         {
             let oid = object.unwrap_or_else(|| "*".into());
             // The object as the merged tree has it, or as the target had it
             // (a failing drop).
-            let holder = [&merged.tree, &head_tree]
+            let holder = [&merged.tree, head_tree]
                 .into_iter()
                 .find(|t| t.entries.contains_key(&oid));
             let (name, kind) = match holder.and_then(|t| t.get(&oid).map(|o| (t, o))) {
@@ -122,8 +161,8 @@ impl Repository {
                 part: "validity".into(),
                 severity: core_merge::Severity::High,
                 base: None,
-                target: pggit_core::merge::unit_value(&head_tree, &Key::new(&oid, "")),
-                source: pggit_core::merge::unit_value(&source_tree, &Key::new(&oid, "")),
+                target: pggit_core::merge::unit_value(head_tree, &Key::new(&oid, "")),
+                source: pggit_core::merge::unit_value(source_tree, &Key::new(&oid, "")),
                 message: Some(message.clone()),
                 resolution: None,
             };
@@ -134,7 +173,7 @@ impl Repository {
             out.status = "conflicted".into();
             return Ok(());
         }
-        out.data_loss = self.data_loss(&rec.target, &head_tree, &merged.tree)?;
+        out.data_loss = self.data_loss(&rec.target, head_tree, &merged.tree)?;
         if !out.data_loss.is_empty() && !force {
             // The merge stays open: `--continue --force` accepts the loss.
             let list = out.data_loss.join("\n");
@@ -145,7 +184,7 @@ impl Repository {
             )?;
             return Err(Error::DataLoss(list));
         }
-        let statements = plan(&head_tree, &merged.tree)?;
+        let statements = plan(head_tree, &merged.tree)?;
         let tree_hash = merged.tree.hash();
         let squash = rec.mode == "squash";
         let message = rec.message.clone().unwrap_or_else(|| {
@@ -165,7 +204,7 @@ impl Repository {
         store::write_tree(&mut tx, &merged.tree)?;
         store::write_commit(&mut tx, &commit)?;
         tx.commit()?;
-        self.apply_and_move(id, &rec.target, &head, &commit, &merged.tree, &statements)?;
+        self.apply_and_move(id, &rec.target, head, &commit, &merged.tree, &statements)?;
         out.statements = statements;
         out.commit = Some(commit.id);
         out.status = "completed".into();

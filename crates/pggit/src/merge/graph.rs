@@ -33,6 +33,16 @@ impl<'a> DbSegments<'a> {
     }
 }
 
+impl DbSegments<'_> {
+    /// Read the positions of several commits in one query.
+    fn load_positions(&mut self, ids: &[&str]) -> Result<(), PgError> {
+        for (cid, seg, generation) in merges::positions(self.client, ids)? {
+            self.positions.insert(cid, (seg, i64::from(generation)));
+        }
+        Ok(())
+    }
+}
+
 impl SegmentGraph for DbSegments<'_> {
     type Error = PgError;
 
@@ -40,9 +50,7 @@ impl SegmentGraph for DbSegments<'_> {
         if let Some(p) = self.positions.get(id) {
             return Ok(p.clone());
         }
-        for (cid, seg, generation) in merges::positions(self.client, &[id])? {
-            self.positions.insert(cid, (seg, i64::from(generation)));
-        }
+        self.load_positions(&[id])?;
         self.positions.get(id).cloned().ok_or_else(|| {
             PgError::Unexpected(format!("commit {id} is missing from the repository"))
         })
@@ -80,6 +88,7 @@ impl Repository {
     /// Best common ancestors of two commits.
     pub fn merge_bases(&mut self, a: &str, b: &str) -> Result<Vec<Id>> {
         let mut g = DbSegments::new(&mut self.client);
+        g.load_positions(&[a, b])?;
         Ok(segments::merge_bases(&mut g, a, b)?)
     }
 
@@ -88,11 +97,6 @@ impl Repository {
         let a = self.resolve(a)?;
         let b = self.resolve(b)?;
         self.merge_bases(&a.id, &b.id)
-    }
-
-    pub(crate) fn is_ancestor(&mut self, ancestor: &str, descendant: &str) -> Result<bool> {
-        let mut g = DbSegments::new(&mut self.client);
-        Ok(segments::is_ancestor(&mut g, ancestor, descendant)?)
     }
 
     /// The tree to merge against: the merge base's, or for several bases

@@ -274,11 +274,14 @@ impl Repository {
             invalid: None,
             data_loss: Vec::new(),
         };
-        if source.id == head.id || self.is_ancestor(&source.id, &head.id)? {
+        // One walk answers both: the source is already merged when it is
+        // the merge base itself.
+        out.bases = self.merge_bases(&head.id, &source.id)?;
+        if out.bases == [source.id.clone()] {
+            out.bases.clear();
             out.status = "up-to-date".into();
             return Ok(out);
         }
-        out.bases = self.merge_bases(&head.id, &source.id)?;
         let head_tree = self.tree(&head.tree)?;
         let can_ff = out.bases == [head.id.clone()];
         if opts.fast_forward == FastForward::Only && !can_ff {
@@ -355,12 +358,35 @@ impl Repository {
             out.status = "conflicted".into();
             return Ok(out);
         }
-        self.complete(id, &mut out, opts.force, &opts.signature)?;
+        // Clean: finish with what was just computed (no need to re-read it).
+        let rec = merges::get(&mut self.client, id)?
+            .ok_or_else(|| Error::Refused(format!("no merge #{id}")))?;
+        let sides = complete::Sides {
+            rec,
+            head: head.clone(),
+            source: source.clone(),
+            head_tree,
+            source_tree,
+        };
+        self.finish_merge(
+            id,
+            &sides,
+            merged,
+            &[],
+            &mut out,
+            opts.force,
+            &opts.signature,
+        )?;
         Ok(out)
     }
 
     /// The target's workspace must hold exactly its branch's commit.
-    fn require_clean(&mut self, target: &str, head: &Commit, head_tree: &Tree) -> Result<()> {
+    pub(crate) fn require_clean(
+        &mut self,
+        target: &str,
+        head: &Commit,
+        head_tree: &Tree,
+    ) -> Result<()> {
         self.recover(target)?;
         let w = self.workspace(target)?;
         let mut wc = self.connect_workspace(&w)?;

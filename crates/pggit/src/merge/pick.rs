@@ -6,7 +6,6 @@ use pggit_core::plan::plan;
 use pggit_core::sql::{self, Statement};
 use pggit_core::{Object, Tree};
 use pggit_pg::merges;
-use pggit_pg::store;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -58,8 +57,7 @@ impl Repository {
                 list.join("\n")
             )));
         }
-        let tree_hash = merged.tree.hash();
-        if tree_hash == head.tree {
+        if merged.tree.hash() == head.tree {
             return Err(Error::NothingToCommit(crate::commit::short(&head.id)));
         }
         if let super::Validity::Fails { message, .. } =
@@ -76,16 +74,12 @@ impl Repository {
             pick.message.trim_end(),
             pick.id
         );
-        let commit = self.new_commit(tree_hash, &head, message, sig)?;
-        let mut tx = self.client.transaction()?;
-        store::write_tree(&mut tx, &merged.tree)?;
-        store::write_commit(&mut tx, &commit)?;
-        tx.commit()?;
-        self.move_branch(
+        let commit = self.commit_and_apply(
             &branch,
             &head,
-            &commit,
             &merged.tree,
+            message,
+            sig,
             &statements,
             "cherry-pick",
         )?;
@@ -132,21 +126,7 @@ impl Repository {
         let parent = self.commit(&parent_id)?;
         let head_tree = self.tree(&head.tree)?;
         self.require_clean(&branch, &head, &head_tree)?;
-        let undo_tree = self.tree(&undo.tree)?;
-        let parent_tree = self.tree(&parent.tree)?;
-        let new_tree =
-            crate::reset::revert_tree(&head_tree, &undo_tree, &parent_tree).map_err(|ids| {
-                let names: Vec<String> = ids.iter().map(|id| head_tree.display_name(id)).collect();
-                Error::Refused(format!(
-                    "cannot revert {}: later commits changed {}",
-                    crate::commit::short(&undo.id),
-                    names.join(", ")
-                ))
-            })?;
-        let tree_hash = new_tree.hash();
-        if tree_hash == head.tree {
-            return Err(Error::NothingToCommit(crate::commit::short(&head.id)));
-        }
+        let new_tree = self.reverted_tree(&head, &head_tree, &undo, &parent)?;
         let data_loss = self.data_loss(&branch, &head_tree, &new_tree)?;
         if !data_loss.is_empty() && !force {
             return Err(Error::DataLoss(data_loss.join("\n")));
@@ -157,12 +137,15 @@ impl Repository {
             "Revert \"{subject}\"\n\nThis reverts merge commit {} relative to parent {mainline}.",
             undo.id
         );
-        let commit = self.new_commit(tree_hash, &head, message, sig)?;
-        let mut tx = self.client.transaction()?;
-        store::write_tree(&mut tx, &new_tree)?;
-        store::write_commit(&mut tx, &commit)?;
-        tx.commit()?;
-        self.move_branch(&branch, &head, &commit, &new_tree, &statements, "revert")?;
+        let commit = self.commit_and_apply(
+            &branch,
+            &head,
+            &new_tree,
+            message,
+            sig,
+            &statements,
+            "revert",
+        )?;
         let merge_id = match merges::by_result(&mut self.client, &undo.id)? {
             Some(m) => {
                 let mut tx = self.client.transaction()?;
