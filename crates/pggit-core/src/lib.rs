@@ -5,6 +5,7 @@
 
 pub mod diff;
 pub mod equiv;
+pub mod filter;
 pub mod hash;
 pub mod identity;
 pub mod merge;

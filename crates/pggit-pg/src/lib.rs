@@ -6,6 +6,7 @@
 
 pub mod apply;
 pub mod connect;
+pub mod history;
 pub mod introspect;
 pub mod merges;
 pub mod schema;

@@ -12,6 +12,7 @@ mod merge;
 mod names;
 mod repo;
 mod reset;
+mod timetravel;
 
 pub use branch::{BranchInfo, CheckoutOutcome, TagInfo};
 pub use commit::{CommitOptions, CommitOutcome, Status};
@@ -25,6 +26,10 @@ pub use merge::{
 pub use names::validate as validate_ref_name;
 pub use repo::{InitOptions, InitOutcome, Repository, Signature};
 pub use reset::MoveOutcome;
+pub use timetravel::{
+    parse_duration, AsOf, Changed, Moment, Pruned, Restored, RestoreTarget, RowChange, Snapshot, Tracked,
+    TrackedInfo,
+};
 
 pub use pggit_core as core;
 pub use pggit_pg as pg;

@@ -94,6 +94,9 @@ impl<C: GenericClient> Reader<'_, C> {
                     obj_description(t.oid, 'pg_trigger')
                FROM pg_trigger t
               WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal AND t.tgparentid = 0
+                -- pggit's own row-history triggers are not part of the user's schema
+                AND NOT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                                 WHERE p.oid = t.tgfoid AND n.nspname = 'pggit')
               ORDER BY t.oid",
             &[&rels],
         )?;
