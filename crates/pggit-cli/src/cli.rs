@@ -122,6 +122,83 @@ pub enum Command {
     CherryPick { rev: String },
     /// Which commit last changed each part of an object.
     Blame { object: String },
+    /// Start row history for tables (time travel on their data).
+    Track {
+        /// Tables, e.g. public.orders.
+        tables: Vec<String>,
+        /// Every table of this schema.
+        #[arg(long)]
+        schema: Option<String>,
+        /// List tracked tables instead.
+        #[arg(long, conflicts_with_all = ["tables", "schema"])]
+        list: bool,
+    },
+    /// Stop row history for a table (its history is kept unless --drop-history).
+    Untrack {
+        table: String,
+        #[arg(long)]
+        drop_history: bool,
+    },
+    /// A tracked table as it was at a time, snapshot, commit or tag.
+    Asof {
+        table: String,
+        #[arg(long)]
+        at: String,
+        /// Only rows matching this SQL condition.
+        #[arg(long = "where", value_name = "CONDITION")]
+        filter: Option<String>,
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Every change of one row (--key), or `history prune --older-than 90d`.
+    History {
+        /// A tracked table, or `prune`.
+        target: String,
+        /// Primary key value (or a JSON object for a composite key).
+        #[arg(long)]
+        key: Option<String>,
+        /// With prune: forget history older than this (90d, 12h, 2w, 30m).
+        #[arg(long)]
+        older_than: Option<String>,
+        /// With prune: also drop snapshots inside the pruned window.
+        #[arg(long)]
+        force: bool,
+        /// With prune: only count what would go.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Rows inserted, deleted and updated between two moments.
+    Changes {
+        table: String,
+        #[arg(long)]
+        from: String,
+        /// Default: now.
+        #[arg(long, default_value = "now")]
+        to: String,
+    },
+    /// Bring a table back to a moment: into a new table or in place.
+    Restore {
+        table: String,
+        #[arg(long)]
+        at: String,
+        /// Write the restored rows into this new table.
+        #[arg(
+            long,
+            required_unless_present = "in_place",
+            conflicts_with = "in_place"
+        )]
+        into: Option<String>,
+        /// Change the table itself (only rows that differ), in one transaction.
+        #[arg(long)]
+        in_place: bool,
+        #[arg(long = "where", value_name = "CONDITION")]
+        filter: Option<String>,
+    },
+    /// Named moments usable wherever a time is accepted.
+    Snapshot {
+        #[command(subcommand)]
+        action: SnapshotAction,
+    },
     /// Run a guided tour on a throwaway database.
     Demo {
         /// Keep the throwaway cluster's data directory (for inspection).
@@ -260,4 +337,25 @@ pub struct BranchArgs {
     pub drop_workspace: bool,
     pub name: Option<String>,
     pub start: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Table,
+    Csv,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SnapshotAction {
+    /// Name a moment (default now).
+    Create {
+        name: String,
+        #[arg(long)]
+        at: Option<String>,
+    },
+    List,
+    Drop {
+        name: String,
+    },
 }

@@ -3,6 +3,7 @@
 //! 3 database error). A closed stdout (e.g. `| head`) is not an error.
 
 mod cli;
+mod data_cmd;
 mod demo;
 mod merge_cmd;
 mod run;

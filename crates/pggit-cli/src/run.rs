@@ -44,7 +44,7 @@ pub(crate) fn json(out: &mut dyn Write, value: &impl Serialize) -> anyhow::Resul
     Ok(())
 }
 
-pub(crate) fn short(id: &str) -> &str {
+pub fn short(id: &str) -> &str {
     &id[..id.len().min(10)]
 }
 
@@ -167,6 +167,13 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
             Ok(0)
         }
         Command::Demo { keep } => crate::demo::run(ctx, *keep),
+        Command::Track { .. }
+        | Command::Untrack { .. }
+        | Command::Asof { .. }
+        | Command::History { .. }
+        | Command::Changes { .. }
+        | Command::Restore { .. }
+        | Command::Snapshot { .. } => crate::data_cmd::run(ctx),
     }
 }
 

@@ -32,14 +32,29 @@ pub fn check_where(expr: &str) -> Result<String, FilterError> {
         return Err(FilterError::NotAnExpression("a statement"));
     };
     let extra = [
-        (s.op() != SetOperation::SetopNone, "a set operation (UNION/INTERSECT/EXCEPT)"),
+        (
+            s.op() != SetOperation::SetopNone,
+            "a set operation (UNION/INTERSECT/EXCEPT)",
+        ),
         (!s.sort_clause.is_empty(), "an ORDER BY"),
-        (s.limit_count.is_some() || s.limit_offset.is_some(), "a LIMIT/OFFSET"),
-        (!s.group_clause.is_empty() || s.having_clause.is_some(), "a GROUP BY/HAVING"),
+        (
+            s.limit_count.is_some() || s.limit_offset.is_some(),
+            "a LIMIT/OFFSET",
+        ),
+        (
+            !s.group_clause.is_empty() || s.having_clause.is_some(),
+            "a GROUP BY/HAVING",
+        ),
         (!s.window_clause.is_empty(), "a WINDOW clause"),
         (!s.locking_clause.is_empty(), "a locking clause"),
-        (s.with_clause.is_some() || s.into_clause.is_some(), "a WITH/INTO clause"),
-        (s.from_clause.len() != 1 || s.target_list.len() != 1, "a different query"),
+        (
+            s.with_clause.is_some() || s.into_clause.is_some(),
+            "a WITH/INTO clause",
+        ),
+        (
+            s.from_clause.len() != 1 || s.target_list.len() != 1,
+            "a different query",
+        ),
         (s.where_clause.is_none(), "an empty condition"),
     ];
     if let Some((_, what)) = extra.iter().find(|(bad, _)| *bad) {
@@ -47,8 +62,11 @@ pub fn check_where(expr: &str) -> Result<String, FilterError> {
     }
     // The same text in parentheses must parse to the same condition.
     let wrapped = format!("({expr})");
-    let again = pg_query::parse(&format!("SELECT 1 FROM pggit_filter_probe WHERE {wrapped}"), 0)
-        .map_err(|e| FilterError::Parse(e.to_string()))?;
+    let again = pg_query::parse(
+        &format!("SELECT 1 FROM pggit_filter_probe WHERE {wrapped}"),
+        0,
+    )
+    .map_err(|e| FilterError::Parse(e.to_string()))?;
     if again.protobuf.stmts.len() != 1 {
         return Err(FilterError::NotAnExpression("several statements"));
     }

@@ -54,7 +54,11 @@ pub fn text_rows(
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<TextRows, PgError> {
     let stmt = client.prepare(sql)?;
-    let columns: Vec<String> = stmt.columns().iter().map(|c| c.name().to_string()).collect();
+    let columns: Vec<String> = stmt
+        .columns()
+        .iter()
+        .map(|c| c.name().to_string())
+        .collect();
     let values = columns
         .iter()
         .map(|c| format!("q.{}::text", pggit_core::sql::ident(c)))

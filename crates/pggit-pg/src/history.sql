@@ -971,30 +971,30 @@ $$;
 CREATE FUNCTION pggit.asof_cache_lookup(p integer, at timestamptz, materialise boolean) RETURNS text
 LANGUAGE plpgsql AS $$
 DECLARE
-    shape text := pggit.shape_key(p);
+    sk text := pggit.shape_key(p);
     c pggit.asof_cache;
     name text;
 BEGIN
-    SELECT * INTO c FROM pggit.asof_cache k WHERE k.period = p AND k.at = asof_cache_lookup.at AND k.shape = shape;
+    SELECT * INTO c FROM pggit.asof_cache k WHERE k.period = p AND k.at = asof_cache_lookup.at AND k.shape = sk;
     IF c.cache_table IS NOT NULL THEN
         UPDATE pggit.asof_cache k SET requests = k.requests + 1
-         WHERE k.period = p AND k.at = asof_cache_lookup.at AND k.shape = shape;
+         WHERE k.period = p AND k.at = asof_cache_lookup.at AND k.shape = sk;
         RETURN c.cache_table;
     END IF;
     IF c.period IS NULL THEN
-        INSERT INTO pggit.asof_cache (period, at, shape) VALUES (p, at, shape) ON CONFLICT DO NOTHING;
+        INSERT INTO pggit.asof_cache (period, at, shape) VALUES (p, at, sk) ON CONFLICT DO NOTHING;
         RETURN NULL;
     END IF;
     IF NOT materialise THEN
         UPDATE pggit.asof_cache k SET requests = k.requests + 1
-         WHERE k.period = p AND k.at = asof_cache_lookup.at AND k.shape = shape;
+         WHERE k.period = p AND k.at = asof_cache_lookup.at AND k.shape = sk;
         RETURN NULL;
     END IF;
     name := 'asof_' || p || '_' || nextval('pggit.data_seq');
     EXECUTE format('CREATE TABLE pggit.%I AS %s', name, pggit.as_of_sql(p, at));
     UPDATE pggit.asof_cache k SET requests = k.requests + 1, cache_table = name,
            rows = (SELECT reltuples::bigint FROM pg_class WHERE oid = format('pggit.%I', name)::regclass)
-     WHERE k.period = p AND k.at = asof_cache_lookup.at AND k.shape = shape;
+     WHERE k.period = p AND k.at = asof_cache_lookup.at AND k.shape = sk;
     RETURN name;
 END
 $$;

@@ -126,11 +126,16 @@ fn input_error(e: postgres::Error) -> Error {
     e.into()
 }
 
-const AT_TEXT: &str = "to_char($1::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+const AT_TEXT: &str =
+    "to_char($1::text::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
 
 /// Parse a duration like `90d`, `12h`, `30m`, `2w`, `45s`.
 pub fn parse_duration(s: &str) -> Result<i64> {
-    let bad = || Error::Refused(format!("'{s}' is not a duration (use e.g. 90d, 12h, 30m, 2w)"));
+    let bad = || {
+        Error::Refused(format!(
+            "'{s}' is not a duration (use e.g. 90d, 12h, 30m, 2w)"
+        ))
+    };
     let s = s.trim();
     let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).ok_or_else(bad)?);
     let n: i64 = num.parse().map_err(|_| bad())?;
@@ -159,7 +164,10 @@ impl Repository {
                 ));
             }
             let mut tx = client.transaction()?;
-            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&(history::SETTLE_LOCK + 1)])?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&(history::SETTLE_LOCK + 1)],
+            )?;
             history::install(&mut tx).map_err(|e| match e {
                 pggit_pg::PgError::Db(db) => Error::Refused(format!(
                     "cannot install row history ({}); it needs a role that may create event triggers (a superuser on PostgreSQL 13-15)",
@@ -167,6 +175,7 @@ impl Repository {
                 )),
                 other => other.into(),
             })?;
+            forget_own_ddl(&mut tx)?;
             tx.commit()?;
         }
         client.batch_execute("SET lock_timeout = '10s'")?;
@@ -180,24 +189,32 @@ impl Repository {
     }
 
     fn moment_in(&mut self, client: &mut Client, spec: &str) -> Result<Moment> {
-        if let Some(r) = client.query_opt(
-            &format!("SELECT {} FROM pggit.data_snapshots WHERE name = $2", AT_TEXT.replace("$1::timestamptz", "at")),
-            &[&spec, &spec],
-        ).map_err(input_error)? {
+        if let Some(r) = client
+            .query_opt(
+                &format!(
+                    "SELECT {} FROM pggit.data_snapshots WHERE name = $1",
+                    AT_TEXT.replace("$1::text::timestamptz", "at")
+                ),
+                &[&spec],
+            )
+            .map_err(input_error)?
+        {
             return Ok(Moment {
                 at: r.get(0),
                 source: format!("snapshot {spec}"),
             });
         }
         if let Ok(c) = self.resolve(spec) {
-            let at: String = client.query_one(&format!("SELECT {AT_TEXT}"), &[&c.committed_at])?.get(0);
+            let at: String = client
+                .query_one(&format!("SELECT {AT_TEXT}"), &[&c.committed_at])?
+                .get(0);
             return Ok(Moment {
                 at,
                 source: format!("commit {}", &c.id[..c.id.len().min(10)]),
             });
         }
         let row = client
-            .query_one(&format!("SELECT {AT_TEXT}, $1::timestamptz > clock_timestamp()"), &[&spec])
+            .query_one(&format!("SELECT {AT_TEXT}, $1::text::timestamptz > clock_timestamp()"), &[&spec])
             .map_err(|_| {
                 Error::Refused(format!(
                     "'{spec}' is not a time, snapshot, commit or tag (times look like '2026-11-20 10:00' or '2026-11-20T10:00:00Z')"
@@ -230,7 +247,9 @@ impl Repository {
             names.extend(rows.iter().map(|r| r.get::<_, String>(0)));
         }
         if names.is_empty() {
-            return Err(Error::Refused("name at least one table, or --schema".into()));
+            return Err(Error::Refused(
+                "name at least one table, or --schema".into(),
+            ));
         }
         let mut out = Vec::new();
         for name in &names {
@@ -243,7 +262,10 @@ impl Repository {
                 .map_err(input_error)?;
             let period: i32 = row.get(1);
             let key: Option<Vec<String>> = tx
-                .query_one("SELECT key_columns FROM pggit.tracked WHERE period = $1", &[&period])?
+                .query_one(
+                    "SELECT key_columns FROM pggit.tracked WHERE period = $1",
+                    &[&period],
+                )?
                 .get(0);
             out.push(Tracked {
                 table: row.get(2),
@@ -252,6 +274,7 @@ impl Repository {
                 newly: row.get(0),
             });
         }
+        forget_own_ddl(&mut tx)?;
         tx.commit()?;
         Ok(out)
     }
@@ -267,6 +290,7 @@ impl Repository {
             )
             .map_err(input_error)?
             .get(1);
+        forget_own_ddl(&mut tx)?;
         tx.commit()?;
         Ok(name)
     }
@@ -298,15 +322,18 @@ impl Repository {
 
     /// The table (or the rows matching `filter`) as of `at`, in its current shape.
     pub fn as_of(&mut self, table: &str, at: &str, filter: Option<&str>) -> Result<AsOf> {
-        let cond = filter.map(check_where).transpose().map_err(|e| Error::Refused(e.to_string()))?;
+        let cond = filter
+            .map(check_where)
+            .transpose()
+            .map_err(|e| Error::Refused(e.to_string()))?;
         let mut client = self.data_client(false)?;
         let moment = self.moment_in(&mut client, at)?;
         history::settle(&mut client)?;
         let mut tx = client.transaction()?;
         let row = tx
             .query_one(
-                "SELECT p, pggit.asof_cache_lookup(p, $2::timestamptz, true), pggit.as_of_sql(p, $2::timestamptz)
-                   FROM pggit.period_at($1, $2::timestamptz) p",
+                "SELECT p, pggit.asof_cache_lookup(p, $2::text::timestamptz, true), pggit.as_of_sql(p, $2::text::timestamptz)
+                   FROM pggit.period_at($1, $2::text::timestamptz) p",
                 &[&table, &moment.at],
             )
             .map_err(input_error)?;
@@ -315,10 +342,26 @@ impl Repository {
             Some(c) => format!("SELECT * FROM pggit.{}", pggit_core::sql::ident(c)),
             None => row.get(2),
         };
-        let sql = match &cond {
-            Some(c) => format!("SELECT * FROM ({base}) pggit_asof WHERE {c}"),
-            None => base,
+        let keys: Option<Vec<String>> = tx
+            .query_one(
+                "SELECT key_columns FROM pggit.tracked WHERE period = $1",
+                &[&row.get::<_, i32>(0)],
+            )?
+            .get(0);
+        let order = match keys {
+            Some(k) => format!(
+                " ORDER BY {}",
+                k.iter()
+                    .map(|c| format!("pggit_asof.{}", pggit_core::sql::ident(c)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => String::new(),
         };
+        let sql = format!(
+            "SELECT * FROM ({base}) pggit_asof WHERE {}{order}",
+            cond.as_deref().unwrap_or("true")
+        );
         tx.commit()?;
         // The filter runs read-only: it can read, never write.
         let mut tx = client.build_transaction().read_only(true).start()?;
@@ -341,7 +384,8 @@ impl Repository {
     pub fn row_history(&mut self, table: &str, key: &str) -> Result<Vec<RowChange>> {
         let mut client = self.data_client(false)?;
         let key: serde_json::Value = if key.trim_start().starts_with('{') {
-            serde_json::from_str(key).map_err(|e| Error::Refused(format!("--key is not a JSON object: {e}")))?
+            serde_json::from_str(key)
+                .map_err(|e| Error::Refused(format!("--key is not a JSON object: {e}")))?
         } else {
             let cols: Option<Vec<String>> = client
                 .query_opt(
@@ -386,14 +430,19 @@ impl Repository {
     }
 
     /// Rows inserted, deleted or updated between two moments.
-    pub fn changes(&mut self, table: &str, from: &str, to: &str) -> Result<(Moment, Moment, Vec<Changed>)> {
+    pub fn changes(
+        &mut self,
+        table: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<(Moment, Moment, Vec<Changed>)> {
         let mut client = self.data_client(false)?;
         let a = self.moment_in(&mut client, from)?;
         let b = self.moment_in(&mut client, to)?;
         history::settle(&mut client)?;
         let rows = client
             .query(
-                "SELECT change, key, old_values, new_values, columns FROM pggit.changes($1, $2::timestamptz, $3::timestamptz)",
+                "SELECT change, key, old_values, new_values, columns FROM pggit.changes($1, $2::text::timestamptz, $3::text::timestamptz)",
                 &[&table, &a.at, &b.at],
             )
             .map_err(input_error)?;
@@ -418,7 +467,10 @@ impl Repository {
         target: &RestoreTarget,
         filter: Option<&str>,
     ) -> Result<Restored> {
-        let cond = filter.map(check_where).transpose().map_err(|e| Error::Refused(e.to_string()))?;
+        let cond = filter
+            .map(check_where)
+            .transpose()
+            .map_err(|e| Error::Refused(e.to_string()))?;
         let mut client = self.data_client(false)?;
         let moment = self.moment_in(&mut client, at)?;
         history::settle(&mut client)?;
@@ -435,7 +487,7 @@ impl Repository {
         };
         let row = tx
             .query_one(
-                "SELECT inserted, updated, deleted FROM pggit.restore_table($1::text::regclass, $2::timestamptz, $3, $4, $5)",
+                "SELECT inserted, updated, deleted FROM pggit.restore_table($1::text::regclass, $2::text::timestamptz, $3, $4, $5)",
                 &[&table, &moment.at, &into, &in_place, &cond],
             )
             .map_err(input_error)?;
@@ -460,20 +512,24 @@ impl Repository {
         let moment = match at {
             Some(a) => self.moment_in(&mut client, a)?,
             None => Moment {
-                at: client.query_one(&format!("SELECT {AT_TEXT}"), &[&"now"])?.get(0),
+                at: client
+                    .query_one(&format!("SELECT {AT_TEXT}"), &[&"now"])?
+                    .get(0),
                 source: "time".into(),
             },
         };
         let commit = self.commit_at(&moment.at)?;
         let row = client
             .query_opt(
-                "INSERT INTO pggit.data_snapshots (name, at, schema_commit) VALUES ($1, $2::timestamptz, $3)
+                "INSERT INTO pggit.data_snapshots (name, at, schema_commit) VALUES ($1, $2::text::timestamptz, $3)
                  ON CONFLICT (name) DO NOTHING RETURNING created_by",
                 &[&name, &moment.at, &commit],
             )
             .map_err(input_error)?;
         let Some(row) = row else {
-            return Err(Error::Refused(format!("a snapshot named '{name}' already exists")));
+            return Err(Error::Refused(format!(
+                "a snapshot named '{name}' already exists"
+            )));
         };
         Ok(Snapshot {
             name: name.to_string(),
@@ -490,7 +546,10 @@ impl Repository {
         while let Some(commit) = c {
             let older: bool = self
                 .client
-                .query_one("SELECT $1::timestamptz <= $2::timestamptz", &[&commit.committed_at, &at])?
+                .query_one(
+                    "SELECT $1::text::timestamptz <= $2::text::timestamptz",
+                    &[&commit.committed_at, &at],
+                )?
                 .get(0);
             if older {
                 return Ok(Some(commit.id));
@@ -508,7 +567,7 @@ impl Repository {
         let rows = client.query(
             &format!(
                 "SELECT name, {}, schema_commit, created_by FROM pggit.data_snapshots ORDER BY at, name",
-                AT_TEXT.replace("$1::timestamptz", "at")
+                AT_TEXT.replace("$1::text::timestamptz", "at")
             ),
             &[],
         )?;
@@ -546,7 +605,7 @@ impl Repository {
             .get(0);
         let rows = tx
             .query(
-                "SELECT item, count FROM pggit.prune_history($1::timestamptz, $2, $3)",
+                "SELECT item, count FROM pggit.prune_history($1::text::timestamptz, $2, $3)",
                 &[&bound, &force, &dry_run],
             )
             .map_err(input_error)?;
@@ -569,4 +628,11 @@ fn regclass_text(client: &mut impl GenericClient, table: &str) -> Result<String>
         .query_one("SELECT $1::text::regclass::text", &[&table])
         .map_err(input_error)?
         .get(0))
+}
+
+/// Row history's own DDL (history tables, capture triggers) is pggit's
+/// business, not a schema change of the user's to commit.
+fn forget_own_ddl(tx: &mut impl GenericClient) -> Result<()> {
+    tx.execute("DELETE FROM pggit.ddl_log WHERE txid = txid_current()", &[])?;
+    Ok(())
 }
