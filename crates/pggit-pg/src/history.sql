@@ -181,42 +181,43 @@ BEGIN
         body := format($b$
     IF TG_OP = 'INSERT' THEN
         INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %2$s)
-        SELECT s, x, %5$s, 'I', %3$s FROM pggit_new n;
+        SELECT pggit_capture.s, pggit_capture.x, %5$s, 'I', %3$s FROM pggit_new n;
     ELSIF TG_OP = 'UPDATE' THEN
         INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %6$s)
-        SELECT s, x, %4$s, 'U', %7$s FROM pggit_old o;
+        SELECT pggit_capture.s, pggit_capture.x, %4$s, 'U', %7$s FROM pggit_old o;
         INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %2$s)
-        SELECT s, x, %5$s, 'I', %3$s FROM pggit_new n
+        SELECT pggit_capture.s, pggit_capture.x, %5$s, 'I', %3$s FROM pggit_new n
          WHERE NOT EXISTS (SELECT 1 FROM pggit_old o WHERE (%8$s) = (%3$s));
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %6$s)
-        SELECT s, x, %4$s, 'D', %7$s FROM pggit_old o;
+        SELECT pggit_capture.s, pggit_capture.x, %4$s, 'D', %7$s FROM pggit_old o;
     ELSE
         INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %6$s)
-        SELECT s, x, %4$s, 'T', %7$s FROM ONLY %9$s o;
+        SELECT pggit_capture.s, pggit_capture.x, %4$s, 'T', %7$s FROM ONLY %9$s o;
     END IF;$b$, h, keys, nkeys, prev_o, prev_n, cols, ocols, okeys,
             quote_ident(t.schema_name) || '.' || quote_ident(t.table_name));
     ELSE
         body := format($b$
     IF TG_OP = 'INSERT' THEN
-        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT s, x, 'N', %4$s FROM pggit_new n;
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT pggit_capture.s, pggit_capture.x, 'N', %4$s FROM pggit_new n;
     ELSIF TG_OP = 'UPDATE' THEN
-        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT s, x, 'D', %3$s FROM pggit_old o;
-        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT s, x, 'N', %4$s FROM pggit_new n;
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT pggit_capture.s, pggit_capture.x, 'D', %3$s FROM pggit_old o;
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT pggit_capture.s, pggit_capture.x, 'N', %4$s FROM pggit_new n;
     ELSIF TG_OP = 'DELETE' THEN
-        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT s, x, 'D', %3$s FROM pggit_old o;
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT pggit_capture.s, pggit_capture.x, 'D', %3$s FROM pggit_old o;
     ELSE
-        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT s, x, 'T', %3$s FROM ONLY %5$s o;
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT pggit_capture.s, pggit_capture.x, 'T', %3$s FROM ONLY %5$s o;
     END IF;$b$, h, cols, ocols, ncols, quote_ident(t.schema_name) || '.' || quote_ident(t.table_name));
     END IF;
     EXECUTE format($f$
 CREATE OR REPLACE FUNCTION pggit.%I() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $body$
+<<pggit_capture>>
 DECLARE
     x bigint := txid_current();
     s bigint := nextval('pggit.data_seq');
 BEGIN
-    INSERT INTO pggit.data_tx (txid) VALUES (x) ON CONFLICT DO NOTHING;%s
+    INSERT INTO pggit.data_tx (txid) VALUES (pggit_capture.x) ON CONFLICT DO NOTHING;%s
     RETURN NULL;
 END
 $body$;$f$, 'capture_' || p, body);
