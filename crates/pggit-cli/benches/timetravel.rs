@@ -1,0 +1,210 @@
+//! Row-history benchmark (issue 4), in one run against the history-table
+//! style reference (temporal_tables: validity range on the row, PL/pgSQL
+//! row trigger copying the old row into a history table).
+//!
+//! 1,000,000 rows; ten rounds of 100,000 updates (random keys) on an
+//! untracked copy, a pggit-tracked copy and the reference. Reports write
+//! cost, AS OF the whole table at early / middle / late times, one row's
+//! history, and a repeated AS OF served from the cache.
+//!
+//! Run: `cargo bench -p pggit-cli --bench timetravel` (uses PGGIT_TEST_URL
+//! or the local server). Prints a Markdown table.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, Instant};
+
+use pggit::pg::history::SETTLE_LOCK;
+use pggit::pg::scratch::{test_admin_config, ScratchDb};
+use pggit::{InitOptions, Repository};
+use postgres::Client;
+
+const ROWS: i64 = 1_000_000;
+const ROUNDS: i64 = 10;
+const PER_ROUND: i64 = 100_000;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn time(c: &mut Client, sql: &str) -> Duration {
+    let t = Instant::now();
+    c.batch_execute(sql).unwrap();
+    t.elapsed()
+}
+
+fn runs(n: usize, c: &mut Client, sql: &str) -> Duration {
+    median((0..n).map(|_| time(c, sql)).collect())
+}
+
+fn now(c: &mut Client) -> String {
+    c.execute("SELECT pg_advisory_lock($1)", &[&SETTLE_LOCK]).unwrap();
+    let t: String = c.query_one("SELECT clock_timestamp()::text", &[]).unwrap().get(0);
+    c.execute("SELECT pg_advisory_unlock($1)", &[&SETTLE_LOCK]).unwrap();
+    t
+}
+
+const SETUP: &str = r#"
+CREATE TABLE u (id int PRIMARY KEY, customer_id int NOT NULL, amount numeric(12,2) NOT NULL, status text NOT NULL, note text);
+INSERT INTO u SELECT g, g % 1000, g * 0.01, 'new', 'note ' || g FROM generate_series(1, 1000000) g;
+CREATE TABLE t (LIKE u INCLUDING ALL); INSERT INTO t SELECT * FROM u;
+CREATE TABLE r (LIKE u INCLUDING ALL); ALTER TABLE r ADD COLUMN sys_period tstzrange NOT NULL DEFAULT tstzrange(now(), NULL);
+INSERT INTO r SELECT *, tstzrange(now(), NULL) FROM u;
+CREATE TABLE r_history (LIKE r);
+CREATE INDEX ON r_history (id);
+CREATE INDEX ON r_history USING gist (sys_period);
+CREATE FUNCTION versioning() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP IN ('UPDATE', 'DELETE') THEN
+        INSERT INTO r_history SELECT OLD.id, OLD.customer_id, OLD.amount, OLD.status, OLD.note,
+                                     tstzrange(lower(OLD.sys_period), now());
+    END IF;
+    IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+    NEW.sys_period := tstzrange(now(), NULL);
+    RETURN NEW;
+END $$;
+CREATE TRIGGER versioning BEFORE INSERT OR UPDATE OR DELETE ON r FOR EACH ROW EXECUTE FUNCTION versioning();
+CREATE TABLE ids AS SELECT r, (hashint4((r * 100003 + g)::int) & 1048575) % 1000000 + 1 AS id
+  FROM generate_series(1, 10) r, generate_series(1, 100000) g;
+CREATE INDEX ON ids (r);
+VACUUM ANALYZE;
+"#;
+
+fn main() {
+    let db = ScratchDb::create(&test_admin_config(), "pggit_bench_tt").expect("scratch db");
+    let mut c = db.connect().unwrap();
+    eprintln!("loading {ROWS} rows x3 ...");
+    c.batch_execute(SETUP).unwrap();
+    let (mut repo, _) = Repository::init(&db.config, &InitOptions::default()).unwrap();
+    repo.track(&["public.t".into()], None).unwrap();
+    c.batch_execute("SET jit = off").unwrap();
+
+    // Write cost: the same rounds on each table, interleaved.
+    let mut moments = Vec::new();
+    let (mut wu, mut wt, mut wr) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+    for round in 1..=ROUNDS {
+        moments.push(now(&mut c));
+        std::thread::sleep(Duration::from_millis(20));
+        let upd = |tbl: &str| {
+            format!("UPDATE {tbl} SET amount = amount + 1, status = 'r{round}' WHERE id IN (SELECT id FROM ids WHERE r = {round})")
+        };
+        c.batch_execute("CHECKPOINT").unwrap();
+        wu += time(&mut c, &upd("u"));
+        c.batch_execute("CHECKPOINT").unwrap();
+        wt += time(&mut c, &upd("t"));
+        c.batch_execute("CHECKPOINT").unwrap();
+        wr += time(&mut c, &upd("r"));
+        eprintln!("round {round}: untracked {wu:?} tracked {wt:?} reference {wr:?}");
+    }
+    moments.push(now(&mut c));
+    c.batch_execute("VACUUM ANALYZE").unwrap();
+
+    // Single-row transactions (pgbench-like), one connection.
+    let single = |c: &mut Client, tbl: &str| -> f64 {
+        let n = 2000;
+        let t = Instant::now();
+        for i in 0..n {
+            c.batch_execute(&format!("UPDATE {tbl} SET amount = amount + 1 WHERE id = {}", (i * 7919) % ROWS + 1))
+                .unwrap();
+        }
+        n as f64 / t.elapsed().as_secs_f64()
+    };
+    let (su, st, sr) = (single(&mut c, "u"), single(&mut c, "t"), single(&mut c, "r"));
+
+    // AS OF, whole table.
+    let mut asof = Vec::new();
+    for (label, i) in [("early (after round 1)", 1usize), ("middle (after round 5)", 5), ("late (after round 9)", 9)] {
+        let at = &moments[i];
+        let sql: String = c
+            .query_one("SELECT pggit.as_of_sql(pggit.period_at('t', $1::text::timestamptz), $1::text::timestamptz)", &[at])
+            .unwrap()
+            .get(0);
+        let ours = runs(3, &mut c, &format!("SELECT count(*) FROM ({sql}) q"));
+        let func = runs(3, &mut c, &format!("SELECT count(*) FROM pggit.as_of(NULL::t, '{at}')"));
+        let reference = runs(
+            3,
+            &mut c,
+            &format!(
+                "SELECT count(*) FROM (SELECT id, customer_id, amount, status, note FROM r WHERE lower(sys_period) <= '{at}'
+                  UNION ALL SELECT id, customer_id, amount, status, note FROM r_history WHERE sys_period @> '{at}'::timestamptz) q"
+            ),
+        );
+        let n: i64 = c.query_one(&format!("SELECT count(*) FROM ({sql}) q"), &[]).unwrap().get(0);
+        assert_eq!(n, ROWS);
+        asof.push((label, ours, func, reference));
+    }
+
+    // One row's history.
+    let hist = runs(21, &mut c, "SELECT * FROM pggit.row_history('t', '{\"id\": 4242}')");
+    let hist_ref = runs(21, &mut c, "SELECT * FROM r_history WHERE id = 4242 ORDER BY lower(sys_period)");
+
+    // Repeated AS OF: first computation, then served from the cache.
+    let at = &moments[3];
+    let first = time(&mut c, &format!("SELECT count(*) FROM pggit.as_of(NULL::t, '{at}')"));
+    repo.as_of("public.t", at, Some("id <= 1000")).unwrap();
+    let t0 = Instant::now();
+    repo.as_of("public.t", at, Some("id <= 1000")).unwrap(); // materialises
+    let materialise = t0.elapsed();
+    let cached = runs(5, &mut c, &format!("SELECT count(*) FROM pggit.as_of(NULL::t, '{at}')"));
+    let t0 = Instant::now();
+    let r = repo.as_of("public.t", at, Some("id <= 1000")).unwrap();
+    let cli_cached = t0.elapsed();
+    assert!(r.cached);
+
+    let sizes: (String, String) = {
+        let row = c
+            .query_one(
+                "SELECT pg_size_pretty(pg_total_relation_size('pggit.history_1')), pg_size_pretty(pg_total_relation_size('r_history'))",
+                &[],
+            )
+            .unwrap();
+        (row.get(0), row.get(1))
+    };
+
+    println!("| measure | pggit | reference (temporal_tables style) | untracked |");
+    println!("|---|---|---|---|");
+    println!(
+        "| 10 x 100k-row UPDATE, total | {} | {} | {} |",
+        ms(wt),
+        ms(wr),
+        ms(wu)
+    );
+    println!(
+        "| bulk write throughput vs untracked | {:.2} | {:.2} | 1 |",
+        wu.as_secs_f64() / wt.as_secs_f64(),
+        wu.as_secs_f64() / wr.as_secs_f64()
+    );
+    println!(
+        "| single-row UPDATE transactions/s | {st:.0} ({:.2} of untracked) | {sr:.0} ({:.2}) | {su:.0} |",
+        st / su,
+        sr / su
+    );
+    for (label, ours, func, reference) in &asof {
+        println!(
+            "| AS OF whole table, {label} | {} (SQL function: {}) | {} | |",
+            ms(*ours),
+            ms(*func),
+            ms(*reference)
+        );
+    }
+    println!("| one row's history (id 4242) | {} | {} | |", ms(hist), ms(hist_ref));
+    println!(
+        "| repeated AS OF (middle), SQL function: first / cached | {} / {} ({:.0}x) | | |",
+        ms(first),
+        ms(cached),
+        first.as_secs_f64() / cached.as_secs_f64()
+    );
+    println!(
+        "| `asof --where 'id <= 1000'`: materialising request / cached | {} / {} | | |",
+        ms(materialise),
+        ms(cli_cached)
+    );
+    println!("| history size | {} | {} | |", sizes.0, sizes.1);
+    drop(repo);
+    db.drop_workspaces();
+}
