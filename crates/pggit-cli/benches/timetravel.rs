@@ -43,9 +43,14 @@ fn runs(n: usize, c: &mut Client, sql: &str) -> Duration {
 }
 
 fn now(c: &mut Client) -> String {
-    c.execute("SELECT pg_advisory_lock($1)", &[&SETTLE_LOCK]).unwrap();
-    let t: String = c.query_one("SELECT clock_timestamp()::text", &[]).unwrap().get(0);
-    c.execute("SELECT pg_advisory_unlock($1)", &[&SETTLE_LOCK]).unwrap();
+    c.execute("SELECT pg_advisory_lock($1)", &[&SETTLE_LOCK])
+        .unwrap();
+    let t: String = c
+        .query_one("SELECT clock_timestamp()::text", &[])
+        .unwrap()
+        .get(0);
+    c.execute("SELECT pg_advisory_unlock($1)", &[&SETTLE_LOCK])
+        .unwrap();
     t
 }
 
@@ -70,16 +75,21 @@ BEGIN
 END $$;
 CREATE TRIGGER versioning BEFORE INSERT OR UPDATE OR DELETE ON r FOR EACH ROW EXECUTE FUNCTION versioning();
 CREATE TABLE ids AS SELECT r, (hashint4((r * 100003 + g)::int) & 1048575) % 1000000 + 1 AS id
-  FROM generate_series(1, 10) r, generate_series(1, 100000) g;
+  FROM generate_series(1, $ROUNDS) r, generate_series(1, $PER_ROUND) g;
 CREATE INDEX ON ids (r);
-VACUUM ANALYZE;
 "#;
 
 fn main() {
     let db = ScratchDb::create(&test_admin_config(), "pggit_bench_tt").expect("scratch db");
     let mut c = db.connect().unwrap();
     eprintln!("loading {ROWS} rows x3 ...");
-    c.batch_execute(SETUP).unwrap();
+    c.batch_execute(
+        &SETUP
+            .replace("$ROUNDS", &ROUNDS.to_string())
+            .replace("$PER_ROUND", &PER_ROUND.to_string()),
+    )
+    .unwrap();
+    c.batch_execute("VACUUM ANALYZE").unwrap();
     let (mut repo, _) = Repository::init(&db.config, &InitOptions::default()).unwrap();
     repo.track(&["public.t".into()], None).unwrap();
     c.batch_execute("SET jit = off").unwrap();
@@ -109,23 +119,38 @@ fn main() {
         let n = 2000;
         let t = Instant::now();
         for i in 0..n {
-            c.batch_execute(&format!("UPDATE {tbl} SET amount = amount + 1 WHERE id = {}", (i * 7919) % ROWS + 1))
-                .unwrap();
+            c.batch_execute(&format!(
+                "UPDATE {tbl} SET amount = amount + 1 WHERE id = {}",
+                (i * 7919) % ROWS + 1
+            ))
+            .unwrap();
         }
         n as f64 / t.elapsed().as_secs_f64()
     };
-    let (su, st, sr) = (single(&mut c, "u"), single(&mut c, "t"), single(&mut c, "r"));
+    let (su, st, sr) = (
+        single(&mut c, "u"),
+        single(&mut c, "t"),
+        single(&mut c, "r"),
+    );
 
     // AS OF, whole table.
     let mut asof = Vec::new();
-    for (label, i) in [("early (after round 1)", 1usize), ("middle (after round 5)", 5), ("late (after round 9)", 9)] {
+    for (label, i) in [
+        ("early (after round 1)", 1usize),
+        ("middle (after round 5)", 5),
+        ("late (after round 9)", 9),
+    ] {
         let at = &moments[i];
         let sql: String = c
             .query_one("SELECT pggit.as_of_sql(pggit.period_at('t', $1::text::timestamptz), $1::text::timestamptz)", &[at])
             .unwrap()
             .get(0);
         let ours = runs(3, &mut c, &format!("SELECT count(*) FROM ({sql}) q"));
-        let func = runs(3, &mut c, &format!("SELECT count(*) FROM pggit.as_of(NULL::t, '{at}')"));
+        let func = runs(
+            3,
+            &mut c,
+            &format!("SELECT count(*) FROM pggit.as_of(NULL::t, '{at}')"),
+        );
         let reference = runs(
             3,
             &mut c,
@@ -134,23 +159,41 @@ fn main() {
                   UNION ALL SELECT id, customer_id, amount, status, note FROM r_history WHERE sys_period @> '{at}'::timestamptz) q"
             ),
         );
-        let n: i64 = c.query_one(&format!("SELECT count(*) FROM ({sql}) q"), &[]).unwrap().get(0);
+        let n: i64 = c
+            .query_one(&format!("SELECT count(*) FROM ({sql}) q"), &[])
+            .unwrap()
+            .get(0);
         assert_eq!(n, ROWS);
         asof.push((label, ours, func, reference));
     }
 
     // One row's history.
-    let hist = runs(21, &mut c, "SELECT * FROM pggit.row_history('t', '{\"id\": 4242}')");
-    let hist_ref = runs(21, &mut c, "SELECT * FROM r_history WHERE id = 4242 ORDER BY lower(sys_period)");
+    let hist = runs(
+        21,
+        &mut c,
+        "SELECT * FROM pggit.row_history('t', '{\"id\": 4242}')",
+    );
+    let hist_ref = runs(
+        21,
+        &mut c,
+        "SELECT * FROM r_history WHERE id = 4242 ORDER BY lower(sys_period)",
+    );
 
     // Repeated AS OF: first computation, then served from the cache.
     let at = &moments[3];
-    let first = time(&mut c, &format!("SELECT count(*) FROM pggit.as_of(NULL::t, '{at}')"));
+    let first = time(
+        &mut c,
+        &format!("SELECT count(*) FROM pggit.as_of(NULL::t, '{at}')"),
+    );
     repo.as_of("public.t", at, Some("id <= 1000")).unwrap();
     let t0 = Instant::now();
     repo.as_of("public.t", at, Some("id <= 1000")).unwrap(); // materialises
     let materialise = t0.elapsed();
-    let cached = runs(5, &mut c, &format!("SELECT count(*) FROM pggit.as_of(NULL::t, '{at}')"));
+    let cached = runs(
+        5,
+        &mut c,
+        &format!("SELECT count(*) FROM pggit.as_of(NULL::t, '{at}')"),
+    );
     let t0 = Instant::now();
     let r = repo.as_of("public.t", at, Some("id <= 1000")).unwrap();
     let cli_cached = t0.elapsed();
@@ -192,7 +235,11 @@ fn main() {
             ms(*reference)
         );
     }
-    println!("| one row's history (id 4242) | {} | {} | |", ms(hist), ms(hist_ref));
+    println!(
+        "| one row's history (id 4242) | {} | {} | |",
+        ms(hist),
+        ms(hist_ref)
+    );
     println!(
         "| repeated AS OF (middle), SQL function: first / cached | {} / {} ({:.0}x) | | |",
         ms(first),

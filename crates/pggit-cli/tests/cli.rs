@@ -77,6 +77,7 @@ macro_rules! snap {
                 (r#""server_version": "[^"]*""#, r#""server_version": "[VERSION]""#),
                 (r#""txid": \d+"#, r#""txid": [TXID]"#),
                 (r#""id": \d+"#, r#""id": [N]"#),
+                (r"\(tx \d+\)", "(tx [TXID])"),
             ]
         }, {
             insta::assert_snapshot!($name, $value);
@@ -302,4 +303,141 @@ fn merge_commands() {
     let r = e.pggit(&["merge", "main"]);
     assert_eq!(r.code, 2);
     snap!("merge_into_itself", r.stderr);
+}
+
+#[test]
+fn row_history_commands() {
+    let e = Env::new(
+        "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int NOT NULL, amount numeric(10,2), note text);
+         INSERT INTO public.orders VALUES (1, 7, 10.00, 'first'), (2, 8, 20.00, 'second, \"quoted\"'), (3, 7, 30.00, NULL);
+         CREATE TABLE public.plain (v int);",
+    );
+    e.ok(&["init"]);
+    let r = e.pggit(&["asof", "public.orders", "--at", "now"]);
+    assert_eq!(r.code, 2);
+    snap!("history_not_installed", r.stderr);
+    snap!("track", e.ok(&["track", "public.orders", "public.plain"]));
+    snap!("track_again", e.ok(&["track", "public.orders"]));
+    snap!("snapshot_create", e.ok(&["snapshot", "create", "before"]));
+    e.sql("UPDATE public.orders SET amount = amount * 2, note = 'doubled' WHERE customer_id = 7;
+           DELETE FROM public.orders WHERE id = 2; INSERT INTO public.orders VALUES (4, 9, 40.00, 'new');");
+    snap!(
+        "asof_table",
+        e.ok(&["asof", "public.orders", "--at", "before"])
+    );
+    snap!(
+        "asof_csv",
+        e.ok(&["asof", "public.orders", "--at", "before", "--format", "csv"])
+    );
+    snap!(
+        "asof_where_json",
+        e.ok(&[
+            "asof",
+            "public.orders",
+            "--at",
+            "before",
+            "--where",
+            "customer_id = 7",
+            "--json"
+        ])
+    );
+    snap!(
+        "history_key",
+        e.ok(&["history", "public.orders", "--key", "1"])
+    );
+    snap!(
+        "history_key_json",
+        e.ok(&["--json", "history", "public.orders", "--key", "1"])
+    );
+    snap!(
+        "changes",
+        e.ok(&["changes", "public.orders", "--from", "before"])
+    );
+    snap!(
+        "restore_into",
+        e.ok(&[
+            "restore",
+            "public.orders",
+            "--at",
+            "before",
+            "--into",
+            "public.orders_before"
+        ])
+    );
+    snap!(
+        "restore_in_place",
+        e.ok(&[
+            "restore",
+            "public.orders",
+            "--at",
+            "before",
+            "--in-place",
+            "--where",
+            "id <> 4"
+        ])
+    );
+    snap!("track_list", e.ok(&["track", "--list"]));
+    snap!("snapshot_list", e.ok(&["snapshot", "list"]));
+    snap!(
+        "prune_dry_run",
+        e.ok(&["history", "prune", "--older-than", "1d", "--dry-run"])
+    );
+    // The restore's own writes are not schema changes: status stays clean.
+    assert!(e.ok(&["status"]).contains("nothing to commit"));
+    for (name, args) in [
+        (
+            "asof_untracked",
+            vec!["asof", "public.nosuch", "--at", "before"],
+        ),
+        (
+            "asof_unknown_time",
+            vec!["asof", "public.orders", "--at", "teatime"],
+        ),
+        (
+            "asof_future",
+            vec!["asof", "public.orders", "--at", "2999-01-01"],
+        ),
+        (
+            "asof_bad_where",
+            vec![
+                "asof",
+                "public.orders",
+                "--at",
+                "before",
+                "--where",
+                "1=1; DROP TABLE public.orders",
+            ],
+        ),
+        (
+            "asof_where_not_boolean",
+            vec![
+                "asof",
+                "public.orders",
+                "--at",
+                "before",
+                "--where",
+                "amount",
+            ],
+        ),
+        (
+            "history_no_key",
+            vec!["history", "public.plain", "--key", "1"],
+        ),
+        (
+            "prune_bad_duration",
+            vec!["history", "prune", "--older-than", "soon"],
+        ),
+        ("snapshot_duplicate", vec!["snapshot", "create", "before"]),
+    ] {
+        let r = e.pggit(&args);
+        assert_eq!(r.code, 2, "{args:?}: {}{}", r.stdout, r.stderr);
+        snap!(name, r.stderr);
+    }
+    let n: i64 =
+        e.db.connect()
+            .unwrap()
+            .query_one("SELECT count(*) FROM public.orders", &[])
+            .unwrap()
+            .get(0);
+    assert_eq!(n, 4, "bad input changed nothing");
 }

@@ -12,6 +12,7 @@ pub mod merge;
 pub mod model;
 pub mod plan;
 pub mod rev;
+pub mod rewrites;
 pub mod sql;
 pub mod tree;
 

@@ -13,7 +13,11 @@ pub const PREAMBLE: &str = "SET LOCAL lock_timeout = '5s'; SET LOCAL check_funct
 /// Run `statements` inside the caller's transaction.
 pub fn apply_in(tx: &mut impl GenericClient, statements: &[Statement]) -> Result<(), PgError> {
     tx.batch_execute(PREAMBLE)?;
+    let history = crate::history::installed(tx)?;
     for s in statements {
+        if history {
+            keep_history_of(tx, &s.sql)?;
+        }
         tx.batch_execute(&s.sql).map_err(|e| {
             PgError::Unexpected(format!(
                 "migration statement failed: {}\n  statement: {}",
@@ -21,6 +25,21 @@ pub fn apply_in(tx: &mut impl GenericClient, statements: &[Statement]) -> Result
                 s.sql
             ))
         })?;
+    }
+    Ok(())
+}
+
+/// Before a statement that drops or rewrites a table with row history,
+/// keep a complete image of it (the history would otherwise lose the
+/// values of rows not changed since).
+fn keep_history_of(tx: &mut impl GenericClient, sql: &str) -> Result<(), PgError> {
+    for (schema, table) in pggit_core::rewrites::lossy_tables(sql) {
+        tx.execute(
+            "SELECT pggit.before_alter(t.relid::regclass) FROM pggit.tracked t
+              JOIN pg_class c ON c.oid = t.relid JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE t.ended_txid IS NULL AND c.relname = $2 AND n.nspname = coalesce($1, 'public')",
+            &[&schema, &table],
+        )?;
     }
     Ok(())
 }

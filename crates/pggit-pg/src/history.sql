@@ -616,6 +616,8 @@ BEGIN
         cur := pggit.live_columns(t.relid);
         IF loc.s <> t.schema_name OR loc.r <> t.table_name THEN
             UPDATE pggit.tracked SET schema_name = loc.s, table_name = loc.r WHERE period = t.period;
+            -- The capture function names the table (for TRUNCATE).
+            PERFORM pggit.generate_capture(t.period);
         END IF;
         newkeys := (SELECT array_agg(f->>'name' ORDER BY k.ord)
                       FROM unnest(t.key_columns) WITH ORDINALITY k(name, ord)
@@ -703,7 +705,7 @@ CREATE EVENT TRIGGER pggit_history_drop ON sql_drop EXECUTE FUNCTION pggit.sync_
 -- The table as of `at`, in its current shape:
 --   SELECT * FROM pggit.as_of(NULL::public.orders, '2026-11-20 10:00');
 CREATE FUNCTION pggit.as_of(tbl anyelement, at timestamptz) RETURNS SETOF anyelement
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET work_mem = '128MB' AS $$
 DECLARE
     rel regclass := pg_typeof(tbl)::text::regclass;
     p integer := pggit.period_at(rel::text, at);
@@ -812,7 +814,7 @@ $$;
 --   SELECT * FROM pggit.changes('public.orders', t1, t2);
 CREATE FUNCTION pggit.changes(tbl text, t1 timestamptz, t2 timestamptz)
 RETURNS TABLE (change text, key jsonb, old_values jsonb, new_values jsonb, columns text[])
-LANGUAGE plpgsql STABLE AS $$
+LANGUAGE plpgsql STABLE SET work_mem = '128MB' AS $$
 DECLARE
     p integer := pggit.period_at(tbl, t1);
     t pggit.tracked;
@@ -873,7 +875,7 @@ $$;
 CREATE FUNCTION pggit.restore_table(tbl regclass, at timestamptz, into_table text DEFAULT NULL,
                                     in_place boolean DEFAULT false, where_clause text DEFAULT NULL)
 RETURNS TABLE (inserted bigint, updated bigint, deleted bigint)
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET work_mem = '128MB' AS $$
 DECLARE
     p integer := pggit.period_at(tbl::text, at);
     t pggit.tracked;
@@ -889,15 +891,24 @@ DECLARE
     n_ins bigint := 0;
     n_upd bigint := 0;
     n_del bigint := 0;
+    w record;
+    added_after text[];
 BEGIN
     IF (into_table IS NULL) = (NOT in_place) THEN
         RAISE EXCEPTION 'pggit: restore needs exactly one of into_table or in_place'
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
     SELECT * INTO t FROM pggit.tracked WHERE period = p;
+    -- Columns that did not exist at `at` keep their current values (or
+    -- defaults, for rows restored from the past).
+    SELECT * INTO w FROM pggit.tx_window(at);
+    SELECT coalesce(array_agg(c->>'name'), '{}') INTO added_after
+      FROM jsonb_array_elements(t.columns) c
+     WHERE (c->>'added') IS NOT NULL AND w.lo IS NOT NULL AND (c->>'added')::bigint >= w.lo
+       AND (c->>'added')::bigint <> ALL (w.inc);
     src := format('SELECT * FROM (%s) q WHERE %s', pggit.as_of_sql(p, at), cond);
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO ins_cols
-      FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '';
+      FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attname::text <> ALL (added_after);
     IF into_table IS NOT NULL THEN
         SELECT string_agg(quote_ident(x), '.') INTO target FROM unnest(parse_ident(into_table)) x;
         IF to_regclass(target) IS NOT NULL THEN
@@ -923,7 +934,7 @@ BEGIN
                'ROW(' || string_agg('l.' || quote_ident(a.attname), ', ' ORDER BY a.attnum) || ') IS DISTINCT FROM ROW('
                       || string_agg('r.' || quote_ident(a.attname), ', ' ORDER BY a.attnum) || ')'
           INTO set_cols, rowtext_l
-          FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = ''
+          FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attname::text <> ALL (added_after)
                                 AND a.attidentity <> 'a' AND a.attname::text <> ALL (t.key_columns);
         EXECUTE format('DELETE FROM %s l WHERE %s AND NOT EXISTS (SELECT 1 FROM "pggit$restore" r WHERE (%s) = (%s))',
                        tbl, cond, keys_r, keys_l);
@@ -941,7 +952,8 @@ BEGIN
         SELECT 'ROW(' || string_agg('l.' || quote_ident(a.attname), ', ' ORDER BY a.attnum) || ')::text',
                'ROW(' || string_agg('r.' || quote_ident(a.attname), ', ' ORDER BY a.attnum) || ')::text'
           INTO rowtext_l, rowtext_r
-          FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped;
+          FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped
+                                AND a.attname::text <> ALL (added_after);
         EXECUTE format('WITH cur AS (SELECT l.ctid AS "pggit$ctid", %1$s AS "pggit$r",'
                        ' row_number() OVER (PARTITION BY %1$s) AS "pggit$n" FROM %2$s l WHERE %3$s),'
                        ' want AS (SELECT %4$s AS "pggit$r", count(*) AS "pggit$c" FROM "pggit$restore" r GROUP BY 1)'
@@ -957,7 +969,7 @@ BEGIN
                        rowtext_l, tbl, cond, rowtext_r, ins_cols,
                        (SELECT string_agg('r.' || quote_ident(a.attname), ', ' ORDER BY a.attnum)
                           FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped
-                                                AND a.attgenerated = ''));
+                                                AND a.attgenerated = '' AND a.attname::text <> ALL (added_after)));
         GET DIAGNOSTICS n_ins = ROW_COUNT;
     END IF;
     DROP TABLE "pggit$restore";
@@ -970,7 +982,7 @@ $$;
 -- second request for the same (table, time, shape) materialises it and
 -- later ones read the copy. Returns the cache table, or NULL.
 CREATE FUNCTION pggit.asof_cache_lookup(p integer, at timestamptz, materialise boolean) RETURNS text
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET work_mem = '128MB' AS $$
 DECLARE
     sk text := pggit.shape_key(p);
     c pggit.asof_cache;
@@ -993,6 +1005,13 @@ BEGIN
     END IF;
     name := 'asof_' || p || '_' || nextval('pggit.data_seq');
     EXECUTE format('CREATE TABLE pggit.%I AS %s', name, pggit.as_of_sql(p, at));
+    -- Repeated questions are often about a few keys.
+    IF (SELECT key_columns FROM pggit.tracked WHERE period = p) IS NOT NULL THEN
+        EXECUTE format('CREATE INDEX ON pggit.%I (%s)', name,
+                       (SELECT string_agg(quote_ident(k), ', ') FROM pggit.tracked t, unnest(t.key_columns) k
+                         WHERE t.period = p));
+    END IF;
+    EXECUTE format('ANALYZE pggit.%I', name);
     UPDATE pggit.asof_cache k SET requests = k.requests + 1, cache_table = name,
            rows = (SELECT reltuples::bigint FROM pg_class WHERE oid = format('pggit.%I', name)::regclass)
      WHERE k.period = p AND k.at = asof_cache_lookup.at AND k.shape = sk;

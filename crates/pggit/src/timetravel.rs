@@ -300,7 +300,9 @@ impl Repository {
         let mut client = self.data_client(false)?;
         let rows = client.query(
             "SELECT t.period, quote_ident(t.schema_name) || '.' || quote_ident(t.table_name), t.active, t.key_columns,
-                    t.started_at::text, t.ended_at::text, t.retained_from::text,
+                    to_char(t.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                    to_char(t.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                    to_char(t.retained_from AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
                     coalesce((SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(t.history_table)), 0)
                FROM pggit.tracked_tables t ORDER BY t.period",
             &[],
@@ -365,6 +367,8 @@ impl Repository {
         tx.commit()?;
         // The filter runs read-only: it can read, never write.
         let mut tx = client.build_transaction().read_only(true).start()?;
+        // Rebuilding hashes the keys changed since `at`; keep that in memory.
+        tx.batch_execute("SET LOCAL work_mem = '128MB'")?;
         let rows = history::text_rows(&mut tx, &sql, &[]).map_err(|e| match e {
             pggit_pg::PgError::Db(db) => input_error(db),
             other => other.into(),
