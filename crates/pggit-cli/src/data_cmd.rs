@@ -4,7 +4,7 @@
 use std::io::Write;
 
 use pggit::pg::history::TextRows;
-use pggit::RestoreTarget;
+use pggit::{Doc, RestoreTarget};
 
 use crate::cli::{Command, Format, SnapshotAction};
 use crate::run::{json, open, Code, Ctx, UsageError};
@@ -150,16 +150,11 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
                 match (c.operation.as_str(), &c.old, &c.new) {
                     ("update", Some(o), Some(n)) => {
                         for col in &c.changed {
-                            writeln!(
-                                ctx.out,
-                                "    {col}: {} -> {}",
-                                o.get(col).map(|v| v.to_string()).unwrap_or_default(),
-                                n.get(col).map(|v| v.to_string()).unwrap_or_default()
-                            )?;
+                            writeln!(ctx.out, "    {col}: {} -> {}", value(o, col), value(n, col))?;
                         }
                     }
-                    (_, _, Some(n)) if c.old.is_none() => writeln!(ctx.out, "    {n}")?,
-                    (_, Some(o), _) => writeln!(ctx.out, "    was {o}")?,
+                    (_, _, Some(n)) if c.old.is_none() => writeln!(ctx.out, "    {}", show(n))?,
+                    (_, Some(o), _) => writeln!(ctx.out, "    was {}", show(o))?,
                     _ => {}
                 }
             }
@@ -175,17 +170,18 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
             }
             writeln!(ctx.out, "{table}: {} → {}", a.at, b.at)?;
             for c in &rows {
-                let key = c.key.as_ref().map(|k| k.to_string()).unwrap_or_default();
+                let key = c.key.as_ref().map(show).unwrap_or_default();
+                let empty = Doc::new();
+                let (o, n) = (
+                    c.old.as_ref().unwrap_or(&empty),
+                    c.new.as_ref().unwrap_or(&empty),
+                );
                 match c.change.as_str() {
                     "updated" => {
-                        let (o, n) = (
-                            c.old.clone().unwrap_or_default(),
-                            c.new.clone().unwrap_or_default(),
-                        );
                         let cols: Vec<String> = c
                             .columns
                             .iter()
-                            .map(|k| format!("{k}: {} -> {}", o[k], n[k]))
+                            .map(|k| format!("{k}: {} -> {}", value(o, k), value(n, k)))
                             .collect();
                         writeln!(
                             ctx.out,
@@ -194,18 +190,8 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
                             cols.join(", ")
                         )?
                     }
-                    "inserted" => writeln!(
-                        ctx.out,
-                        "{} {key} {}",
-                        ctx.style.added("+"),
-                        c.new.clone().unwrap_or_default()
-                    )?,
-                    _ => writeln!(
-                        ctx.out,
-                        "{} {key} {}",
-                        ctx.style.removed("-"),
-                        c.old.clone().unwrap_or_default()
-                    )?,
+                    "inserted" => writeln!(ctx.out, "{} {key} {}", ctx.style.added("+"), show(n))?,
+                    _ => writeln!(ctx.out, "{} {key} {}", ctx.style.removed("-"), show(o))?,
                 }
             }
             writeln!(ctx.out, "({} row(s) changed)", rows.len())?;
@@ -293,6 +279,18 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
         _ => anyhow::bail!("internal error: not a row-history command"),
     }
     Ok(0)
+}
+
+/// A row document as one line of JSON.
+fn show(d: &Doc) -> String {
+    serde_json::to_string(d).unwrap_or_default()
+}
+
+/// One value of a row document, as PostgreSQL printed it.
+fn value(d: &Doc, col: &str) -> String {
+    d.get(col)
+        .map(|v| v.get().to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 fn csv_field(v: &str) -> String {

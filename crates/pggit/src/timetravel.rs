@@ -7,6 +7,8 @@ use pggit_core::filter::check_where;
 use pggit_pg::history::{self, TextRows};
 use postgres::{Client, GenericClient};
 use serde::Serialize;
+use serde_json::value::RawValue;
+use std::collections::BTreeMap;
 
 use crate::error::{Error, Result};
 use crate::repo::Repository;
@@ -53,6 +55,18 @@ pub struct AsOf {
     pub cached: bool,
 }
 
+/// A row (or part of one) as JSON, each value exactly as PostgreSQL
+/// printed it (numerics keep their precision).
+pub type Doc = BTreeMap<String, Box<RawValue>>;
+
+fn doc(text: Option<String>) -> Result<Option<Doc>> {
+    text.map(|t| {
+        serde_json::from_str(&t)
+            .map_err(|e| Error::Refused(format!("unexpected row document {t}: {e}")))
+    })
+    .transpose()
+}
+
 /// One change of one row.
 #[derive(Debug, Clone, Serialize)]
 pub struct RowChange {
@@ -60,8 +74,8 @@ pub struct RowChange {
     pub txid: i64,
     pub role: Option<String>,
     pub operation: String,
-    pub old: Option<serde_json::Value>,
-    pub new: Option<serde_json::Value>,
+    pub old: Option<Doc>,
+    pub new: Option<Doc>,
     pub changed: Vec<String>,
 }
 
@@ -69,9 +83,9 @@ pub struct RowChange {
 #[derive(Debug, Clone, Serialize)]
 pub struct Changed {
     pub change: String,
-    pub key: Option<serde_json::Value>,
-    pub old: Option<serde_json::Value>,
-    pub new: Option<serde_json::Value>,
+    pub key: Option<Doc>,
+    pub old: Option<Doc>,
+    pub new: Option<Doc>,
     pub columns: Vec<String>,
 }
 
@@ -256,7 +270,9 @@ impl Repository {
             let row = tx
                 .query_one(
                     "SELECT (SELECT count(*) FROM pggit.tracked WHERE relid = $1::text::regclass AND ended_txid IS NULL) = 0,
-                            pggit.track($1::text::regclass), $1::text::regclass::text",
+                            pggit.track($1::text::regclass),
+                            (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+                               JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::text::regclass)",
                     &[name],
                 )
                 .map_err(input_error)?;
@@ -285,7 +301,9 @@ impl Repository {
         let mut tx = client.transaction()?;
         let name: String = tx
             .query_one(
-                "SELECT pggit.untrack($1::text::regclass, $2)::text, $1::text::regclass::text",
+                "SELECT pggit.untrack($1::text::regclass, $2)::text,
+                        (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+                           JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::text::regclass)",
                 &[&table, &drop_history],
             )
             .map_err(input_error)?
@@ -415,22 +433,23 @@ impl Repository {
         let rows = client
             .query(
                 "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), txid, role, operation,
-                        old_row, new_row, changed FROM pggit.row_history($1, $2)",
+                        old_row::text, new_row::text, changed FROM pggit.row_history($1, $2)",
                 &[&table, key],
             )
             .map_err(input_error)?;
-        Ok(rows
-            .iter()
-            .map(|r| RowChange {
-                at: r.get(0),
-                txid: r.get(1),
-                role: r.get(2),
-                operation: r.get(3),
-                old: r.get(4),
-                new: r.get(5),
-                changed: r.get(6),
+        rows.iter()
+            .map(|r| {
+                Ok(RowChange {
+                    at: r.get(0),
+                    txid: r.get(1),
+                    role: r.get(2),
+                    operation: r.get(3),
+                    old: doc(r.get(4))?,
+                    new: doc(r.get(5))?,
+                    changed: r.get(6),
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Rows inserted, deleted or updated between two moments.
@@ -446,20 +465,23 @@ impl Repository {
         history::settle(&mut client)?;
         let rows = client
             .query(
-                "SELECT change, key, old_values, new_values, columns FROM pggit.changes($1, $2::text::timestamptz, $3::text::timestamptz)",
+                "SELECT change, key::text, old_values::text, new_values::text, columns
+                   FROM pggit.changes($1, $2::text::timestamptz, $3::text::timestamptz)",
                 &[&table, &a.at, &b.at],
             )
             .map_err(input_error)?;
         let out = rows
             .iter()
-            .map(|r| Changed {
-                change: r.get(0),
-                key: r.get(1),
-                old: r.get(2),
-                new: r.get(3),
-                columns: r.get(4),
+            .map(|r| {
+                Ok(Changed {
+                    change: r.get(0),
+                    key: doc(r.get(1))?,
+                    old: doc(r.get(2))?,
+                    new: doc(r.get(3))?,
+                    columns: r.get(4),
+                })
             })
-            .collect();
+            .collect::<Result<_>>()?;
         Ok((a, b, out))
     }
 
@@ -629,7 +651,11 @@ impl Repository {
 
 fn regclass_text(client: &mut impl GenericClient, table: &str) -> Result<String> {
     Ok(client
-        .query_one("SELECT $1::text::regclass::text", &[&table])
+        .query_one(
+            "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+               JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $1::text::regclass",
+            &[&table],
+        )
         .map_err(input_error)?
         .get(0))
 }
