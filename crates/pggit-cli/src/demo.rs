@@ -299,5 +299,28 @@ fn tour(ctx: &mut Ctx<'_>, url: &str) -> anyhow::Result<()> {
     t.pggit(&["log", "--oneline", "-n", "3"])?;
     t.say("Roll the merge back if needed (pggit lists any data it would destroy first).")?;
     t.pggit(&["revert", "-m", "1", "HEAD"])?;
+    t.say("Time travel on data: track a table, change rows, look back, undo.")?;
+    t.psql(
+        url,
+        "INSERT INTO users (email) VALUES ('ada@example.com'), ('bob@example.com')",
+    )?;
+    t.pggit(&["track", "public.users"])?;
+    t.pggit(&["snapshot", "create", "before-cleanup"])?;
+    t.psql(
+        url,
+        "UPDATE users SET email = upper(email) WHERE id = 1; DELETE FROM users WHERE id = 2",
+    )?;
+    t.pggit(&["changes", "public.users", "--from", "before-cleanup"])?;
+    t.pggit(&["history", "public.users", "--key", "1"])?;
+    t.pggit(&["asof", "public.users", "--at", "before-cleanup"])?;
+    t.say("Undo the cleanup in place: only the rows that differ are touched, and the restore is history too.")?;
+    t.pggit(&[
+        "restore",
+        "public.users",
+        "--at",
+        "before-cleanup",
+        "--in-place",
+    ])?;
+    t.pggit(&["asof", "public.users", "--at", "now"])?;
     Ok(())
 }

@@ -237,6 +237,10 @@ fn demo_runs_on_a_throwaway_cluster() {
         "CONFLICT (BOTH_MODIFIED) table public.users column email: data_type",
         "Merge made: [main ",
         "reverted merge HEAD",
+        "tracking public.users (keyed by (id))",
+        "- {\"id\":2} {",
+        "restored public.users as of ",
+        "in place: 1 inserted, 1 updated, 0 deleted",
         "Done: the demo database and its workspaces were removed.",
     ] {
         assert!(

@@ -23,8 +23,10 @@ CREATE TABLE pggit.data_tx (
     committed_at timestamptz,
     role text NOT NULL DEFAULT current_user,
     application_name text DEFAULT current_setting('application_name', true)
-);
-CREATE INDEX data_tx_committed_at ON pggit.data_tx (committed_at) INCLUDE (txid);
+) WITH (fillfactor = 50);
+-- No index on committed_at: the commit-time stamp then updates the row in
+-- place (HOT), which keeps the cost per transaction low; finding the
+-- window of a time scans this table (one row per writing transaction).
 
 -- Stamp the commit time at pre-commit. The shared advisory lock is held
 -- until the transaction has committed; a reader that takes the lock

@@ -589,3 +589,52 @@ fn migrations_applied_by_pggit_keep_history_of_tracked_tables() {
         0
     );
 }
+
+#[test]
+fn boundaries_and_commits_as_times() {
+    let (t, mut repo) =
+        TestRepo::new("CREATE TABLE b (id int PRIMARY KEY, v int); INSERT INTO b VALUES (1, 0);");
+    repo.track(&["b".into()], None).unwrap();
+    let mut c = t.client();
+    c.batch_execute("UPDATE b SET v = 1").unwrap();
+    // The commit time of that transaction, and a microsecond before it.
+    let (at, before): (String, String) = {
+        let r = c
+            .query_one(
+                "SELECT to_char(committed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                        to_char((committed_at - interval '1 microsecond') AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')
+                   FROM pggit.data_tx ORDER BY committed_at DESC LIMIT 1",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    let v = |repo: &mut Repository, at: &str| {
+        repo.as_of("b", at, None).unwrap().rows.rows[0][1].clone()
+    };
+    assert_eq!(
+        v(&mut repo, &at),
+        Some("1".into()),
+        "a transaction committed at T is in"
+    );
+    assert_eq!(
+        v(&mut repo, &before),
+        Some("0".into()),
+        "one committed after T is out"
+    );
+    // Commits and tags are times: their commit time.
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    c.batch_execute("CREATE TABLE side (x int)").unwrap();
+    repo.commit_workspace(&pggit::CommitOptions {
+        message: Some("side".into()),
+        signature: Default::default(),
+    })
+    .unwrap();
+    repo.create_tag("v1", None).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    c.batch_execute("UPDATE b SET v = 2").unwrap();
+    let r = repo.as_of("b", "v1", None).unwrap();
+    assert!(r.moment.source.starts_with("commit "), "{:?}", r.moment);
+    assert_eq!(r.rows.rows[0][1], Some("1".into()));
+    assert_eq!(v(&mut repo, "now"), Some("2".into()));
+}
