@@ -116,7 +116,7 @@ fn main() {
 
     // Single-row transactions (pgbench-like), one connection.
     let single = |c: &mut Client, tbl: &str| -> f64 {
-        let n = 2000;
+        let n = 1000;
         let t = Instant::now();
         for i in 0..n {
             c.batch_execute(&format!(
@@ -127,12 +127,12 @@ fn main() {
         }
         n as f64 / t.elapsed().as_secs_f64()
     };
-    // Alternate three times; the server's own background work drifts.
+    // Alternate five times; the server's own background work drifts.
     let (mut su, mut st, mut sr) = (0.0, 0.0, 0.0);
-    for _ in 0..3 {
-        su += single(&mut c, "u") / 3.0;
-        st += single(&mut c, "t") / 3.0;
-        sr += single(&mut c, "r") / 3.0;
+    for _ in 0..5 {
+        su += single(&mut c, "u") / 5.0;
+        st += single(&mut c, "t") / 5.0;
+        sr += single(&mut c, "r") / 5.0;
     }
 
     // AS OF, whole table. The CLI runs the rebuild with work_mem = 128MB

@@ -161,6 +161,7 @@ DECLARE
     nkeys text;
     prev_o text;
     prev_n text;
+    nkeys_padded text;
     body text;
 BEGIN
     SELECT * INTO t FROM pggit.tracked WHERE period = p;
@@ -175,9 +176,13 @@ BEGIN
                string_agg('n.' || quote_ident(k), ', ')
           INTO keys, okeys, nkeys
           FROM unnest(t.key_columns) k;
+        -- Every column, the key ones from the new row and the others NULL.
+        SELECT string_agg(CASE WHEN c->>'name' = ANY (t.key_columns) THEN 'n.' || quote_ident(c->>'name')
+                               ELSE format('NULL::%s', c->>'type') END, ', ' ORDER BY (c->>'attnum')::int)
+          INTO nkeys_padded
+          FROM jsonb_array_elements(t.columns) c;
         prev_o := format('(SELECT p."pggit$txid" FROM %s p WHERE (%s) = (%s) ORDER BY p."pggit$seq" DESC LIMIT 1)',
                          h, (SELECT string_agg('p.' || quote_ident(k), ', ') FROM unnest(t.key_columns) k), okeys);
-        prev_n := replace(prev_o, '(o.', '(n.');
         prev_n := format('(SELECT p."pggit$txid" FROM %s p WHERE (%s) = (%s) ORDER BY p."pggit$seq" DESC LIMIT 1)',
                          h, (SELECT string_agg('p.' || quote_ident(k), ', ') FROM unnest(t.key_columns) k), nkeys);
         body := format($b$
@@ -185,10 +190,11 @@ BEGIN
         INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %2$s)
         SELECT pggit_capture.s, pggit_capture.x, %5$s, 'I', %3$s FROM pggit_new n;
     ELSIF TG_OP = 'UPDATE' THEN
+        -- Old versions, plus the keys that are new (a key changed); one statement.
         INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %6$s)
-        SELECT pggit_capture.s, pggit_capture.x, %4$s, 'U', %7$s FROM pggit_old o;
-        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %2$s)
-        SELECT pggit_capture.s, pggit_capture.x, %5$s, 'I', %3$s FROM pggit_new n
+        SELECT pggit_capture.s, pggit_capture.x, %4$s, 'U', %7$s FROM pggit_old o
+        UNION ALL
+        SELECT pggit_capture.s, pggit_capture.x, %5$s, 'I', %10$s FROM pggit_new n
          WHERE NOT EXISTS (SELECT 1 FROM pggit_old o WHERE (%8$s) = (%3$s));
     ELSIF TG_OP = 'DELETE' THEN
         INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %6$s)
@@ -197,7 +203,7 @@ BEGIN
         INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %6$s)
         SELECT pggit_capture.s, pggit_capture.x, %4$s, 'T', %7$s FROM ONLY %9$s o;
     END IF;$b$, h, keys, nkeys, prev_o, prev_n, cols, ocols, okeys,
-            quote_ident(t.schema_name) || '.' || quote_ident(t.table_name));
+            quote_ident(t.schema_name) || '.' || quote_ident(t.table_name), nkeys_padded);
     ELSE
         body := format($b$
     IF TG_OP = 'INSERT' THEN
