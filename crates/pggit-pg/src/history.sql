@@ -721,6 +721,13 @@ CREATE EVENT TRIGGER pggit_history_drop ON sql_drop EXECUTE FUNCTION pggit.sync_
 -- ---------------------------------------------------------------------------
 -- Reading
 
+-- The SQL of the table as of `at`, to run yourself (no PL/pgSQL
+-- materialisation of the result): SELECT pggit.as_of_query('public.orders', '...') \gexec
+CREATE FUNCTION pggit.as_of_query(tbl text, at timestamptz) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT pggit.as_of_sql(pggit.period_at(tbl, at), at);
+$$;
+
 -- The table as of `at`, in its current shape:
 --   SELECT * FROM pggit.as_of(NULL::public.orders, '2026-11-20 10:00');
 CREATE FUNCTION pggit.as_of(tbl anyelement, at timestamptz) RETURNS SETOF anyelement

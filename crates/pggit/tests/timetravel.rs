@@ -638,3 +638,30 @@ fn boundaries_and_commits_as_times() {
     assert_eq!(r.rows.rows[0][1], Some("1".into()));
     assert_eq!(v(&mut repo, "now"), Some("2".into()));
 }
+
+#[test]
+fn as_of_query_runs_as_plain_sql() {
+    let (t, mut repo) = TestRepo::new(
+        "CREATE TABLE s (id int PRIMARY KEY, v text); INSERT INTO s VALUES (1, 'a');",
+    );
+    repo.track(&["s".into()], None).unwrap();
+    let mut c = t.client();
+    let m = moment(&mut c, "s0", "SELECT * FROM s");
+    c.batch_execute("UPDATE s SET v = 'b'; INSERT INTO s VALUES (2, 'c')")
+        .unwrap();
+    let q: String = c
+        .query_one(
+            "SELECT pggit.as_of_query('public.s', $1::text::timestamptz)",
+            &[&m],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        difference(
+            &mut c,
+            &format!("SELECT * FROM ({q}) x"),
+            "SELECT * FROM s0"
+        ),
+        0
+    );
+}
