@@ -1,0 +1,230 @@
+//! Reading history: tracked tables, a table as of a moment, one row's
+//! changes, the changes between two moments.
+
+use pggit_core::filter::check_where;
+use pggit_pg::history::{self, TextRows};
+use serde::Serialize;
+
+use super::{doc, input_error, Doc, Moment};
+use crate::error::{Error, Result};
+use crate::repo::Repository;
+
+/// One tracked table as listed.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackedInfo {
+    pub table: String,
+    pub period: i32,
+    pub active: bool,
+    pub key: Option<Vec<String>>,
+    pub started_at: Option<String>,
+    pub ended_at: Option<String>,
+    pub retained_from: Option<String>,
+    pub history_rows: i64,
+}
+
+/// Rows of the table as of a moment.
+#[derive(Debug, Clone, Serialize)]
+pub struct AsOf {
+    pub table: String,
+    pub moment: Moment,
+    #[serde(skip)]
+    pub rows: TextRows,
+    /// Served from the materialised cache.
+    pub cached: bool,
+}
+
+/// One change of one row.
+#[derive(Debug, Clone, Serialize)]
+pub struct RowChange {
+    pub at: Option<String>,
+    pub txid: i64,
+    pub role: Option<String>,
+    pub operation: String,
+    pub old: Option<Doc>,
+    pub new: Option<Doc>,
+    pub changed: Vec<String>,
+}
+
+/// One row that differs between two moments.
+#[derive(Debug, Clone, Serialize)]
+pub struct Changed {
+    pub change: String,
+    pub key: Option<Doc>,
+    pub old: Option<Doc>,
+    pub new: Option<Doc>,
+    pub columns: Vec<String>,
+}
+
+impl Repository {
+    /// Tables with row history, current and past.
+    pub fn tracked(&mut self) -> Result<Vec<TrackedInfo>> {
+        let mut client = self.data_client(false)?;
+        let rows = client.query(
+            "SELECT t.period, quote_ident(t.schema_name) || '.' || quote_ident(t.table_name), t.active, t.key_columns,
+                    to_char(t.started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                    to_char(t.ended_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                    to_char(t.retained_from AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'),
+                    coalesce((SELECT reltuples::bigint FROM pg_class WHERE oid = to_regclass(t.history_table)), 0)
+               FROM pggit.tracked_tables t ORDER BY t.period",
+            &[],
+        )?;
+        Ok(rows
+            .iter()
+            .map(|r| TrackedInfo {
+                period: r.get(0),
+                table: r.get(1),
+                active: r.get(2),
+                key: r.get(3),
+                started_at: r.get(4),
+                ended_at: r.get(5),
+                retained_from: r.get(6),
+                history_rows: r.get::<_, i64>(7).max(0),
+            })
+            .collect())
+    }
+
+    /// The table (or the rows matching `filter`) as of `at`, in its current shape.
+    pub fn as_of(&mut self, table: &str, at: &str, filter: Option<&str>) -> Result<AsOf> {
+        let cond = filter
+            .map(check_where)
+            .transpose()
+            .map_err(|e| Error::Refused(e.to_string()))?;
+        let mut client = self.data_client(false)?;
+        let moment = self.moment_in(&mut client, at)?;
+        history::settle(&mut client)?;
+        let mut tx = client.transaction()?;
+        let row = tx
+            .query_one(
+                "SELECT p, pggit.asof_cache_lookup(p, $2::text::timestamptz, true), pggit.as_of_sql(p, $2::text::timestamptz)
+                   FROM pggit.period_at($1, $2::text::timestamptz) p",
+                &[&table, &moment.at],
+            )
+            .map_err(input_error)?;
+        let cache: Option<String> = row.get(1);
+        let base = match &cache {
+            Some(c) => format!("SELECT * FROM pggit.{}", pggit_core::sql::ident(c)),
+            None => row.get(2),
+        };
+        let keys: Option<Vec<String>> = tx
+            .query_one(
+                "SELECT key_columns FROM pggit.tracked WHERE period = $1",
+                &[&row.get::<_, i32>(0)],
+            )?
+            .get(0);
+        let order = match keys {
+            Some(k) => format!(
+                " ORDER BY {}",
+                k.iter()
+                    .map(|c| format!("pggit_asof.{}", pggit_core::sql::ident(c)))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            None => String::new(),
+        };
+        let sql = format!(
+            "SELECT * FROM ({base}) pggit_asof WHERE {}{order}",
+            cond.as_deref().unwrap_or("true")
+        );
+        tx.commit()?;
+        // The filter runs read-only: it can read, never write.
+        let mut tx = client.build_transaction().read_only(true).start()?;
+        // Rebuilding hashes the keys changed since `at`; keep that in memory.
+        tx.batch_execute("SET LOCAL work_mem = '128MB'")?;
+        let rows = history::text_rows(&mut tx, &sql, &[]).map_err(|e| match e {
+            pggit_pg::PgError::Db(db) => input_error(db),
+            other => other.into(),
+        })?;
+        tx.commit()?;
+        Ok(AsOf {
+            table: table.to_string(),
+            moment,
+            rows,
+            cached: cache.is_some(),
+        })
+    }
+
+    /// Every change of the row with primary key `key` (a JSON object).
+    /// `key` is a JSON object of the key columns, or the bare value of a
+    /// one-column key.
+    pub fn row_history(&mut self, table: &str, key: &str) -> Result<Vec<RowChange>> {
+        let mut client = self.data_client(false)?;
+        let key: serde_json::Value = if key.trim_start().starts_with('{') {
+            serde_json::from_str(key)
+                .map_err(|e| Error::Refused(format!("--key is not a JSON object: {e}")))?
+        } else {
+            let cols: Option<Vec<String>> = client
+                .query_opt(
+                    "SELECT key_columns FROM pggit.tracked
+                      WHERE relid = to_regclass($1) OR quote_ident(schema_name) || '.' || quote_ident(table_name) = $1
+                      ORDER BY period DESC LIMIT 1",
+                    &[&table],
+                )
+                .map_err(input_error)?
+                .and_then(|r| r.get(0));
+            match cols.as_deref() {
+                Some([one]) => serde_json::json!({ one.as_str(): key }),
+                Some(many) => {
+                    return Err(Error::Refused(format!(
+                        "the key of {table} has several columns ({}); give --key as a JSON object",
+                        many.join(", ")
+                    )))
+                }
+                None => serde_json::Value::String(key.to_string()),
+            }
+        };
+        let key = &key;
+        let rows = client
+            .query(
+                "SELECT to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), txid, role, operation,
+                        old_row::text, new_row::text, changed FROM pggit.row_history($1, $2)",
+                &[&table, key],
+            )
+            .map_err(input_error)?;
+        rows.iter()
+            .map(|r| {
+                Ok(RowChange {
+                    at: r.get(0),
+                    txid: r.get(1),
+                    role: r.get(2),
+                    operation: r.get(3),
+                    old: doc(r.get(4))?,
+                    new: doc(r.get(5))?,
+                    changed: r.get(6),
+                })
+            })
+            .collect()
+    }
+
+    /// Rows inserted, deleted or updated between two moments.
+    pub fn changes(
+        &mut self,
+        table: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<(Moment, Moment, Vec<Changed>)> {
+        let mut client = self.data_client(false)?;
+        let a = self.moment_in(&mut client, from)?;
+        let b = self.moment_in(&mut client, to)?;
+        history::settle(&mut client)?;
+        let rows = client
+            .query(
+                "SELECT change, key::text, old_values::text, new_values::text, columns
+                   FROM pggit.changes($1, $2::text::timestamptz, $3::text::timestamptz)",
+                &[&table, &a.at, &b.at],
+            )
+            .map_err(input_error)?;
+        let out = rows
+            .iter()
+            .map(|r| {
+                Ok(Changed {
+                    change: r.get(0),
+                    key: doc(r.get(1))?,
+                    old: doc(r.get(2))?,
+                    new: doc(r.get(3))?,
+                    columns: r.get(4),
+                })
+            })
+            .collect::<Result<_>>()?;
+        Ok((a, b, out))
+    }
+}
