@@ -7,8 +7,16 @@ use postgres::GenericClient;
 
 use crate::PgError;
 
-/// Everything `pggit track` installs into a database on first use.
-pub const HISTORY_SQL: &str = include_str!("history.sql");
+/// Everything `pggit track` installs into a database on first use: its
+/// tables, the reading functions, capture, restore, cache and retention
+/// (see docs/HISTORY.md).
+pub const HISTORY_SQL: &str = concat!(
+    include_str!("history/tables.sql"),
+    include_str!("history/read.sql"),
+    include_str!("history/capture.sql"),
+    include_str!("history/restore.sql"),
+    include_str!("history/retention.sql"),
+);
 
 /// Advisory lock key held (shared) by writers from their commit-time stamp
 /// until they have committed.

@@ -1,0 +1,357 @@
+-- Reading: the window of a time, the as-of rebuild, one row's history, changes.
+
+-- Transactions committed by `at`, as a filter on txids: a txid is "after"
+-- when txid >= lo and it is not one of `inc` (committed by `at` although
+-- numbered after lo). lo is NULL when nothing committed after `at`.
+CREATE FUNCTION pggit.tx_window(at timestamptz, OUT lo bigint, OUT inc bigint[])
+LANGUAGE sql STABLE AS $$
+    WITH l AS (SELECT min(txid) AS lo FROM pggit.data_tx WHERE committed_at > at)
+    SELECT l.lo, coalesce((SELECT array_agg(d.txid ORDER BY d.txid) FROM pggit.data_tx d
+                            WHERE d.txid >= l.lo AND d.committed_at <= at), '{}')
+      FROM l;
+$$;
+
+-- SQL text of "is txid expression e after the window".
+CREATE FUNCTION pggit.after_sql(e text, lo bigint, inc bigint[]) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN lo IS NULL THEN 'false'
+        WHEN cardinality(inc) = 0 THEN format('coalesce(%s >= %s, false)', e, lo)
+        ELSE format('coalesce(%s >= %s AND %s <> ALL (%L::bigint[]), false)', e, lo, e, inc)
+    END;
+$$;
+
+-- The same for a column that is never NULL (lets a BRIN index on txid
+-- skip the history written before the window).
+CREATE FUNCTION pggit.after_sql_notnull(e text, lo bigint, inc bigint[]) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN lo IS NULL THEN 'false'
+        WHEN cardinality(inc) = 0 THEN format('%s >= %s', e, lo)
+        ELSE format('(%s >= %s AND %s <> ALL (%L::bigint[]))', e, lo, e, inc)
+    END;
+$$;
+
+-- Refuse a time the period cannot answer for.
+CREATE FUNCTION pggit.check_time(p integer, at timestamptz) RETURNS void
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t pggit.tracked;
+    started timestamptz;
+    ended timestamptz;
+BEGIN
+    IF at IS NULL THEN
+        RAISE EXCEPTION 'pggit: a time is required' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF at > clock_timestamp() THEN
+        RAISE EXCEPTION 'pggit: % is in the future', at USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO t FROM pggit.tracked WHERE period = p;
+    SELECT committed_at INTO started FROM pggit.data_tx WHERE txid = t.started_txid;
+    SELECT committed_at INTO ended FROM pggit.data_tx WHERE txid = t.ended_txid;
+    IF started IS NULL OR at < started THEN
+        RAISE EXCEPTION 'pggit: %.% has no history before % (tracking started then); % is earlier',
+            quote_ident(t.schema_name), quote_ident(t.table_name), started, at
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF t.retained_from IS NOT NULL AND at < t.retained_from THEN
+        RAISE EXCEPTION 'pggit: history of %.% before % was pruned; % is earlier',
+            quote_ident(t.schema_name), quote_ident(t.table_name), t.retained_from, at
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF ended IS NOT NULL AND at >= ended THEN
+        RAISE EXCEPTION 'pggit: %.% was not tracked at % (tracking ended %)',
+            quote_ident(t.schema_name), quote_ident(t.table_name), at, ended
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+END
+$$;
+
+-- The period of a table (by current oid or, for a table no longer there,
+-- by name) that covers `at`.
+CREATE FUNCTION pggit.period_at(tbl text, at timestamptz) RETURNS integer
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    rel oid := to_regclass(tbl);
+    p integer;
+    q integer;
+BEGIN
+    FOR p IN
+        SELECT t.period FROM pggit.tracked t
+         WHERE (rel IS NOT NULL AND t.relid = rel)
+            OR (quote_ident(t.schema_name) || '.' || quote_ident(t.table_name) = tbl)
+            OR (t.schema_name || '.' || t.table_name = tbl)
+         ORDER BY t.period DESC
+    LOOP
+        IF q IS NULL THEN q := p; END IF;
+        BEGIN
+            PERFORM pggit.check_time(p, at);
+            RETURN p;
+        EXCEPTION WHEN invalid_parameter_value THEN
+            NULL;
+        END;
+    END LOOP;
+    IF q IS NULL THEN
+        RAISE EXCEPTION 'pggit: table % is not tracked and has no history', tbl USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM pggit.check_time(q, at);
+    RETURN q;
+END
+$$;
+
+-- Column expression list of the period's current shape, as of a window:
+-- columns added after the window read NULL; retyped columns fall back to
+-- the retired history column, cast.
+CREATE FUNCTION pggit.shape_sql(p integer, lo bigint, inc bigint[], history boolean) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT string_agg(
+        CASE
+            WHEN (c->>'added') IS NOT NULL
+                 AND EXISTS (SELECT 1 WHERE lo IS NOT NULL AND (c->>'added')::bigint >= lo
+                                        AND (c->>'added')::bigint <> ALL (inc))
+                THEN format('NULL::%s AS %I', c->>'type', c->>'name')
+            WHEN history AND jsonb_array_length(coalesce(c->'retired', '[]')) > 0
+                THEN format('coalesce(%s) AS %I',
+                            quote_ident(c->>'name') || (SELECT string_agg(format(', %I::text::%s', r->>'hist', c->>'type'), '')
+                                                         FROM jsonb_array_elements(c->'retired') r),
+                            c->>'name')
+            ELSE quote_ident(c->>'name')
+        END, ', ' ORDER BY (c->>'attnum')::int)
+      FROM pggit.tracked t, jsonb_array_elements(t.columns) c
+     WHERE t.period = p;
+$$;
+
+-- SQL of the whole table as of `at`, in the table's current shape.
+CREATE FUNCTION pggit.as_of_sql(p integer, at timestamptz) RETURNS text
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t pggit.tracked;
+    w record;
+    h text;
+    live text;
+    kf record;
+    first_after text;
+    keys_h text;
+    keys_l text;
+    cols_h text;
+    cols_l text;
+BEGIN
+    PERFORM pggit.check_time(p, at);
+    SELECT * INTO t FROM pggit.tracked WHERE period = p;
+    SELECT * INTO w FROM pggit.tx_window(at);
+    h := 'pggit.' || quote_ident(t.history_table);
+    live := quote_ident(t.schema_name) || '.' || quote_ident(t.table_name);
+    cols_h := pggit.shape_sql(p, w.lo, w.inc, true);
+    cols_l := pggit.shape_sql(p, w.lo, w.inc, false);
+    -- The first complete image after `at`, if any, replaces the live table.
+    SELECT k.* INTO kf FROM pggit.history_keyframes k
+     WHERE k.period = p AND w.lo IS NOT NULL AND k.txid >= w.lo AND k.txid <> ALL (w.inc)
+     ORDER BY k.seq LIMIT 1;
+    IF t.key_columns IS NOT NULL THEN
+        first_after := pggit.after_sql_notnull('h."pggit$txid"', w.lo, w.inc)
+                    || ' AND NOT ' || pggit.after_sql('h."pggit$from"', w.lo, w.inc);
+        IF kf.seq IS NULL AND t.ended_txid IS NULL THEN
+            IF w.lo IS NULL THEN
+                RETURN format('SELECT %s FROM ONLY %s', cols_l, live);
+            END IF;
+            SELECT string_agg('h.' || quote_ident(k), ', '), string_agg('l.' || quote_ident(k), ', ')
+              INTO keys_h, keys_l FROM unnest(t.key_columns) k;
+            RETURN format('SELECT %s FROM ONLY %s l WHERE NOT EXISTS (SELECT 1 FROM %s h WHERE %s AND (%s) = (%s))'
+                          ' UNION ALL SELECT %s FROM %s h WHERE %s AND h."pggit$op" <> %L',
+                          cols_l, live, h, first_after, keys_h, keys_l,
+                          cols_h, h, first_after, 'I');
+        END IF;
+        RETURN format('SELECT %s FROM %s h WHERE %s AND h."pggit$op" <> %L AND h."pggit$seq" <= %s',
+                      cols_h, h, first_after, 'I', kf.seq);
+    END IF;
+    -- Whole-row identity: a multiset. State at `at` = base + rows removed
+    -- after `at` - rows added after `at`, rows compared by their text.
+    SELECT string_agg(quote_ident(c->>'name'), ', ' ORDER BY (c->>'attnum')::int),
+           string_agg('v.' || quote_ident(c->>'name'), ', ' ORDER BY (c->>'attnum')::int)
+      INTO keys_h, keys_l
+      FROM jsonb_array_elements(t.columns) c;
+    RETURN format('SELECT %1$s FROM (SELECT u.*, sum(u."pggit$n") OVER (PARTITION BY u."pggit$r") AS "pggit$net",'
+                  ' row_number() OVER (PARTITION BY u."pggit$r", u."pggit$n") AS "pggit$rk"'
+                  ' FROM (SELECT v.*, ROW(%2$s)::text AS "pggit$r" FROM (%3$s UNION ALL'
+                  ' SELECT %4$s, CASE h."pggit$op" WHEN %5$L THEN -1 ELSE 1 END AS "pggit$n" FROM %6$s h WHERE %7$s %8$s) v) u) z'
+                  ' WHERE z."pggit$n" = 1 AND z."pggit$rk" <= z."pggit$net"',
+                  keys_h, keys_l,
+                  CASE WHEN kf.seq IS NULL AND t.ended_txid IS NULL
+                       THEN format('SELECT %s, 1 AS "pggit$n" FROM ONLY %s', cols_l, live)
+                       ELSE format('SELECT %s, 0 AS "pggit$n" FROM %s h WHERE false', cols_h, h) END,
+                  cols_h, 'N', h, pggit.after_sql_notnull('h."pggit$txid"', w.lo, w.inc),
+                  CASE WHEN kf.seq IS NULL THEN '' ELSE format('AND h."pggit$seq" <= %s', kf.seq) END);
+END
+$$;
+
+-- ---------------------------------------------------------------------------
+-- Reading
+
+-- The SQL of the table as of `at`, to run yourself (no PL/pgSQL
+-- materialisation of the result): SELECT pggit.as_of_query('public.orders', '...') \gexec
+CREATE FUNCTION pggit.as_of_query(tbl text, at timestamptz) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT pggit.as_of_sql(pggit.period_at(tbl, at), at);
+$$;
+
+-- The table as of `at`, in its current shape:
+--   SELECT * FROM pggit.as_of(NULL::public.orders, '2026-11-20 10:00');
+CREATE FUNCTION pggit.as_of(tbl anyelement, at timestamptz) RETURNS SETOF anyelement
+LANGUAGE plpgsql STABLE SET work_mem = '128MB' AS $$
+DECLARE
+    rel regclass := pg_typeof(tbl)::text::regclass;
+    p integer := pggit.period_at(rel::text, at);
+    cached text;
+BEGIN
+    SELECT c.cache_table INTO cached FROM pggit.asof_cache c
+     WHERE c.period = p AND c.at = as_of.at AND c.shape = pggit.shape_key(p) AND c.cache_table IS NOT NULL;
+    IF cached IS NOT NULL THEN
+        RETURN QUERY EXECUTE format('SELECT * FROM pggit.%I', cached);
+    ELSE
+        RETURN QUERY EXECUTE pggit.as_of_sql(p, at);
+    END IF;
+END
+$$;
+
+CREATE FUNCTION pggit.shape_key(p integer) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT md5(columns::text) FROM pggit.tracked WHERE period = p;
+$$;
+
+-- Which columns of `a` and `b` (row documents) differ.
+CREATE FUNCTION pggit.changed_columns(a jsonb, b jsonb) RETURNS text[]
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT coalesce(array_agg(k ORDER BY k), '{}')
+      FROM (SELECT jsonb_object_keys(coalesce(a, '{}')) UNION SELECT jsonb_object_keys(coalesce(b, '{}'))) s(k)
+     WHERE a IS NOT NULL AND b IS NOT NULL AND (a -> k) IS DISTINCT FROM (b -> k);
+$$;
+
+CREATE FUNCTION pggit.row_doc_sql(p integer, alias text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT 'jsonb_build_object(' || string_agg(format('%L, %s.%I', c->>'name', alias, c->>'name'), ', '
+                                               ORDER BY (c->>'attnum')::int) || ')'
+      FROM pggit.tracked t, jsonb_array_elements(t.columns) c WHERE t.period = p;
+$$;
+
+-- Every change of one row (tables with a primary key), oldest first:
+--   SELECT * FROM pggit.row_history('public.orders', '{"id": 42}');
+CREATE FUNCTION pggit.row_history(tbl text, key jsonb)
+RETURNS TABLE (at timestamptz, txid bigint, role text, operation text, old_row jsonb, new_row jsonb, changed text[])
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    p integer;
+    t pggit.tracked;
+    keymatch text;
+    keymatch_l text;
+    live_doc text;
+BEGIN
+    SELECT k.period INTO p FROM pggit.tracked k
+     WHERE k.relid = to_regclass(tbl) OR quote_ident(k.schema_name) || '.' || quote_ident(k.table_name) = tbl
+        OR k.schema_name || '.' || k.table_name = tbl
+     ORDER BY k.period DESC LIMIT 1;
+    IF p IS NULL THEN
+        RAISE EXCEPTION 'pggit: table % is not tracked and has no history', tbl USING ERRCODE = 'undefined_object';
+    END IF;
+    SELECT * INTO t FROM pggit.tracked WHERE period = p;
+    IF t.key_columns IS NULL THEN
+        RAISE EXCEPTION 'pggit: %.% has no primary key, so its rows have no identity to follow',
+            quote_ident(t.schema_name), quote_ident(t.table_name)
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'use pggit.changes() for tables without a primary key';
+    END IF;
+    IF jsonb_typeof(key) IS DISTINCT FROM 'object'
+       OR EXISTS (SELECT 1 FROM unnest(t.key_columns) k WHERE NOT key ? k)
+       OR EXISTS (SELECT 1 FROM jsonb_object_keys(key) k WHERE k <> ALL (t.key_columns)) THEN
+        RAISE EXCEPTION 'pggit: the key of %.% is (%); got %', quote_ident(t.schema_name), quote_ident(t.table_name),
+            array_to_string(t.key_columns, ', '), key USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Key values typed like the columns, compared as bind parameters.
+    SELECT string_agg(format('h.%I = (SELECT %I FROM jsonb_populate_record(NULL::pggit.%I, $1))', k, k, t.history_table), ' AND '),
+           string_agg(format('l.%I = (SELECT %I FROM jsonb_populate_record(NULL::pggit.%I, $1))', k, k, t.history_table), ' AND ')
+      INTO keymatch, keymatch_l FROM unnest(t.key_columns) k;
+    live_doc := pggit.row_doc_sql(p, 'l');
+    RETURN QUERY EXECUTE format($q$
+        WITH e AS (
+            SELECT h."pggit$seq" AS seq, h."pggit$txid" AS tx, h."pggit$op" AS op,
+                   CASE WHEN h."pggit$op" = 'I' THEN NULL ELSE %1$s END AS doc
+              FROM pggit.%2$I h WHERE %3$s
+        ), v AS (
+            SELECT e.*, lead(e.doc) OVER (ORDER BY e.seq) AS next_doc, lead(e.seq) OVER (ORDER BY e.seq) AS next_seq,
+                   lead(e.op) OVER (ORDER BY e.seq) AS next_op
+              FROM e
+        )
+        SELECT d.committed_at, v.tx, d.role,
+               CASE WHEN v.op = 'T' THEN 'truncate'
+                    WHEN v.doc IS NULL THEN 'insert'
+                    WHEN coalesce(v.next_doc, (SELECT %4$s FROM %5$s l WHERE %6$s AND v.next_seq IS NULL)) IS NULL THEN 'delete'
+                    ELSE 'update' END,
+               v.doc,
+               CASE WHEN v.next_seq IS NOT NULL THEN v.next_doc
+                    ELSE (SELECT %4$s FROM %5$s l WHERE %6$s) END AS new_row,
+               pggit.changed_columns(v.doc, CASE WHEN v.next_seq IS NOT NULL THEN v.next_doc
+                    ELSE (SELECT %4$s FROM %5$s l WHERE %6$s) END)
+          FROM v LEFT JOIN pggit.data_tx d ON d.txid = v.tx
+         WHERE v.op <> 'A'
+         ORDER BY v.seq$q$,
+        pggit.row_doc_sql(p, 'h'), t.history_table, keymatch,
+        live_doc,
+        CASE WHEN t.ended_txid IS NULL THEN quote_ident(t.schema_name) || '.' || quote_ident(t.table_name)
+             ELSE format('(SELECT * FROM pggit.%I WHERE false)', t.history_table) END,
+        keymatch_l)
+    USING key;
+END
+$$;
+
+-- Rows that differ between two times (one tracking period), with the
+-- values of the changed columns:
+--   SELECT * FROM pggit.changes('public.orders', t1, t2);
+CREATE FUNCTION pggit.changes(tbl text, t1 timestamptz, t2 timestamptz)
+RETURNS TABLE (change text, key jsonb, old_values jsonb, new_values jsonb, columns text[])
+LANGUAGE plpgsql STABLE SET work_mem = '128MB' AS $$
+DECLARE
+    p integer := pggit.period_at(tbl, t1);
+    t pggit.tracked;
+    keys_a text;
+    keys_b text;
+    keydoc text;
+BEGIN
+    IF t2 < t1 THEN
+        RAISE EXCEPTION 'pggit: the end of the range (%) is before its start (%)', t2, t1
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF pggit.period_at(tbl, t2) <> p THEN
+        RAISE EXCEPTION 'pggit: % and % fall in different tracking periods of %', t1, t2, tbl
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    SELECT * INTO t FROM pggit.tracked WHERE period = p;
+    IF t.key_columns IS NOT NULL THEN
+        SELECT string_agg('a.' || quote_ident(k), ', '), string_agg('b.' || quote_ident(k), ', '),
+               'jsonb_build_object(' || string_agg(format('%L, coalesce(a.%I, b.%I)', k, k, k), ', ') || ')'
+          INTO keys_a, keys_b, keydoc FROM unnest(t.key_columns) k;
+        RETURN QUERY EXECUTE format($q$
+            SELECT CASE WHEN x.o IS NULL THEN 'inserted' WHEN x.n IS NULL THEN 'deleted' ELSE 'updated' END,
+                   x.k,
+                   CASE WHEN x.n IS NULL OR x.o IS NULL THEN x.o
+                        ELSE (SELECT jsonb_object_agg(c, x.o -> c) FROM unnest(pggit.changed_columns(x.o, x.n)) c) END,
+                   CASE WHEN x.n IS NULL OR x.o IS NULL THEN x.n
+                        ELSE (SELECT jsonb_object_agg(c, x.n -> c) FROM unnest(pggit.changed_columns(x.o, x.n)) c) END,
+                   CASE WHEN x.n IS NULL OR x.o IS NULL THEN '{}'::text[] ELSE pggit.changed_columns(x.o, x.n) END
+              FROM (SELECT %s AS k, CASE WHEN a IS NULL THEN NULL ELSE %s END AS o,
+                           CASE WHEN b IS NULL THEN NULL ELSE %s END AS n
+                      FROM (%s) a FULL JOIN (%s) b ON (%s) = (%s)) x
+             WHERE x.o IS DISTINCT FROM x.n
+             ORDER BY x.k$q$,
+            keydoc, pggit.row_doc_sql(p, 'a'), pggit.row_doc_sql(p, 'b'),
+            pggit.as_of_sql(p, t1), pggit.as_of_sql(p, t2), keys_a, keys_b);
+    ELSE
+        RETURN QUERY EXECUTE format($q$
+            SELECT CASE WHEN x.c < 0 THEN 'deleted' ELSE 'inserted' END, NULL::jsonb,
+                   CASE WHEN x.c < 0 THEN x.d END, CASE WHEN x.c > 0 THEN x.d END, '{}'::text[]
+              FROM (SELECT d, sum(c) AS c FROM (SELECT %1$s AS d, -1 AS c FROM (%2$s) a
+                                                UNION ALL SELECT %3$s, 1 FROM (%4$s) b) s
+                     GROUP BY d HAVING sum(c) <> 0) x,
+                   generate_series(1, abs(x.c))
+             ORDER BY 1, x.d::text$q$,
+            pggit.row_doc_sql(p, 'a'), pggit.as_of_sql(p, t1), pggit.row_doc_sql(p, 'b'), pggit.as_of_sql(p, t2));
+    END IF;
+END
+$$;
