@@ -149,6 +149,9 @@ pub enum Command {
         filter: Option<String>,
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// Columns as the table has them now, or as it had them then (dropped columns included).
+        #[arg(long, value_enum, default_value_t = Shape::Current)]
+        shape: Shape,
     },
     /// Every change of one row (--key), or `history prune --older-than 90d`.
     History {
@@ -358,4 +361,10 @@ pub enum SnapshotAction {
     Drop {
         name: String,
     },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Shape {
+    Current,
+    Then,
 }

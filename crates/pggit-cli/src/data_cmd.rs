@@ -6,7 +6,7 @@ use std::io::Write;
 use pggit::pg::history::TextRows;
 use pggit::{Doc, RestoreTarget};
 
-use crate::cli::{Command, Format, SnapshotAction};
+use crate::cli::{Command, Format, Shape, SnapshotAction};
 use crate::run::{json, open, Code, Ctx, UsageError};
 use crate::style::Spinner;
 
@@ -82,9 +82,10 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
             at,
             filter,
             format,
+            shape,
         } => {
             let spin = Spinner::start("reading history");
-            let r = repo.as_of(table, at, filter.as_deref())?;
+            let r = repo.as_of_shaped(table, at, filter.as_deref(), *shape == Shape::Then)?;
             drop(spin);
             let format = if cli.json { Format::Json } else { *format };
             print_rows(ctx.out, &r.rows, format)?;

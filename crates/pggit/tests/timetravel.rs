@@ -429,6 +429,33 @@ fn schema_changes_keep_history_usable() {
         .unwrap()
         .get(0);
     assert!(kept >= 1);
+    // Shape then: the columns and types of moment 0 (dropped `gone` back,
+    // `price` in its old type, `label` under its current name `title`).
+    let then = repo.as_of_shaped("p", &m0, None, true).unwrap();
+    assert_eq!(then.rows.columns, ["id", "price", "title", "gone"]);
+    let q: String = c
+        .query_one(
+            "SELECT pggit.as_of_query('p', $1::text::timestamptz, true)",
+            &[&m0],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        difference(
+            &mut c,
+            &format!("SELECT * FROM ({q}) x"),
+            "SELECT * FROM p0"
+        ),
+        0
+    );
+    let types: String = c
+        .query_one(
+            &format!("SELECT pg_typeof(price)::text FROM ({q}) x LIMIT 1"),
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(types, "numeric");
     // A renamed table keeps its history, TRUNCATE included.
     c.batch_execute(
         "ALTER TABLE p RENAME TO p_new; TRUNCATE p_new; INSERT INTO p_new SELECT * FROM p1;

@@ -307,6 +307,7 @@ DECLARE
     newcols jsonb;
     hist_has boolean;
     newkeys text[];
+    gone jsonb;
     preserved boolean;
     x bigint;
     loc record;
@@ -370,6 +371,7 @@ BEGIN
         preserved := EXISTS (SELECT 1 FROM pggit.history_keyframes k WHERE k.period = t.period AND k.txid = txid_current());
         x := txid_current();
         newcols := '[]';
+        gone := '[]';
         -- Columns dropped or retyped lose the values of rows not changed since.
         FOR o IN SELECT e FROM jsonb_array_elements(old) e ORDER BY (e->>'attnum')::int LOOP
             SELECT f INTO c FROM jsonb_array_elements(cur) f WHERE f->'attnum' = o->'attnum';
@@ -390,7 +392,12 @@ BEGIN
                     newcols := newcols || jsonb_build_array(c || jsonb_build_object(
                         'added', o->'added',
                         'retired', coalesce(o->'retired', '[]') || jsonb_build_array(jsonb_build_object(
-                            'hist', (o->>'name') || '$' || x || '_' || (o->>'attnum'), 'type', o->>'type'))));
+                            'hist', (o->>'name') || '$' || x || '_' || (o->>'attnum'), 'type', o->>'type',
+                            'until', x))));
+                ELSE
+                    gone := gone || jsonb_build_array(jsonb_build_object(
+                        'attnum', o->'attnum', 'name', o->>'name', 'type', o->>'type', 'added', o->'added',
+                        'hist', (o->>'name') || '$' || x || '_' || (o->>'attnum'), 'until', x));
                 END IF;
             ELSE
                 IF c->>'name' <> o->>'name' THEN
@@ -420,7 +427,8 @@ BEGIN
             newcols := newcols || jsonb_build_array(c || jsonb_build_object('added', x, 'retired', '[]'::jsonb));
         END LOOP;
         SELECT jsonb_agg(e ORDER BY (e->>'attnum')::int) INTO newcols FROM jsonb_array_elements(newcols) e;
-        UPDATE pggit.tracked SET columns = coalesce(newcols, '[]'), key_columns = newkeys WHERE period = t.period;
+        UPDATE pggit.tracked SET columns = coalesce(newcols, '[]'), key_columns = newkeys, dropped = t.dropped || gone
+         WHERE period = t.period;
         PERFORM pggit.generate_capture(t.period);
         PERFORM pggit.clear_cache(t.period);
     END LOOP;

@@ -99,30 +99,75 @@ BEGIN
 END
 $$;
 
--- Column expression list of the period's current shape, as of a window:
--- columns added after the window read NULL; retyped columns fall back to
--- the retired history column, cast.
-CREATE FUNCTION pggit.shape_sql(p integer, lo bigint, inc bigint[], history boolean) RETURNS text
-LANGUAGE sql STABLE AS $$
-    SELECT string_agg(
-        CASE
-            WHEN (c->>'added') IS NOT NULL
-                 AND EXISTS (SELECT 1 WHERE lo IS NOT NULL AND (c->>'added')::bigint >= lo
-                                        AND (c->>'added')::bigint <> ALL (inc))
-                THEN format('NULL::%s AS %I', c->>'type', c->>'name')
-            WHEN history AND jsonb_array_length(coalesce(c->'retired', '[]')) > 0
-                THEN format('coalesce(%s) AS %I',
-                            quote_ident(c->>'name') || (SELECT string_agg(format(', %I::text::%s', r->>'hist', c->>'type'), '')
-                                                         FROM jsonb_array_elements(c->'retired') r),
-                            c->>'name')
-            ELSE quote_ident(c->>'name')
-        END, ', ' ORDER BY (c->>'attnum')::int)
-      FROM pggit.tracked t, jsonb_array_elements(t.columns) c
-     WHERE t.period = p;
+-- Whether txid x committed after the window (lo, inc).
+CREATE FUNCTION pggit.is_after(x bigint, lo bigint, inc bigint[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT x IS NOT NULL AND lo IS NOT NULL AND x >= lo AND x <> ALL (inc);
+$$;
+
+-- The output columns of an "as of" read, as select lists for the live
+-- table (alias-free) and the history table (alias h), and their names.
+-- Current shape: the table's columns now; columns added after the window
+-- read NULL; history values of retyped columns fall back to the retired
+-- column, cast. Shape then (then_shape): the columns that existed at the
+-- window, in their types then (dropped ones included; renamed ones under
+-- their current names).
+CREATE FUNCTION pggit.shape(p integer, lo bigint, inc bigint[], then_shape boolean,
+                            OUT live_cols text, OUT hist_cols text, OUT names text[])
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    t pggit.tracked;
+    c record;
+    r jsonb;
+    l text[] := '{}';
+    h text[] := '{}';
+    n text[] := '{}';
+BEGIN
+    SELECT * INTO t FROM pggit.tracked WHERE period = p;
+    FOR c IN
+        SELECT e AS col, false AS gone, (e->>'attnum')::int AS attnum FROM jsonb_array_elements(t.columns) e
+        UNION ALL
+        SELECT d, true, (d->>'attnum')::int FROM jsonb_array_elements(t.dropped) d
+         WHERE then_shape AND pggit.is_after((d->>'until')::bigint, lo, inc)
+        ORDER BY 3
+    LOOP
+        IF pggit.is_after((c.col->>'added')::bigint, lo, inc) THEN
+            IF then_shape THEN
+                CONTINUE;
+            END IF;
+            l := l || format('NULL::%s AS %I', c.col->>'type', c.col->>'name');
+            h := h || format('NULL::%s AS %I', c.col->>'type', c.col->>'name');
+        ELSIF c.gone THEN
+            l := l || format('NULL::%s AS %I', c.col->>'type', c.col->>'name');
+            h := h || format('h.%I AS %I', c.col->>'hist', c.col->>'name');
+        ELSE
+            -- The type it had then: the first retirement after the window.
+            SELECT e INTO r FROM jsonb_array_elements(coalesce(c.col->'retired', '[]')) e
+             WHERE then_shape AND pggit.is_after((e->>'until')::bigint, lo, inc)
+             ORDER BY (e->>'until')::bigint LIMIT 1;
+            IF r IS NOT NULL THEN
+                l := l || format('NULL::%s AS %I', r->>'type', c.col->>'name');
+                h := h || format('h.%I AS %I', r->>'hist', c.col->>'name');
+            ELSE
+                l := l || quote_ident(c.col->>'name');
+                h := h || CASE WHEN jsonb_array_length(coalesce(c.col->'retired', '[]')) > 0
+                               THEN format('coalesce(h.%I%s) AS %I', c.col->>'name',
+                                           (SELECT string_agg(format(', h.%I::text::%s', e->>'hist', c.col->>'type'), '')
+                                              FROM jsonb_array_elements(c.col->'retired') e),
+                                           c.col->>'name')
+                               ELSE 'h.' || quote_ident(c.col->>'name') END;
+            END IF;
+        END IF;
+        n := n || quote_ident(c.col->>'name');
+    END LOOP;
+    live_cols := array_to_string(l, ', ');
+    hist_cols := array_to_string(h, ', ');
+    names := n;
+END
 $$;
 
 -- SQL of the whole table as of `at`, in the table's current shape.
-CREATE FUNCTION pggit.as_of_sql(p integer, at timestamptz) RETURNS text
+CREATE FUNCTION pggit.as_of_sql(p integer, at timestamptz, then_shape boolean DEFAULT false) RETURNS text
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
     t pggit.tracked;
@@ -135,14 +180,15 @@ DECLARE
     keys_l text;
     cols_h text;
     cols_l text;
+    names text[];
 BEGIN
     PERFORM pggit.check_time(p, at);
     SELECT * INTO t FROM pggit.tracked WHERE period = p;
     SELECT * INTO w FROM pggit.tx_window(at);
     h := 'pggit.' || quote_ident(t.history_table);
     live := quote_ident(t.schema_name) || '.' || quote_ident(t.table_name);
-    cols_h := pggit.shape_sql(p, w.lo, w.inc, true);
-    cols_l := pggit.shape_sql(p, w.lo, w.inc, false);
+    SELECT s.live_cols, s.hist_cols, s.names INTO cols_l, cols_h, names
+      FROM pggit.shape(p, w.lo, w.inc, then_shape) s;
     -- The first complete image after `at`, if any, replaces the live table.
     SELECT k.* INTO kf FROM pggit.history_keyframes k
      WHERE k.period = p AND w.lo IS NOT NULL AND k.txid >= w.lo AND k.txid <> ALL (w.inc)
@@ -166,10 +212,8 @@ BEGIN
     END IF;
     -- Whole-row identity: a multiset. State at `at` = base + rows removed
     -- after `at` - rows added after `at`, rows compared by their text.
-    SELECT string_agg(quote_ident(c->>'name'), ', ' ORDER BY (c->>'attnum')::int),
-           string_agg('v.' || quote_ident(c->>'name'), ', ' ORDER BY (c->>'attnum')::int)
-      INTO keys_h, keys_l
-      FROM jsonb_array_elements(t.columns) c;
+    keys_h := array_to_string(names, ', ');
+    SELECT string_agg('v.' || n, ', ') INTO keys_l FROM unnest(names) n;
     RETURN format('SELECT %1$s FROM (SELECT u.*, sum(u."pggit$n") OVER (PARTITION BY u."pggit$r") AS "pggit$net",'
                   ' row_number() OVER (PARTITION BY u."pggit$r", u."pggit$n") AS "pggit$rk"'
                   ' FROM (SELECT v.*, ROW(%2$s)::text AS "pggit$r" FROM (%3$s UNION ALL'
@@ -189,9 +233,10 @@ $$;
 
 -- The SQL of the table as of `at`, to run yourself (no PL/pgSQL
 -- materialisation of the result): SELECT pggit.as_of_query('public.orders', '...') \gexec
-CREATE FUNCTION pggit.as_of_query(tbl text, at timestamptz) RETURNS text
+-- With then_shape, in the columns and types the table had then.
+CREATE FUNCTION pggit.as_of_query(tbl text, at timestamptz, then_shape boolean DEFAULT false) RETURNS text
 LANGUAGE sql STABLE AS $$
-    SELECT pggit.as_of_sql(pggit.period_at(tbl, at), at);
+    SELECT pggit.as_of_sql(pggit.period_at(tbl, at), at, then_shape);
 $$;
 
 -- The table as of `at`, in its current shape:

@@ -2,10 +2,11 @@
 -- Cache of "as of" results: a time in the past never changes, so the
 -- second request for the same (table, time, shape) materialises it and
 -- later ones read the copy. Returns the cache table, or NULL.
-CREATE FUNCTION pggit.asof_cache_lookup(p integer, at timestamptz, materialise boolean) RETURNS text
+CREATE FUNCTION pggit.asof_cache_lookup(p integer, at timestamptz, materialise boolean,
+                                        then_shape boolean DEFAULT false) RETURNS text
 LANGUAGE plpgsql SET work_mem = '128MB' AS $$
 DECLARE
-    sk text := pggit.shape_key(p);
+    sk text := pggit.shape_key(p) || CASE WHEN then_shape THEN ':then' ELSE '' END;
     c pggit.asof_cache;
     name text;
 BEGIN
@@ -25,7 +26,7 @@ BEGIN
         RETURN NULL;
     END IF;
     name := 'asof_' || p || '_' || nextval('pggit.data_seq');
-    EXECUTE format('CREATE TABLE pggit.%I AS %s', name, pggit.as_of_sql(p, at));
+    EXECUTE format('CREATE TABLE pggit.%I AS %s', name, pggit.as_of_sql(p, at, then_shape));
     -- Repeated questions are often about a few keys.
     IF (SELECT key_columns FROM pggit.tracked WHERE period = p) IS NOT NULL THEN
         EXECUTE format('CREATE INDEX ON pggit.%I (%s)', name,

@@ -54,6 +54,8 @@ CREATE TABLE pggit.tracked (
     ended_txid bigint,
     -- Live columns as last synced: [{attnum, name, type, added, retired:[{hist, type}]}]
     columns jsonb NOT NULL,
+    -- Dropped columns: [{attnum, name, type, added, hist, until}] (values kept in the history table as hist)
+    dropped jsonb NOT NULL DEFAULT '[]',
     retained_from timestamptz
 );
 CREATE UNIQUE INDEX tracked_active ON pggit.tracked (relid) WHERE ended_txid IS NULL;

@@ -85,6 +85,19 @@ impl Repository {
 
     /// The table (or the rows matching `filter`) as of `at`, in its current shape.
     pub fn as_of(&mut self, table: &str, at: &str, filter: Option<&str>) -> Result<AsOf> {
+        self.as_of_shaped(table, at, filter, false)
+    }
+
+    /// As [`Repository::as_of`]; with `then_shape`, in the columns and
+    /// types the table had at that moment (dropped columns included,
+    /// renamed ones under their current names).
+    pub fn as_of_shaped(
+        &mut self,
+        table: &str,
+        at: &str,
+        filter: Option<&str>,
+        then_shape: bool,
+    ) -> Result<AsOf> {
         let cond = filter
             .map(check_where)
             .transpose()
@@ -95,9 +108,9 @@ impl Repository {
         let mut tx = client.transaction()?;
         let row = tx
             .query_one(
-                "SELECT p, pggit.asof_cache_lookup(p, $2::text::timestamptz, true), pggit.as_of_sql(p, $2::text::timestamptz)
+                "SELECT p, pggit.asof_cache_lookup(p, $2::text::timestamptz, true, $3), pggit.as_of_sql(p, $2::text::timestamptz, $3)
                    FROM pggit.period_at($1, $2::text::timestamptz) p",
-                &[&table, &moment.at],
+                &[&table, &moment.at, &then_shape],
             )
             .map_err(input_error)?;
         let cache: Option<String> = row.get(1);
