@@ -242,7 +242,7 @@ $$;
 -- The table as of `at`, in its current shape:
 --   SELECT * FROM pggit.as_of(NULL::public.orders, '2026-11-20 10:00');
 CREATE FUNCTION pggit.as_of(tbl anyelement, at timestamptz) RETURNS SETOF anyelement
-LANGUAGE plpgsql STABLE SET work_mem = '128MB' AS $$
+LANGUAGE plpgsql STABLE SET work_mem = '128MB' SET jit = off AS $$
 DECLARE
     rel regclass := pg_typeof(tbl)::text::regclass;
     p integer := pggit.period_at(rel::text, at);
@@ -351,7 +351,7 @@ $$;
 --   SELECT * FROM pggit.changes('public.orders', t1, t2);
 CREATE FUNCTION pggit.changes(tbl text, t1 timestamptz, t2 timestamptz)
 RETURNS TABLE (change text, key jsonb, old_values jsonb, new_values jsonb, columns text[])
-LANGUAGE plpgsql STABLE SET work_mem = '128MB' AS $$
+LANGUAGE plpgsql STABLE SET work_mem = '128MB' SET jit = off AS $$
 DECLARE
     p integer := pggit.period_at(tbl, t1);
     t pggit.tracked;

@@ -9,7 +9,7 @@
 CREATE FUNCTION pggit.restore_table(tbl regclass, at timestamptz, into_table text DEFAULT NULL,
                                     in_place boolean DEFAULT false, where_clause text DEFAULT NULL)
 RETURNS TABLE (inserted bigint, updated bigint, deleted bigint)
-LANGUAGE plpgsql SET work_mem = '128MB' AS $$
+LANGUAGE plpgsql SET work_mem = '128MB' SET jit = off AS $$
 DECLARE
     p integer := pggit.period_at(tbl::text, at);
     t pggit.tracked;

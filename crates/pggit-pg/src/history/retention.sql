@@ -4,7 +4,7 @@
 -- later ones read the copy. Returns the cache table, or NULL.
 CREATE FUNCTION pggit.asof_cache_lookup(p integer, at timestamptz, materialise boolean,
                                         then_shape boolean DEFAULT false) RETURNS text
-LANGUAGE plpgsql SET work_mem = '128MB' AS $$
+LANGUAGE plpgsql SET work_mem = '128MB' SET jit = off AS $$
 DECLARE
     sk text := pggit.shape_key(p) || CASE WHEN then_shape THEN ':then' ELSE '' END;
     c pggit.asof_cache;
