@@ -578,9 +578,10 @@ fn migrations_applied_by_pggit_keep_history_of_tracked_tables() {
     repo.track(&["m".into()], None).unwrap();
     c.batch_execute("UPDATE m SET a = a * 10 WHERE id <= 3")
         .unwrap();
-    let m0 = moment(&mut c, "pg_temp.m0", "SELECT id, a, b FROM m"); // temp: outside the schema reset rewrites
-                                                                     // Going back to the commit without column b drops it: pggit keeps the
-                                                                     // table's image first, so the reset succeeds and the past keeps b.
+    // A temporary copy: outside the schema the reset rewrites.
+    let m0 = moment(&mut c, "pg_temp.m0", "SELECT id, a, b FROM m");
+    // Going back to the commit without column b drops it: pggit keeps the
+    // table's image first, so the reset succeeds and the past keeps b.
     repo.reset_hard("HEAD~1", true).unwrap();
     let cols: i64 = c
         .query_one(

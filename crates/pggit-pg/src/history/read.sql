@@ -11,18 +11,9 @@ LANGUAGE sql STABLE AS $$
       FROM l;
 $$;
 
--- SQL text of "is txid expression e after the window".
-CREATE FUNCTION pggit.after_sql(e text, lo bigint, inc bigint[]) RETURNS text
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE
-        WHEN lo IS NULL THEN 'false'
-        WHEN cardinality(inc) = 0 THEN format('coalesce(%s >= %s, false)', e, lo)
-        ELSE format('coalesce(%s >= %s AND %s <> ALL (%L::bigint[]), false)', e, lo, e, inc)
-    END;
-$$;
-
--- The same for a column that is never NULL (lets a BRIN index on txid
--- skip the history written before the window).
+-- SQL text of "is txid expression e after the window" for a column that is
+-- never NULL (a plain bound, so a BRIN index on txid skips the history
+-- written before the window).
 CREATE FUNCTION pggit.after_sql_notnull(e text, lo bigint, inc bigint[]) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT CASE
@@ -30,6 +21,19 @@ LANGUAGE sql IMMUTABLE AS $$
         WHEN cardinality(inc) = 0 THEN format('%s >= %s', e, lo)
         ELSE format('(%s >= %s AND %s <> ALL (%L::bigint[]))', e, lo, e, inc)
     END;
+$$;
+
+-- The same for a column that may be NULL (NULL: not after).
+CREATE FUNCTION pggit.after_sql(e text, lo bigint, inc bigint[]) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN lo IS NULL THEN 'false'
+                ELSE format('coalesce(%s, false)', pggit.after_sql_notnull(e, lo, inc)) END;
+$$;
+
+-- Whether txid x committed after the window (lo, inc).
+CREATE FUNCTION pggit.is_after(x bigint, lo bigint, inc bigint[]) RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT x IS NOT NULL AND lo IS NOT NULL AND x >= lo AND x <> ALL (inc);
 $$;
 
 -- Refuse a time the period cannot answer for.
@@ -97,12 +101,6 @@ BEGIN
     PERFORM pggit.check_time(q, at);
     RETURN q;
 END
-$$;
-
--- Whether txid x committed after the window (lo, inc).
-CREATE FUNCTION pggit.is_after(x bigint, lo bigint, inc bigint[]) RETURNS boolean
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT x IS NOT NULL AND lo IS NOT NULL AND x >= lo AND x <> ALL (inc);
 $$;
 
 -- The output columns of an "as of" read, as select lists for the live
@@ -191,7 +189,7 @@ BEGIN
       FROM pggit.shape(p, w.lo, w.inc, then_shape) s;
     -- The first complete image after `at`, if any, replaces the live table.
     SELECT k.* INTO kf FROM pggit.history_keyframes k
-     WHERE k.period = p AND w.lo IS NOT NULL AND k.txid >= w.lo AND k.txid <> ALL (w.inc)
+     WHERE k.period = p AND pggit.is_after(k.txid, w.lo, w.inc)
      ORDER BY k.seq LIMIT 1;
     IF t.key_columns IS NOT NULL THEN
         first_after := pggit.after_sql_notnull('h."pggit$txid"', w.lo, w.inc)
@@ -320,23 +318,23 @@ BEGIN
                    CASE WHEN h."pggit$op" = 'I' THEN NULL ELSE %1$s END AS doc
               FROM pggit.%2$I h WHERE %3$s
         ), v AS (
-            SELECT e.*, lead(e.doc) OVER (ORDER BY e.seq) AS next_doc, lead(e.seq) OVER (ORDER BY e.seq) AS next_seq,
-                   lead(e.op) OVER (ORDER BY e.seq) AS next_op
+            SELECT e.*, lead(e.doc) OVER (ORDER BY e.seq) AS next_doc, lead(e.seq) OVER (ORDER BY e.seq) AS next_seq
               FROM e
+        ), n AS (
+            -- The version each change made: the next before image, or the live row after the last change.
+            SELECT v.*, CASE WHEN v.next_seq IS NOT NULL THEN v.next_doc
+                             ELSE (SELECT %4$s FROM %5$s l WHERE %6$s) END AS new_doc
+              FROM v
         )
-        SELECT d.committed_at, v.tx, d.role,
-               CASE WHEN v.op = 'T' THEN 'truncate'
-                    WHEN v.doc IS NULL THEN 'insert'
-                    WHEN coalesce(v.next_doc, (SELECT %4$s FROM %5$s l WHERE %6$s AND v.next_seq IS NULL)) IS NULL THEN 'delete'
+        SELECT d.committed_at, n.tx, d.role,
+               CASE WHEN n.op = 'T' THEN 'truncate'
+                    WHEN n.doc IS NULL THEN 'insert'
+                    WHEN n.new_doc IS NULL THEN 'delete'
                     ELSE 'update' END,
-               v.doc,
-               CASE WHEN v.next_seq IS NOT NULL THEN v.next_doc
-                    ELSE (SELECT %4$s FROM %5$s l WHERE %6$s) END AS new_row,
-               pggit.changed_columns(v.doc, CASE WHEN v.next_seq IS NOT NULL THEN v.next_doc
-                    ELSE (SELECT %4$s FROM %5$s l WHERE %6$s) END)
-          FROM v LEFT JOIN pggit.data_tx d ON d.txid = v.tx
-         WHERE v.op <> 'A'
-         ORDER BY v.seq$q$,
+               n.doc, n.new_doc, pggit.changed_columns(n.doc, n.new_doc)
+          FROM n LEFT JOIN pggit.data_tx d ON d.txid = n.tx
+         WHERE n.op <> 'A'
+         ORDER BY n.seq$q$,
         pggit.row_doc_sql(p, 'h'), t.history_table, keymatch,
         live_doc,
         CASE WHEN t.ended_txid IS NULL THEN quote_ident(t.schema_name) || '.' || quote_ident(t.table_name)

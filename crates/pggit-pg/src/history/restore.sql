@@ -38,8 +38,7 @@ BEGIN
     SELECT * INTO w FROM pggit.tx_window(at);
     SELECT coalesce(array_agg(c->>'name'), '{}') INTO added_after
       FROM jsonb_array_elements(t.columns) c
-     WHERE (c->>'added') IS NOT NULL AND w.lo IS NOT NULL AND (c->>'added')::bigint >= w.lo
-       AND (c->>'added')::bigint <> ALL (w.inc);
+     WHERE pggit.is_after((c->>'added')::bigint, w.lo, w.inc);
     src := format('SELECT * FROM (%s) q WHERE %s', pggit.as_of_sql(p, at), cond);
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO ins_cols
       FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attname::text <> ALL (added_after);

@@ -89,7 +89,7 @@ BEGIN
             EXECUTE format('DELETE FROM pggit.%I WHERE NOT %s', t.history_table, after_txid);
             GET DIAGNOSTICS n = ROW_COUNT;
             DELETE FROM pggit.history_keyframes k WHERE k.period = t.period
-               AND NOT (w.lo IS NOT NULL AND k.txid >= w.lo AND k.txid <> ALL (w.inc));
+               AND NOT pggit.is_after(k.txid, w.lo, w.inc);
             caches := caches + pggit.clear_cache(t.period, older_than);
             IF (SELECT committed_at FROM pggit.data_tx WHERE txid = t.started_txid) < older_than THEN
                 UPDATE pggit.tracked SET retained_from = greatest(retained_from, older_than) WHERE period = t.period;

@@ -108,22 +108,19 @@ impl Repository {
         let mut tx = client.transaction()?;
         let row = tx
             .query_one(
-                "SELECT p, pggit.asof_cache_lookup(p, $2::text::timestamptz, true, $3), pggit.as_of_sql(p, $2::text::timestamptz, $3)
-                   FROM pggit.period_at($1, $2::text::timestamptz) p",
+                "SELECT c.cache, CASE WHEN c.cache IS NULL THEN pggit.as_of_sql(p, $2::text::timestamptz, $3) END,
+                        (SELECT key_columns FROM pggit.tracked WHERE period = p)
+                   FROM pggit.period_at($1, $2::text::timestamptz) p,
+                        LATERAL (SELECT pggit.asof_cache_lookup(p, $2::text::timestamptz, true, $3) AS cache) c",
                 &[&table, &moment.at, &then_shape],
             )
             .map_err(input_error)?;
-        let cache: Option<String> = row.get(1);
+        let cache: Option<String> = row.get(0);
         let base = match &cache {
             Some(c) => format!("SELECT * FROM pggit.{}", pggit_core::sql::ident(c)),
-            None => row.get(2),
+            None => row.get(1),
         };
-        let keys: Option<Vec<String>> = tx
-            .query_one(
-                "SELECT key_columns FROM pggit.tracked WHERE period = $1",
-                &[&row.get::<_, i32>(0)],
-            )?
-            .get(0);
+        let keys: Option<Vec<String>> = row.get(2);
         let order = match keys {
             Some(k) => format!(
                 " ORDER BY {}",

@@ -138,9 +138,9 @@ impl Repository {
         let moment = self.moment_in(&mut client, at)?;
         history::settle(&mut client)?;
         let mut tx = client.transaction()?;
+        let rel = regclass_text(&mut tx, table)?;
         if let Some(c) = &cond {
             // Check the filter against the table before anything changes.
-            let rel = regclass_text(&mut tx, table)?;
             tx.execute(&format!("EXPLAIN SELECT 1 FROM {rel} WHERE {c}"), &[])
                 .map_err(input_error)?;
         }
@@ -155,7 +155,7 @@ impl Repository {
             )
             .map_err(input_error)?;
         let out = Restored {
-            table: regclass_text(&mut tx, table)?,
+            table: rel,
             moment,
             target: into.unwrap_or_else(|| "in place".into()),
             inserted: row.get(0),
