@@ -229,7 +229,20 @@ pub fn connect(config: &Config) -> Result<Client, PgError> {
             .with_no_client_auth()
     };
     let tls = tokio_postgres_rustls::MakeRustlsConnect::new(tls);
-    Ok(config.connect(tls)?)
+    let mut client = config.connect(tls)?;
+    pin_search_path(&mut client)?;
+    Ok(client)
+}
+
+/// Pin the session's `search_path` to nothing but `pg_catalog` (implicit)
+/// right after connecting, as `pg_dump` does: the database or role default
+/// is under the control of the database owner, who could otherwise shadow
+/// functions and operators that pggit's queries use (`public.=(text,text)`)
+/// and have them run with the privileges of whoever runs pggit. Every name
+/// pggit uses outside `pg_catalog` is schema-qualified.
+pub fn pin_search_path(client: &mut Client) -> Result<(), PgError> {
+    client.batch_execute("SELECT pg_catalog.set_config('search_path', '', false)")?;
+    Ok(())
 }
 
 /// A copy of `config` pointing at another database on the same server.

@@ -111,6 +111,10 @@ impl Repository {
                 )));
             }
         }
+        self.with_branch_lock(name, |repo| repo.delete_branch_locked(name, drop_workspace))
+    }
+
+    fn delete_branch_locked(&mut self, name: &str, drop_workspace: bool) -> Result<Option<String>> {
         let ws = workspace::get(&mut self.client, name)?;
         let mut tx = self.client.transaction()?;
         Repository::lock(&mut tx)?;
@@ -142,6 +146,31 @@ impl Repository {
         if let Some(start) = create_from {
             self.create_branch(name, start)?;
         }
+        let out = self.with_branch_lock(name, |repo| repo.checkout_locked(name, created_branch));
+        if out.is_err() && created_branch {
+            // `checkout -b` that failed leaves nothing behind: no branch,
+            // no half-built workspace.
+            let _ = self.with_branch_lock(name, |repo| repo.discard_new_branch(name));
+        }
+        out
+    }
+
+    /// Remove a branch `checkout -b` just created, with its workspace.
+    fn discard_new_branch(&mut self, name: &str) -> Result<()> {
+        if let Some(w) = workspace::get(&mut self.client, name)? {
+            if w.dbname != self.repo_db {
+                drop_database(&mut self.client, &w.dbname)?;
+            }
+        }
+        let mut tx = self.client.transaction()?;
+        Repository::lock(&mut tx)?;
+        workspace::unregister(&mut tx, name)?;
+        store::delete_ref(&mut tx, name, "branch: checkout -b failed")?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn checkout_locked(&mut self, name: &str, created_branch: bool) -> Result<CheckoutOutcome> {
         let commit = self.branch_ref(name)?;
         let existing = workspace::get(&mut self.client, name)?;
         if let Some(w) = &existing {
@@ -195,7 +224,6 @@ impl Repository {
         let empty = assign(&empty, &Default::default(), Some(&tree), "empty").tree;
         let statements = plan(&empty, &tree)?;
         pggit_pg::apply::apply_in(&mut wtx, &statements)?;
-        wtx.batch_execute("RESET search_path")?;
         pggit_pg::schema::install_workspace(&mut wtx, &self.repo_db, name)?;
         let built = snapshot_in(&mut wtx, &scope)?;
         let built = assign(&built, &Default::default(), Some(&tree), &commit.id);

@@ -8,7 +8,8 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::repo::{Repository, Signature};
 
-/// Attempts before a commit racing other committers gives up.
+/// Attempts before a commit whose branch keeps being moved (outside pggit's
+/// lock) gives up.
 const MAX_ATTEMPTS: u32 = 8;
 
 /// What `status` reports.
@@ -59,11 +60,19 @@ impl Repository {
         })
     }
 
-    /// Snapshot the current branch's workspace into a new commit. Races with
-    /// other committers are resolved by compare-and-swap on the branch ref:
-    /// the loser re-reads the new tip and tries again.
+    /// Snapshot the current branch's workspace into a new commit. Concurrent
+    /// committers (and merges, resets, ...) on the branch wait for each other
+    /// on the branch lock.
     pub fn commit_workspace(&mut self, opts: &CommitOptions) -> Result<CommitOutcome> {
         let branch = self.current_branch()?;
+        self.with_branch_lock(&branch.clone(), |repo| repo.commit_locked(&branch, opts))
+    }
+
+    /// `commit` under the branch lock: no other pggit operation moves the
+    /// branch meanwhile, so the compare-and-swap below fails only if
+    /// something outside pggit rewrote the ref.
+    fn commit_locked(&mut self, branch: &str, opts: &CommitOptions) -> Result<CommitOutcome> {
+        let branch = branch.to_string();
         for attempt in 1..=MAX_ATTEMPTS {
             let head = self.branch_ref(&branch)?;
             // Finish or discard an interrupted reset/revert first.

@@ -42,6 +42,8 @@ pub enum Error {
     NothingToCommit(String),
     #[error("cannot plan the migration: {0}")]
     Plan(#[from] PlanError),
+    #[error("{0}")]
+    Busy(String),
     #[error("branch '{0}' kept moving under concurrent commits; gave up after {1} attempts")]
     Contended(String, u32),
     #[error("the migration has destructive steps; re-run with --force to apply them:\n{0}")]
@@ -64,7 +66,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::NothingToCommit(_) => 1,
-            Error::Pg(_) | Error::Contended(..) | Error::Inconsistent(..) => 3,
+            Error::Pg(_) | Error::Contended(..) | Error::Busy(_) | Error::Inconsistent(..) => 3,
             _ => 2,
         }
     }

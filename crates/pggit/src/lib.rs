@@ -8,6 +8,7 @@ mod commit;
 mod diff;
 mod error;
 mod history;
+mod lock;
 mod merge;
 mod names;
 mod repo;

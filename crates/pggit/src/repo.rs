@@ -23,6 +23,7 @@ pub struct Repository {
     pub(crate) client: Client,
     pub(crate) repo_db: String,
     pub(crate) branch_override: Option<String>,
+    pub(crate) lock_wait: std::time::Duration,
 }
 
 /// Who and when, for commits.
@@ -87,7 +88,6 @@ impl Repository {
             schemas: opts.schemas.clone(),
         };
         let raw = snapshot_in(&mut tx, &scope)?;
-        tx.batch_execute("RESET search_path")?;
         let Assigned { tree, map } = assign(&raw, &Default::default(), None, &format!("root:{db}"));
         let tree_hash = store::write_tree(&mut tx, &tree)?;
         let author = match &opts.signature.author {
@@ -132,6 +132,7 @@ impl Repository {
                 client,
                 repo_db: db,
                 branch_override: None,
+                lock_wait: crate::lock::default_lock_wait(),
             },
             outcome,
         ))
@@ -163,6 +164,7 @@ impl Repository {
                     client,
                     repo_db: db,
                     branch_override: branch.clone(),
+                    lock_wait: crate::lock::default_lock_wait(),
                 };
                 if let Some(b) = &branch {
                     repo.branch_ref(b)?;

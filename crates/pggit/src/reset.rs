@@ -40,6 +40,13 @@ impl Repository {
     /// `force`.
     pub fn reset_hard(&mut self, rev: &str, force: bool) -> Result<MoveOutcome> {
         let branch = self.current_branch()?;
+        self.with_branch_lock(&branch.clone(), |repo| {
+            repo.reset_hard_locked(&branch, rev, force)
+        })
+    }
+
+    fn reset_hard_locked(&mut self, branch: &str, rev: &str, force: bool) -> Result<MoveOutcome> {
+        let branch = branch.to_string();
         self.recover(&branch)?;
         let head = self.branch_ref(&branch)?;
         let target = self.resolve(rev)?;
@@ -64,6 +71,19 @@ impl Repository {
     /// to the workspace.
     pub fn revert(&mut self, rev: &str, force: bool, sig: &Signature) -> Result<MoveOutcome> {
         let branch = self.current_branch()?;
+        self.with_branch_lock(&branch.clone(), |repo| {
+            repo.revert_locked(&branch, rev, force, sig)
+        })
+    }
+
+    fn revert_locked(
+        &mut self,
+        branch: &str,
+        rev: &str,
+        force: bool,
+        sig: &Signature,
+    ) -> Result<MoveOutcome> {
+        let branch = branch.to_string();
         self.recover(&branch)?;
         let head = self.branch_ref(&branch)?;
         let undo = self.resolve(rev)?;
@@ -209,9 +229,10 @@ impl Repository {
                 &format!("{op}: moving to {}", to.id),
             )?
         {
-            return Err(Error::Refused(format!(
-                "branch '{branch}' moved during {op}"
-            )));
+            // Only something outside pggit's branch lock moves a ref under
+            // a running operation; take the applied migration back.
+            tx.rollback()?;
+            return self.undo_apply(branch, w, from, to, to_tree, op);
         }
         store::write_identities(&mut tx, branch, Some(&live.known), &live.map)?;
         workspace::set_ddl_seen(&mut tx, branch, live.ddl_high)?;
@@ -220,8 +241,58 @@ impl Repository {
         Ok(())
     }
 
-    /// Finish or discard an operation interrupted on `branch`.
+    /// The branch moved under an applied migration: migrate the workspace
+    /// back to `from` and clear the journal. If that fails too the journal
+    /// stays, and the next command retries the recovery.
+    fn undo_apply(
+        &mut self,
+        branch: &str,
+        w: &pggit_pg::workspace::Workspace,
+        from: &Commit,
+        to: &Commit,
+        to_tree: &Tree,
+        op: &str,
+    ) -> Result<()> {
+        let from_tree = self.tree(&from.tree)?;
+        let mut wc = self.connect_workspace(w)?;
+        let live = self.live_tree(&mut wc, branch, to_tree, &to.id)?;
+        let back = plan(&live.tree, &from_tree)?;
+        if let Err(e) = pggit_pg::apply::apply(&mut wc, &back) {
+            return Err(Error::Inconsistent(
+                branch.into(),
+                format!(
+                    "the branch moved during {op} and undoing the applied migration failed: {e}"
+                ),
+            ));
+        }
+        self.clear_pending(branch)?;
+        Err(Error::Busy(format!(
+            "branch '{branch}' was moved by something outside pggit during {op}; the {op} was undone"
+        )))
+    }
+
+    /// Finish or discard an operation interrupted on `branch`. Only an
+    /// operation whose owner is gone is settled: if another live session
+    /// holds the branch lock, its operation is still running and is left
+    /// alone (this session holding the lock itself is fine: the lock is
+    /// re-entrant, and an operation recovers before it starts).
     pub fn recover(&mut self, branch: &str) -> Result<()> {
+        let Some(w) = workspace::get(&mut self.client, branch)? else {
+            return Ok(());
+        };
+        if w.pending.is_none() {
+            return Ok(());
+        }
+        if !self.try_branch_lock(branch)? {
+            return Ok(());
+        }
+        let out = self.recover_locked(branch);
+        self.release_branch(branch)?;
+        out
+    }
+
+    fn recover_locked(&mut self, branch: &str) -> Result<()> {
+        // Re-read under the lock: the owner may have finished meanwhile.
         let Some(w) = workspace::get(&mut self.client, branch)? else {
             return Ok(());
         };
@@ -230,24 +301,25 @@ impl Repository {
         };
         let p: Pending = serde_json::from_value(p)
             .map_err(|e| Error::Inconsistent(branch.into(), e.to_string()))?;
-        let from = self.commit(&p.from)?;
-        let to = self.commit(&p.to)?;
-        let to_tree = self.tree(&to.tree)?;
+        let from = store::read_commit(&mut self.client, &p.from)?;
+        let to = store::read_commit(&mut self.client, &p.to)?;
         let mut wc = self.connect_workspace(&w)?;
-        let live = self.live_tree(&mut wc, branch, &to_tree, &to.id)?;
-        if live.tree.hash() == to.tree {
-            return self.finish(branch, &w, &from, &to, &to_tree, &p.op);
+        if let (Some(from), Some(to)) = (&from, &to) {
+            let to_tree = self.tree(&to.tree)?;
+            let live = self.live_tree(&mut wc, branch, &to_tree, &to.id)?;
+            if live.tree.hash() == to.tree {
+                return self.finish(branch, &w, from, to, &to_tree, &p.op);
+            }
         }
-        let from_tree = self.tree(&from.tree)?;
-        let live = self.live_tree(&mut wc, branch, &from_tree, &from.id)?;
-        if live.tree.hash() == from.tree {
-            let mut tx = self.client.transaction()?;
-            workspace::set_pending(&mut tx, branch, None)?;
-            tx.commit()?;
-            return Ok(());
-        }
-        // Uncommitted changes were being discarded by a reset: the workspace
-        // is still as it was, which the migration left untouched.
+        // The migration did not get applied (it runs in one transaction):
+        // the workspace is as it was, with or without the uncommitted
+        // changes a reset was to discard. Either way the operation did not
+        // happen; a journal naming a commit that no longer exists (an
+        // interrupted merge cleaned it up) did not happen either.
+        self.clear_pending(branch)
+    }
+
+    fn clear_pending(&mut self, branch: &str) -> Result<()> {
         let mut tx = self.client.transaction()?;
         workspace::set_pending(&mut tx, branch, None)?;
         tx.commit()?;

@@ -10,6 +10,7 @@ use pggit_core::sql::{script, Statement};
 use pggit_core::Tree;
 use pggit_pg::merges::{self, ConflictRecord, MergeRecord, Update};
 use pggit_pg::store::{self, Commit};
+use pggit_pg::workspace;
 
 use super::validate::Validity;
 use super::{counts, MergeOutcome, Strategy};
@@ -238,6 +239,13 @@ impl Repository {
     ) -> Result<()> {
         if let Err(e) = self.move_branch(target, head, to, to_tree, statements, "merge") {
             let msg = e.to_string();
+            // A journal entry still naming the commit is finished by the
+            // next command; the commit must stay for it.
+            let journalled =
+                workspace::get(&mut self.client, target)?.is_some_and(|w| w.pending.is_some());
+            if journalled {
+                return Err(e);
+            }
             let _ = self.client.execute(
                 "DELETE FROM pggit.commits c WHERE c.id = $1 AND $1 <> $2
                    AND NOT EXISTS (SELECT FROM pggit.refs r WHERE r.commit = c.id)

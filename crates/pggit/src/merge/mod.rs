@@ -203,7 +203,9 @@ impl Repository {
                 "another merge into '{target}' is running; try again when it has finished"
             )));
         }
-        let out = f(self);
+        // The merge lock keeps merges into one target apart; the branch lock
+        // keeps the merge and every other operation on the target apart.
+        let out = self.with_branch_lock(target, f);
         let _ = self.client.execute(
             "SELECT pg_advisory_unlock(hashtextextended('pggit merge ' || $1, 0))",
             &[&target],
@@ -490,6 +492,27 @@ impl Repository {
             .ok_or_else(|| Error::Refused(format!("no merge into '{target}' is in progress")))
     }
 
+    /// A merge read before taking the locks, re-read under them: another
+    /// process may have finished or aborted it meanwhile.
+    fn still_open(&mut self, id: i64) -> Result<MergeRecord> {
+        self.reconcile_merge_record(id)?;
+        match merges::get(&mut self.client, id)? {
+            Some(r) if r.status == "in-progress" || r.status == "conflicted" => Ok(r),
+            Some(r) => Err(Error::Refused(format!(
+                "merge #{id} is no longer open (it is {})",
+                r.status
+            ))),
+            None => Err(Error::Refused(format!("no merge #{id}"))),
+        }
+    }
+
+    fn reconcile_merge_record(&mut self, id: i64) -> Result<()> {
+        if let Some(r) = merges::get(&mut self.client, id)? {
+            self.reconcile_merge(&r.target)?;
+        }
+        Ok(())
+    }
+
     /// `pggit merge --continue`.
     pub fn merge_continue(
         &mut self,
@@ -500,6 +523,7 @@ impl Repository {
         let rec = self.open_merge(into)?;
         let target = rec.target.clone();
         self.with_target_lock(&target, |repo| {
+            let rec = repo.still_open(rec.id)?;
             let head = repo.branch_ref(&target)?;
             if head.id != rec.target_commit {
                 return Err(Error::Refused(format!(
@@ -547,6 +571,7 @@ impl Repository {
         let target = rec.target.clone();
         // Not while a `--continue` of this merge is applying it.
         self.with_target_lock(&target, |repo| {
+            let rec = repo.still_open(rec.id)?;
             repo.set_status(rec.id, "aborted", None)?;
             Ok(merges::get(&mut repo.client, rec.id)?.unwrap_or(rec))
         })

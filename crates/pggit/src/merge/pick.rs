@@ -29,6 +29,18 @@ impl Repository {
     /// current branch as a new commit.
     pub fn cherry_pick(&mut self, rev: &str, sig: &Signature) -> Result<PickOutcome> {
         let branch = self.current_branch()?;
+        self.with_branch_lock(&branch.clone(), |repo| {
+            repo.cherry_pick_locked(&branch, rev, sig)
+        })
+    }
+
+    fn cherry_pick_locked(
+        &mut self,
+        branch: &str,
+        rev: &str,
+        sig: &Signature,
+    ) -> Result<PickOutcome> {
+        let branch = branch.to_string();
         self.recover(&branch)?;
         let head = self.branch_ref(&branch)?;
         let pick = self.resolve(rev)?;
@@ -104,6 +116,20 @@ impl Repository {
         sig: &Signature,
     ) -> Result<PickOutcome> {
         let branch = self.current_branch()?;
+        self.with_branch_lock(&branch.clone(), |repo| {
+            repo.revert_merge_locked(&branch, rev, mainline, force, sig)
+        })
+    }
+
+    fn revert_merge_locked(
+        &mut self,
+        branch: &str,
+        rev: &str,
+        mainline: usize,
+        force: bool,
+        sig: &Signature,
+    ) -> Result<PickOutcome> {
+        let branch = branch.to_string();
         self.recover(&branch)?;
         let head = self.branch_ref(&branch)?;
         let undo = self.resolve(rev)?;
