@@ -10,7 +10,7 @@ use postgres::Config;
 use serde::Serialize;
 
 use crate::cli::{BranchArgs, Cli, Command, DiffArgs, LogArgs};
-use crate::style::{Spinner, Style};
+use crate::style::{esc, Spinner, Style};
 
 /// Outcome of a command that did not fail: the exit code to use.
 pub type Code = i32;
@@ -177,8 +177,8 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
     }
 }
 
-fn subject(message: &str) -> &str {
-    message.lines().next().unwrap_or_default()
+fn subject(message: &str) -> std::borrow::Cow<'_, str> {
+    crate::style::esc(message.lines().next().unwrap_or_default())
 }
 
 fn init(ctx: &mut Ctx<'_>, schemas: &[String]) -> anyhow::Result<Code> {
@@ -224,9 +224,13 @@ fn print_changes(ctx: &mut Ctx<'_>, changes: &[Change], indent: &str) -> anyhow:
             ChangeStatus::Removed => ("-", "removed"),
             ChangeStatus::Modified => ("~", "modified"),
         };
-        let mut line = format!("{indent}{mark} {word:<8} {} {}", c.kind_name, c.name);
+        let mut line = format!(
+            "{indent}{mark} {word:<8} {} {}",
+            esc(&c.kind_name),
+            esc(&c.name)
+        );
         if let Some(from) = &c.renamed_from {
-            line.push_str(&format!(" (renamed from {from})"));
+            line.push_str(&format!(" (renamed from {})", esc(from)));
         }
         let line = match c.status {
             ChangeStatus::Added => ctx.style.added(&line),
@@ -267,9 +271,9 @@ fn status(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
                 ctx.out,
                 "  {}  {:<10} {} {}",
                 e.at,
-                e.role,
+                esc(&e.role),
                 e.command_tag,
-                e.object_identity.as_deref().unwrap_or("")
+                esc(e.object_identity.as_deref().unwrap_or(""))
             )?;
         }
     }
@@ -375,7 +379,7 @@ fn log(ctx: &mut Ctx<'_>, args: &LogArgs) -> anyhow::Result<Code> {
                 let ps: Vec<&str> = e.commit.parents.iter().map(|p| short(p)).collect();
                 writeln!(ctx.out, "Merge: {}", ps.join(" "))?;
             }
-            writeln!(ctx.out, "Author: {}", e.commit.author)?;
+            writeln!(ctx.out, "Author: {}", esc(&e.commit.author))?;
             writeln!(ctx.out, "Date:   {}\n", e.commit.committed_at)?;
             for l in e.commit.message.lines() {
                 writeln!(ctx.out, "    {l}")?;
@@ -403,7 +407,13 @@ fn show(ctx: &mut Ctx<'_>, rev: &str, object: Option<&str>) -> anyhow::Result<Co
         if ctx.cli.json {
             json(ctx.out, &o)?;
         } else {
-            writeln!(ctx.out, "-- {} {} at {}", o.kind, o.name, short(&o.commit))?;
+            writeln!(
+                ctx.out,
+                "-- {} {} at {}",
+                o.kind,
+                esc(&o.name),
+                short(&o.commit)
+            )?;
             write!(ctx.out, "{}", script(&o.sql))?;
         }
         return Ok(0);
@@ -418,7 +428,7 @@ fn show(ctx: &mut Ctx<'_>, rev: &str, object: Option<&str>) -> anyhow::Result<Co
         "{}",
         ctx.style.commit(&format!("commit {}", s.commit.id))
     )?;
-    writeln!(ctx.out, "Author: {}", s.commit.author)?;
+    writeln!(ctx.out, "Author: {}", esc(&s.commit.author))?;
     writeln!(ctx.out, "Date:   {}\n", s.commit.committed_at)?;
     for l in s.commit.message.lines() {
         writeln!(ctx.out, "    {l}")?;

@@ -65,3 +65,118 @@ impl Drop for Spinner {
         }
     }
 }
+
+/// A character that must not reach the terminal raw: C0/C1 controls and
+/// DEL (cursor movement, screen clearing, forged lines) and the Unicode
+/// bidirectional controls that reorder what is shown.
+fn unsafe_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+fn push_escaped(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        c if (c as u32) < 0x100 => out.push_str(&format!("\\x{:02x}", c as u32)),
+        c => out.push_str(&format!("\\u{{{:04x}}}", c as u32)),
+    }
+}
+
+/// A name or message line for the terminal, with every unsafe character
+/// (newlines included) shown as an escape, as git quotes odd paths.
+pub fn esc(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if unsafe_char(c) {
+            push_escaped(&mut out, c);
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// The color sequences [`Style`] writes: the only escapes let through.
+const OWN_SGR: [&str; 5] = ["\x1b[0m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[36m"];
+
+/// Standard output with every control character except newline and tab
+/// escaped, whatever printed it: a name that carries terminal escapes
+/// cannot clear the screen or move the cursor. With color on, pggit's own
+/// color sequences pass.
+pub struct SafeOut<W: std::io::Write> {
+    inner: W,
+    color: bool,
+}
+
+impl<W: std::io::Write> SafeOut<W> {
+    pub fn new(inner: W, style: Style) -> Self {
+        SafeOut {
+            inner,
+            color: style.color,
+        }
+    }
+}
+
+impl<W: std::io::Write> std::io::Write for SafeOut<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        if !text
+            .chars()
+            .any(|c| unsafe_char(c) && c != '\n' && c != '\t')
+        {
+            self.inner.write_all(buf)?;
+            return Ok(buf.len());
+        }
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut rest: &str = &text;
+        while let Some(c) = rest.chars().next() {
+            if c == '\x1b' && self.color {
+                if let Some(sgr) = OWN_SGR.iter().find(|s| rest.starts_with(**s)) {
+                    out.push_str(sgr);
+                    rest = &rest[sgr.len()..];
+                    continue;
+                }
+            }
+            if unsafe_char(c) && c != '\n' && c != '\t' {
+                push_escaped(&mut out, c);
+            } else {
+                out.push(c);
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+        self.inner.write_all(out.as_bytes())?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn escapes_names_and_output() {
+        assert_eq!(esc("plain.name"), "plain.name");
+        assert_eq!(esc("a\nb\x1b[2Jc\u{202e}"), "a\\nb\\x1b[2Jc\\u{202e}");
+        let mut buf = Vec::new();
+        let mut out = SafeOut::new(&mut buf, Style { color: false });
+        write!(out, "x\x1b[2J\ny\x07\u{9b}z\t").unwrap();
+        assert_eq!(String::from_utf8(buf).unwrap(), "x\\x1b[2J\ny\\x07\\x9bz\t");
+        let mut buf = Vec::new();
+        let mut out = SafeOut::new(&mut buf, Style { color: true });
+        write!(out, "\x1b[33mabc\x1b[0m \x1b[2J").unwrap();
+        assert_eq!(
+            String::from_utf8(buf).unwrap(),
+            "\x1b[33mabc\x1b[0m \\x1b[2J"
+        );
+    }
+}

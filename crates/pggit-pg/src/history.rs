@@ -13,6 +13,7 @@ use crate::PgError;
 pub const HISTORY_SQL: &str = concat!(
     include_str!("history/tables.sql"),
     include_str!("history/read.sql"),
+    include_str!("history/generate.sql"),
     include_str!("history/capture.sql"),
     include_str!("history/restore.sql"),
     include_str!("history/retention.sql"),
@@ -29,13 +30,67 @@ pub fn installed(client: &mut impl GenericClient) -> Result<bool, PgError> {
         .get(0))
 }
 
+/// Version of the row-history SQL this build installs (`history_meta`).
+/// 2: capture, commit stamp and schema sync run as pggit's role (SECURITY
+/// DEFINER) so that every role can write tracked tables, record the acting
+/// role, and every function has a fixed `search_path`.
+pub const HISTORY_VERSION: i32 = 2;
+
+/// Version 1 → 2, in place.
+const UPGRADE_2_SQL: &str = r#"
+ALTER TABLE pggit.data_tx ALTER COLUMN role SET DEFAULT pggit.acting_role();
+ALTER FUNCTION pggit.stamp_commit() SECURITY DEFINER;
+ALTER FUNCTION pggit.sync_tracked() SECURITY DEFINER;
+"#;
+
 /// Install row history (once); the caller's transaction makes it atomic.
 pub fn install(client: &mut impl GenericClient) -> Result<bool, PgError> {
     if installed(client)? {
         return Ok(false);
     }
+    client.batch_execute(crate::schema::ACTING_ROLE_SQL)?;
     client.batch_execute(HISTORY_SQL)?;
+    client.batch_execute(crate::schema::HARDEN_SQL)?;
     Ok(true)
+}
+
+/// Upgrade row history installed by an older pggit, in place (inside the
+/// caller's transaction). Returns whether anything changed.
+pub fn upgrade(client: &mut impl GenericClient) -> Result<bool, PgError> {
+    let v: String = client
+        .query_one(
+            "SELECT value FROM pggit.history_meta WHERE key = 'version' FOR UPDATE",
+            &[],
+        )?
+        .get(0);
+    let version: i32 = v
+        .parse()
+        .map_err(|_| PgError::Unexpected(format!("bad row-history version '{v}'")))?;
+    if version >= HISTORY_VERSION {
+        return Ok(false);
+    }
+    client.batch_execute(crate::schema::ACTING_ROLE_SQL)?;
+    client.batch_execute(UPGRADE_2_SQL)?;
+    client.batch_execute(include_str!("history/generate.sql"))?;
+    client.batch_execute(
+        "SELECT pggit.generate_capture(period) FROM pggit.tracked WHERE ended_txid IS NULL",
+    )?;
+    client.batch_execute(crate::schema::HARDEN_SQL)?;
+    client.execute(
+        "UPDATE pggit.history_meta SET value = $1 WHERE key = 'version'",
+        &[&HISTORY_VERSION.to_string()],
+    )?;
+    Ok(true)
+}
+
+/// Whether installed row history is older than this build.
+pub fn outdated(client: &mut impl GenericClient) -> Result<bool, PgError> {
+    Ok(client
+        .query_one(
+            "SELECT value::int < $1 FROM pggit.history_meta WHERE key = 'version'",
+            &[&HISTORY_VERSION],
+        )?
+        .get(0))
 }
 
 /// Wait until every transaction that has stamped its commit time has

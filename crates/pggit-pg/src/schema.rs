@@ -197,6 +197,7 @@ CREATE VIEW pggit.conflicts AS
 "#;
 
 /// DDL capture (in the repository database and in every workspace).
+/// DDL capture (in the repository database and in every workspace).
 const CAPTURE_TABLE_SQL: &str = r#"
 CREATE TABLE pggit.ddl_log (
     id bigserial PRIMARY KEY,
@@ -212,8 +213,25 @@ CREATE TABLE pggit.ddl_log (
 COMMENT ON TABLE pggit.ddl_log IS 'DDL statements captured by pggit event triggers';
 "#;
 
-const CAPTURE_TRIGGERS_SQL: &str = r#"
-CREATE FUNCTION pggit.capture_ddl() RETURNS event_trigger
+/// Marks the current version of the functions below; older ones are
+/// replaced when pggit next connects (see [`ensure_current`]).
+pub const CAPTURE_MARK: &str = "pggit ddl capture 2";
+
+/// The role a statement runs as, also from inside a SECURITY DEFINER
+/// function: the `role` setting (SET ROLE), else the session's role.
+/// Installed in every pggit database.
+pub const ACTING_ROLE_SQL: &str = r#"
+CREATE OR REPLACE FUNCTION pggit.acting_role() RETURNS text
+LANGUAGE sql STABLE SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN current_setting('role') = 'none' THEN session_user::text ELSE current_setting('role') END;
+$$;
+"#;
+
+/// The capture functions run as pggit's role (SECURITY DEFINER) so that
+/// every role's DDL is logged, and record the role that ran it.
+const CAPTURE_FUNCTIONS_SQL: &str = r#"
+ALTER TABLE pggit.ddl_log ALTER COLUMN role SET DEFAULT pggit.acting_role();
+CREATE OR REPLACE FUNCTION pggit.capture_ddl() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     INSERT INTO pggit.ddl_log (command_tag, object_type, object_identity, statement)
@@ -224,7 +242,7 @@ BEGIN
        AND NOT c.in_extension;
 END
 $$;
-CREATE FUNCTION pggit.capture_drop() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION pggit.capture_drop() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     INSERT INTO pggit.ddl_log (command_tag, object_type, object_identity, statement)
@@ -234,8 +252,31 @@ BEGIN
        AND d.schema_name IS DISTINCT FROM 'pggit';
 END
 $$;
+COMMENT ON FUNCTION pggit.capture_ddl() IS 'pggit ddl capture 2';
+"#;
+
+const CAPTURE_TRIGGERS_SQL: &str = r#"
 CREATE EVENT TRIGGER pggit_capture_ddl ON ddl_command_end EXECUTE FUNCTION pggit.capture_ddl();
 CREATE EVENT TRIGGER pggit_capture_drop ON sql_drop EXECUTE FUNCTION pggit.capture_drop();
+"#;
+
+/// Every function in schema `pggit` gets a fixed `search_path`, and no
+/// EXECUTE for PUBLIC (trigger and event-trigger functions need none to
+/// fire). Idempotent; run after anything that creates functions there.
+pub const HARDEN_SQL: &str = r#"
+DO $harden$
+DECLARE
+    f record;
+BEGIN
+    FOR f IN SELECT p.oid::regprocedure::text AS sig FROM pg_catalog.pg_proc p
+              WHERE p.pronamespace = 'pggit'::regnamespace
+                AND NOT EXISTS (SELECT FROM unnest(coalesce(p.proconfig, '{}')) c WHERE c LIKE 'search\_path=%')
+    LOOP
+        EXECUTE format('ALTER FUNCTION %s SET search_path = pg_catalog, pg_temp', f.sig);
+    END LOOP;
+    REVOKE ALL ON ALL FUNCTIONS IN SCHEMA pggit FROM PUBLIC;
+END
+$harden$;
 "#;
 
 /// Marker in a workspace database: which repository and branch it serves.
@@ -284,6 +325,9 @@ pub fn install_workspace(
 
 fn install_capture(tx: &mut postgres::Transaction<'_>) -> Result<Capture, PgError> {
     tx.batch_execute(CAPTURE_TABLE_SQL)?;
+    tx.batch_execute(ACTING_ROLE_SQL)?;
+    tx.batch_execute(CAPTURE_FUNCTIONS_SQL)?;
+    tx.batch_execute(HARDEN_SQL)?;
     let mut sp = tx.savepoint("pggit_capture")?;
     match sp.batch_execute(CAPTURE_TRIGGERS_SQL) {
         Ok(()) => {
@@ -296,6 +340,33 @@ fn install_capture(tx: &mut postgres::Transaction<'_>) -> Result<Capture, PgErro
             Ok(Capture::Unavailable(msg))
         }
     }
+}
+
+/// Bring the capture functions of a database installed by an older pggit
+/// up to date (they ran as the caller and logged pggit's role, not the
+/// acting one, and some had no fixed `search_path`). One cheap query when
+/// they are current. Left alone if this role may not replace them.
+pub fn ensure_current(client: &mut postgres::Client) -> Result<(), PgError> {
+    let current: bool = client
+        .query_one(
+            "SELECT to_regclass('pggit.ddl_log') IS NULL
+                 OR obj_description(to_regprocedure('pggit.capture_ddl()'), 'pg_proc') IS NOT DISTINCT FROM $1",
+            &[&CAPTURE_MARK],
+        )?
+        .get(0);
+    if current {
+        return Ok(());
+    }
+    let mut tx = client.transaction()?;
+    let upgraded = tx
+        .batch_execute(ACTING_ROLE_SQL)
+        .and_then(|_| tx.batch_execute(CAPTURE_FUNCTIONS_SQL))
+        .and_then(|_| tx.batch_execute(HARDEN_SQL));
+    match upgraded {
+        Ok(()) => tx.commit()?,
+        Err(_) => tx.rollback()?,
+    }
+    Ok(())
 }
 
 /// What kind of pggit database a connection points at.

@@ -279,7 +279,9 @@ impl Repository {
     }
 
     pub(crate) fn connect_workspace(&self, w: &Workspace) -> Result<Client> {
-        Ok(connect(&self.workspace_config(w))?)
+        let mut client = connect(&self.workspace_config(w))?;
+        schema::ensure_current(&mut client)?;
+        Ok(client)
     }
 
     /// Snapshot a workspace and give it stable ids, using its identity map

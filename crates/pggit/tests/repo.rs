@@ -253,7 +253,7 @@ fn interrupted_checkout_is_rebuilt() {
     let half = pggit::pg::connect::with_dbname(&test_admin_config(), &dbname);
     pggit::pg::connect::connect(&half)
         .unwrap()
-        .batch_execute("CREATE TABLE junk (x int)")
+        .batch_execute("CREATE TABLE public.junk (x int)")
         .unwrap();
     // pggit does not treat it as a workspace...
     assert!(repo

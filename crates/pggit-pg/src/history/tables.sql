@@ -12,7 +12,7 @@
 -- stamped at pre-commit while a shared advisory lock is held).
 
 CREATE TABLE pggit.history_meta (key text PRIMARY KEY, value text NOT NULL);
-INSERT INTO pggit.history_meta VALUES ('version', '1');
+INSERT INTO pggit.history_meta VALUES ('version', '2');
 
 -- One sequence number per captured statement; CACHE 1 so numbers follow the
 -- order statements ran in, across sessions.
@@ -21,7 +21,8 @@ CREATE SEQUENCE pggit.data_seq CACHE 1;
 CREATE TABLE pggit.data_tx (
     txid bigint PRIMARY KEY,
     committed_at timestamptz,
-    role text NOT NULL DEFAULT current_user,
+    -- The acting role, also when written by a SECURITY DEFINER capture function.
+    role text NOT NULL DEFAULT pggit.acting_role(),
     application_name text DEFAULT current_setting('application_name', true)
 ) WITH (fillfactor = 50);
 -- No index on committed_at: the commit-time stamp then updates the row in
@@ -31,8 +32,9 @@ CREATE TABLE pggit.data_tx (
 -- Stamp the commit time at pre-commit. The shared advisory lock is held
 -- until the transaction has committed; a reader that takes the lock
 -- exclusively knows every transaction stamped before it is visible.
+-- SECURITY DEFINER: it fires at the commit of any role's writes.
 CREATE FUNCTION pggit.stamp_commit() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
     PERFORM pg_advisory_xact_lock_shared(123917467345922);
     UPDATE pggit.data_tx SET committed_at = clock_timestamp() WHERE txid = NEW.txid;

@@ -108,6 +108,15 @@ impl Repository {
             })?;
             forget_own_ddl(&mut tx)?;
             tx.commit()?;
+        } else if history::outdated(&mut client)? {
+            let mut tx = client.transaction()?;
+            tx.execute(
+                "SELECT pg_advisory_xact_lock($1)",
+                &[&(history::SETTLE_LOCK + 1)],
+            )?;
+            history::upgrade(&mut tx)?;
+            forget_own_ddl(&mut tx)?;
+            tx.commit()?;
         }
         client.batch_execute("SET lock_timeout = '10s'")?;
         Ok(client)

@@ -1,0 +1,88 @@
+-- The capture function of a tracked table, generated from its columns.
+-- Re-run by upgrades (CREATE OR REPLACE), so kept on its own.
+
+-- (Re)write the capture function of a period from its current columns.
+CREATE OR REPLACE FUNCTION pggit.generate_capture(p integer) RETURNS void
+LANGUAGE plpgsql AS $gen$
+DECLARE
+    t pggit.tracked;
+    h text;
+    cols text;      -- "a", "b"
+    ocols text;     -- o."a", o."b"
+    ncols text;
+    keys text;      -- "k1", "k2"
+    okeys text;
+    nkeys text;
+    prev_o text;
+    prev_n text;
+    nkeys_padded text;
+    body text;
+BEGIN
+    SELECT * INTO t FROM pggit.tracked WHERE period = p;
+    h := 'pggit.' || quote_ident(t.history_table);
+    SELECT string_agg(quote_ident(c->>'name'), ', ' ORDER BY (c->>'attnum')::int),
+           string_agg('o.' || quote_ident(c->>'name'), ', ' ORDER BY (c->>'attnum')::int),
+           string_agg('n.' || quote_ident(c->>'name'), ', ' ORDER BY (c->>'attnum')::int)
+      INTO cols, ocols, ncols
+      FROM jsonb_array_elements(t.columns) c;
+    IF t.key_columns IS NOT NULL THEN
+        SELECT string_agg(quote_ident(k), ', '), string_agg('o.' || quote_ident(k), ', '),
+               string_agg('n.' || quote_ident(k), ', ')
+          INTO keys, okeys, nkeys
+          FROM unnest(t.key_columns) k;
+        -- Every column, the key ones from the new row and the others NULL.
+        SELECT string_agg(CASE WHEN c->>'name' = ANY (t.key_columns) THEN 'n.' || quote_ident(c->>'name')
+                               ELSE format('NULL::%s', c->>'type') END, ', ' ORDER BY (c->>'attnum')::int)
+          INTO nkeys_padded
+          FROM jsonb_array_elements(t.columns) c;
+        prev_o := format('(SELECT p."pggit$txid" FROM %s p WHERE (%s) = (%s) ORDER BY p."pggit$seq" DESC LIMIT 1)',
+                         h, (SELECT string_agg('p.' || quote_ident(k), ', ') FROM unnest(t.key_columns) k), okeys);
+        prev_n := format('(SELECT p."pggit$txid" FROM %s p WHERE (%s) = (%s) ORDER BY p."pggit$seq" DESC LIMIT 1)',
+                         h, (SELECT string_agg('p.' || quote_ident(k), ', ') FROM unnest(t.key_columns) k), nkeys);
+        body := format($b$
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %2$s)
+        SELECT pggit_capture.s, pggit_capture.x, %5$s, 'I', %3$s FROM pggit_new n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        -- Old versions, plus the keys that are new (a key changed); one statement.
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %6$s)
+        SELECT pggit_capture.s, pggit_capture.x, %4$s, 'U', %7$s FROM pggit_old o
+        UNION ALL
+        SELECT pggit_capture.s, pggit_capture.x, %5$s, 'I', %10$s FROM pggit_new n
+         WHERE NOT EXISTS (SELECT 1 FROM pggit_old o WHERE (%8$s) = (%3$s));
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %6$s)
+        SELECT pggit_capture.s, pggit_capture.x, %4$s, 'D', %7$s FROM pggit_old o;
+    ELSE
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$from", "pggit$op", %6$s)
+        SELECT pggit_capture.s, pggit_capture.x, %4$s, 'T', %7$s FROM ONLY %9$s o;
+    END IF;$b$, h, keys, nkeys, prev_o, prev_n, cols, ocols, okeys,
+            quote_ident(t.schema_name) || '.' || quote_ident(t.table_name), nkeys_padded);
+    ELSE
+        body := format($b$
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT pggit_capture.s, pggit_capture.x, 'N', %4$s FROM pggit_new n;
+    ELSIF TG_OP = 'UPDATE' THEN
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT pggit_capture.s, pggit_capture.x, 'D', %3$s FROM pggit_old o;
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT pggit_capture.s, pggit_capture.x, 'N', %4$s FROM pggit_new n;
+    ELSIF TG_OP = 'DELETE' THEN
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT pggit_capture.s, pggit_capture.x, 'D', %3$s FROM pggit_old o;
+    ELSE
+        INSERT INTO %1$s ("pggit$seq", "pggit$txid", "pggit$op", %2$s) SELECT pggit_capture.s, pggit_capture.x, 'T', %3$s FROM ONLY %5$s o;
+    END IF;$b$, h, cols, ocols, ncols, quote_ident(t.schema_name) || '.' || quote_ident(t.table_name));
+    END IF;
+    EXECUTE format($f$
+CREATE OR REPLACE FUNCTION pggit.%I() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $body$
+<<pggit_capture>>
+DECLARE
+    x bigint := txid_current();
+    s bigint := nextval('pggit.data_seq');
+BEGIN
+    INSERT INTO pggit.data_tx (txid) VALUES (pggit_capture.x) ON CONFLICT DO NOTHING;%s
+    RETURN NULL;
+END
+$body$;
+REVOKE ALL ON FUNCTION pggit.%1$I() FROM PUBLIC;$f$, 'capture_' || p, body);
+END
+$gen$;
