@@ -202,7 +202,10 @@ impl Tour<'_, '_> {
     fn psql(&mut self, db_url: &str, sql: &str) -> anyhow::Result<()> {
         writeln!(self.ctx.out, "$ psql -c \"{sql}\"")?;
         let (config, _) = pggit::pg::connect::resolve(Some(db_url), &|_| None)?;
-        connect(&config)?.batch_execute(sql)?;
+        // As psql would run it: with the database's own search_path.
+        let mut c = connect(&config)?;
+        c.batch_execute("RESET search_path")?;
+        c.batch_execute(sql)?;
         Ok(())
     }
 }

@@ -9,6 +9,8 @@ mod merge_cmd;
 mod run;
 mod style;
 
+use std::io::{IsTerminal, Write};
+
 use clap::Parser;
 
 fn exit_code(e: &anyhow::Error) -> i32 {
@@ -16,8 +18,8 @@ fn exit_code(e: &anyhow::Error) -> i32 {
         if let Some(pe) = cause.downcast_ref::<pggit::Error>() {
             return pe.exit_code();
         }
-        if cause.downcast_ref::<pggit::pg::PgError>().is_some() {
-            return 3;
+        if let Some(pe) = cause.downcast_ref::<pggit::pg::PgError>() {
+            return if pe.is_input() { 2 } else { 3 };
         }
         if cause.downcast_ref::<run::UsageError>().is_some() {
             return 2;
@@ -26,14 +28,41 @@ fn exit_code(e: &anyhow::Error) -> i32 {
     3
 }
 
+/// The stable code of an error for `--json` output.
+fn error_code(e: &anyhow::Error) -> &'static str {
+    for cause in e.chain() {
+        if let Some(pe) = cause.downcast_ref::<pggit::Error>() {
+            return pe.code();
+        }
+        if let Some(pe) = cause.downcast_ref::<pggit::pg::PgError>() {
+            return if pe.is_input() {
+                "invalid_input"
+            } else {
+                "database_error"
+            };
+        }
+        if cause.downcast_ref::<run::UsageError>().is_some() {
+            return "usage";
+        }
+    }
+    "error"
+}
+
 fn main() {
     let cli = cli::Cli::parse();
+    let style = style::Style::new(cli.color);
     let stdout = std::io::stdout();
-    let mut out = stdout.lock();
+    // On a terminal every control character pggit did not write itself is
+    // escaped; redirected output (SQL, CSV, JSON) stays byte-exact.
+    let mut out: Box<dyn std::io::Write> = if stdout.is_terminal() {
+        Box::new(style::SafeOut::new(stdout.lock(), style))
+    } else {
+        Box::new(stdout.lock())
+    };
     let mut ctx = run::Ctx {
         cli: &cli,
         out: &mut out,
-        style: style::Style::new(cli.color),
+        style,
     };
     let code = match run::run(&mut ctx) {
         Ok(code) => code,
@@ -44,11 +73,20 @@ fn main() {
             }) {
                 0
             } else {
-                eprintln!("error: {e:#}");
-                exit_code(&e)
+                let code = exit_code(&e);
+                if cli.json {
+                    let doc = serde_json::json!({
+                        "error": { "code": error_code(&e), "message": format!("{e:#}"), "exit_code": code }
+                    });
+                    let _ = writeln!(out, "{doc}");
+                } else {
+                    eprintln!("error: {}", style::esc_message(&format!("{e:#}")));
+                }
+                code
             }
         }
     };
+    let _ = out.flush();
     drop(out);
     std::process::exit(code);
 }

@@ -8,7 +8,7 @@ use pggit::{
 };
 
 use crate::cli::{MergeArgs, ResolveArgs, StrategyArg};
-use crate::run::{json, open, short, signature, Code, Ctx};
+use crate::run::{json, open, short, signature, Code, Ctx, UsageError};
 use crate::style::Spinner;
 
 fn strategy(s: StrategyArg) -> Strategy {
@@ -311,10 +311,12 @@ pub fn resolve(ctx: &mut Ctx<'_>, a: &ResolveArgs) -> anyhow::Result<Code> {
         Resolution::Base
     } else if let Some(path) = &a.sql {
         let sql = std::fs::read_to_string(path)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", path.display()))?;
+            .map_err(|e| UsageError(format!("cannot read {}: {e}", path.display())))?;
         Resolution::Sql(sql)
     } else {
-        anyhow::bail!("say how to resolve: --ours, --theirs, --base or --sql FILE");
+        anyhow::bail!(UsageError(
+            "say how to resolve: --ours, --theirs, --base or --sql FILE".into()
+        ));
     };
     let mut repo = open(ctx.cli)?;
     let o = if a.all {

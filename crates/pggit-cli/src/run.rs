@@ -226,7 +226,7 @@ fn print_changes(ctx: &mut Ctx<'_>, changes: &[Change], indent: &str) -> anyhow:
         };
         let mut line = format!(
             "{indent}{mark} {word:<8} {} {}",
-            esc(&c.kind_name),
+            esc(c.kind_name),
             esc(&c.name)
         );
         if let Some(from) = &c.renamed_from {
@@ -382,7 +382,7 @@ fn log(ctx: &mut Ctx<'_>, args: &LogArgs) -> anyhow::Result<Code> {
             writeln!(ctx.out, "Author: {}", esc(&e.commit.author))?;
             writeln!(ctx.out, "Date:   {}\n", e.commit.committed_at)?;
             for l in e.commit.message.lines() {
-                writeln!(ctx.out, "    {l}")?;
+                writeln!(ctx.out, "    {}", esc(l))?;
             }
             writeln!(ctx.out)?;
         }
@@ -431,7 +431,7 @@ fn show(ctx: &mut Ctx<'_>, rev: &str, object: Option<&str>) -> anyhow::Result<Co
     writeln!(ctx.out, "Author: {}", esc(&s.commit.author))?;
     writeln!(ctx.out, "Date:   {}\n", s.commit.committed_at)?;
     for l in s.commit.message.lines() {
-        writeln!(ctx.out, "    {l}")?;
+        writeln!(ctx.out, "    {}", esc(l))?;
     }
     writeln!(ctx.out)?;
     print_changes(ctx, &s.changes, "")?;

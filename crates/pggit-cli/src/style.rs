@@ -101,6 +101,15 @@ pub fn esc(s: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
+/// A multi-line message (an error) for the terminal: its lines kept, every
+/// other unsafe character escaped.
+pub fn esc_message(s: &str) -> String {
+    s.split('\n')
+        .map(|l| esc(l).into_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// The color sequences [`Style`] writes: the only escapes let through.
 const OWN_SGR: [&str; 5] = ["\x1b[0m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[36m"];
 

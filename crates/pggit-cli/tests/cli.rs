@@ -184,6 +184,110 @@ fn errors_and_exit_codes() {
 }
 
 #[test]
+fn input_errors_exit_2_and_json_errors_are_json() {
+    let e = Env::new("CREATE TABLE public.t (id int PRIMARY KEY); CREATE TABLE public.p (id int) PARTITION BY RANGE (id)");
+    e.ok(&["init"]);
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--db", "postgresql://[::1", "status"],
+            "malformed --db URL",
+        ),
+        (vec!["track", "public.p"], "track of a partitioned table"),
+        (
+            vec!["resolve", "1", "--sql", "/nonexistent/file.sql"],
+            "resolve --sql of a missing file",
+        ),
+    ];
+    for (args, what) in &cases {
+        let r = e.pggit(args);
+        assert_eq!(r.code, 2, "{what}: {}{}", r.stdout, r.stderr);
+        let mut json_args = vec!["--json"];
+        json_args.extend(args.iter());
+        let j = e.pggit(&json_args);
+        assert_eq!(j.code, 2, "{what} with --json");
+        let doc: serde_json::Value = serde_json::from_str(&j.stdout)
+            .unwrap_or_else(|err| panic!("{what}: --json error is not JSON ({err}): {}", j.stdout));
+        assert!(doc["error"]["code"].is_string(), "{doc}");
+        assert!(doc["error"]["message"].is_string(), "{doc}");
+    }
+    // A bad commit time is refused before anything is written.
+    e.sql("CREATE TABLE public.u (id int)");
+    let r = Command::new(env!("CARGO_BIN_EXE_pggit"))
+        .args(["commit", "-m", "x"])
+        .env("PGGIT_DATABASE_URL", &e.url)
+        .env("PGGIT_DATE", "notadate")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(r.status.code(), Some(2));
+    // The server's text appears once, not three times.
+    e.sql("CREATE SCHEMA other");
+    let r = e.pggit(&["track", "public.t"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = e.pggit(&[
+        "restore",
+        "public.t",
+        "--at",
+        "now",
+        "--into",
+        "pggit.stolen",
+    ]);
+    assert_eq!(r.code, 2, "restore into pggit's schema: {}", r.stderr);
+    let r = e.pggit(&[
+        "restore",
+        "public.t",
+        "--at",
+        "now",
+        "--into",
+        "nosuchschema.x",
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert_eq!(r.stderr.matches("nosuchschema").count(), 1, "{}", r.stderr);
+    // Nothing was written by any of the above.
+    let mut c = e.db.connect().unwrap();
+    let n: i64 = c
+        .query_one("SELECT count(*) FROM pggit.commits", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+    let stolen: bool = c
+        .query_one("SELECT to_regclass('pggit.stolen') IS NOT NULL", &[])
+        .unwrap()
+        .get(0);
+    assert!(!stolen);
+}
+
+#[test]
+fn hostile_names_and_messages_are_escaped() {
+    let e = Env::new("CREATE TABLE public.t (id int)");
+    e.ok(&["init"]);
+    e.sql("CREATE TABLE public.\"evil\x1b[2J\nforged line\" (id int)");
+    let out = e.ok(&["status"]);
+    assert!(!out.contains('\x1b'), "{out:?}");
+    assert!(out.contains("evil\\x1b[2J\\nforged line"), "{out:?}");
+    assert!(
+        !out.lines().any(|l| l.starts_with("forged line")),
+        "{out:?}"
+    );
+    e.ok(&[
+        "commit",
+        "-m",
+        "subject \x1b]0;pwned\x07 line\n\nbody \x1b[2J",
+    ]);
+    for args in [&["log"][..], &["log", "--oneline"]] {
+        let out = e.ok(args);
+        assert!(
+            !out.contains('\x1b') && !out.contains('\x07'),
+            "{args:?}: {out:?}"
+        );
+    }
+    // `show` prints the migration SQL byte-exact when redirected (the
+    // table's name is a valid quoted identifier there); the message is not.
+    let out = e.ok(&["show"]);
+    assert!(!out.contains("\x1b]0;") && !out.contains('\x07'), "{out:?}");
+}
+
+#[test]
 fn diff_between_live_databases() {
     let a = Env::new("CREATE TABLE public.t (id int PRIMARY KEY, v text)");
     let b = Env::new("CREATE TABLE public.t (id int PRIMARY KEY, v varchar(10), w int); CREATE INDEX t_w ON public.t (w)");

@@ -12,8 +12,8 @@ use crate::PgError;
 /// (see docs/HISTORY.md).
 pub const HISTORY_SQL: &str = concat!(
     include_str!("history/tables.sql"),
+    include_str!("history/replaceable.sql"),
     include_str!("history/read.sql"),
-    include_str!("history/generate.sql"),
     include_str!("history/capture.sql"),
     include_str!("history/restore.sql"),
     include_str!("history/retention.sql"),
@@ -71,7 +71,8 @@ pub fn upgrade(client: &mut impl GenericClient) -> Result<bool, PgError> {
     }
     client.batch_execute(crate::schema::ACTING_ROLE_SQL)?;
     client.batch_execute(UPGRADE_2_SQL)?;
-    client.batch_execute(include_str!("history/generate.sql"))?;
+    client.batch_execute(include_str!("history/replaceable.sql"))?;
+    client.batch_execute(include_str!("history/restore.sql"))?;
     client.batch_execute(
         "SELECT pggit.generate_capture(period) FROM pggit.tracked WHERE ended_txid IS NULL",
     )?;

@@ -20,12 +20,38 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum PgError {
+    /// The server's error (its text once: the driver's error is not kept
+    /// as a separate cause, which would repeat it).
     #[error("database error: {}", format_db_error(.0))]
-    Db(#[from] postgres::Error),
+    Db(postgres::Error),
     #[error("{0}")]
     Unexpected(String),
     #[error("invalid connection settings: {0}")]
     Config(String),
+}
+
+impl From<postgres::Error> for PgError {
+    fn from(e: postgres::Error) -> Self {
+        PgError::Db(e)
+    }
+}
+
+impl PgError {
+    /// Whether the server refused the input (bad value, unknown or
+    /// duplicate object, missing privilege, unsupported feature, a check of
+    /// pggit's own SQL) rather than failing: such errors exit with 2.
+    pub fn is_input(&self) -> bool {
+        match self {
+            PgError::Config(_) => true,
+            PgError::Unexpected(_) => false,
+            PgError::Db(e) => e.as_db_error().is_some_and(|db| {
+                matches!(
+                    &db.code().code()[..2],
+                    "22" | "23" | "0A" | "3F" | "42" | "44" | "55" | "P0"
+                )
+            }),
+        }
+    }
 }
 
 /// The server's message (with detail and hint) rather than the driver's

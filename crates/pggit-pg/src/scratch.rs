@@ -36,8 +36,13 @@ impl ScratchDb {
         })
     }
 
+    /// A connection as `psql` would open it: the database's own
+    /// `search_path` (pggit's connections pin theirs to `pg_catalog`).
+    /// Scratch databases are pggit's own, made from `template0`.
     pub fn connect(&self) -> Result<postgres::Client, PgError> {
-        connect(&self.config)
+        let mut c = connect(&self.config)?;
+        c.batch_execute("RESET search_path")?;
+        Ok(c)
     }
 
     /// When this database is a pggit repository: drop its workspace

@@ -150,6 +150,48 @@ pub fn database_name(repository: &str, branch: &str) -> String {
     format!("{r}__{b}_{hash}")
 }
 
+/// Up to `limit` user tables of the connected database that hold at least
+/// one row (schema-qualified, quoted names).
+pub fn tables_with_rows(
+    client: &mut impl GenericClient,
+    limit: usize,
+) -> Result<Vec<String>, PgError> {
+    let tables: Vec<String> = client
+        .query(
+            "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind IN ('r', 'm') AND n.nspname <> 'pggit' AND n.nspname <> 'information_schema'
+                AND n.nspname NOT LIKE 'pg\\_%' ORDER BY 1",
+            &[],
+        )?
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect();
+    let mut out = Vec::new();
+    for t in tables {
+        // `t` is regclass text: quoted and qualified by the server.
+        let has: bool = client
+            .query_one(&format!("SELECT EXISTS (SELECT FROM {t})"), &[])?
+            .get(0);
+        if has {
+            out.push(t);
+            if out.len() >= limit {
+                break;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Sessions connected to database `dbname`, other than this one.
+pub fn other_sessions(client: &mut impl GenericClient, dbname: &str) -> Result<i64, PgError> {
+    Ok(client
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            &[&dbname],
+        )?
+        .get(0))
+}
+
 #[cfg(test)]
 mod tests {
     use super::database_name;

@@ -111,7 +111,57 @@ impl Repository {
                 )));
             }
         }
-        self.with_branch_lock(name, |repo| repo.delete_branch_locked(name, drop_workspace))
+        self.with_branch_lock(name, |repo| {
+            if drop_workspace && !force {
+                repo.check_workspace_droppable(name, &target)?;
+            }
+            repo.delete_branch_locked(name, drop_workspace)
+        })
+    }
+
+    /// Dropping a workspace loses what only it holds: uncommitted schema
+    /// changes and every row (data is not versioned), and it disconnects its
+    /// users. Without `--force` any of those refuses, saying which.
+    fn check_workspace_droppable(
+        &mut self,
+        name: &str,
+        head: &pggit_pg::store::Commit,
+    ) -> Result<()> {
+        let Some(w) = workspace::get(&mut self.client, name)? else {
+            return Ok(());
+        };
+        if w.state != "ready" || w.dbname == self.repo_db {
+            return Ok(());
+        }
+        let mut reasons = Vec::new();
+        let mut wc = match self.connect_workspace(&w) {
+            Ok(c) => c,
+            // Gone already: nothing to lose.
+            Err(_) => return Ok(()),
+        };
+        let head_tree = self.tree(&head.tree)?;
+        let live = self.live_tree(&mut wc, name, &head_tree, &head.id)?;
+        let changed = pggit_core::diff::diff(&head_tree, &live.tree).len();
+        if changed > 0 {
+            reasons.push(format!("{changed} uncommitted schema change(s)"));
+        }
+        let with_rows = workspace::tables_with_rows(&mut wc, 20)?;
+        if !with_rows.is_empty() {
+            reasons.push(format!("rows in {}", with_rows.join(", ")));
+        }
+        drop(wc);
+        let sessions = workspace::other_sessions(&mut self.client, &w.dbname)?;
+        if sessions > 0 {
+            reasons.push(format!("{sessions} other connected session(s)"));
+        }
+        if reasons.is_empty() {
+            return Ok(());
+        }
+        Err(Error::Refused(format!(
+            "the workspace database \"{}\" of '{name}' holds {}; use --force to drop it anyway",
+            w.dbname,
+            reasons.join("; ")
+        )))
     }
 
     fn delete_branch_locked(&mut self, name: &str, drop_workspace: bool) -> Result<Option<String>> {
@@ -122,7 +172,8 @@ impl Repository {
         let mut dropped = None;
         if let Some(w) = &ws {
             workspace::unregister(&mut tx, name)?;
-            if drop_workspace && w.dbname != self.repo_db {
+            // A half-built workspace is pggit's own leftover: always dropped.
+            if (drop_workspace || w.state != "ready") && w.dbname != self.repo_db {
                 dropped = Some(w.dbname.clone());
             }
         }
@@ -214,7 +265,16 @@ impl Repository {
 
         let tree = self.tree(&commit.tree)?;
         let scope = self.scope()?;
-        create_database(&self.config, &dbname)?;
+        create_database(&self.config, &dbname).map_err(|e| match &e {
+            pggit_pg::PgError::Db(db)
+                if db.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) =>
+            {
+                Error::Refused(format!(
+                    "cannot create the workspace database \"{dbname}\": this role may not create databases (it needs CREATEDB)"
+                ))
+            }
+            _ => e.into(),
+        })?;
         let w = workspace::get(&mut self.client, name)?.ok_or_else(|| {
             Error::Refused(format!("workspace of '{name}' vanished during checkout"))
         })?;

@@ -128,27 +128,71 @@ impl Repository {
     }
 }
 
-/// The captured statements, or a summary of the changes without capture.
+/// Longest subject line of a default message (as git recommends).
+const SUBJECT_MAX: usize = 72;
+/// Statements listed in a default message's body, and the length each is
+/// cut to: a 5 MB function body does not become a 5 MB message.
+const BODY_STATEMENTS: usize = 20;
+const BODY_LINE_MAX: usize = 160;
+
+/// `s` cut to at most `max` characters, marked with an ellipsis when cut.
+fn clip(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// The captured statements (first line of each, clipped), or a summary of
+/// the changes without capture.
 fn default_message(captured: &[DdlEvent], changes: &[Change]) -> String {
-    let mut statements: Vec<String> = Vec::new();
+    let mut statements: Vec<&str> = Vec::new();
     for e in captured {
         if let Some(s) = &e.statement {
-            let s = s.trim().to_string();
+            let s = s.trim();
             if !statements.contains(&s) {
                 statements.push(s);
             }
         }
     }
-    if !statements.is_empty() {
-        let first = statements[0].lines().next().unwrap_or_default().to_string();
-        if statements.len() == 1 && statements[0].lines().count() == 1 {
-            return first;
+    if let Some(first) = statements.first() {
+        let first_line = first.lines().next().unwrap_or_default();
+        let subject = clip(first_line, SUBJECT_MAX);
+        if statements.len() == 1 && first.lines().count() == 1 && subject == first_line {
+            return subject;
         }
-        return format!(
-            "{first} (+{} more)\n\n{}",
-            statements.len() - 1,
-            statements.join("\n")
-        );
+        let more = statements.len() - 1;
+        let subject = if more > 0 {
+            clip(&format!("{subject} (+{more} more)"), SUBJECT_MAX + 12)
+        } else {
+            subject
+        };
+        let mut body: Vec<String> = statements
+            .iter()
+            .take(BODY_STATEMENTS)
+            .map(|s| {
+                let line = s.lines().next().unwrap_or_default();
+                let cut = s.lines().nth(1).is_some() || line.chars().count() > BODY_LINE_MAX;
+                if cut {
+                    let mut l = clip(line, BODY_LINE_MAX);
+                    if !l.ends_with('…') {
+                        l.push_str(" …");
+                    }
+                    l
+                } else {
+                    line.to_string()
+                }
+            })
+            .collect();
+        if statements.len() > BODY_STATEMENTS {
+            body.push(format!(
+                "… and {} more statement(s)",
+                statements.len() - BODY_STATEMENTS
+            ));
+        }
+        return format!("{subject}\n\n{}", body.join("\n"));
     }
     let parts: Vec<String> = changes
         .iter()
@@ -165,4 +209,49 @@ fn default_message(captured: &[DdlEvent], changes: &[Change]) -> String {
 
 pub(crate) fn short(id: &str) -> String {
     id.chars().take(10).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_message;
+    use pggit_pg::store::DdlEvent;
+
+    fn ev(id: i64, sql: &str) -> DdlEvent {
+        DdlEvent {
+            id,
+            at: String::new(),
+            role: "r".into(),
+            application_name: None,
+            txid: 1,
+            command_tag: "CREATE FUNCTION".into(),
+            object_type: None,
+            object_identity: None,
+            statement: Some(sql.into()),
+        }
+    }
+
+    #[test]
+    fn default_message_is_bounded() {
+        assert_eq!(
+            default_message(&[ev(1, "CREATE TABLE t (id int)")], &[]),
+            "CREATE TABLE t (id int)"
+        );
+        let huge = format!(
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELECT 1 {} $$",
+            " ".repeat(5_000_000)
+        );
+        let many: Vec<DdlEvent> = (0..100)
+            .map(|i| ev(i, &format!("CREATE TABLE t{i} (id int)\n  -- line two")))
+            .collect();
+        for m in [
+            default_message(&[ev(1, &huge)], &[]),
+            default_message(&many, &[]),
+        ] {
+            assert!(m.len() < 8_000, "{} bytes", m.len());
+            assert!(m.lines().next().unwrap().chars().count() <= 84, "{m}");
+        }
+        let m = default_message(&many, &[]);
+        assert!(m.starts_with("CREATE TABLE t0 (id int) (+99 more)"), "{m}");
+        assert!(m.ends_with("… and 80 more statement(s)"), "{m}");
+    }
 }

@@ -8,7 +8,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
-    #[error("{0}")]
+    #[error(transparent)]
     Pg(#[from] PgError),
     #[error("database \"{0}\" is not a pggit repository (run `pggit init` first)")]
     NotARepository(String),
@@ -60,14 +60,52 @@ impl From<postgres::Error> for Error {
     }
 }
 
+impl crate::repo::Signature {
+    /// Refuse a time that is not RFC 3339 (`PGGIT_DATE=notadate`).
+    pub fn check(&self) -> Result<()> {
+        if let Some(at) = &self.at {
+            if chrono::DateTime::parse_from_rfc3339(at).is_err() {
+                return Err(Error::Refused(format!(
+                    "invalid commit time '{at}': expected RFC 3339, like 2026-01-31T12:00:00Z"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Error {
     /// Documented exit codes: 1 nothing to do, 2 usage or input error,
     /// 3 database error.
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::NothingToCommit(_) => 1,
+            Error::Pg(e) if e.is_input() => 2,
             Error::Pg(_) | Error::Contended(..) | Error::Busy(_) | Error::Inconsistent(..) => 3,
             _ => 2,
+        }
+    }
+
+    /// A stable machine-readable code (`--json` errors, the API to come).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Pg(e) if e.is_input() => "invalid_input",
+            Error::Pg(_) => "database_error",
+            Error::NotARepository(_) => "not_a_repository",
+            Error::AlreadyInitialized(_) => "already_initialized",
+            Error::TooNew { .. } | Error::ServerTooOld(_) => "unsupported_version",
+            Error::UnknownRevision(_)
+            | Error::NoSuchBranch(_)
+            | Error::NoSuchTag(_)
+            | Error::NoSuchObject(..) => "not_found",
+            Error::AmbiguousRevision(_) | Error::InvalidName { .. } => "invalid_input",
+            Error::RefExists(_) => "already_exists",
+            Error::Refused(_) => "refused",
+            Error::NothingToCommit(_) => "nothing_to_do",
+            Error::Plan(_) => "cannot_plan",
+            Error::Contended(..) | Error::Busy(_) => "busy",
+            Error::NeedsForce(_) | Error::DataLoss(_) => "needs_force",
+            Error::Inconsistent(..) => "inconsistent",
         }
     }
 }

@@ -73,9 +73,18 @@ impl Repository {
         let db: String = client
             .query_one("SELECT current_database()::text", &[])?
             .get(0);
+        opts.signature.check()?;
         match schema::installed(&mut client)? {
             Installed::None => {}
             _ => return Err(Error::AlreadyInitialized(db)),
+        }
+        let stray: bool = client
+            .query_one("SELECT to_regnamespace('pggit') IS NOT NULL", &[])?
+            .get(0);
+        if stray {
+            return Err(Error::Refused(format!(
+                "database \"{db}\" already has a schema named pggit that is not a pggit repository; rename or drop it first"
+            )));
         }
         let mut tx = client.transaction()?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])?;
@@ -329,6 +338,7 @@ impl Repository {
         message: String,
         sig: &Signature,
     ) -> Result<Commit> {
+        sig.check()?;
         let committer = self.role()?;
         let author = sig.author.clone().unwrap_or_else(|| committer.clone());
         let at = timestamp(sig);

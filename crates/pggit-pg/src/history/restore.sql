@@ -6,7 +6,7 @@
 -- in-place changes are ordinary writes, captured in history like any other.
 -- where_clause is SQL text run as the caller; pggit's CLI only passes
 -- clauses it has parsed and checked.
-CREATE FUNCTION pggit.restore_table(tbl regclass, at timestamptz, into_table text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION pggit.restore_table(tbl regclass, at timestamptz, into_table text DEFAULT NULL,
                                     in_place boolean DEFAULT false, where_clause text DEFAULT NULL)
 RETURNS TABLE (inserted bigint, updated bigint, deleted bigint)
 LANGUAGE plpgsql SET work_mem = '128MB' SET jit = off AS $$
@@ -16,6 +16,7 @@ DECLARE
     src text;
     cond text := coalesce('(' || where_clause || ')', 'true');
     target text;
+    parts text[];
     ins_cols text;
     set_cols text;
     keys_l text;
@@ -43,7 +44,25 @@ BEGIN
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO ins_cols
       FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attname::text <> ALL (added_after);
     IF into_table IS NOT NULL THEN
-        SELECT string_agg(quote_ident(x), '.') INTO target FROM unnest(parse_ident(into_table)) x;
+        parts := parse_ident(into_table);
+        IF cardinality(parts) = 1 THEN
+            -- An unqualified name goes next to the table it restores.
+            parts := ARRAY[(SELECT n.nspname::text FROM pg_class r JOIN pg_namespace n ON n.oid = r.relnamespace
+                             WHERE r.oid = tbl)] || parts;
+        END IF;
+        IF cardinality(parts) <> 2 THEN
+            RAISE EXCEPTION 'pggit: restore target % must be [schema.]table', into_table
+                USING ERRCODE = 'invalid_name';
+        END IF;
+        IF parts[1] IN ('pggit', 'pg_catalog', 'information_schema') OR parts[1] LIKE 'pg\_%' THEN
+            RAISE EXCEPTION 'pggit: cannot restore into schema %, which is not a user schema', quote_ident(parts[1])
+                USING ERRCODE = 'invalid_schema_name';
+        END IF;
+        IF to_regnamespace(quote_ident(parts[1])) IS NULL THEN
+            RAISE EXCEPTION 'pggit: schema % does not exist', quote_ident(parts[1])
+                USING ERRCODE = 'invalid_schema_name';
+        END IF;
+        SELECT string_agg(quote_ident(x), '.') INTO target FROM unnest(parts) x;
         IF to_regclass(target) IS NOT NULL THEN
             RAISE EXCEPTION 'pggit: % already exists', target USING ERRCODE = 'duplicate_table';
         END IF;

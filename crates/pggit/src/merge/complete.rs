@@ -278,6 +278,7 @@ impl Repository {
         message: String,
         sig: &Signature,
     ) -> Result<Commit> {
+        sig.check()?;
         let committer = self.role()?;
         let author = sig.author.clone().unwrap_or_else(|| committer.clone());
         let at = timestamp(sig);

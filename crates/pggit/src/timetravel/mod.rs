@@ -170,7 +170,39 @@ impl Repository {
     }
 }
 
+/// A table name as the user wrote it, schema-qualified and quoted: an
+/// unqualified name is looked up as PostgreSQL's default `search_path`
+/// would (`"$user", public`; only the name lookup runs under it, no
+/// operator or function of the user's), else taken to be in `public` (the
+/// past of a dropped table is still readable by name).
+pub(crate) fn user_table(client: &mut impl GenericClient, table: &str) -> Result<String> {
+    let mut tx = client.transaction()?;
+    tx.execute(
+        "SELECT set_config('search_path', '\"$user\", public', true)",
+        &[],
+    )?;
+    let row = tx
+        .query_one(
+            "SELECT (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
+                       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)),
+                    (SELECT string_agg(quote_ident(x), '.') FROM unnest(parse_ident($1)) x),
+                    cardinality(parse_ident($1))",
+            &[&table],
+        )
+        .map_err(input_error)?;
+    tx.execute("SELECT set_config('search_path', '', true)", &[])?;
+    tx.commit()?;
+    let (found, quoted, parts): (Option<String>, String, i32) =
+        (row.get(0), row.get(1), row.get(2));
+    Ok(match (found, parts) {
+        (Some(f), _) => f,
+        (None, 1) => format!("public.{quoted}"),
+        (None, _) => quoted,
+    })
+}
+
 pub(crate) fn regclass_text(client: &mut impl GenericClient, table: &str) -> Result<String> {
+    let table = user_table(client, table)?;
     Ok(client
         .query_one(
             "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c

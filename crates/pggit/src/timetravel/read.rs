@@ -103,6 +103,7 @@ impl Repository {
             .transpose()
             .map_err(|e| Error::Refused(e.to_string()))?;
         let mut client = self.data_client(false)?;
+        let table = &super::user_table(&mut client, table)?;
         let moment = self.moment_in(&mut client, at)?;
         history::settle(&mut client)?;
         let mut tx = client.transaction()?;
@@ -158,6 +159,7 @@ impl Repository {
     /// one-column key.
     pub fn row_history(&mut self, table: &str, key: &str) -> Result<Vec<RowChange>> {
         let mut client = self.data_client(false)?;
+        let table = &super::user_table(&mut client, table)?;
         let key: serde_json::Value = if key.trim_start().starts_with('{') {
             serde_json::from_str(key)
                 .map_err(|e| Error::Refused(format!("--key is not a JSON object: {e}")))?
@@ -213,6 +215,7 @@ impl Repository {
         to: &str,
     ) -> Result<(Moment, Moment, Vec<Changed>)> {
         let mut client = self.data_client(false)?;
+        let table = &super::user_table(&mut client, table)?;
         let a = self.moment_in(&mut client, from)?;
         let b = self.moment_in(&mut client, to)?;
         history::settle(&mut client)?;

@@ -76,6 +76,7 @@ impl Repository {
         }
         let mut out = Vec::new();
         for name in &names {
+            let name = &super::user_table(&mut tx, name)?;
             let row = tx
                 .query_one(
                     "SELECT (SELECT count(*) FROM pggit.tracked WHERE relid = $1::text::regclass AND ended_txid IS NULL) = 0,
@@ -107,6 +108,7 @@ impl Repository {
     /// Stop row history; the history is kept unless `drop_history`.
     pub fn untrack(&mut self, table: &str, drop_history: bool) -> Result<String> {
         let mut client = self.data_client(false)?;
+        let table = &super::user_table(&mut client, table)?;
         let mut tx = client.transaction()?;
         let name: String = tx
             .query_one(
@@ -135,6 +137,7 @@ impl Repository {
             .transpose()
             .map_err(|e| Error::Refused(e.to_string()))?;
         let mut client = self.data_client(false)?;
+        let table = &super::user_table(&mut client, table)?;
         let moment = self.moment_in(&mut client, at)?;
         history::settle(&mut client)?;
         let mut tx = client.transaction()?;

@@ -1,5 +1,5 @@
--- The capture function of a tracked table, generated from its columns.
--- Re-run by upgrades (CREATE OR REPLACE), so kept on its own.
+-- Functions every row-history upgrade re-creates (CREATE OR REPLACE): the
+-- generator of capture functions, and name resolution.
 
 -- (Re)write the capture function of a period from its current columns.
 CREATE OR REPLACE FUNCTION pggit.generate_capture(p integer) RETURNS void
@@ -86,3 +86,42 @@ $body$;
 REVOKE ALL ON FUNCTION pggit.%1$I() FROM PUBLIC;$f$, 'capture_' || p, body);
 END
 $gen$;
+
+-- The tracking period of a table (by name, also once dropped) that can
+-- answer for `at`.
+CREATE OR REPLACE FUNCTION pggit.period_at(tbl text, at timestamptz) RETURNS integer
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    rel oid;
+    p integer;
+    q integer;
+BEGIN
+    -- The name as the caller wrote it: an unqualified one is looked up as
+    -- PostgreSQL's default search_path would (only this lookup runs under
+    -- it), or taken to be in public.
+    PERFORM set_config('search_path', '"$user", public', true);
+    rel := to_regclass(tbl);
+    PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
+    FOR p IN
+        SELECT t.period FROM pggit.tracked t
+         WHERE (rel IS NOT NULL AND t.relid = rel)
+            OR (quote_ident(t.schema_name) || '.' || quote_ident(t.table_name) = tbl)
+            OR (t.schema_name || '.' || t.table_name = tbl)
+            OR (t.schema_name = 'public' AND quote_ident(t.table_name) = tbl)
+         ORDER BY t.period DESC
+    LOOP
+        IF q IS NULL THEN q := p; END IF;
+        BEGIN
+            PERFORM pggit.check_time(p, at);
+            RETURN p;
+        EXCEPTION WHEN invalid_parameter_value THEN
+            NULL;
+        END;
+    END LOOP;
+    IF q IS NULL THEN
+        RAISE EXCEPTION 'pggit: table % is not tracked and has no history', tbl USING ERRCODE = 'undefined_object';
+    END IF;
+    PERFORM pggit.check_time(q, at);
+    RETURN q;
+END
+$$;
