@@ -187,6 +187,11 @@ impl Tour<'_, '_> {
             .arg(&self.url)
             .env_remove("PGGIT_DATE")
             .env("NO_COLOR", "1")
+            // The demo's checkouts are its own, not the user's.
+            .env(
+                "PGGIT_STATE_DIR",
+                std::env::temp_dir().join(format!("pggit-demo-state-{}", std::process::id())),
+            )
             .output()?;
         let stdout = String::from_utf8_lossy(&out.stdout).to_string();
         if show {

@@ -5,6 +5,7 @@
 mod cli;
 mod data_cmd;
 mod demo;
+mod local;
 mod merge_cmd;
 mod run;
 mod style;

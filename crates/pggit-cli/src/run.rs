@@ -48,8 +48,18 @@ pub fn short(id: &str) -> &str {
     &id[..id.len().min(10)]
 }
 
+/// Open the repository on the branch this user is on: `--branch`, a
+/// workspace's URL, else the branch they last checked out (local state),
+/// else the repository database's own branch.
 pub(crate) fn open(cli: &Cli) -> anyhow::Result<Repository> {
-    Ok(Repository::open(&config(cli)?, cli.branch.clone())?)
+    let mut repo = Repository::open(&config(cli)?, cli.branch.clone())?;
+    if !repo.branch_is_explicit() {
+        if let Some(b) = crate::local::checked_out(&repo.local_key()) {
+            // A branch deleted since is simply not selected.
+            let _ = repo.select_branch(&b);
+        }
+    }
+    Ok(repo)
 }
 
 pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
@@ -538,6 +548,7 @@ fn checkout(
     let spin = Spinner::start("preparing the workspace");
     let o = repo.checkout(name, create.then_some(start))?;
     drop(spin);
+    crate::local::set_checked_out(&repo.local_key(), &o.branch)?;
     if ctx.cli.json {
         json(ctx.out, &o)?;
         return Ok(0);

@@ -36,6 +36,7 @@ impl Env {
             .env("PGGIT_DATE", "2026-11-20T10:00:00Z")
             .env("PGGIT_AUTHOR", "alice")
             .env("NO_COLOR", "1")
+            .env("PGGIT_STATE_DIR", self.state_dir())
             .env_remove("DATABASE_URL")
             .output()
             .expect("run pggit");
@@ -44,6 +45,11 @@ impl Env {
             stdout: String::from_utf8_lossy(&out.stdout).to_string(),
             stderr: String::from_utf8_lossy(&out.stderr).to_string(),
         }
+    }
+
+    /// This test user's local state (the branch they checked out).
+    fn state_dir(&self) -> std::path::PathBuf {
+        std::env::temp_dir().join(format!("pggit-state-{}", self.db.name))
     }
 
     fn ok(&self, args: &[&str]) -> String {
@@ -60,6 +66,7 @@ impl Env {
 impl Drop for Env {
     fn drop(&mut self) {
         self.db.drop_workspaces();
+        let _ = std::fs::remove_dir_all(self.state_dir());
     }
 }
 

@@ -22,12 +22,22 @@ pub struct ScratchDb {
 impl ScratchDb {
     /// Create a fresh, empty database named `{prefix}_{pid}_{n}_{nanos}`.
     pub fn create(admin: &Config, prefix: &str) -> Result<Self, PgError> {
+        Self::create_named(admin, &Self::name_for(prefix))
+    }
+
+    /// A new, unique name `{prefix}_{pid}_{n}_{nanos}`.
+    pub fn name_for(prefix: &str) -> String {
         let n = COUNTER.fetch_add(1, Ordering::SeqCst);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let name = format!("{prefix}_{}_{n}_{nanos}", std::process::id());
+        format!("{prefix}_{}_{n}_{nanos}", std::process::id())
+    }
+
+    /// Create a fresh, empty database named `name`.
+    pub fn create_named(admin: &Config, name: &str) -> Result<Self, PgError> {
+        let name = name.to_string();
         create_database(admin, &name)?;
         Ok(ScratchDb {
             admin: admin.clone(),

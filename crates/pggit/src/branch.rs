@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::error::{Error, Result};
 use crate::names::validate;
-use crate::repo::Repository;
+use crate::repo::{Repository, WorkspaceHealth};
 
 /// One branch as listed by `branch`.
 #[derive(Debug, Clone, Serialize)]
@@ -223,13 +223,28 @@ impl Repository {
 
     fn checkout_locked(&mut self, name: &str, created_branch: bool) -> Result<CheckoutOutcome> {
         let commit = self.branch_ref(name)?;
-        let existing = workspace::get(&mut self.client, name)?;
+        let mut existing = workspace::get(&mut self.client, name)?;
+        if let Some(w) = existing.clone().filter(|w| w.state == "ready") {
+            match self.open_workspace(&w)?.0 {
+                WorkspaceHealth::Ok => {}
+                WorkspaceHealth::Missing => {
+                    // Dropped behind pggit's back: build it again.
+                    let mut tx = self.client.transaction()?;
+                    workspace::unregister(&mut tx, name)?;
+                    tx.commit()?;
+                    existing = None;
+                }
+                WorkspaceHealth::Foreign => {
+                    return Err(Error::Refused(format!(
+                        "database \"{}\" is no longer the workspace of branch '{name}' (was it dropped and re-created?); drop or rename it, then run `pggit checkout {name}` again",
+                        w.dbname
+                    )))
+                }
+            }
+        }
         if let Some(w) = &existing {
             if w.state == "ready" {
-                let mut tx = self.client.transaction()?;
-                store::set_head(&mut tx, name)?;
-                tx.commit()?;
-                self.branch_override = None;
+                self.branch_override = Some(name.to_string());
                 return Ok(CheckoutOutcome {
                     branch: name.to_string(),
                     commit: commit.id,
@@ -299,9 +314,8 @@ impl Repository {
         let mut tx = self.client.transaction()?;
         store::write_identities(&mut tx, name, None, &built.map)?;
         workspace::mark_ready(&mut tx, name, high)?;
-        store::set_head(&mut tx, name)?;
         tx.commit()?;
-        self.branch_override = None;
+        self.branch_override = Some(name.to_string());
         Ok(CheckoutOutcome {
             branch: name.to_string(),
             commit: commit.id,

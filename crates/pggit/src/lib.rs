@@ -13,6 +13,7 @@ mod merge;
 mod names;
 mod repo;
 mod reset;
+mod scratch;
 mod timetravel;
 
 pub use branch::{BranchInfo, CheckoutOutcome, TagInfo};

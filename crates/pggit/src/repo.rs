@@ -195,12 +195,51 @@ impl Repository {
         &self.repo_db
     }
 
-    /// The branch commands act on: `--branch`, else HEAD.
+    /// The branch commands act on: the one selected for this session
+    /// (`--branch`, a workspace's URL, a checkout made through this value,
+    /// or [`Repository::select_branch`]), else the branch whose workspace is
+    /// the repository database itself (`main`). Never shared state: one
+    /// user's checkout does not move another's.
     pub fn current_branch(&mut self) -> Result<String> {
-        match &self.branch_override {
-            Some(b) => Ok(b.clone()),
+        if let Some(b) = &self.branch_override {
+            return Ok(b.clone());
+        }
+        let own = self.client.query_opt(
+            "SELECT branch FROM pggit.workspaces WHERE dbname = $1",
+            &[&self.repo_db],
+        )?;
+        match own {
+            Some(r) => Ok(r.get(0)),
             None => Ok(store::head_branch(&mut self.client)?),
         }
+    }
+
+    /// Whether this session's branch was chosen explicitly (`--branch` or
+    /// a workspace's URL) rather than defaulting to the repository
+    /// database's own branch.
+    pub fn branch_is_explicit(&self) -> bool {
+        self.branch_override.is_some()
+    }
+
+    /// Act on `branch` from now on (it must exist).
+    pub fn select_branch(&mut self, branch: &str) -> Result<()> {
+        self.branch_ref(branch)?;
+        self.branch_override = Some(branch.to_string());
+        Ok(())
+    }
+
+    /// A key naming this repository for per-user local state: server,
+    /// port, role and repository database.
+    pub fn local_key(&self) -> String {
+        let host = match self.config.get_hosts().first() {
+            Some(postgres::config::Host::Tcp(h)) => h.clone(),
+            #[cfg(unix)]
+            Some(postgres::config::Host::Unix(p)) => p.display().to_string(),
+            None => String::new(),
+        };
+        let port = self.config.get_ports().first().copied().unwrap_or(5432);
+        let user = self.config.get_user().unwrap_or_default();
+        format!("{user}@{host}:{port}/{}", self.repo_db)
     }
 
     /// The commit a branch points at.
@@ -287,10 +326,54 @@ impl Repository {
         url(&with_dbname(&self.config, dbname))
     }
 
+    /// A connection to a branch's workspace database, checked to still be
+    /// that workspace: a dropped database, or another one re-created under
+    /// its name, is refused (so nothing reads it as "every table removed").
     pub(crate) fn connect_workspace(&self, w: &Workspace) -> Result<Client> {
-        let mut client = connect(&self.workspace_config(w))?;
+        match self.open_workspace(w)? {
+            (WorkspaceHealth::Ok, Some(c)) => Ok(c),
+            (WorkspaceHealth::Missing, _) => Err(Error::Refused(format!(
+                "the workspace database \"{}\" of branch '{}' no longer exists; run `pggit checkout {}` to rebuild it",
+                w.dbname, w.branch, w.branch
+            ))),
+            _ => Err(Error::Refused(format!(
+                "database \"{}\" is no longer the workspace of branch '{}' (was it dropped and re-created?); drop or rename it, then run `pggit checkout {}` to rebuild the workspace",
+                w.dbname, w.branch, w.branch
+            ))),
+        }
+    }
+
+    /// Connect to a workspace and tell whether it is still the one pggit
+    /// built (upgrading its capture functions if it is).
+    pub(crate) fn open_workspace(
+        &self,
+        w: &Workspace,
+    ) -> Result<(WorkspaceHealth, Option<Client>)> {
+        let mut client = match connect(&self.workspace_config(w)) {
+            Ok(c) => c,
+            Err(pggit_pg::PgError::Db(e))
+                if e.code() == Some(&postgres::error::SqlState::INVALID_CATALOG_NAME) =>
+            {
+                return Ok((WorkspaceHealth::Missing, None))
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if w.state != "ready" {
+            // Being built (under the branch lock): no marker yet.
+            return Ok((WorkspaceHealth::Ok, Some(client)));
+        }
+        let ours = match schema::installed(&mut client)? {
+            Installed::Repository { .. } => w.dbname == self.repo_db,
+            Installed::Workspace { repository, branch } => {
+                repository == self.repo_db && branch == w.branch
+            }
+            Installed::None => false,
+        };
+        if !ours {
+            return Ok((WorkspaceHealth::Foreign, Some(client)));
+        }
         schema::ensure_current(&mut client)?;
-        Ok(client)
+        Ok((WorkspaceHealth::Ok, Some(client)))
     }
 
     /// Snapshot a workspace and give it stable ids, using its identity map
@@ -362,6 +445,16 @@ impl Repository {
             .query_one("SELECT current_user::text", &[])?
             .get(0))
     }
+}
+
+/// Whether a registered workspace database is still the one pggit built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WorkspaceHealth {
+    Ok,
+    /// The database is gone.
+    Missing,
+    /// A database of that name exists but is not this branch's workspace.
+    Foreign,
 }
 
 /// A workspace's live schema with stable ids.

@@ -260,6 +260,8 @@ impl Repository {
 
     /// `pggit merge --status`: counts and a resolution-time estimate.
     pub fn merge_status(&mut self, id: Option<i64>) -> Result<Stats> {
+        // A scratch database left by a killed merge is dropped here too.
+        let _ = self.sweep_scratch();
         let merge = self.find_merge(id)?;
         let rows = merges::conflicts(&mut self.client, merge.id)?;
         let mut s = Stats {

@@ -205,6 +205,8 @@ impl Repository {
         }
         // The merge lock keeps merges into one target apart; the branch lock
         // keeps the merge and every other operation on the target apart.
+        // A scratch database left by a killed merge is dropped here.
+        let _ = self.sweep_scratch();
         let out = self.with_branch_lock(target, f);
         let _ = self.client.execute(
             "SELECT pg_advisory_unlock(hashtextextended('pggit merge ' || $1, 0))",

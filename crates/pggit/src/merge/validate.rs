@@ -43,22 +43,23 @@ impl Repository {
         if statements.is_empty() {
             return Ok(Validity::Builds);
         }
-        let scratch = ScratchDb::create(&self.config, "pggit_merge_check")?;
-        let mut c = scratch.connect()?;
         let scope = self.scope()?;
-        replay(&mut c, from, &scope)?;
-        let mut tx = c.transaction()?;
-        tx.batch_execute(PREAMBLE)?;
-        for (s, owner) in statements.iter().zip(owners) {
-            if let Err(e) = tx.batch_execute(&s.sql) {
-                return Ok(Validity::Fails {
-                    id: Some(owner),
-                    message: format!("{}\n  statement: {}", format_db_error(&e), s.sql),
-                });
+        self.with_scratch("merge_check", |_, scratch| {
+            let mut c = scratch.connect()?;
+            replay(&mut c, from, &scope)?;
+            let mut tx = c.transaction()?;
+            tx.batch_execute(PREAMBLE)?;
+            for (s, owner) in statements.iter().zip(owners) {
+                if let Err(e) = tx.batch_execute(&s.sql) {
+                    return Ok(Validity::Fails {
+                        id: Some(owner),
+                        message: format!("{}\n  statement: {}", format_db_error(&e), s.sql),
+                    });
+                }
             }
-        }
-        tx.rollback()?;
-        Ok(Validity::Builds)
+            tx.rollback()?;
+            Ok(Validity::Builds)
+        })
     }
 
     /// Turn custom definitions into objects: build `provisional` in a
@@ -73,41 +74,51 @@ impl Repository {
             return Ok(HashMap::new());
         }
         let scope = self.scope()?;
-        let scratch = ScratchDb::create(&self.config, "pggit_merge_custom")?;
-        let mut c = scratch.connect()?;
-        replay(&mut c, provisional, &scope).map_err(|e| {
+        self.with_scratch("merge_custom", |_, scratch| {
+            materialize_in(scratch, provisional, customs, &scope)
+        })
+    }
+}
+
+fn materialize_in(
+    scratch: &ScratchDb,
+    provisional: &Tree,
+    customs: &[(Id, String)],
+    scope: &pggit_pg::introspect::Scope,
+) -> Result<HashMap<Id, Arc<Entry>>> {
+    let mut c = scratch.connect()?;
+    replay(&mut c, provisional, scope).map_err(|e| {
+        Error::Refused(format!(
+            "cannot build the merge result to try the custom definitions: {e}"
+        ))
+    })?;
+    for (id, sql) in customs {
+        let name = provisional.display_name(id);
+        let mut tx = c.transaction()?;
+        if let Some(o) = provisional.get(id) {
+            let drop = render::drop(provisional, o, &|s| s.to_string());
+            tx.batch_execute(&format!("{} CASCADE", drop.sql))?;
+        }
+        tx.batch_execute("SET LOCAL search_path = public")?;
+        tx.batch_execute(sql).map_err(|e| {
             Error::Refused(format!(
-                "cannot build the merge result to try the custom definitions: {e}"
+                "the custom definition of {name} fails: {}",
+                format_db_error(&e)
             ))
         })?;
-        for (id, sql) in customs {
-            let name = provisional.display_name(id);
-            let mut tx = c.transaction()?;
-            if let Some(o) = provisional.get(id) {
-                let drop = render::drop(provisional, o, &|s| s.to_string());
-                tx.batch_execute(&format!("{} CASCADE", drop.sql))?;
-            }
-            tx.batch_execute("SET LOCAL search_path = public")?;
-            tx.batch_execute(sql).map_err(|e| {
-                Error::Refused(format!(
-                    "the custom definition of {name} fails: {}",
-                    format_db_error(&e)
-                ))
-            })?;
-            tx.commit()?;
-        }
-        let raw = snapshot(&mut c, &scope)?;
-        let tree = assign(&raw, &HashMap::new(), Some(provisional), "custom").tree;
-        let mut out = HashMap::new();
-        for (id, _) in customs {
-            let e = tree.entries.get(id).ok_or_else(|| {
-                Error::Refused(format!(
-                    "the custom definition did not create {}",
-                    provisional.display_name(id)
-                ))
-            })?;
-            out.insert(id.clone(), e.clone());
-        }
-        Ok(out)
+        tx.commit()?;
     }
+    let raw = snapshot(&mut c, scope)?;
+    let tree = assign(&raw, &HashMap::new(), Some(provisional), "custom").tree;
+    let mut out = HashMap::new();
+    for (id, _) in customs {
+        let e = tree.entries.get(id).ok_or_else(|| {
+            Error::Refused(format!(
+                "the custom definition did not create {}",
+                provisional.display_name(id)
+            ))
+        })?;
+        out.insert(id.clone(), e.clone());
+    }
+    Ok(out)
 }

@@ -1,0 +1,80 @@
+//! Scratch databases of merges (validity checks, custom definitions),
+//! owned by a session advisory lock in the repository database: one left
+//! behind by a killed process is recognised (its lock is free) and dropped
+//! by the next merge, `merge --abort`, `merge --status` or `doctor`.
+
+use pggit_pg::scratch::{drop_database, ScratchDb};
+
+use crate::error::Result;
+use crate::repo::Repository;
+
+/// First key of scratch-database locks ("pgis"); the second is a hash of
+/// the database name.
+const SCRATCH_CLASS: i32 = 0x7067_6973;
+
+impl Repository {
+    /// Names of this repository's scratch databases start with
+    /// `pggit_{kind}_{tag}_`: the tag keeps repositories on one server apart.
+    fn scratch_tag(&self) -> String {
+        pggit_core::hash::sha256_hex(self.repo_db.as_bytes())[..8].to_string()
+    }
+
+    /// Run `f` with a fresh scratch database of kind `kind`, dropped
+    /// afterwards (also when `f` fails); held under its lock throughout.
+    pub(crate) fn with_scratch<T>(
+        &mut self,
+        kind: &str,
+        f: impl FnOnce(&mut Repository, &ScratchDb) -> Result<T>,
+    ) -> Result<T> {
+        let name = ScratchDb::name_for(&format!("pggit_{kind}_{}", self.scratch_tag()));
+        self.client.execute(
+            "SELECT pg_advisory_lock($1, hashtext($2))",
+            &[&SCRATCH_CLASS, &name],
+        )?;
+        let out = match ScratchDb::create_named(&self.config, &name) {
+            Ok(db) => f(self, &db),
+            Err(e) => Err(e.into()),
+        };
+        let _ = self.client.execute(
+            "SELECT pg_advisory_unlock($1, hashtext($2))",
+            &[&SCRATCH_CLASS, &name],
+        );
+        out
+    }
+
+    /// Drop this repository's scratch databases whose owner is gone.
+    /// Returns their names.
+    pub fn sweep_scratch(&mut self) -> Result<Vec<String>> {
+        let pattern = format!("pggit\\_%\\_{}\\_%", self.scratch_tag());
+        let names: Vec<String> = self
+            .client
+            .query(
+                "SELECT datname::text FROM pg_database WHERE datname LIKE $1 ORDER BY 1",
+                &[&pattern],
+            )?
+            .into_iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut dropped = Vec::new();
+        for name in names {
+            let free: bool = self
+                .client
+                .query_one(
+                    "SELECT pg_try_advisory_lock($1, hashtext($2))",
+                    &[&SCRATCH_CLASS, &name],
+                )?
+                .get(0);
+            if !free {
+                continue;
+            }
+            let res = drop_database(&mut self.client, &name);
+            self.client.execute(
+                "SELECT pg_advisory_unlock($1, hashtext($2))",
+                &[&SCRATCH_CLASS, &name],
+            )?;
+            res?;
+            dropped.push(name);
+        }
+        Ok(dropped)
+    }
+}
