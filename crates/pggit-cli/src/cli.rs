@@ -39,6 +39,13 @@ pub enum Command {
     },
     /// Show captured DDL and the difference between the workspace and HEAD.
     Status,
+    /// Check the repository's invariants (exit 1 when problems remain).
+    Doctor {
+        /// Repair what can be repaired safely: interrupted operations,
+        /// half-built workspaces, leaked scratch databases.
+        #[arg(long)]
+        repair: bool,
+    },
     /// Snapshot the workspace schema into a new commit.
     Commit {
         /// Commit message (default: the captured DDL statements).

@@ -67,6 +67,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
     match &cli.command {
         Command::Init { schemas } => init(ctx, schemas),
         Command::Status => status(ctx),
+        Command::Doctor { repair } => doctor(ctx, *repair),
         Command::Commit { message } => commit(ctx, message.clone()),
         Command::Log(args) => log(ctx, args),
         Command::Show { rev, object } => show(ctx, rev, object.as_deref()),
@@ -294,6 +295,47 @@ fn status(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
         print_changes(ctx, &s.changes, "  ")?;
     }
     Ok(0)
+}
+
+fn doctor(ctx: &mut Ctx<'_>, repair: bool) -> anyhow::Result<Code> {
+    let mut repo = open(ctx.cli)?;
+    let spin = Spinner::start("checking the repository");
+    let r = repo.doctor(repair)?;
+    drop(spin);
+    if ctx.cli.json {
+        json(ctx.out, &r)?;
+    } else {
+        writeln!(
+            ctx.out,
+            "checked {} commit(s), {} tree(s), {} workspace(s)",
+            r.commits, r.trees, r.workspaces
+        )?;
+        for f in &r.findings {
+            let state = if f.repaired { "repaired" } else { "problem " };
+            writeln!(
+                ctx.out,
+                "  {state}  {:<9} {}: {}",
+                f.check,
+                esc(&f.subject),
+                esc(&f.problem)
+            )?;
+        }
+        if r.problems == 0 {
+            writeln!(ctx.out, "no problems found")?;
+        } else {
+            writeln!(
+                ctx.out,
+                "{} problem(s){}",
+                r.problems,
+                if repair {
+                    " left"
+                } else {
+                    "; `pggit doctor --repair` fixes what it safely can"
+                }
+            )?;
+        }
+    }
+    Ok(if r.problems == 0 { 0 } else { 1 })
 }
 
 fn commit(ctx: &mut Ctx<'_>, message: Option<String>) -> anyhow::Result<Code> {

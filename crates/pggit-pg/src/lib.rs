@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 pub mod apply;
+pub mod checks;
 pub mod connect;
 pub mod history;
 pub mod introspect;

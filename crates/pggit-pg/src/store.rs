@@ -534,3 +534,24 @@ pub fn ddl_high_water(client: &mut impl GenericClient) -> Result<i64, PgError> {
         .query_one("SELECT coalesce(max(id), 0) FROM pggit.ddl_log", &[])?
         .get(0))
 }
+
+/// Every stored commit (for integrity checks).
+pub fn all_commits(client: &mut impl GenericClient) -> Result<Vec<Commit>, PgError> {
+    Ok(client
+        .query(
+            &format!("SELECT {COMMIT_COLUMNS} FROM pggit.commits ORDER BY generation, id"),
+            &[],
+        )?
+        .iter()
+        .map(commit_from)
+        .collect())
+}
+
+/// Hashes of every stored tree.
+pub fn all_tree_hashes(client: &mut impl GenericClient) -> Result<Vec<String>, PgError> {
+    Ok(client
+        .query("SELECT hash FROM pggit.trees ORDER BY hash", &[])?
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect())
+}

@@ -195,6 +195,9 @@ impl Repository {
     ) -> Result<CheckoutOutcome> {
         let created_branch = create_from.is_some();
         if let Some(start) = create_from {
+            // A `checkout -b` of this name killed half-way left nothing
+            // the user asked to keep: clear it first.
+            self.with_branch_lock(name, |repo| repo.discard_interrupted_checkout(name))?;
             self.create_branch(name, start)?;
         }
         let out = self.with_branch_lock(name, |repo| repo.checkout_locked(name, created_branch));
@@ -204,6 +207,25 @@ impl Repository {
             let _ = self.with_branch_lock(name, |repo| repo.discard_new_branch(name));
         }
         out
+    }
+
+    /// Under `name`'s lock: remove what a killed `checkout -b` left (its
+    /// branch and half-built workspace, journalled as `checkout-b`).
+    pub(crate) fn discard_interrupted_checkout(&mut self, name: &str) -> Result<bool> {
+        let Some(w) = workspace::get(&mut self.client, name)? else {
+            return Ok(false);
+        };
+        let journalled = w
+            .pending
+            .as_ref()
+            .and_then(|p| p.get("op"))
+            .and_then(|o| o.as_str())
+            == Some("checkout-b");
+        if w.state == "ready" || !journalled {
+            return Ok(false);
+        }
+        self.discard_new_branch(name)?;
+        Ok(true)
     }
 
     /// Remove a branch `checkout -b` just created, with its workspace.
@@ -276,7 +298,17 @@ impl Repository {
         let mut tx = self.client.transaction()?;
         Repository::lock(&mut tx)?;
         workspace::register(&mut tx, name, &dbname, false)?;
+        if created_branch {
+            // If this process dies before the workspace is ready, the
+            // branch goes with it (see `discard_interrupted_checkout`).
+            workspace::set_pending(
+                &mut tx,
+                name,
+                Some(&serde_json::json!({"op": "checkout-b"})),
+            )?;
+        }
         tx.commit()?;
+        crate::failpoint::hit("checkout.registered");
 
         let tree = self.tree(&commit.tree)?;
         let scope = self.scope()?;
@@ -290,6 +322,7 @@ impl Repository {
             }
             _ => e.into(),
         })?;
+        crate::failpoint::hit("checkout.created");
         let w = workspace::get(&mut self.client, name)?.ok_or_else(|| {
             Error::Refused(format!("workspace of '{name}' vanished during checkout"))
         })?;
@@ -309,11 +342,13 @@ impl Repository {
             )));
         }
         wtx.commit()?;
+        crate::failpoint::hit("checkout.replayed");
         let high = store::ddl_high_water(&mut wc)?;
 
         let mut tx = self.client.transaction()?;
         store::write_identities(&mut tx, name, None, &built.map)?;
         workspace::mark_ready(&mut tx, name, high)?;
+        workspace::set_pending(&mut tx, name, None)?;
         tx.commit()?;
         self.branch_override = Some(name.to_string());
         Ok(CheckoutOutcome {

@@ -45,6 +45,8 @@ impl Repository {
     /// Captured DDL and the structural difference since HEAD.
     pub fn status(&mut self) -> Result<Status> {
         let branch = self.current_branch()?;
+        // An operation interrupted on this branch is settled first.
+        self.recover(&branch)?;
         let head = self.branch_ref(&branch)?;
         let w = self.workspace(&branch)?;
         let mut wc = self.connect_workspace(&w)?;
@@ -116,6 +118,7 @@ impl Repository {
             }
             store::write_identities(&mut tx, &branch, Some(&live.known), &live.map)?;
             workspace::set_ddl_seen(&mut tx, &branch, live.ddl_high)?;
+            crate::failpoint::hit("commit.before_commit");
             tx.commit()?;
             return Ok(CommitOutcome {
                 branch,

@@ -6,7 +6,9 @@
 mod branch;
 mod commit;
 mod diff;
+mod doctor;
 mod error;
+mod failpoint;
 mod history;
 mod lock;
 mod merge;
@@ -19,6 +21,7 @@ mod timetravel;
 pub use branch::{BranchInfo, CheckoutOutcome, TagInfo};
 pub use commit::{CommitOptions, CommitOutcome, Status};
 pub use diff::{diff_databases, DiffResult, Side};
+pub use doctor::{DoctorReport, Finding};
 pub use error::{Error, Result};
 pub use history::{BlameLine, LogEntry, Shown, ShownObject};
 pub use merge::{

@@ -195,6 +195,7 @@ impl Repository {
         Repository::lock(&mut tx)?;
         workspace::set_pending(&mut tx, branch, Some(&pending))?;
         tx.commit()?;
+        crate::failpoint::hit(&format!("{op}.journalled"));
 
         let w = self.workspace(branch)?;
         let mut wc = self.connect_workspace(&w)?;
@@ -204,6 +205,7 @@ impl Repository {
             tx.commit()?;
             return Err(e.into());
         }
+        crate::failpoint::hit(&format!("{op}.applied"));
         self.finish(branch, &w, from, to, to_tree, op)
     }
 
@@ -237,6 +239,7 @@ impl Repository {
         store::write_identities(&mut tx, branch, Some(&live.known), &live.map)?;
         workspace::set_ddl_seen(&mut tx, branch, live.ddl_high)?;
         workspace::set_pending(&mut tx, branch, None)?;
+        crate::failpoint::hit(&format!("{op}.moving"));
         tx.commit()?;
         Ok(())
     }
@@ -280,7 +283,8 @@ impl Repository {
         let Some(w) = workspace::get(&mut self.client, branch)? else {
             return Ok(());
         };
-        if w.pending.is_none() {
+        // A workspace being built journals no branch move.
+        if w.pending.is_none() || w.state != "ready" {
             return Ok(());
         }
         if !self.try_branch_lock(branch)? {

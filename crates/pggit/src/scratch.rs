@@ -42,11 +42,9 @@ impl Repository {
         out
     }
 
-    /// Drop this repository's scratch databases whose owner is gone.
-    /// Returns their names.
-    pub fn sweep_scratch(&mut self) -> Result<Vec<String>> {
+    fn scratch_databases(&mut self) -> Result<Vec<String>> {
         let pattern = format!("pggit\\_%\\_{}\\_%", self.scratch_tag());
-        let names: Vec<String> = self
+        Ok(self
             .client
             .query(
                 "SELECT datname::text FROM pg_database WHERE datname LIKE $1 ORDER BY 1",
@@ -54,7 +52,35 @@ impl Repository {
             )?
             .into_iter()
             .map(|r| r.get(0))
-            .collect();
+            .collect())
+    }
+
+    /// This repository's scratch databases whose owner is gone.
+    pub(crate) fn leaked_scratch(&mut self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for name in self.scratch_databases()? {
+            let free: bool = self
+                .client
+                .query_one(
+                    "SELECT pg_try_advisory_lock($1, hashtext($2))",
+                    &[&SCRATCH_CLASS, &name],
+                )?
+                .get(0);
+            if free {
+                self.client.execute(
+                    "SELECT pg_advisory_unlock($1, hashtext($2))",
+                    &[&SCRATCH_CLASS, &name],
+                )?;
+                out.push(name);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Drop this repository's scratch databases whose owner is gone.
+    /// Returns their names.
+    pub fn sweep_scratch(&mut self) -> Result<Vec<String>> {
+        let names = self.scratch_databases()?;
         let mut dropped = Vec::new();
         for name in names {
             let free: bool = self

@@ -255,6 +255,7 @@ impl Repository {
             self.set_status(id, "in-progress", Some(&msg))?;
             return Err(e);
         }
+        crate::failpoint::hit("merge.moved");
         let mut tx = self.client.transaction()?;
         merges::update(
             &mut tx,

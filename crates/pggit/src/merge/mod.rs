@@ -245,8 +245,56 @@ impl Repository {
                 },
             )?;
             tx.commit()?;
+            return Ok(());
+        }
+        // In progress without an error of its own (a stopped apply or a
+        // data-loss refusal leaves one), not applied, and no live process
+        // holds the target's merge lock: the process running it was killed.
+        // Undo the attempt: back to `conflicted` for a `--continue` of
+        // resolved conflicts, else aborted.
+        if rec.error.is_none() && self.merge_lock_free(target)? {
+            let has_conflicts = !merges::conflicts(&mut self.client, rec.id)?.is_empty();
+            let (status, error) = if has_conflicts {
+                ("conflicted", None)
+            } else {
+                (
+                    "aborted",
+                    Some("interrupted: the process running the merge stopped before applying it"),
+                )
+            };
+            let mut tx = self.client.transaction()?;
+            merges::update(
+                &mut tx,
+                rec.id,
+                &Update {
+                    status,
+                    error,
+                    migration: None,
+                    result_commit: None,
+                },
+            )?;
+            tx.commit()?;
         }
         Ok(())
+    }
+
+    /// Whether no other session runs a merge into `target` (this session
+    /// holding the lock counts as free: the lock is re-entrant).
+    pub(crate) fn merge_lock_free(&mut self, target: &str) -> Result<bool> {
+        let got: bool = self
+            .client
+            .query_one(
+                "SELECT pg_try_advisory_lock(hashtextextended('pggit merge ' || $1, 0))",
+                &[&target],
+            )?
+            .get(0);
+        if got {
+            self.client.execute(
+                "SELECT pg_advisory_unlock(hashtextextended('pggit merge ' || $1, 0))",
+                &[&target],
+            )?;
+        }
+        Ok(got)
     }
 
     fn merge_locked(
@@ -438,6 +486,7 @@ impl Repository {
             _ => Error::Pg(e),
         })?;
         tx.commit()?;
+        crate::failpoint::hit("merge.recorded");
         Ok(id)
     }
 

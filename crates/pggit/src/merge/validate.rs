@@ -45,6 +45,7 @@ impl Repository {
         }
         let scope = self.scope()?;
         self.with_scratch("merge_check", |_, scratch| {
+            crate::failpoint::hit("merge.validating");
             let mut c = scratch.connect()?;
             replay(&mut c, from, &scope)?;
             let mut tx = c.transaction()?;

@@ -101,6 +101,7 @@ impl Repository {
             });
         }
         forget_own_ddl(&mut tx)?;
+        crate::failpoint::hit("track.before_commit");
         tx.commit()?;
         Ok(out)
     }
@@ -165,6 +166,7 @@ impl Repository {
             updated: row.get(1),
             deleted: row.get(2),
         };
+        crate::failpoint::hit("restore.before_commit");
         tx.commit()?;
         Ok(out)
     }
