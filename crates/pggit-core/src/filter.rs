@@ -15,6 +15,67 @@ pub enum FilterError {
     Parse(String),
     #[error("the WHERE clause must be one expression, not {0}")]
     NotAnExpression(&'static str),
+    #[error("only comparisons of columns with constants are allowed here, not {0}")]
+    NotPlain(&'static str),
+}
+
+/// Like [`check_where`], and also refuse anything but plain comparisons:
+/// column references, constants (with casts), comparison and boolean
+/// operators, `IN (...)` lists, `BETWEEN`, `LIKE`, `IS [NOT] NULL`.
+/// No function call, subquery or schema-qualified operator, so a filter
+/// taken from someone else cannot run code or read other tables.
+pub fn check_plain_where(expr: &str) -> Result<String, FilterError> {
+    let wrapped = check_where(expr)?;
+    let probe = format!("SELECT 1 FROM pggit_filter_probe WHERE {wrapped}");
+    let parsed = pg_query::parse(&probe, 0).map_err(|e| FilterError::Parse(e.to_string()))?;
+    let cond = parsed
+        .protobuf
+        .stmts
+        .first()
+        .and_then(|s| s.stmt.as_ref())
+        .and_then(|n| n.node.as_ref())
+        .and_then(|n| match n {
+            N::SelectStmt(s) => s.where_clause.as_deref(),
+            _ => None,
+        })
+        .ok_or(FilterError::NotAnExpression("an empty condition"))?;
+    plain(cond)?;
+    Ok(wrapped)
+}
+
+fn plain(node: &pg_query::protobuf::Node) -> Result<(), FilterError> {
+    let Some(n) = node.node.as_ref() else {
+        return Ok(());
+    };
+    match n {
+        N::ColumnRef(c) => {
+            if c.fields.iter().any(|f| matches!(f.node, Some(N::AStar(_)))) {
+                return Err(FilterError::NotPlain("a * reference"));
+            }
+            Ok(())
+        }
+        N::AConst(_) => Ok(()),
+        N::TypeCast(t) => match &t.arg {
+            Some(a) => plain(a),
+            None => Ok(()),
+        },
+        N::AExpr(e) => {
+            if e.name.len() != 1 {
+                return Err(FilterError::NotPlain("a schema-qualified operator"));
+            }
+            for side in [&e.lexpr, &e.rexpr].into_iter().flatten() {
+                plain(side)?;
+            }
+            Ok(())
+        }
+        N::BoolExpr(b) => b.args.iter().try_for_each(plain),
+        N::NullTest(t) => t.arg.as_deref().map_or(Ok(()), plain),
+        N::BooleanTest(t) => t.arg.as_deref().map_or(Ok(()), plain),
+        N::List(l) => l.items.iter().try_for_each(plain),
+        N::FuncCall(_) => Err(FilterError::NotPlain("a function call")),
+        N::SubLink(_) => Err(FilterError::NotPlain("a subquery")),
+        _ => Err(FilterError::NotPlain("this kind of expression")),
+    }
 }
 
 /// Check `expr` and return it parenthesised, ready to follow `WHERE`.
@@ -82,6 +143,31 @@ mod tests {
         assert_eq!(check_where("customer_id = 7").unwrap(), "(customer_id = 7)");
         assert!(check_where("a IN (SELECT x FROM y) AND b IS NULL").is_ok());
         assert!(check_where("\"odd \"\" name\" > 3 OR note LIKE '%;--%'").is_ok());
+    }
+
+    #[test]
+    fn plain_filters_are_comparisons_only() {
+        for ok in [
+            "customer_id = 7",
+            "a IN (1, 2, 3) AND b IS NOT NULL",
+            "created_at >= '2026-01-01'::date AND note LIKE 'x%'",
+            "NOT (price BETWEEN 1 AND 10) OR flag IS TRUE",
+            "t.\"odd name\" <> 'x'",
+        ] {
+            assert!(check_plain_where(ok).is_ok(), "refused {ok:?}");
+        }
+        for bad in [
+            "pg_sleep(10) IS NULL",
+            "lo_import('/etc/passwd') > 0",
+            "id IN (SELECT id FROM secrets)",
+            "EXISTS (SELECT 1)",
+            "id OPERATOR(public.=) 1",
+            "lower(email) = 'x'",
+            "(SELECT count(*) FROM pg_authid) > 0",
+            "id = 1; DROP TABLE t",
+        ] {
+            assert!(check_plain_where(bad).is_err(), "accepted {bad:?}");
+        }
     }
 
     #[test]

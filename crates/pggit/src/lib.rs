@@ -32,8 +32,8 @@ pub use names::validate as validate_ref_name;
 pub use repo::{InitOptions, InitOutcome, Repository, Signature};
 pub use reset::MoveOutcome;
 pub use timetravel::{
-    parse_duration, AsOf, Changed, Doc, Moment, Pruned, RestoreTarget, Restored, RowChange,
-    Snapshot, Tracked, TrackedInfo,
+    parse_duration, AsOf, Changed, Doc, FilterPolicy, Moment, Pruned, RestoreTarget, Restored,
+    RowChange, Snapshot, Tracked, TrackedInfo,
 };
 
 pub use pggit_core as core;

@@ -24,6 +24,7 @@ pub struct Repository {
     pub(crate) repo_db: String,
     pub(crate) branch_override: Option<String>,
     pub(crate) lock_wait: std::time::Duration,
+    pub(crate) filters: crate::timetravel::FilterPolicy,
 }
 
 /// Who and when, for commits.
@@ -142,6 +143,7 @@ impl Repository {
                 repo_db: db,
                 branch_override: None,
                 lock_wait: crate::lock::default_lock_wait(),
+                filters: crate::timetravel::FilterPolicy::from_env(),
             },
             outcome,
         ))
@@ -174,6 +176,7 @@ impl Repository {
                     repo_db: db,
                     branch_override: branch.clone(),
                     lock_wait: crate::lock::default_lock_wait(),
+                    filters: crate::timetravel::FilterPolicy::from_env(),
                 };
                 if let Some(b) = &branch {
                     repo.branch_ref(b)?;

@@ -693,3 +693,52 @@ fn as_of_query_runs_as_plain_sql() {
         0
     );
 }
+
+#[test]
+fn filters_from_others_are_bounded_and_plain() {
+    let (t, mut repo) = TestRepo::new(
+        "CREATE TABLE public.s (id int PRIMARY KEY, v text); INSERT INTO public.s VALUES (1, 'a'), (2, 'b');",
+    );
+    repo.track(&["public.s".into()], None).unwrap();
+    repo.set_filter_policy(pggit::FilterPolicy {
+        plain_only: false,
+        statement_timeout: Some(std::time::Duration::from_millis(300)),
+    });
+    let started = std::time::Instant::now();
+    let err = repo
+        .as_of("public.s", "now", Some("pg_sleep(10) IS NOT NULL"))
+        .unwrap_err();
+    assert!(err.to_string().contains("longer than its limit"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    let err = repo
+        .restore(
+            "public.s",
+            "now",
+            &RestoreTarget::Into("public.s_copy".into()),
+            Some("pg_sleep(10) IS NOT NULL"),
+        )
+        .unwrap_err();
+    assert!(err.to_string().contains("longer than its limit"), "{err}");
+    repo.set_filter_policy(pggit::FilterPolicy {
+        plain_only: true,
+        statement_timeout: None,
+    });
+    for bad in [
+        "pg_sleep(1) IS NULL",
+        "lo_import('/etc/hostname') > 0",
+        "id IN (SELECT 1)",
+    ] {
+        let err = repo.as_of("public.s", "now", Some(bad)).unwrap_err();
+        assert!(matches!(err, Error::Refused(_)), "{bad}: {err}");
+    }
+    let lo: i64 = t
+        .client()
+        .query_one("SELECT count(*) FROM pg_largeobject_metadata", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(lo, 0);
+    let ok = repo
+        .as_of("public.s", "now", Some("id = 2 AND v LIKE 'b%'"))
+        .unwrap();
+    assert_eq!(ok.rows.rows.len(), 1);
+}

@@ -219,3 +219,72 @@ pub(crate) fn forget_own_ddl(tx: &mut impl GenericClient) -> Result<()> {
     tx.execute("DELETE FROM pggit.ddl_log WHERE txid = txid_current()", &[])?;
     Ok(())
 }
+
+/// Limits on the `--where` filters of `asof` and `restore`, for callers
+/// that take filters from someone else (the HTTP server to come). By
+/// default (a local user's own filter) there are none, unless
+/// `PGGIT_FILTER_TIMEOUT` (seconds) or `PGGIT_FILTER_PLAIN=1` say so.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FilterPolicy {
+    /// Only comparisons of columns with constants (no function call, no
+    /// subquery): see [`pggit_core::filter::check_plain_where`].
+    pub plain_only: bool,
+    /// `statement_timeout` for the statement the filter runs in.
+    pub statement_timeout: Option<std::time::Duration>,
+}
+
+impl FilterPolicy {
+    pub(crate) fn from_env() -> FilterPolicy {
+        FilterPolicy {
+            plain_only: std::env::var("PGGIT_FILTER_PLAIN").is_ok_and(|v| v == "1"),
+            statement_timeout: std::env::var("PGGIT_FILTER_TIMEOUT")
+                .ok()
+                .and_then(|s| s.parse::<f64>().ok())
+                .filter(|s| s.is_finite() && *s > 0.0)
+                .map(std::time::Duration::from_secs_f64),
+        }
+    }
+
+    /// Check a filter under this policy; returns it parenthesised.
+    pub(crate) fn check(&self, expr: &str) -> Result<String> {
+        let checked = if self.plain_only {
+            pggit_core::filter::check_plain_where(expr)
+        } else {
+            pggit_core::filter::check_where(expr)
+        };
+        checked.map_err(|e| Error::Refused(e.to_string()))
+    }
+
+    /// Bound the rest of `tx` by the timeout, if any.
+    pub(crate) fn limit(&self, tx: &mut impl GenericClient) -> Result<()> {
+        if let Some(t) = self.statement_timeout {
+            tx.execute(
+                "SELECT set_config('statement_timeout', $1, true)",
+                &[&format!("{}ms", t.as_millis().max(1))],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A filter's statement cancelled by the timeout, as an input error.
+    pub(crate) fn explain(&self, e: Error) -> Error {
+        match (&e, self.statement_timeout) {
+            (Error::Pg(pggit_pg::PgError::Db(db)), Some(t))
+                if db.code() == Some(&postgres::error::SqlState::QUERY_CANCELED) =>
+            {
+                Error::Refused(format!(
+                    "the filter ran longer than its limit of {:?} and was cancelled",
+                    t
+                ))
+            }
+            _ => e,
+        }
+    }
+}
+
+impl Repository {
+    /// Limits for `--where` filters from now on.
+    pub fn set_filter_policy(&mut self, policy: FilterPolicy) {
+        self.filters = policy;
+    }
+}

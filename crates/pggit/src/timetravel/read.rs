@@ -1,7 +1,6 @@
 //! Reading history: tracked tables, a table as of a moment, one row's
 //! changes, the changes between two moments.
 
-use pggit_core::filter::check_where;
 use pggit_pg::history::{self, TextRows};
 use serde::Serialize;
 
@@ -98,10 +97,8 @@ impl Repository {
         filter: Option<&str>,
         then_shape: bool,
     ) -> Result<AsOf> {
-        let cond = filter
-            .map(check_where)
-            .transpose()
-            .map_err(|e| Error::Refused(e.to_string()))?;
+        let policy = self.filters.clone();
+        let cond = filter.map(|f| policy.check(f)).transpose()?;
         let mut client = self.data_client(false)?;
         let table = &super::user_table(&mut client, table)?;
         let moment = self.moment_in(&mut client, at)?;
@@ -141,9 +138,14 @@ impl Repository {
         let mut tx = client.build_transaction().read_only(true).start()?;
         // Rebuilding hashes the keys changed since `at`; keep that in memory.
         tx.batch_execute("SET LOCAL work_mem = '128MB'")?;
-        let rows = history::text_rows(&mut tx, &sql, &[]).map_err(|e| match e {
-            pggit_pg::PgError::Db(db) => input_error(db),
-            other => other.into(),
+        if cond.is_some() {
+            policy.limit(&mut tx)?;
+        }
+        let rows = history::text_rows(&mut tx, &sql, &[]).map_err(|e| {
+            policy.explain(match e {
+                pggit_pg::PgError::Db(db) => input_error(db),
+                other => other.into(),
+            })
         })?;
         tx.commit()?;
         Ok(AsOf {

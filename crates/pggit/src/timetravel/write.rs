@@ -1,6 +1,5 @@
 //! Changing history and tables: track, untrack, restore, snapshots, prune.
 
-use pggit_core::filter::check_where;
 use pggit_pg::history;
 use serde::Serialize;
 
@@ -133,10 +132,8 @@ impl Repository {
         target: &RestoreTarget,
         filter: Option<&str>,
     ) -> Result<Restored> {
-        let cond = filter
-            .map(check_where)
-            .transpose()
-            .map_err(|e| Error::Refused(e.to_string()))?;
+        let policy = self.filters.clone();
+        let cond = filter.map(|f| policy.check(f)).transpose()?;
         let mut client = self.data_client(false)?;
         let table = &super::user_table(&mut client, table)?;
         let moment = self.moment_in(&mut client, at)?;
@@ -147,6 +144,7 @@ impl Repository {
             // Check the filter against the table before anything changes.
             tx.execute(&format!("EXPLAIN SELECT 1 FROM {rel} WHERE {c}"), &[])
                 .map_err(input_error)?;
+            policy.limit(&mut tx)?;
         }
         let (into, in_place) = match target {
             RestoreTarget::Into(t) => (Some(t.clone()), false),
@@ -157,7 +155,7 @@ impl Repository {
                 "SELECT inserted, updated, deleted FROM pggit.restore_table($1::text::regclass, $2::text::timestamptz, $3, $4, $5)",
                 &[&table, &moment.at, &into, &in_place, &cond],
             )
-            .map_err(input_error)?;
+            .map_err(|e| policy.explain(input_error(e)))?;
         let out = Restored {
             table: rel,
             moment,
