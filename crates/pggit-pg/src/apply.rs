@@ -44,6 +44,49 @@ fn keep_history_of(tx: &mut impl GenericClient, sql: &str) -> Result<(), PgError
     Ok(())
 }
 
+/// Statements per transaction when a migration is applied in batches. Each
+/// statement locks the relations it creates or alters until its
+/// transaction ends; the server's lock table holds about
+/// `max_locks_per_transaction` × `max_connections` locks (6,400 by
+/// default), so one transaction cannot build a schema of thousands of
+/// tables. 500 statements stay far below that.
+pub const BATCH: usize = 500;
+
+/// Run `statements` in transactions of at most [`BATCH`] statements each.
+/// On failure, the number of statements already committed comes with the
+/// error. Not atomic: callers make it so (a workspace being built is not
+/// in use; a branch move is journalled and undone or finished).
+pub fn apply_batched(
+    client: &mut postgres::Client,
+    statements: &[Statement],
+) -> Result<(), (usize, PgError)> {
+    apply_batched_with(client, statements, &mut |_| {})
+}
+
+/// [`apply_batched`], calling `after_batch` with the number of statements
+/// committed so far after each batch but the last.
+pub fn apply_batched_with(
+    client: &mut postgres::Client,
+    statements: &[Statement],
+    after_batch: &mut dyn FnMut(usize),
+) -> Result<(), (usize, PgError)> {
+    let mut done = 0;
+    for chunk in statements.chunks(BATCH) {
+        let run = |client: &mut postgres::Client| -> Result<(), PgError> {
+            let mut tx = client.transaction()?;
+            apply_in(&mut tx, chunk)?;
+            tx.commit()?;
+            Ok(())
+        };
+        run(client).map_err(|e| (done, e))?;
+        done += chunk.len();
+        if done < statements.len() {
+            after_batch(done);
+        }
+    }
+    Ok(())
+}
+
 /// Run `statements` in a transaction of their own: all or nothing.
 pub fn apply(client: &mut postgres::Client, statements: &[Statement]) -> Result<(), PgError> {
     let mut tx = client.transaction()?;
@@ -52,20 +95,18 @@ pub fn apply(client: &mut postgres::Client, statements: &[Statement]) -> Result<
     Ok(())
 }
 
-/// Build `tree` in a fresh database (one transaction): the database's own
-/// starting objects (the `public` schema) are matched by name, so only what
-/// is missing or different is created.
+/// Build `tree` in a fresh database (in batches: a database being built is
+/// not in use yet): the database's own starting objects (the `public`
+/// schema) are matched by name, so only what is missing or different is
+/// created.
 pub fn replay(
     client: &mut postgres::Client,
     tree: &pggit_core::Tree,
     scope: &crate::introspect::Scope,
 ) -> Result<(), PgError> {
-    let mut tx = client.transaction()?;
-    let start = crate::introspect::snapshot_in(&mut tx, scope)?;
+    let start = crate::introspect::snapshot(client, scope)?;
     let start = pggit_core::identity::assign(&start, &Default::default(), Some(tree), "empty").tree;
     let statements = pggit_core::plan::plan(&start, tree)
         .map_err(|e| PgError::Unexpected(format!("cannot plan the replay: {e}")))?;
-    apply_in(&mut tx, &statements)?;
-    tx.commit()?;
-    Ok(())
+    apply_batched(client, &statements).map_err(|(_, e)| e)
 }

@@ -327,11 +327,14 @@ impl Repository {
             Error::Refused(format!("workspace of '{name}' vanished during checkout"))
         })?;
         let mut wc = self.connect_workspace(&w)?;
-        let mut wtx = wc.transaction()?;
-        let empty = snapshot_in(&mut wtx, &scope)?;
+        let empty = pggit_pg::introspect::snapshot(&mut wc, &scope)?;
         let empty = assign(&empty, &Default::default(), Some(&tree), "empty").tree;
         let statements = plan(&empty, &tree)?;
-        pggit_pg::apply::apply_in(&mut wtx, &statements)?;
+        // In batches (a schema of thousands of tables does not fit the
+        // server's lock table in one transaction); the workspace counts
+        // only once verified below, so a build cut short is redone.
+        pggit_pg::apply::apply_batched(&mut wc, &statements).map_err(|(_, e)| e)?;
+        let mut wtx = wc.transaction()?;
         pggit_pg::schema::install_workspace(&mut wtx, &self.repo_db, name)?;
         let built = snapshot_in(&mut wtx, &scope)?;
         let built = assign(&built, &Default::default(), Some(&tree), &commit.id);

@@ -21,6 +21,10 @@ struct Pending {
     op: String,
     from: String,
     to: String,
+    /// Applied in several transactions (a migration too big for one): a
+    /// workspace found between the two sides is rolled forward.
+    #[serde(default)]
+    batched: bool,
 }
 
 /// What `reset`/`revert` did.
@@ -185,10 +189,12 @@ impl Repository {
         statements: &[Statement],
         op: &str,
     ) -> Result<()> {
+        let batched = statements.len() > pggit_pg::apply::BATCH;
         let pending = serde_json::to_value(Pending {
             op: op.to_string(),
             from: from.id.clone(),
             to: to.id.clone(),
+            batched,
         })
         .map_err(|e| Error::Refused(e.to_string()))?;
         let mut tx = self.client.transaction()?;
@@ -199,10 +205,27 @@ impl Repository {
 
         let w = self.workspace(branch)?;
         let mut wc = self.connect_workspace(&w)?;
-        if let Err(e) = pggit_pg::apply::apply(&mut wc, statements) {
-            let mut tx = self.client.transaction()?;
-            workspace::set_pending(&mut tx, branch, None)?;
-            tx.commit()?;
+        let applied = if batched {
+            pggit_pg::apply::apply_batched_with(&mut wc, statements, &mut |_| {
+                crate::failpoint::hit(&format!("{op}.batch"))
+            })
+        } else {
+            pggit_pg::apply::apply(&mut wc, statements).map_err(|e| (0, e))
+        };
+        if let Err((done, e)) = applied {
+            if done > 0 {
+                // Some batches went in: take them back before giving up.
+                let from_tree = self.tree(&from.tree)?;
+                let live = self.live_tree(&mut wc, branch, to_tree, &to.id)?;
+                let back = plan(&live.tree, &from_tree)?;
+                if let Err((_, undo)) = pggit_pg::apply::apply_batched(&mut wc, &back) {
+                    return Err(Error::Inconsistent(
+                        branch.into(),
+                        format!("{op} failed ({e}) and undoing its first batches failed too ({undo}); the next command retries"),
+                    ));
+                }
+            }
+            self.clear_pending(branch)?;
             return Err(e.into());
         }
         crate::failpoint::hit(&format!("{op}.applied"));
@@ -314,6 +337,14 @@ impl Repository {
             if live.tree.hash() == to.tree {
                 return self.finish(branch, &w, from, to, &to_tree, &p.op);
             }
+        }
+        // Stopped between batches: finish the move it had begun.
+        if let (true, Some(from), Some(to)) = (p.batched, &from, &to) {
+            let to_tree = self.tree(&to.tree)?;
+            let live = self.live_tree(&mut wc, branch, &to_tree, &to.id)?;
+            let rest = plan(&live.tree, &to_tree)?;
+            pggit_pg::apply::apply_batched(&mut wc, &rest).map_err(|(_, e)| e)?;
+            return self.finish(branch, &w, from, to, &to_tree, &p.op);
         }
         // The migration did not get applied (it runs in one transaction):
         // the workspace is as it was, with or without the uncommitted

@@ -48,17 +48,21 @@ impl Repository {
             crate::failpoint::hit("merge.validating");
             let mut c = scratch.connect()?;
             replay(&mut c, from, &scope)?;
-            let mut tx = c.transaction()?;
-            tx.batch_execute(PREAMBLE)?;
-            for (s, owner) in statements.iter().zip(owners) {
-                if let Err(e) = tx.batch_execute(&s.sql) {
-                    return Ok(Validity::Fails {
-                        id: Some(owner),
-                        message: format!("{}\n  statement: {}", format_db_error(&e), s.sql),
-                    });
+            // The scratch database is thrown away: batches may commit.
+            let pairs: Vec<_> = statements.iter().zip(owners).collect();
+            for chunk in pairs.chunks(pggit_pg::apply::BATCH) {
+                let mut tx = c.transaction()?;
+                tx.batch_execute(PREAMBLE)?;
+                for (s, owner) in chunk {
+                    if let Err(e) = tx.batch_execute(&s.sql) {
+                        return Ok(Validity::Fails {
+                            id: Some(owner.clone()),
+                            message: format!("{}\n  statement: {}", format_db_error(&e), s.sql),
+                        });
+                    }
                 }
+                tx.commit()?;
             }
-            tx.rollback()?;
             Ok(Validity::Builds)
         })
     }
