@@ -250,6 +250,11 @@ fn input_errors_exit_2_and_json_errors_are_json() {
     ]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert_eq!(r.stderr.matches("nosuchschema").count(), 1, "{}", r.stderr);
+    // `init` over a schema named pggit that is not a repository.
+    let stray = Env::new("CREATE SCHEMA pggit; CREATE TABLE pggit.mine (id int)");
+    let r = stray.pggit(&["init"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not a pggit repository"), "{}", r.stderr);
     // Nothing was written by any of the above.
     let mut c = e.db.connect().unwrap();
     let n: i64 = c

@@ -261,6 +261,35 @@ fn a_database_owner_who_is_not_superuser_can_use_pggit() {
 }
 
 #[test]
+fn checkout_by_a_role_without_createdb_is_refused_and_leaves_no_branch() {
+    let roles = Roles::new(&["nocreatedb"]);
+    let owner = &roles.0[0];
+    let db = ScratchDb::create(&test_admin_config(), "pggit_sec").unwrap();
+    db.connect()
+        .unwrap()
+        .batch_execute(&format!(
+            "CREATE TABLE public.t (id int); ALTER DATABASE \"{0}\" OWNER TO \"{owner}\";
+             ALTER SCHEMA public OWNER TO \"{owner}\"; ALTER TABLE public.t OWNER TO \"{owner}\"",
+            db.name
+        ))
+        .unwrap();
+    let mut config = db.config.clone();
+    config.user(owner).password("pggit-test");
+    let (mut repo, _) = Repository::init(&config, &InitOptions::default()).unwrap();
+    let err = repo.checkout("feat", Some(None)).unwrap_err();
+    assert!(matches!(err, Error::Refused(_)), "{err}");
+    assert!(err.to_string().contains("CREATEDB"), "{err}");
+    assert_eq!(err.exit_code(), 2);
+    assert!(matches!(
+        repo.resolve("feat"),
+        Err(Error::UnknownRevision(_))
+    ));
+    drop(repo);
+    drop(db);
+    drop(roles);
+}
+
+#[test]
 fn every_pggit_function_has_a_fixed_search_path_and_no_public_execute() {
     let db = ScratchDb::create(&test_admin_config(), "pggit_sec").unwrap();
     db.connect()
