@@ -21,6 +21,38 @@ use crate::repo::Repository;
 /// keys pggit uses elsewhere.
 const BRANCH_CLASS: i32 = 0x7067_6974;
 
+/// First key of scratch-database locks ("pgis"); the second is a hash of
+/// the database name.
+const SCRATCH_CLASS: i32 = 0x7067_6973;
+
+/// The advisory locks pggit takes in the repository database.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Key<'a> {
+    /// Held by every operation on a branch for its whole duration.
+    Branch(&'a str),
+    /// Held by a merge's scratch database's owner.
+    Scratch(&'a str),
+    /// One merge process per target branch.
+    Merge(&'a str),
+}
+
+impl<'a> Key<'a> {
+    /// `SELECT f(key)` with the name as `$1`. The constants are pggit's.
+    fn sql(self, f: &str) -> String {
+        match self {
+            Key::Branch(_) => format!("SELECT {f}({BRANCH_CLASS}, hashtext($1))"),
+            Key::Scratch(_) => format!("SELECT {f}({SCRATCH_CLASS}, hashtext($1))"),
+            Key::Merge(_) => format!("SELECT {f}(hashtextextended('pggit merge ' || $1, 0))"),
+        }
+    }
+
+    fn name(self) -> &'a str {
+        match self {
+            Key::Branch(n) | Key::Scratch(n) | Key::Merge(n) => n,
+        }
+    }
+}
+
 /// How long an operation waits for another one on the same branch before
 /// giving up: `PGGIT_LOCK_WAIT` (seconds), default 120.
 pub(crate) fn default_lock_wait() -> Duration {
@@ -49,10 +81,7 @@ impl Repository {
         self.acquire_branch(branch)?;
         let out = f(self);
         // On a broken connection the server has released the lock already.
-        let _ = self.client.execute(
-            "SELECT pg_advisory_unlock($1, hashtext($2))",
-            &[&BRANCH_CLASS, &branch],
-        );
+        let _ = self.release_branch(branch);
         out
     }
 
@@ -63,10 +92,7 @@ impl Repository {
             "SELECT set_config('lock_timeout', $1, true)",
             &[&format!("{}ms", wait.as_millis().max(1))],
         )?;
-        match tx.execute(
-            "SELECT pg_advisory_lock($1, hashtext($2))",
-            &[&BRANCH_CLASS, &branch],
-        ) {
+        match tx.execute(&Key::Branch(branch).sql("pg_advisory_lock"), &[&branch]) {
             Ok(_) => {
                 tx.commit()?;
                 Ok(())
@@ -84,25 +110,45 @@ impl Repository {
         }
     }
 
-    /// Take `branch`'s lock only if no other session holds it. Re-entrant:
-    /// true when this session already holds it. A `true` must be paired
-    /// with [`Repository::release_branch`].
-    pub(crate) fn try_branch_lock(&mut self, branch: &str) -> Result<bool> {
+    /// Take a lock only if no other session holds it. Re-entrant: true
+    /// when this session already holds it. A `true` must be paired with
+    /// [`Repository::unlock`].
+    pub(crate) fn try_lock(&mut self, key: Key<'_>) -> Result<bool> {
         Ok(self
             .client
-            .query_one(
-                "SELECT pg_try_advisory_lock($1, hashtext($2))",
-                &[&BRANCH_CLASS, &branch],
-            )?
+            .query_one(&key.sql("pg_try_advisory_lock"), &[&key.name()])?
             .get(0))
     }
 
-    pub(crate) fn release_branch(&mut self, branch: &str) -> Result<()> {
-        self.client.execute(
-            "SELECT pg_advisory_unlock($1, hashtext($2))",
-            &[&BRANCH_CLASS, &branch],
-        )?;
+    /// Wait for a lock (under the session's `lock_timeout`).
+    pub(crate) fn lock_key(&mut self, key: Key<'_>) -> Result<()> {
+        self.client
+            .execute(&key.sql("pg_advisory_lock"), &[&key.name()])?;
         Ok(())
+    }
+
+    pub(crate) fn unlock(&mut self, key: Key<'_>) -> Result<()> {
+        self.client
+            .execute(&key.sql("pg_advisory_unlock"), &[&key.name()])?;
+        Ok(())
+    }
+
+    /// Whether no other session holds a lock (holding it oneself counts as
+    /// free: the locks are re-entrant).
+    pub(crate) fn lock_free(&mut self, key: Key<'_>) -> Result<bool> {
+        let got = self.try_lock(key)?;
+        if got {
+            self.unlock(key)?;
+        }
+        Ok(got)
+    }
+
+    pub(crate) fn try_branch_lock(&mut self, branch: &str) -> Result<bool> {
+        self.try_lock(Key::Branch(branch))
+    }
+
+    pub(crate) fn release_branch(&mut self, branch: &str) -> Result<()> {
+        self.unlock(Key::Branch(branch))
     }
 
     /// The server pid of a session holding `branch`'s lock, if any.

@@ -6,11 +6,8 @@
 use pggit_pg::scratch::{drop_database, ScratchDb};
 
 use crate::error::Result;
+use crate::lock::Key;
 use crate::repo::Repository;
-
-/// First key of scratch-database locks ("pgis"); the second is a hash of
-/// the database name.
-const SCRATCH_CLASS: i32 = 0x7067_6973;
 
 impl Repository {
     /// Names of this repository's scratch databases start with
@@ -27,18 +24,12 @@ impl Repository {
         f: impl FnOnce(&mut Repository, &ScratchDb) -> Result<T>,
     ) -> Result<T> {
         let name = ScratchDb::name_for(&format!("pggit_{kind}_{}", self.scratch_tag()));
-        self.client.execute(
-            "SELECT pg_advisory_lock($1, hashtext($2))",
-            &[&SCRATCH_CLASS, &name],
-        )?;
+        self.lock_key(Key::Scratch(&name))?;
         let out = match ScratchDb::create_named(&self.config, &name) {
             Ok(db) => f(self, &db),
             Err(e) => Err(e.into()),
         };
-        let _ = self.client.execute(
-            "SELECT pg_advisory_unlock($1, hashtext($2))",
-            &[&SCRATCH_CLASS, &name],
-        );
+        let _ = self.unlock(Key::Scratch(&name));
         out
     }
 
@@ -59,18 +50,7 @@ impl Repository {
     pub(crate) fn leaked_scratch(&mut self) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for name in self.scratch_databases()? {
-            let free: bool = self
-                .client
-                .query_one(
-                    "SELECT pg_try_advisory_lock($1, hashtext($2))",
-                    &[&SCRATCH_CLASS, &name],
-                )?
-                .get(0);
-            if free {
-                self.client.execute(
-                    "SELECT pg_advisory_unlock($1, hashtext($2))",
-                    &[&SCRATCH_CLASS, &name],
-                )?;
+            if self.lock_free(Key::Scratch(&name))? {
                 out.push(name);
             }
         }
@@ -83,21 +63,11 @@ impl Repository {
         let names = self.scratch_databases()?;
         let mut dropped = Vec::new();
         for name in names {
-            let free: bool = self
-                .client
-                .query_one(
-                    "SELECT pg_try_advisory_lock($1, hashtext($2))",
-                    &[&SCRATCH_CLASS, &name],
-                )?
-                .get(0);
-            if !free {
+            if !self.try_lock(Key::Scratch(&name))? {
                 continue;
             }
             let res = drop_database(&mut self.client, &name);
-            self.client.execute(
-                "SELECT pg_advisory_unlock($1, hashtext($2))",
-                &[&SCRATCH_CLASS, &name],
-            )?;
+            self.unlock(Key::Scratch(&name))?;
             res?;
             dropped.push(name);
         }

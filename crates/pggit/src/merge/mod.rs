@@ -30,6 +30,7 @@ pub use pick::PickOutcome;
 use validate::Validity;
 
 use crate::error::{Error, Result};
+use crate::lock::Key as LockKey;
 use crate::repo::{Repository, Signature};
 
 /// How conflicts are handled.
@@ -191,14 +192,7 @@ impl Repository {
         target: &str,
         f: impl FnOnce(&mut Repository) -> Result<T>,
     ) -> Result<T> {
-        let got: bool = self
-            .client
-            .query_one(
-                "SELECT pg_try_advisory_lock(hashtextextended('pggit merge ' || $1, 0))",
-                &[&target],
-            )?
-            .get(0);
-        if !got {
+        if !self.try_lock(LockKey::Merge(target))? {
             return Err(Error::Refused(format!(
                 "another merge into '{target}' is running; try again when it has finished"
             )));
@@ -208,10 +202,7 @@ impl Repository {
         // A scratch database left by a killed merge is dropped here.
         let _ = self.sweep_scratch();
         let out = self.with_branch_lock(target, f);
-        let _ = self.client.execute(
-            "SELECT pg_advisory_unlock(hashtextextended('pggit merge ' || $1, 0))",
-            &[&target],
-        );
+        let _ = self.unlock(LockKey::Merge(target));
         out
     }
 
@@ -278,23 +269,9 @@ impl Repository {
         Ok(())
     }
 
-    /// Whether no other session runs a merge into `target` (this session
-    /// holding the lock counts as free: the lock is re-entrant).
+    /// Whether no other session runs a merge into `target`.
     pub(crate) fn merge_lock_free(&mut self, target: &str) -> Result<bool> {
-        let got: bool = self
-            .client
-            .query_one(
-                "SELECT pg_try_advisory_lock(hashtextextended('pggit merge ' || $1, 0))",
-                &[&target],
-            )?
-            .get(0);
-        if got {
-            self.client.execute(
-                "SELECT pg_advisory_unlock(hashtextextended('pggit merge ' || $1, 0))",
-                &[&target],
-            )?;
-        }
-        Ok(got)
+        self.lock_free(LockKey::Merge(target))
     }
 
     fn merge_locked(
