@@ -62,7 +62,7 @@ fn main() {
     // Reference: copy the schema with pg_dump | psql.
     let copy = ScratchDb::create(&admin, "pggit_bench_big_copy").expect("db");
     let ((), reference) = timed(|| {
-        let dump = Command::new("pg_dump")
+        let mut dump = Command::new("pg_dump")
             .args(["--schema-only", "--no-owner", "--dbname", &url(&db.config)])
             .stdout(Stdio::piped())
             .spawn()
@@ -76,10 +76,11 @@ fn main() {
                 "--dbname",
                 &url(&copy.config),
             ])
-            .stdin(dump.stdout.expect("pipe"))
+            .stdin(dump.stdout.take().expect("pipe"))
             .stdout(Stdio::null())
             .status()
             .expect("psql");
+        assert!(dump.wait().expect("pg_dump").success(), "pg_dump failed");
         assert!(status.success(), "pg_dump | psql failed");
     });
     drop(copy);
