@@ -8,7 +8,7 @@ use pggit::{Doc, RestoreTarget};
 
 use crate::cli::{Command, Format, Shape, SnapshotAction};
 use crate::run::{json, open, Code, Ctx, UsageError};
-use crate::style::Spinner;
+use crate::style::{esc, Spinner};
 
 pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
     let cli = ctx.cli;
@@ -23,7 +23,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
                 writeln!(
                     ctx.out,
                     "{:<30} {:<8} key ({})  since {}{}",
-                    i.table,
+                    esc(&i.table),
                     if i.active { "tracked" } else { "ended" },
                     i.key
                         .as_ref()
@@ -55,7 +55,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
                 } else {
                     "already tracking"
                 };
-                writeln!(ctx.out, "{what} {} ({key})", i.table)?;
+                writeln!(ctx.out, "{what} {} ({key})", esc(&i.table))?;
             }
         }
         Command::Untrack {
@@ -75,7 +75,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
             } else {
                 "history kept"
             };
-            writeln!(ctx.out, "stopped tracking {name} ({kept})")?;
+            writeln!(ctx.out, "stopped tracking {} ({kept})", esc(&name))?;
         }
         Command::Asof {
             table,
@@ -94,7 +94,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
                     ctx.out,
                     "({} row(s) of {} as of {} [{}]{})",
                     r.rows.rows.len(),
-                    r.table,
+                    esc(&r.table),
                     r.moment.at,
                     r.moment.source,
                     if r.cached { ", from cache" } else { "" }
@@ -169,7 +169,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
                 )
                 .map(|_| 0);
             }
-            writeln!(ctx.out, "{table}: {} → {}", a.at, b.at)?;
+            writeln!(ctx.out, "{}: {} → {}", esc(&table), a.at, b.at)?;
             for c in &rows {
                 let key = c.key.as_ref().map(show).unwrap_or_default();
                 let empty = Doc::new();
@@ -220,7 +220,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
             writeln!(
                 ctx.out,
                 "restored {} as of {} [{}] {}: {} inserted, {} updated, {} deleted",
-                r.table,
+                esc(&r.table),
                 r.moment.at,
                 r.moment.source,
                 if *in_place {

@@ -9,7 +9,7 @@ use pggit::{
 
 use crate::cli::{MergeArgs, ResolveArgs, StrategyArg};
 use crate::run::{json, open, short, signature, Code, Ctx, UsageError};
-use crate::style::Spinner;
+use crate::style::{esc, esc_message, Spinner};
 
 fn strategy(s: StrategyArg) -> Strategy {
     match s {
@@ -142,7 +142,7 @@ fn print_outcome(ctx: &mut Ctx<'_>, o: &MergeOutcome) -> anyhow::Result<()> {
         let part = if c.part.is_empty() {
             String::new()
         } else {
-            format!(" {}", c.part)
+            format!(" {}", esc(&c.part))
         };
         writeln!(
             out,
@@ -150,11 +150,11 @@ fn print_outcome(ctx: &mut Ctx<'_>, o: &MergeOutcome) -> anyhow::Result<()> {
             ctx.style.removed("CONFLICT"),
             c.kind.as_str(),
             c.object_type,
-            c.object,
+            esc(&c.object),
             c.severity.as_str()
         )?;
         if let Some(m) = &c.message {
-            writeln!(out, "    {}", m.replace('\n', "\n    "))?;
+            writeln!(out, "    {}", esc_message(m).replace('\n', "\n    "))?;
         }
     }
     match o.status.as_str() {
@@ -190,10 +190,10 @@ fn print_outcome(ctx: &mut Ctx<'_>, o: &MergeOutcome) -> anyhow::Result<()> {
         }
         "dry-run" => {
             if let Some(m) = &o.invalid {
-                writeln!(out, "The merged schema would not build: {m}")?;
+                writeln!(out, "The merged schema would not build: {}", esc_message(m))?;
             }
             for l in &o.data_loss {
-                writeln!(out, "Would destroy data (needs --force): {l}")?;
+                writeln!(out, "Would destroy data (needs --force): {}", esc(l))?;
             }
             if !o.statements.is_empty() {
                 writeln!(out, "Migration that would be applied to '{}':", o.target)?;
@@ -215,7 +215,7 @@ fn print_stats(ctx: &mut Ctx<'_>, s: &Stats) -> anyhow::Result<()> {
         m.id, m.source, m.target, m.mode, m.strategy, m.status
     )?;
     if let Some(e) = &m.error {
-        writeln!(out, "  last error: {e}")?;
+        writeln!(out, "  last error: {}", esc_message(e))?;
     }
     writeln!(
         out,
@@ -290,11 +290,11 @@ fn print_conflicts(ctx: &mut Ctx<'_>, rows: &[ConflictRecord]) -> anyhow::Result
             r.id,
             r.kind,
             r.severity,
-            r.object,
+            esc(&r.object),
             if r.part_label.is_empty() {
-                "(object)"
+                "(object)".into()
             } else {
-                &r.part_label
+                esc(&r.part_label)
             },
             r.resolution.as_deref().unwrap_or("-")
         )?;
@@ -388,7 +388,7 @@ fn print_pick(ctx: &mut Ctx<'_>, o: &PickOutcome, what: &str) -> anyhow::Result<
             o.statements.len()
         )?;
         for l in &o.data_loss {
-            writeln!(ctx.out, " destroyed (--force): {l}")?;
+            writeln!(ctx.out, " destroyed (--force): {}", esc(l))?;
         }
         if let Some(id) = o.merge_id {
             writeln!(ctx.out, " merge #{id} is now rolled back")?;

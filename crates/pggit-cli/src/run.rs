@@ -168,10 +168,10 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
                         ctx.out,
                         "{}  {:<w$}  {}  {}  {}",
                         ctx.style.commit(short(&l.commit)),
-                        l.part,
+                        esc(&l.part),
                         l.date,
-                        l.author,
-                        l.summary
+                        esc(&l.author),
+                        esc(&l.summary)
                     )?;
                 }
             }
@@ -210,7 +210,8 @@ fn init(ctx: &mut Ctx<'_>, schemas: &[String]) -> anyhow::Result<Code> {
     writeln!(
         ctx.out,
         "Initialized pggit repository in database \"{}\" (PostgreSQL {})",
-        o.database, o.server_version
+        esc(&o.database),
+        o.server_version
     )?;
     writeln!(
         ctx.out,
@@ -223,7 +224,7 @@ fn init(ctx: &mut Ctx<'_>, schemas: &[String]) -> anyhow::Result<Code> {
             ctx.out,
             "DDL capture: on (event triggers pggit_capture_ddl, pggit_capture_drop)"
         )?,
-        Some(n) => writeln!(ctx.out, "warning: {n}")?,
+        Some(n) => writeln!(ctx.out, "warning: {}", crate::style::esc_message(n))?,
     }
     Ok(0)
 }
@@ -250,7 +251,7 @@ fn print_changes(ctx: &mut Ctx<'_>, changes: &[Change], indent: &str) -> anyhow:
         };
         writeln!(ctx.out, "{line}")?;
         for p in &c.parts {
-            writeln!(ctx.out, "{indent}      {p}")?;
+            writeln!(ctx.out, "{indent}      {}", esc(p))?;
         }
     }
     Ok(())
@@ -266,7 +267,8 @@ fn status(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
     writeln!(
         ctx.out,
         "On branch {} (workspace database \"{}\")",
-        s.branch, s.workspace
+        esc(&s.branch),
+        esc(&s.workspace)
     )?;
     writeln!(ctx.out, "HEAD {}", ctx.style.commit(short(&s.head)))?;
     if !s.capture {
@@ -518,7 +520,7 @@ fn diff(ctx: &mut Ctx<'_>, args: &DiffArgs) -> anyhow::Result<Code> {
         print_changes(ctx, &d.changes, "")?;
         writeln!(ctx.out, " {} object(s) changed", d.changes.len())?;
     } else {
-        writeln!(ctx.out, "diff {} -> {}", d.from, d.to)?;
+        writeln!(ctx.out, "diff {} -> {}", esc(&d.from), esc(&d.to))?;
         print_changes(ctx, &d.changes, "")?;
         if !d.statements.is_empty() {
             writeln!(ctx.out)?;
@@ -563,7 +565,7 @@ fn branch(ctx: &mut Ctx<'_>, args: &BranchArgs) -> anyhow::Result<Code> {
             } else {
                 writeln!(ctx.out, "Deleted branch {name}")?;
                 if let Some(db) = dropped {
-                    writeln!(ctx.out, "Dropped workspace database \"{db}\"")?;
+                    writeln!(ctx.out, "Dropped workspace database \"{}\"", esc(&db))?;
                 }
             }
         }
@@ -607,12 +609,12 @@ fn checkout(
         writeln!(
             ctx.out,
             "Built workspace database \"{}\" from {}",
-            o.workspace,
+            esc(&o.workspace),
             short(&o.commit)
         )?;
     }
     writeln!(ctx.out, "Switched to branch '{}'", o.branch)?;
-    writeln!(ctx.out, "{}", o.url)?;
+    writeln!(ctx.out, "{}", esc(&o.url))?;
     Ok(0)
 }
 

@@ -55,10 +55,22 @@ fn plain(node: &pg_query::protobuf::Node) -> Result<(), FilterError> {
             Ok(())
         }
         N::AConst(_) => Ok(()),
-        N::TypeCast(t) => match &t.arg {
-            Some(a) => plain(a),
-            None => Ok(()),
-        },
+        N::TypeCast(t) => {
+            // Unqualified type names resolve in pg_catalog only (pggit pins
+            // the search_path); a qualified one could be a user's domain or
+            // type with code behind it.
+            let qualified = t.type_name.as_ref().is_some_and(|n| n.names.len() > 1);
+            let system = t.type_name.as_ref().is_some_and(|n| {
+                n.names.first().and_then(|f| match &f.node {
+                    Some(N::String(s)) => Some(s.sval == "pg_catalog"),
+                    _ => None,
+                }) == Some(true)
+            });
+            if qualified && !system {
+                return Err(FilterError::NotPlain("a cast to a type outside pg_catalog"));
+            }
+            t.arg.as_deref().map_or(Ok(()), plain)
+        }
         N::AExpr(e) => {
             if e.name.len() != 1 {
                 return Err(FilterError::NotPlain("a schema-qualified operator"));
@@ -165,6 +177,7 @@ mod tests {
             "lower(email) = 'x'",
             "(SELECT count(*) FROM pg_authid) > 0",
             "id = 1; DROP TABLE t",
+            "v = 'x'::public.evil_domain",
         ] {
             assert!(check_plain_where(bad).is_err(), "accepted {bad:?}");
         }

@@ -45,11 +45,13 @@ impl PgError {
         match self {
             PgError::Config(_) => true,
             PgError::Unexpected(_) => false,
+            // 55P03 (lock not available) is being busy, not bad input.
             PgError::Db(e) => e.as_db_error().is_some_and(|db| {
-                matches!(
-                    &db.code().code()[..2],
-                    "22" | "23" | "0A" | "3F" | "42" | "44" | "55" | "P0"
-                )
+                db.code().code() != "55P03"
+                    && matches!(
+                        &db.code().code()[..2],
+                        "22" | "23" | "0A" | "3F" | "42" | "44" | "55" | "P0"
+                    )
             }),
         }
     }

@@ -358,10 +358,12 @@ pub fn ensure_current(client: &mut postgres::Client) -> Result<(), PgError> {
         return Ok(());
     }
     let mut tx = client.transaction()?;
+    // The upgrade's own statements are not the user's DDL to commit.
     let upgraded = tx
         .batch_execute(ACTING_ROLE_SQL)
         .and_then(|_| tx.batch_execute(CAPTURE_FUNCTIONS_SQL))
-        .and_then(|_| tx.batch_execute(HARDEN_SQL));
+        .and_then(|_| tx.batch_execute(HARDEN_SQL))
+        .and_then(|_| tx.batch_execute("DELETE FROM pggit.ddl_log WHERE txid = txid_current()"));
     match upgraded {
         Ok(()) => tx.commit()?,
         Err(_) => tx.rollback()?,

@@ -90,7 +90,7 @@ impl Repository {
         force: bool,
         drop_workspace: bool,
     ) -> Result<Option<String>> {
-        let target = self.branch_ref(name)?;
+        self.branch_ref(name)?;
         if name == "main" {
             return Err(Error::Refused("cannot delete branch 'main'".into()));
         }
@@ -100,20 +100,22 @@ impl Repository {
                 "cannot delete the current branch '{name}'; check out another branch first"
             )));
         }
-        if !force {
-            let head = self.branch_ref(&current)?;
-            let merged = store::ancestors(&mut self.client, &head.id, None)?
-                .iter()
-                .any(|c| c.id == target.id);
-            if !merged {
-                return Err(Error::Refused(format!(
-                    "branch '{name}' is not merged into '{current}'; use --force to delete it anyway"
-                )));
-            }
-        }
         self.with_branch_lock(name, |repo| {
-            if drop_workspace && !force {
-                repo.check_workspace_droppable(name, &target)?;
+            // Read under the lock: a commit landing meanwhile counts.
+            let target = repo.branch_ref(name)?;
+            if !force {
+                let head = repo.branch_ref(&current)?;
+                let merged = store::ancestors(&mut repo.client, &head.id, None)?
+                    .iter()
+                    .any(|c| c.id == target.id);
+                if !merged {
+                    return Err(Error::Refused(format!(
+                        "branch '{name}' is not merged into '{current}'; use --force to delete it anyway"
+                    )));
+                }
+                if drop_workspace {
+                    repo.check_workspace_droppable(name, &target)?;
+                }
             }
             repo.delete_branch_locked(name, drop_workspace)
         })
@@ -134,10 +136,14 @@ impl Repository {
             return Ok(());
         }
         let mut reasons = Vec::new();
-        let mut wc = match self.connect_workspace(&w) {
-            Ok(c) => c,
-            // Gone already: nothing to lose.
-            Err(_) => return Ok(()),
+        let mut wc = match self.open_workspace(&w)? {
+            (WorkspaceHealth::Ok, Some(c)) => c,
+            // Gone already: nothing to lose (and nothing is dropped).
+            (WorkspaceHealth::Missing, _) => return Ok(()),
+            _ => return Err(Error::Refused(format!(
+                "database \"{}\" is no longer the workspace of '{name}'; pggit will not drop it",
+                w.dbname
+            ))),
         };
         let head_tree = self.tree(&head.tree)?;
         let live = self.live_tree(&mut wc, name, &head_tree, &head.id)?;
@@ -166,6 +172,12 @@ impl Repository {
 
     fn delete_branch_locked(&mut self, name: &str, drop_workspace: bool) -> Result<Option<String>> {
         let ws = workspace::get(&mut self.client, name)?;
+        // Only a database pggit built (or is building) is ever dropped.
+        let droppable = match &ws {
+            Some(w) if w.state == "ready" => self.open_workspace(w)?.0 == WorkspaceHealth::Ok,
+            Some(_) => true,
+            None => false,
+        };
         let mut tx = self.client.transaction()?;
         Repository::lock(&mut tx)?;
         store::delete_ref(&mut tx, name, "branch: deleted")?;
@@ -173,7 +185,7 @@ impl Repository {
         if let Some(w) = &ws {
             workspace::unregister(&mut tx, name)?;
             // A half-built workspace is pggit's own leftover: always dropped.
-            if (drop_workspace || w.state != "ready") && w.dbname != self.repo_db {
+            if droppable && (drop_workspace || w.state != "ready") && w.dbname != self.repo_db {
                 dropped = Some(w.dbname.clone());
             }
         }
@@ -201,10 +213,20 @@ impl Repository {
             self.create_branch(name, start)?;
         }
         let out = self.with_branch_lock(name, |repo| repo.checkout_locked(name, created_branch));
-        if out.is_err() && created_branch {
+        if created_branch && matches!(&out, Err(e) if !matches!(e, Error::Busy(_))) {
             // `checkout -b` that failed leaves nothing behind: no branch,
-            // no half-built workspace.
-            let _ = self.with_branch_lock(name, |repo| repo.discard_new_branch(name));
+            // no half-built workspace — but only what this call made (busy:
+            // another session took the new branch; leave it alone).
+            let _ = self.with_branch_lock(name, |repo| {
+                if !repo.discard_interrupted_checkout(name)?
+                    && workspace::get(&mut repo.client, name)?.is_none()
+                {
+                    let mut tx = repo.client.transaction()?;
+                    store::delete_ref(&mut tx, name, "branch: checkout -b failed")?;
+                    tx.commit()?;
+                }
+                Ok(())
+            });
         }
         out
     }
@@ -312,16 +334,22 @@ impl Repository {
 
         let tree = self.tree(&commit.tree)?;
         let scope = self.scope()?;
-        create_database(&self.config, &dbname).map_err(|e| match &e {
-            pggit_pg::PgError::Db(db)
-                if db.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) =>
-            {
-                Error::Refused(format!(
-                    "cannot create the workspace database \"{dbname}\": this role may not create databases (it needs CREATEDB)"
-                ))
-            }
-            _ => e.into(),
-        })?;
+        if let Err(e) = create_database(&self.config, &dbname) {
+            // Not created: whatever holds the name is not ours to drop.
+            let mut tx = self.client.transaction()?;
+            workspace::unregister(&mut tx, name)?;
+            tx.commit()?;
+            return Err(match &e {
+                pggit_pg::PgError::Db(db)
+                    if db.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) =>
+                {
+                    Error::Refused(format!(
+                        "cannot create the workspace database \"{dbname}\": this role may not create databases (it needs CREATEDB)"
+                    ))
+                }
+                _ => e.into(),
+            });
+        }
         crate::failpoint::hit("checkout.created");
         let w = workspace::get(&mut self.client, name)?.ok_or_else(|| {
             Error::Refused(format!("workspace of '{name}' vanished during checkout"))

@@ -34,6 +34,13 @@ pub fn validate(what: &'static str, name: &str) -> Result<()> {
     {
         return bad("contains whitespace, a control character or one of ~ ^ : ? * [ \\ \" ' ;");
     }
+    // Unicode format characters (bidirectional overrides, zero-width
+    // joiners) make a name display as another.
+    if name.chars().any(|c| {
+        matches!(c, '\u{200b}'..='\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2060}'..='\u{2069}' | '\u{feff}')
+    }) {
+        return bad("contains an invisible or bidirectional formatting character");
+    }
     if name.len() == 64 && name.chars().all(|c| c.is_ascii_hexdigit()) {
         return bad("looks like a commit id");
     }
@@ -50,6 +57,8 @@ mod tests {
             assert!(validate("branch", ok).is_ok(), "{ok}");
         }
         for bad in [
+            "main\u{202e}txt",
+            "zero\u{200b}width",
             "",
             "a b",
             "a..b",

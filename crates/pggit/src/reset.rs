@@ -283,7 +283,7 @@ impl Repository {
         let mut wc = self.connect_workspace(w)?;
         let live = self.live_tree(&mut wc, branch, to_tree, &to.id)?;
         let back = plan(&live.tree, &from_tree)?;
-        if let Err(e) = pggit_pg::apply::apply(&mut wc, &back) {
+        if let Err((_, e)) = pggit_pg::apply::apply_batched(&mut wc, &back) {
             return Err(Error::Inconsistent(
                 branch.into(),
                 format!(
@@ -343,8 +343,22 @@ impl Repository {
             let to_tree = self.tree(&to.tree)?;
             let live = self.live_tree(&mut wc, branch, &to_tree, &to.id)?;
             let rest = plan(&live.tree, &to_tree)?;
-            pggit_pg::apply::apply_batched(&mut wc, &rest).map_err(|(_, e)| e)?;
-            return self.finish(branch, &w, from, to, &to_tree, &p.op);
+            match pggit_pg::apply::apply_batched(&mut wc, &rest) {
+                Ok(()) => return self.finish(branch, &w, from, to, &to_tree, &p.op),
+                // It cannot be finished (a statement fails every time):
+                // take it back instead, so the branch is usable again.
+                Err((_, forward)) => {
+                    let from_tree = self.tree(&from.tree)?;
+                    let live = self.live_tree(&mut wc, branch, &to_tree, &to.id)?;
+                    let back = plan(&live.tree, &from_tree)?;
+                    if let Err((_, undo)) = pggit_pg::apply::apply_batched(&mut wc, &back) {
+                        return Err(Error::Inconsistent(
+                            branch.into(),
+                            format!("an interrupted {} can be neither finished ({forward}) nor undone ({undo})", p.op),
+                        ));
+                    }
+                }
+            }
         }
         // The migration did not get applied (it runs in one transaction):
         // the workspace is as it was, with or without the uncommitted

@@ -72,6 +72,13 @@ CREATE FUNCTION public.lower(t text) RETURNS text LANGUAGE plpgsql AS
   $$ BEGIN INSERT INTO public.calls VALUES ('lower'); RETURN pg_catalog.lower(t); END $$;
 CREATE FUNCTION public.unnest(a anyarray) RETURNS SETOF anyelement LANGUAGE plpgsql AS
   $$ BEGIN INSERT INTO public.calls VALUES ('unnest'); RETURN QUERY SELECT pg_catalog.unnest(a); END $$;
+CREATE FUNCTION public.spy_oideq(a oid, b regclass) RETURNS boolean LANGUAGE plpgsql AS
+  $$ BEGIN INSERT INTO public.calls VALUES ('oid = regclass'); RETURN pg_catalog.oideq(a, b::oid); END $$;
+CREATE OPERATOR public.= (LEFTARG = oid, RIGHTARG = regclass, FUNCTION = public.spy_oideq);
+CREATE FUNCTION public.unnest(a text[]) RETURNS SETOF text LANGUAGE plpgsql AS
+  $$ BEGIN INSERT INTO public.calls VALUES ('unnest(text[])'); RETURN QUERY SELECT pg_catalog.unnest(a); END $$;
+CREATE FUNCTION public.to_regclass(t varchar) RETURNS regclass LANGUAGE plpgsql AS
+  $$ BEGIN INSERT INTO public.calls VALUES ('to_regclass'); RETURN pg_catalog.to_regclass(t::text); END $$;
 CREATE FUNCTION public.txid_current() RETURNS bigint LANGUAGE plpgsql AS
   $$ BEGIN INSERT INTO public.calls VALUES ('txid_current'); RETURN pg_catalog.txid_current(); END $$;
 CREATE FUNCTION public.jsonb_array_elements(j jsonb) RETURNS SETOF jsonb LANGUAGE plpgsql AS
@@ -111,8 +118,8 @@ fn an_attacker_owning_the_database_never_runs_code_as_pggit() {
     admin
         .batch_execute("UPDATE public.users SET email = 'c@x' WHERE id = 1")
         .unwrap();
-    repo.row_history("public.users", "1").unwrap();
-    repo.as_of("public.users", "now", None).unwrap();
+    repo.row_history("users", "1").unwrap();
+    repo.as_of("users", "now", None).unwrap();
     repo.create_branch("feat", None).unwrap();
     repo.reset_hard("HEAD", false).unwrap();
     let calls: Vec<String> = admin

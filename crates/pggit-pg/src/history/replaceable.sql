@@ -99,9 +99,9 @@ BEGIN
     -- The name as the caller wrote it: an unqualified one is looked up as
     -- PostgreSQL's default search_path would (only this lookup runs under
     -- it), or taken to be in public.
-    PERFORM set_config('search_path', '"$user", public', true);
-    rel := to_regclass(tbl);
-    PERFORM set_config('search_path', 'pg_catalog, pg_temp', true);
+    PERFORM pg_catalog.set_config('search_path', '"$user", public', true);
+    rel := pg_catalog.to_regclass(tbl);
+    PERFORM pg_catalog.set_config('search_path', 'pg_catalog, pg_temp', true);
     FOR p IN
         SELECT t.period FROM pggit.tracked t
          WHERE (rel IS NOT NULL AND t.relid = rel)

@@ -243,7 +243,12 @@ impl Repository {
         // holds the target's merge lock: the process running it was killed.
         // Undo the attempt: back to `conflicted` for a `--continue` of
         // resolved conflicts, else aborted.
-        if rec.error.is_none() && self.merge_lock_free(target)? {
+        // (Not while another session works on the target: it may be
+        // finishing this very merge's journalled move.)
+        if rec.error.is_none()
+            && self.merge_lock_free(target)?
+            && self.lock_free(LockKey::Branch(target))?
+        {
             let has_conflicts = !merges::conflicts(&mut self.client, rec.id)?.is_empty();
             let (status, error) = if has_conflicts {
                 ("conflicted", None)

@@ -177,20 +177,29 @@ impl Repository {
 /// past of a dropped table is still readable by name).
 pub(crate) fn user_table(client: &mut impl GenericClient, table: &str) -> Result<String> {
     let mut tx = client.transaction()?;
+    // Only the name lookup runs under the user's path, fully qualified, so
+    // no function or operator of `public` can be chosen for it.
     tx.execute(
-        "SELECT set_config('search_path', '\"$user\", public', true)",
+        "SELECT pg_catalog.set_config('search_path', '\"$user\", public', true)",
         &[],
     )?;
+    let oid: Option<postgres::types::Oid> = tx
+        .query_one(
+            "SELECT pg_catalog.to_regclass($1::pg_catalog.text)::pg_catalog.oid",
+            &[&table],
+        )
+        .map_err(input_error)?
+        .get(0);
+    tx.execute("SELECT pg_catalog.set_config('search_path', '', true)", &[])?;
     let row = tx
         .query_one(
             "SELECT (SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c
-                       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = to_regclass($1)),
+                       JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = $2),
                     (SELECT string_agg(quote_ident(x), '.') FROM unnest(parse_ident($1)) x),
                     cardinality(parse_ident($1))",
-            &[&table],
+            &[&table, &oid],
         )
         .map_err(input_error)?;
-    tx.execute("SELECT set_config('search_path', '', true)", &[])?;
     tx.commit()?;
     let (found, quoted, parts): (Option<String>, String, i32) =
         (row.get(0), row.get(1), row.get(2));

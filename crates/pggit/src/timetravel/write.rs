@@ -141,10 +141,11 @@ impl Repository {
         let mut tx = client.transaction()?;
         let rel = regclass_text(&mut tx, table)?;
         if let Some(c) = &cond {
+            // Planning may fold constants (run functions): limit it too.
+            policy.limit(&mut tx)?;
             // Check the filter against the table before anything changes.
             tx.execute(&format!("EXPLAIN SELECT 1 FROM {rel} WHERE {c}"), &[])
-                .map_err(input_error)?;
-            policy.limit(&mut tx)?;
+                .map_err(|e| policy.explain(input_error(e)))?;
         }
         let (into, in_place) = match target {
             RestoreTarget::Into(t) => (Some(t.clone()), false),
