@@ -73,8 +73,15 @@ pub fn upgrade(client: &mut impl GenericClient) -> Result<bool, PgError> {
     client.batch_execute(UPGRADE_2_SQL)?;
     client.batch_execute(include_str!("history/replaceable.sql"))?;
     client.batch_execute(include_str!("history/restore.sql"))?;
+    // A table that may not be captured any more (see untrusted_code)
+    // keeps its old capture function rather than failing the upgrade.
     client.batch_execute(
-        "SELECT pggit.generate_capture(period) FROM pggit.tracked WHERE ended_txid IS NULL",
+        "DO $$ DECLARE p integer; BEGIN
+           FOR p IN SELECT period FROM pggit.tracked WHERE ended_txid IS NULL LOOP
+             BEGIN PERFORM pggit.generate_capture(p);
+             EXCEPTION WHEN insufficient_privilege THEN NULL; END;
+           END LOOP;
+         END $$",
     )?;
     client.batch_execute(crate::schema::HARDEN_SQL)?;
     client.execute(

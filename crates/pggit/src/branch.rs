@@ -140,10 +140,12 @@ impl Repository {
             (WorkspaceHealth::Ok, Some(c)) => c,
             // Gone already: nothing to lose (and nothing is dropped).
             (WorkspaceHealth::Missing, _) => return Ok(()),
-            _ => return Err(Error::Refused(format!(
+            _ => {
+                return Err(Error::Refused(format!(
                 "database \"{}\" is no longer the workspace of '{name}'; pggit will not drop it",
                 w.dbname
-            ))),
+            )))
+            }
         };
         let head_tree = self.tree(&head.tree)?;
         let live = self.live_tree(&mut wc, name, &head_tree, &head.id)?;

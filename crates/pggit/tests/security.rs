@@ -268,6 +268,50 @@ fn a_database_owner_who_is_not_superuser_can_use_pggit() {
 }
 
 #[test]
+fn a_domain_check_calling_user_code_cannot_reach_row_capture() {
+    let roles = Roles::new(&["tableowner"]);
+    let atk = &roles.0[0];
+    let db = ScratchDb::create(&test_admin_config(), "pggit_sec").unwrap();
+    let mut admin = db.connect().unwrap();
+    admin
+        .batch_execute(&format!(
+            "GRANT CREATE ON SCHEMA public TO \"{atk}\";
+             SET ROLE \"{atk}\";
+             CREATE TABLE public.calls (who text);
+             GRANT INSERT ON public.calls TO PUBLIC;
+             CREATE FUNCTION public.evil(v int) RETURNS boolean LANGUAGE plpgsql AS
+               $$ BEGIN INSERT INTO public.calls VALUES (current_user); RETURN true; END $$;
+             CREATE DOMAIN public.evil_dom AS int CHECK (public.evil(VALUE));
+             CREATE TABLE public.o (id int PRIMARY KEY);
+             CREATE TABLE public.p (id int PRIMARY KEY, c public.evil_dom);
+             RESET ROLE;"
+        ))
+        .unwrap();
+    let (mut repo, _) = Repository::init(&db.config, &InitOptions::default()).unwrap();
+    repo.track(&["public.o".into()], None).unwrap();
+    // Tracking a table with such a column is refused...
+    let err = repo.track(&["public.p".into()], None).unwrap_err();
+    assert!(err.to_string().contains("evil"), "{err}");
+    // ...and so is adding one to a tracked table.
+    let err = admin
+        .batch_execute(&format!(
+            "SET ROLE \"{atk}\"; ALTER TABLE public.o ADD COLUMN c public.evil_dom"
+        ))
+        .unwrap_err();
+    assert!(
+        format!("{err:?}").contains("cannot have row history"),
+        "{err:?}"
+    );
+    admin.batch_execute("RESET ROLE").unwrap();
+    let calls: i64 = admin
+        .query_one("SELECT count(*) FROM public.calls WHERE who <> $1", &[atk])
+        .unwrap()
+        .get(0);
+    assert_eq!(calls, 0, "the attacker's function ran as another role");
+    drop((repo, admin, db, roles));
+}
+
+#[test]
 fn checkout_by_a_role_without_createdb_is_refused_and_leaves_no_branch() {
     let roles = Roles::new(&["nocreatedb"]);
     let owner = &roles.0[0];

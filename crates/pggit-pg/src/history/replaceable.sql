@@ -1,6 +1,31 @@
 -- Functions every row-history upgrade re-creates (CREATE OR REPLACE): the
 -- generator of capture functions, and name resolution.
 
+-- Code of someone else's that the capture function (SECURITY DEFINER, so
+-- it runs as pggit's role) would run: a CHECK of a domain a column uses
+-- (also through arrays and domains over domains) that calls a function
+-- outside pg_catalog. NULL when there is none.
+CREATE OR REPLACE FUNCTION pggit.untrusted_code(rel oid) RETURNS text
+LANGUAGE sql STABLE AS $$
+    WITH RECURSIVE t(col, typ) AS (
+        SELECT a.attname::text, a.atttypid FROM pg_attribute a
+         WHERE a.attrelid = rel AND a.attnum > 0 AND NOT a.attisdropped
+      UNION
+        SELECT t.col, CASE WHEN y.typtype = 'd' THEN y.typbasetype ELSE y.typelem END
+          FROM t JOIN pg_type y ON y.oid = t.typ
+         WHERE y.typtype = 'd' OR (y.typcategory = 'A' AND y.typelem <> 0)
+    )
+    SELECT format('column %I uses domain %s, whose constraint calls %s', t.col, c.contypid::regtype,
+                  d.refobjid::regprocedure)
+      FROM t
+      JOIN pg_constraint c ON c.contypid = t.typ
+      JOIN pg_depend d ON d.classid = 'pg_constraint'::regclass AND d.objid = c.oid
+                      AND d.refclassid = 'pg_proc'::regclass
+      JOIN pg_proc p ON p.oid = d.refobjid
+     WHERE p.pronamespace <> 'pg_catalog'::regnamespace
+     LIMIT 1;
+$$;
+
 -- (Re)write the capture function of a period from its current columns.
 CREATE OR REPLACE FUNCTION pggit.generate_capture(p integer) RETURNS void
 LANGUAGE plpgsql AS $gen$
@@ -17,8 +42,15 @@ DECLARE
     prev_n text;
     nkeys_padded text;
     body text;
+    risky text;
 BEGIN
     SELECT * INTO t FROM pggit.tracked WHERE period = p;
+    risky := pggit.untrusted_code(t.relid);
+    IF risky IS NOT NULL THEN
+        RAISE EXCEPTION 'pggit: %.% cannot have row history: %', quote_ident(t.schema_name), quote_ident(t.table_name), risky
+            USING ERRCODE = 'insufficient_privilege',
+                  HINT = 'row history is written as the role that installed it; a domain check calling a user function would run with its rights';
+    END IF;
     h := 'pggit.' || quote_ident(t.history_table);
     SELECT string_agg(quote_ident(c->>'name'), ', ' ORDER BY (c->>'attnum')::int),
            string_agg('o.' || quote_ident(c->>'name'), ', ' ORDER BY (c->>'attnum')::int),
