@@ -372,3 +372,52 @@ fn killed_merge_continue_keeps_the_resolutions() {
         e.ok(&["doctor"]);
     }
 }
+
+#[test]
+fn killed_between_batches_is_rolled_forward() {
+    // A merge of more than 500 statements is applied in batches.
+    let e = repo_with_history();
+    e.ok(&["checkout", "feat"]);
+    let st: serde_json::Value = serde_json::from_str(&e.ok(&["--json", "status"])).unwrap();
+    let ws = st["workspace"].as_str().unwrap().to_string();
+    let c = pggit::pg::connect::with_dbname(&e.db.config, &ws);
+    let sql: String = (0..260)
+        .map(|i| format!("CREATE TABLE public.many{i} (id int PRIMARY KEY);"))
+        .collect();
+    pggit::pg::connect::connect(&c)
+        .unwrap()
+        .batch_execute(&sql)
+        .unwrap();
+    e.ok(&["commit", "-m", "many"]);
+    e.ok(&["checkout", "main"]);
+    let head = e.head("main");
+    e.kill_at(&["merge", "feat", "--no-ff"], "merge.batch");
+    // The next command finishes what the killed one began.
+    e.ok(&["status"]);
+    check_after(&e, "main", &head, "", "merge.batch");
+    assert_ne!(
+        e.head("main"),
+        head,
+        "the batched merge was not rolled forward"
+    );
+    let n: i64 =
+        e.db.connect()
+            .unwrap()
+            .query_one(
+                "SELECT count(*) FROM pg_class WHERE relname LIKE 'many%' AND relkind = 'r'",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+    assert_eq!(n, 260);
+    let rec: String =
+        e.db.connect()
+            .unwrap()
+            .query_one(
+                "SELECT status FROM pggit.merge_records ORDER BY id DESC LIMIT 1",
+                &[],
+            )
+            .unwrap()
+            .get(0);
+    assert_eq!(rec, "completed");
+}

@@ -34,12 +34,18 @@ impl Repository {
     }
 
     fn scratch_databases(&mut self) -> Result<Vec<String>> {
-        let pattern = format!("pggit\\_%\\_{}\\_%", self.scratch_tag());
+        // Exactly the names `with_scratch` makes (kinds merge_check and
+        // merge_custom), so that no workspace or user database can match.
+        let tag = self.scratch_tag();
+        let patterns: Vec<String> = ["merge\\_check", "merge\\_custom"]
+            .iter()
+            .map(|k| format!("pggit\\_{k}\\_{tag}\\_%"))
+            .collect();
         Ok(self
             .client
             .query(
-                "SELECT datname::text FROM pg_database WHERE datname LIKE $1 ORDER BY 1",
-                &[&pattern],
+                "SELECT datname::text FROM pg_database WHERE datname LIKE ANY ($1) ORDER BY 1",
+                &[&patterns],
             )?
             .into_iter()
             .map(|r| r.get(0))
