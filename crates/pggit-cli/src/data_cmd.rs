@@ -169,7 +169,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
                 )
                 .map(|_| 0);
             }
-            writeln!(ctx.out, "{}: {} → {}", esc(&table), a.at, b.at)?;
+            writeln!(ctx.out, "{}: {} → {}", esc(table), a.at, b.at)?;
             for c in &rows {
                 let key = c.key.as_ref().map(show).unwrap_or_default();
                 let empty = Doc::new();
