@@ -27,6 +27,18 @@ struct Pending {
     batched: bool,
 }
 
+/// A branch move being finished or undone: `branch` (workspace `w`) from
+/// `from` to `to` (whose tree is `to_tree`), by operation `op`.
+#[derive(Clone, Copy)]
+struct Move<'a> {
+    branch: &'a str,
+    w: &'a pggit_pg::workspace::Workspace,
+    from: &'a Commit,
+    to: &'a Commit,
+    to_tree: &'a Tree,
+    op: &'a str,
+}
+
 /// What `reset`/`revert` did.
 #[derive(Debug, Clone, Serialize)]
 pub struct MoveOutcome {
@@ -229,18 +241,25 @@ impl Repository {
             return Err(e.into());
         }
         crate::failpoint::hit(&format!("{op}.applied"));
-        self.finish(branch, &w, from, to, to_tree, op)
+        self.finish(&Move {
+            branch,
+            w: &w,
+            from,
+            to,
+            to_tree,
+            op,
+        })
     }
 
-    fn finish(
-        &mut self,
-        branch: &str,
-        w: &pggit_pg::workspace::Workspace,
-        from: &Commit,
-        to: &Commit,
-        to_tree: &Tree,
-        op: &str,
-    ) -> Result<()> {
+    fn finish(&mut self, m: &Move<'_>) -> Result<()> {
+        let Move {
+            branch,
+            w,
+            from,
+            to,
+            to_tree,
+            op,
+        } = *m;
         let mut wc = self.connect_workspace(w)?;
         let live = self.live_tree(&mut wc, branch, to_tree, &to.id)?;
         let mut tx = self.client.transaction()?;
@@ -257,7 +276,7 @@ impl Repository {
             // Only something outside pggit's branch lock moves a ref under
             // a running operation; take the applied migration back.
             tx.rollback()?;
-            return self.undo_apply(branch, w, from, to, to_tree, op);
+            return self.undo_apply(m);
         }
         store::write_identities(&mut tx, branch, Some(&live.known), &live.map)?;
         workspace::set_ddl_seen(&mut tx, branch, live.ddl_high)?;
@@ -270,15 +289,15 @@ impl Repository {
     /// The branch moved under an applied migration: migrate the workspace
     /// back to `from` and clear the journal. If that fails too the journal
     /// stays, and the next command retries the recovery.
-    fn undo_apply(
-        &mut self,
-        branch: &str,
-        w: &pggit_pg::workspace::Workspace,
-        from: &Commit,
-        to: &Commit,
-        to_tree: &Tree,
-        op: &str,
-    ) -> Result<()> {
+    fn undo_apply(&mut self, m: &Move<'_>) -> Result<()> {
+        let Move {
+            branch,
+            w,
+            from,
+            to,
+            to_tree,
+            op,
+        } = *m;
         let from_tree = self.tree(&from.tree)?;
         let mut wc = self.connect_workspace(w)?;
         let live = self.live_tree(&mut wc, branch, to_tree, &to.id)?;
@@ -335,7 +354,14 @@ impl Repository {
             let to_tree = self.tree(&to.tree)?;
             let live = self.live_tree(&mut wc, branch, &to_tree, &to.id)?;
             if live.tree.hash() == to.tree {
-                return self.finish(branch, &w, from, to, &to_tree, &p.op);
+                return self.finish(&Move {
+                    branch,
+                    w: &w,
+                    from,
+                    to,
+                    to_tree: &to_tree,
+                    op: &p.op,
+                });
             }
         }
         // Stopped between batches: finish the move it had begun.
@@ -344,7 +370,16 @@ impl Repository {
             let live = self.live_tree(&mut wc, branch, &to_tree, &to.id)?;
             let rest = plan(&live.tree, &to_tree)?;
             match pggit_pg::apply::apply_batched(&mut wc, &rest) {
-                Ok(()) => return self.finish(branch, &w, from, to, &to_tree, &p.op),
+                Ok(()) => {
+                    return self.finish(&Move {
+                        branch,
+                        w: &w,
+                        from,
+                        to,
+                        to_tree: &to_tree,
+                        op: &p.op,
+                    })
+                }
                 // It cannot be finished (a statement fails every time):
                 // take it back instead, so the branch is usable again.
                 Err((_, forward)) => {
