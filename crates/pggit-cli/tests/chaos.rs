@@ -383,6 +383,20 @@ fn chaos() {
             "{b}: workspace differs from its head"
         );
     }
+    // No workspace database was left behind unregistered (a killed
+    // `branch -d --drop-workspace` must not leak one).
+    let leaked: Vec<String> = c
+        .query(
+            "SELECT datname::text FROM pg_database
+              WHERE starts_with(datname, $1 || '__')
+                AND datname NOT IN (SELECT dbname FROM pggit.workspaces)",
+            &[&db.name],
+        )
+        .unwrap()
+        .into_iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(leaked.is_empty(), "leaked workspace databases: {leaked:?}");
     let kills = world.kills.load(Ordering::Relaxed);
     println!(
         "chaos: {workers} workers, {:.0} s, {} pggit processes, {} killed, {} failed (refused, busy, conflicts), {} commits, {} merges, {} rows; invariant violations: 0",

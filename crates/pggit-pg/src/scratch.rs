@@ -80,7 +80,13 @@ impl Drop for ScratchDb {
 /// `CREATE DATABASE name TEMPLATE template0`, with `STRATEGY FILE_COPY` on
 /// servers that have it.
 pub fn create_database(admin: &Config, name: &str) -> Result<(), PgError> {
-    let mut c = connect(admin)?;
+    create_database_with(&mut connect(admin)?, name)
+}
+
+/// [`create_database`] on an existing connection (one that holds a lock
+/// the creation must stay under: a killed client's backend finishes its
+/// `CREATE DATABASE` before it lets go of its locks).
+pub fn create_database_with(c: &mut postgres::Client, name: &str) -> Result<(), PgError> {
     let version: i32 = c
         .query_one("SELECT current_setting('server_version_num')::int", &[])?
         .get(0);

@@ -3,7 +3,7 @@
 use pggit_core::identity::assign;
 use pggit_core::plan::plan;
 use pggit_pg::introspect::snapshot_in;
-use pggit_pg::scratch::{create_database, drop_database};
+use pggit_pg::scratch::{create_database_with, drop_database};
 use pggit_pg::store;
 use pggit_pg::workspace::{self, database_name};
 use serde::Serialize;
@@ -180,21 +180,25 @@ impl Repository {
             Some(_) => true,
             None => false,
         };
-        let mut tx = self.client.transaction()?;
-        Repository::lock(&mut tx)?;
-        store::delete_ref(&mut tx, name, "branch: deleted")?;
-        let mut dropped = None;
-        if let Some(w) = &ws {
-            workspace::unregister(&mut tx, name)?;
-            // A half-built workspace is pggit's own leftover: always dropped.
-            if droppable && (drop_workspace || w.state != "ready") && w.dbname != self.repo_db {
-                dropped = Some(w.dbname.clone());
-            }
-        }
-        tx.commit()?;
+        // A half-built workspace is pggit's own leftover: always dropped.
+        let dropped = ws
+            .as_ref()
+            .filter(|w| droppable && (drop_workspace || w.state != "ready"))
+            .filter(|w| w.dbname != self.repo_db)
+            .map(|w| w.dbname.clone());
+        // The database goes first: killed in between, the branch is still
+        // there (its workspace missing) and `branch -d` can be run again,
+        // rather than a database nothing refers to any more.
         if let Some(db) = &dropped {
             drop_database(&mut self.client, db)?;
         }
+        let mut tx = self.client.transaction()?;
+        Repository::lock(&mut tx)?;
+        store::delete_ref(&mut tx, name, "branch: deleted")?;
+        if ws.is_some() {
+            workspace::unregister(&mut tx, name)?;
+        }
+        tx.commit()?;
         Ok(dropped)
     }
 
@@ -336,7 +340,10 @@ impl Repository {
 
         let tree = self.tree(&commit.tree)?;
         let scope = self.scope()?;
-        if let Err(e) = create_database(&self.config, &dbname) {
+        // On the connection that holds the branch lock: if this process is
+        // killed meanwhile, the lock is released only once the server has
+        // finished creating the database, so whoever cleans up next sees it.
+        if let Err(e) = create_database_with(&mut self.client, &dbname) {
             // Not created: whatever holds the name is not ours to drop.
             let mut tx = self.client.transaction()?;
             workspace::unregister(&mut tx, name)?;

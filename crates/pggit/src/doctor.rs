@@ -9,7 +9,8 @@
 //! in place. Repaired (`--repair`): interrupted operations (finished or
 //! discarded as the next command would), half-built workspaces (dropped;
 //! `checkout` builds them again), leaked scratch databases (dropped).
-//! Reported only: corrupt commits or trees, a missing or foreign workspace
+//! A workspace whose database is gone is forgotten (`checkout` builds it
+//! again). Reported only: corrupt commits or trees, a foreign workspace
 //! database, missing capture.
 
 use pggit_pg::store::{self, Commit};
@@ -187,15 +188,24 @@ impl Repository {
             });
         }
         match self.open_workspace(w)? {
-            (WorkspaceHealth::Missing, _) => findings.push(Finding {
-                check: "workspace",
-                subject,
-                problem: format!(
-                    "the database no longer exists (`pggit checkout {}` rebuilds it)",
-                    w.branch
-                ),
-                repaired: false,
-            }),
+            (WorkspaceHealth::Missing, _) => {
+                // Nothing is left to lose: forget it, and `checkout` builds
+                // it again.
+                if repair {
+                    let mut tx = self.client.transaction()?;
+                    workspace::unregister(&mut tx, &w.branch)?;
+                    tx.commit()?;
+                }
+                findings.push(Finding {
+                    check: "workspace",
+                    subject,
+                    problem: format!(
+                        "the database no longer exists (`pggit checkout {}` builds it again)",
+                        w.branch
+                    ),
+                    repaired: repair,
+                })
+            }
             (WorkspaceHealth::Foreign, _) => findings.push(Finding {
                 check: "workspace",
                 subject,
