@@ -279,9 +279,7 @@ impl Repository {
                 WorkspaceHealth::Ok => {}
                 WorkspaceHealth::Missing => {
                     // Dropped behind pggit's back: build it again.
-                    let mut tx = self.client.transaction()?;
-                    workspace::unregister(&mut tx, name)?;
-                    tx.commit()?;
+                    self.forget_workspace(name)?;
                     existing = None;
                 }
                 WorkspaceHealth::Foreign => {
@@ -306,9 +304,7 @@ impl Repository {
             }
             // Left over by an interrupted checkout: start again.
             drop_database(&mut self.client, &w.dbname)?;
-            let mut tx = self.client.transaction()?;
-            workspace::unregister(&mut tx, name)?;
-            tx.commit()?;
+            self.forget_workspace(name)?;
         }
         let dbname = database_name(&self.repo_db, name);
         let exists: bool = self
@@ -345,9 +341,7 @@ impl Repository {
         // finished creating the database, so whoever cleans up next sees it.
         if let Err(e) = create_database_with(&mut self.client, &dbname) {
             // Not created: whatever holds the name is not ours to drop.
-            let mut tx = self.client.transaction()?;
-            workspace::unregister(&mut tx, name)?;
-            tx.commit()?;
+            self.forget_workspace(name)?;
             return Err(match &e {
                 pggit_pg::PgError::Db(db)
                     if db.code() == Some(&postgres::error::SqlState::INSUFFICIENT_PRIVILEGE) =>

@@ -151,9 +151,7 @@ impl Repository {
                 && !self.discard_interrupted_checkout(&w.branch)?
             {
                 pggit_pg::scratch::drop_database(&mut self.client, &w.dbname)?;
-                let mut tx = self.client.transaction()?;
-                workspace::unregister(&mut tx, &w.branch)?;
-                tx.commit()?;
+                self.forget_workspace(&w.branch)?;
             }
             findings.push(Finding {
                 check: "workspace",
@@ -192,9 +190,7 @@ impl Repository {
                 // Nothing is left to lose: forget it, and `checkout` builds
                 // it again.
                 if repair {
-                    let mut tx = self.client.transaction()?;
-                    workspace::unregister(&mut tx, &w.branch)?;
-                    tx.commit()?;
+                    self.forget_workspace(&w.branch)?;
                 }
                 findings.push(Finding {
                     check: "workspace",

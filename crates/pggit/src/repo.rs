@@ -329,6 +329,15 @@ impl Repository {
         url(&with_dbname(&self.config, dbname))
     }
 
+    /// Unregister a branch's workspace (its database is gone or never was
+    /// pggit's); `checkout` builds a new one.
+    pub(crate) fn forget_workspace(&mut self, branch: &str) -> Result<()> {
+        let mut tx = self.client.transaction()?;
+        workspace::unregister(&mut tx, branch)?;
+        tx.commit()?;
+        Ok(())
+    }
+
     /// A connection to a branch's workspace database, checked to still be
     /// that workspace: a dropped database, or another one re-created under
     /// its name, is refused (so nothing reads it as "every table removed").
