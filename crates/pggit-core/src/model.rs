@@ -89,6 +89,11 @@ pub enum Object {
         definition: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
+        /// Comment on the index that backs a primary key, unique or
+        /// exclusion constraint (`COMMENT ON INDEX`; the index has the
+        /// constraint's name).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        index_comment: Option<String>,
     },
     Index {
         table: Id,

@@ -207,7 +207,7 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
     if let (Some(os), Some(ns), false) = (
         &old_schema,
         &new_schema,
-        matches!(old, Object::Index { .. }),
+        matches!(old, Object::Index { .. }) || moves_with_owner(old_tree, new_tree, old, new),
     ) {
         if os != ns {
             out.push(
@@ -240,6 +240,29 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         );
     }
     out
+}
+
+/// A sequence owned by a table that moves to the sequence's new schema
+/// moves with it (PostgreSQL refuses to move an owned sequence by itself).
+fn moves_with_owner(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> bool {
+    let (
+        Object::Sequence {
+            owned_by: Some((ta, _)),
+            ..
+        },
+        Object::Sequence {
+            owned_by: Some((tb, _)),
+            schema: ns,
+            ..
+        },
+    ) = (old, new)
+    else {
+        return false;
+    };
+    let (Some(a), Some(b)) = (old_tree.get(ta), new_tree.get(tb)) else {
+        return false;
+    };
+    ta == tb && a.schema() != b.schema() && b.schema() == Some(ns.as_str())
 }
 
 /// Name a schema has once schema renames ran: old name to new name when the
@@ -340,8 +363,31 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                 ..
             },
         ) => {
+            // Attributes have no identity of their own: one whose name is
+            // gone, at a position where the new type has a name the old one
+            // lacks, was renamed (ALTER TYPE ... RENAME ATTRIBUTE keeps its
+            // place; dropping and adding would move it to the end).
+            let renamed = composite_renames(aa, ab);
+            let old_name = |b: &crate::model::Attribute| -> String {
+                renamed
+                    .iter()
+                    .find(|(_, to)| *to == b.name)
+                    .map(|(from, _)| from.clone())
+                    .unwrap_or_else(|| b.name.clone())
+            };
+            for (from, to) in &renamed {
+                out.push(
+                    Writer::new("ALTER TYPE")
+                        .qname(schema, name)
+                        .kw("RENAME ATTRIBUTE")
+                        .ident(from)
+                        .kw("TO")
+                        .ident(to)
+                        .build(),
+                );
+            }
             for a in aa {
-                if !ab.iter().any(|b| b.name == a.name) {
+                if !ab.iter().any(|b| old_name(b) == a.name) {
                     out.push(
                         Writer::new("ALTER TYPE")
                             .qname(schema, name)
@@ -352,7 +398,7 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                 }
             }
             for b in ab {
-                match aa.iter().find(|a| a.name == b.name) {
+                match aa.iter().find(|a| a.name == old_name(b)) {
                     None => out.push(
                         Writer::new("ALTER TYPE")
                             .qname(schema, name)
@@ -360,7 +406,7 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                             .def(&render::attribute_def(b))
                             .build(),
                     ),
-                    Some(a) if a != b => {
+                    Some(a) if a.data_type != b.data_type || a.collation != b.collation => {
                         let mut w = Writer::new("ALTER TYPE")
                             .qname(schema, name)
                             .kw("ALTER ATTRIBUTE")
@@ -450,6 +496,7 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
         }
         _ => {}
     }
+    out.extend(render::index_comment(tree, Some(old), new));
     if old.comment() != new.comment() {
         let (kw, target) = comment_target(tree, new);
         match new {
@@ -459,6 +506,22 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
         }
     }
     Ok(out)
+}
+
+/// Attribute renames between two versions of a composite type, by position.
+fn composite_renames(
+    aa: &[crate::model::Attribute],
+    ab: &[crate::model::Attribute],
+) -> Vec<(String, String)> {
+    aa.iter()
+        .zip(ab)
+        .filter(|(a, b)| {
+            a.name != b.name
+                && !ab.iter().any(|x| x.name == a.name)
+                && !aa.iter().any(|x| x.name == b.name)
+        })
+        .map(|(a, b)| (a.name.clone(), b.name.clone()))
+        .collect()
 }
 
 fn strip_comment(o: &Object) -> Object {

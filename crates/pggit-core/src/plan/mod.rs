@@ -181,11 +181,13 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
     let mut owners: Vec<Id> = Vec::new();
 
     // Phase 1: early drops, dependents first.
+    let merged = table::kept_by_attach(old, new);
     let early: HashSet<&Id> = old
         .entries
         .iter()
         .filter(|(id, e)| {
-            (removed.contains(id) && drops_early(e.object.kind())) || recreate.contains(*id)
+            ((removed.contains(id) && drops_early(e.object.kind())) || recreate.contains(*id))
+                && !merged.contains(*id)
         })
         .map(|(id, _)| id)
         .collect();
@@ -243,6 +245,7 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
         .chain(modified.iter().copied())
         .collect();
     let new_order = ordered_subset(new, &changed);
+    let kept = table::kept_by_detach(old, new);
     let mut late_type_drops = Vec::new();
     for id in &new_order {
         let n = &new.entries[id].object;
@@ -257,9 +260,17 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
         }
         match old.entries.get(id) {
             Some(o) if !recreate.contains(id) => {
+                out.extend(table::attach_checks(old, new, id));
                 if o.object != *n {
                     out.extend(alter::alter(new, &o.object, n)?);
                 }
+            }
+            _ if kept.contains(id) => {
+                let (kw, target) = render::comment_target(new, n);
+                if let Some(c) = n.comment() {
+                    out.push(render::comment_on(kw, &target, Some(c)));
+                }
+                out.extend(render::index_comment(new, None, n));
             }
             _ => {
                 if let Object::Table(t) = n {

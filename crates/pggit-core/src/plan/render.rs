@@ -368,7 +368,33 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
         let (kw, target) = comment_target(tree, object);
         out.push(comment_on(kw, &target, Some(c)));
     }
+    out.extend(index_comment(tree, None, object));
     out
+}
+
+/// `COMMENT ON INDEX` for the index behind a constraint, when it differs
+/// from `old`'s.
+pub fn index_comment(tree: &Tree, old: Option<&Object>, object: &Object) -> Option<Statement> {
+    let Object::Constraint {
+        table,
+        name,
+        index_comment,
+        ..
+    } = object
+    else {
+        return None;
+    };
+    let before = match old {
+        Some(Object::Constraint { index_comment, .. }) => index_comment.as_deref(),
+        _ => None,
+    };
+    (before != index_comment.as_deref()).then(|| {
+        comment_on(
+            "INDEX",
+            &index_qname(tree, table, name),
+            index_comment.as_deref(),
+        )
+    })
 }
 
 /// The option list of `CREATE/ALTER SEQUENCE` appended to `w`.

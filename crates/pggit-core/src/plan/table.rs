@@ -37,6 +37,8 @@ pub fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
     let new_ids: std::collections::HashSet<&str> =
         b.columns.iter().map(|c| c.id.as_str()).collect();
 
+    let attaching = a.partition_of.is_none() && b.partition_of.is_some();
+    let detaching = a.partition_of.is_some() && b.partition_of.is_none();
     if a.partition_of != b.partition_of {
         if let Some((parent, _)) = &a.partition_of {
             out.push(
@@ -47,19 +49,63 @@ pub fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
                     .build(),
             );
         }
-        if let Some((parent, bound)) = &b.partition_of {
-            out.push(
-                Writer::new("ALTER TABLE")
-                    .quoted(&tree.qualified(parent))
-                    .kw("ATTACH PARTITION")
-                    .quoted(&t)
-                    .def(bound)
-                    .build(),
-            );
+    }
+    if attaching {
+        // The table's columns become the parent's: drop what the parent
+        // lacks, give the rest the parent's definition, then attach.
+        let parent = b
+            .partition_of
+            .as_ref()
+            .and_then(|(p, _)| parent_table(tree, p));
+        for c in &a.columns {
+            match parent.and_then(|p| p.columns.iter().find(|pc| pc.name == c.name)) {
+                None => out.push(at().kw("DROP COLUMN").ident(&c.name).destructive().build()),
+                Some(pc) => out.extend(alter_column(&t, c, &inherited(pc, c))),
+            }
         }
     }
+    if let (true, Some((parent, bound))) = (a.partition_of != b.partition_of, &b.partition_of) {
+        out.push(
+            Writer::new("ALTER TABLE")
+                .quoted(&tree.qualified(parent))
+                .kw("ATTACH PARTITION")
+                .quoted(&t)
+                .def(bound)
+                .build(),
+        );
+    }
+    // A detached partition keeps copies of its parent's columns.
+    let implied: Vec<Column> = if detaching {
+        a.partition_of
+            .as_ref()
+            .and_then(|(p, _)| parent_table(tree, p))
+            .map(|p| p.columns.iter().map(|pc| inherited(pc, pc)).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    if detaching {
+        for c in &implied {
+            if !b.columns.iter().any(|n| n.name == c.name) {
+                out.push(at().kw("DROP COLUMN").ident(&c.name).destructive().build());
+            }
+        }
+    }
+    let old_cols: HashMap<&str, &Column> = if detaching {
+        b.columns
+            .iter()
+            .filter_map(|n| {
+                implied
+                    .iter()
+                    .find(|c| c.name == n.name)
+                    .map(|c| (n.id.as_str(), c))
+            })
+            .collect()
+    } else {
+        old_cols
+    };
     for c in &a.columns {
-        if !new_ids.contains(c.id.as_str()) {
+        if !attaching && !new_ids.contains(c.id.as_str()) {
             out.push(at().kw("DROP COLUMN").ident(&c.name).destructive().build());
         }
     }
@@ -126,6 +172,25 @@ pub fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
         out.push(comment_on("TABLE", &t, b.comment.as_deref()));
     }
     out
+}
+
+fn parent_table<'t>(tree: &'t Tree, id: &str) -> Option<&'t Table> {
+    match tree.get(id) {
+        Some(crate::model::Object::Table(p)) => Some(p),
+        _ => None,
+    }
+}
+
+/// The column a partition holds for its parent's column `pc`: the parent's
+/// definition (PostgreSQL copies defaults when the partition is created,
+/// not comments), with `own`'s identity.
+fn inherited(pc: &Column, own: &Column) -> Column {
+    Column {
+        id: own.id.clone(),
+        comment: None,
+        identity: None,
+        ..pc.clone()
+    }
 }
 
 fn alter_column(t: &str, o: &Column, c: &Column) -> Vec<Statement> {
@@ -222,5 +287,178 @@ fn alter_column(t: &str, o: &Column, c: &Column) -> Vec<Statement> {
             c.comment.as_deref(),
         ));
     }
+    out
+}
+
+/// Constraints and indexes that a partition detached by this migration
+/// already has: PostgreSQL turns the clones of its parent's constraints and
+/// indexes into the table's own, so they are not created again.
+pub fn kept_by_detach(old: &Tree, new: &Tree) -> std::collections::HashSet<crate::model::Id> {
+    use crate::model::Object;
+    let mut out = std::collections::HashSet::new();
+    for (id, e) in &new.entries {
+        let (table, def) = match &e.object {
+            Object::Constraint {
+                table, definition, ..
+            } => (table, definition),
+            Object::Index {
+                table, definition, ..
+            } => (table, definition),
+            _ => continue,
+        };
+        if old.entries.contains_key(id) {
+            continue;
+        }
+        let Some(Object::Table(Table {
+            partition_of: Some((parent, _)),
+            ..
+        })) = old.get(table)
+        else {
+            continue;
+        };
+        if !matches!(new.get(table), Some(Object::Table(t)) if t.partition_of.is_none()) {
+            continue;
+        }
+        let same_kind = |o: &Object| std::mem::discriminant(o) == std::mem::discriminant(&e.object);
+        let cloned = new.entries.values().any(|p| {
+            same_kind(&p.object)
+                && p.object.parent_table() == Some(parent)
+                && match &p.object {
+                    Object::Constraint { definition, .. } | Object::Index { definition, .. } => {
+                        definition == def
+                    }
+                    _ => false,
+                }
+        });
+        if cloned {
+            out.insert(id.clone());
+        }
+    }
+    out
+}
+
+/// Tables that this migration attaches as partitions, with their new parent.
+fn attached<'t>(old: &'t Tree, new: &'t Tree) -> Vec<(&'t crate::model::Id, &'t crate::model::Id)> {
+    use crate::model::Object;
+    new.entries
+        .iter()
+        .filter_map(|(id, e)| match (&e.object, old.get(id)) {
+            (
+                Object::Table(Table {
+                    partition_of: Some((parent, _)),
+                    ..
+                }),
+                Some(Object::Table(Table {
+                    partition_of: None, ..
+                })),
+            ) => Some((id, parent)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Constraints and indexes of a table that this migration attaches as a
+/// partition and that PostgreSQL merges with its parent's (a CHECK of the
+/// same name and definition, a key or index of the same definition): they
+/// are not dropped first.
+pub fn kept_by_attach(old: &Tree, new: &Tree) -> std::collections::HashSet<crate::model::Id> {
+    use crate::model::Object;
+    let mut out = std::collections::HashSet::new();
+    for (table, parent) in attached(old, new) {
+        for (id, e) in &old.entries {
+            if new.entries.contains_key(id) || e.object.parent_table() != Some(table) {
+                continue;
+            }
+            let matches = new.entries.values().any(|p| {
+                p.object.parent_table() == Some(parent)
+                    && match (&e.object, &p.object) {
+                        (
+                            Object::Constraint {
+                                name: a,
+                                definition: da,
+                                ..
+                            },
+                            Object::Constraint {
+                                name: b,
+                                definition: db,
+                                ..
+                            },
+                        ) => da == db && (a == b || !da.starts_with("CHECK")),
+                        (
+                            Object::Index {
+                                definition: da,
+                                unique: ua,
+                                ..
+                            },
+                            Object::Index {
+                                definition: db,
+                                unique: ub,
+                                ..
+                            },
+                        ) => da == db && ua == ub,
+                        _ => false,
+                    }
+            });
+            if matches {
+                out.insert(id.clone());
+            }
+        }
+    }
+    out
+}
+
+/// CHECK constraints a table needs before it can be attached to `new`'s
+/// parent: each of the parent's checks that the table lacks by name.
+pub fn attach_checks(old: &Tree, new: &Tree, id: &str) -> Vec<Statement> {
+    use crate::model::Object;
+    let kept = kept_by_attach(old, new);
+    let Some((_, parent)) = attached(old, new).into_iter().find(|(t, _)| *t == id) else {
+        return Vec::new();
+    };
+    // Comments on what merges into the parent's objects are not kept (the
+    // partition's own copies are not tracked).
+    let mut out: Vec<Statement> = Vec::new();
+    for k in &kept {
+        let Some(o) = old.get(k) else { continue };
+        if o.parent_table().map(String::as_str) != Some(id) {
+            continue;
+        }
+        if o.comment().is_some() {
+            let (kw, target) = super::render::comment_target(old, o);
+            out.push(comment_on(kw, &target, None));
+        }
+        if let Object::Constraint {
+            index_comment: Some(_),
+            ..
+        } = o
+        {
+            let mut cleared = o.clone();
+            if let Object::Constraint { index_comment, .. } = &mut cleared {
+                *index_comment = None;
+            }
+            out.extend(super::render::index_comment(old, Some(o), &cleared));
+        }
+    }
+    out.extend(new.entries.values().filter_map(|p| match &p.object {
+        Object::Constraint {
+            table,
+            name,
+            definition,
+            ..
+        } if table == parent && definition.starts_with("CHECK") => {
+            let present = kept
+                .iter()
+                .any(|k| old.get(k).map(|o| o.name()) == Some(name));
+            (!present).then(|| {
+                Writer::new("ALTER TABLE")
+                    .quoted(&new.qualified(id))
+                    .kw("ADD CONSTRAINT")
+                    .ident(name)
+                    .def(definition)
+                    .build()
+            })
+        }
+        _ => None,
+    }));
     out
 }

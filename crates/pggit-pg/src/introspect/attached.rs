@@ -10,7 +10,8 @@ impl<C: GenericClient> Reader<'_, C> {
     pub(super) fn constraints(&mut self) -> Result<(), PgError> {
         let rels = self.tracked_relations();
         let rows = self.tx.query(
-            "SELECT oid, conrelid, conname::text, pg_get_constraintdef(oid), obj_description(oid, 'pg_constraint'), conindid
+            "SELECT oid, conrelid, conname::text, pg_get_constraintdef(oid), obj_description(oid, 'pg_constraint'), conindid,
+                    CASE WHEN contype <> 'f' AND conindid <> 0 THEN obj_description(conindid, 'pg_class') END
                FROM pg_constraint
               WHERE conrelid = ANY($1) AND contype IN ('c', 'f', 'p', 'u', 'x')
                 AND conparentid = 0 AND conislocal
@@ -33,6 +34,7 @@ impl<C: GenericClient> Reader<'_, C> {
                     name: row.get(2),
                     definition,
                     comment: opt(&row, 4),
+                    index_comment: opt(&row, 6),
                 },
                 vec![],
             );
