@@ -211,6 +211,61 @@ pub struct Identity {
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub always: bool,
     pub sequence: String,
+    /// The identity sequence's options, when any differs from the default
+    /// for the column's type.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<SequenceOptions>,
+}
+
+/// Options of a sequence (`START WITH 100 INCREMENT BY 5 ...`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SequenceOptions {
+    pub increment: i64,
+    pub min: i64,
+    pub max: i64,
+    pub start: i64,
+    pub cache: i64,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cycle: bool,
+}
+
+impl SequenceOptions {
+    /// What `CREATE SEQUENCE` gives a sequence of `data_type` when no
+    /// option is named.
+    pub fn defaults(data_type: &str) -> SequenceOptions {
+        let max = match data_type {
+            "smallint" => i64::from(i16::MAX),
+            "integer" => i64::from(i32::MAX),
+            _ => i64::MAX,
+        };
+        SequenceOptions {
+            increment: 1,
+            min: 1,
+            max,
+            start: 1,
+            cache: 1,
+            cycle: false,
+        }
+    }
+
+    /// `Some(self)` unless these are the defaults for `data_type`.
+    pub fn unless_default(self, data_type: &str) -> Option<SequenceOptions> {
+        (self != SequenceOptions::defaults(data_type)).then_some(self)
+    }
+
+    /// The option list, e.g. `INCREMENT BY 5 MINVALUE 1 ... NO CYCLE`, each
+    /// option prefixed with `prefix` (`SET ` for `ALTER COLUMN`).
+    pub fn render(&self, prefix: &str) -> String {
+        format!(
+            "{prefix}INCREMENT BY {} {prefix}MINVALUE {} {prefix}MAXVALUE {} {prefix}START WITH {} {prefix}CACHE {} {prefix}{}",
+            self.increment,
+            self.min,
+            self.max,
+            self.start,
+            self.cache,
+            if self.cycle { "CYCLE" } else { "NO CYCLE" }
+        )
+    }
 }
 
 /// A named attribute of a composite type or a view column.

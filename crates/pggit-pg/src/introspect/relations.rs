@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use pggit_core::model::{Attribute, Column, Identity, Object, Table};
+use pggit_core::model::{Attribute, Column, Identity, Object, SequenceOptions, Table};
 use postgres::GenericClient;
 
 use super::{opt, Reader};
@@ -78,10 +78,15 @@ impl<C: GenericClient> Reader<'_, C> {
                          THEN a.attcollation::regcollation::text END,
                     a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, a.attgenerated::text,
                     col_description(a.attrelid, a.attnum),
-                    CASE WHEN a.attidentity <> '' THEN pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) END
+                    CASE WHEN a.attidentity <> '' THEN pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) END,
+                    s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache, s.seqcycle
                FROM pg_attribute a
                JOIN pg_class c ON c.oid = a.attrelid
                LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+               LEFT JOIN pg_depend sd ON a.attidentity <> '' AND sd.refclassid = 'pg_class'::regclass
+                    AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum AND sd.deptype = 'i'
+                    AND sd.classid = 'pg_class'::regclass
+               LEFT JOIN pg_sequence s ON s.seqrelid = sd.objid
               WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1) AND NOT c.relispartition
                 AND a.attnum > 0 AND NOT a.attisdropped
               ORDER BY a.attrelid, a.attnum",
@@ -94,10 +99,22 @@ impl<C: GenericClient> Reader<'_, C> {
             let expr = opt(&c, 6);
             let identity: String = c.get(7);
             let generated: String = c.get(8);
+            let data_type: String = c.get(3);
+            let options = c.get::<_, Option<i64>>(11).map(|increment| {
+                SequenceOptions {
+                    increment,
+                    min: c.get(12),
+                    max: c.get(13),
+                    start: c.get(14),
+                    cache: c.get(15),
+                    cycle: c.get(16),
+                }
+                .unless_default(&data_type)
+            });
             columns.entry(rel).or_default().push(Column {
                 id: format!("col:{rel}:{attnum}"),
                 name: c.get(2),
-                data_type: c.get(3),
+                data_type,
                 collation: opt(&c, 4),
                 not_null: c.get(5),
                 default: if generated.is_empty() {
@@ -109,10 +126,12 @@ impl<C: GenericClient> Reader<'_, C> {
                     ("a", Some(s)) => Some(Identity {
                         always: true,
                         sequence: s,
+                        options: options.flatten(),
                     }),
                     ("d", Some(s)) => Some(Identity {
                         always: false,
                         sequence: s,
+                        options: options.flatten(),
                     }),
                     _ => None,
                 },
