@@ -89,6 +89,36 @@ pub fn diff(old: &Tree, new: &Tree) -> Vec<Change> {
     out
 }
 
+/// A short account of how `got` differs from `want`, naming up to `limit`
+/// objects (`public.t.t_idx (index): modified: definition`), for errors
+/// that must say which objects a mismatch is about.
+pub fn summary(want: &Tree, got: &Tree, limit: usize) -> String {
+    let changes = diff(want, got);
+    if changes.is_empty() {
+        return "no object differs by name or content (only the tree hash)".to_string();
+    }
+    let mut lines: Vec<String> = changes
+        .iter()
+        .take(limit)
+        .map(|c| {
+            let status = match c.status {
+                Status::Added => "unexpected",
+                Status::Removed => "missing",
+                Status::Modified => "differs",
+            };
+            let mut line = format!("{status}: {} {}", c.kind_name, c.name);
+            if !c.parts.is_empty() {
+                line.push_str(&format!(" ({})", c.parts.join("; ")));
+            }
+            line
+        })
+        .collect();
+    if changes.len() > limit {
+        lines.push(format!("... and {} more", changes.len() - limit));
+    }
+    lines.join("\n")
+}
+
 fn own_name_changed(a: &Object, b: &Object) -> bool {
     a.name() != b.name() || a.schema() != b.schema()
 }
@@ -304,4 +334,61 @@ fn strip_col(c: &Column) -> Column {
     let mut c = c.clone();
     c.name.clear();
     c
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::Table;
+    use crate::tree::Entry;
+
+    fn table(name: &str, cols: &[&str]) -> Arc<Entry> {
+        let columns = cols
+            .iter()
+            .map(|c| Column {
+                id: format!("{name}.{c}"),
+                name: (*c).into(),
+                data_type: "integer".into(),
+                collation: None,
+                not_null: false,
+                default: None,
+                identity: None,
+                generated: None,
+                comment: None,
+            })
+            .collect();
+        Arc::new(Entry {
+            object: Object::Table(Table {
+                schema: "public".into(),
+                name: name.into(),
+                columns,
+                unlogged: false,
+                partition_key: None,
+                partition_of: None,
+                options: vec![],
+                row_security: false,
+                force_row_security: false,
+                comment: None,
+            }),
+            deps: vec![],
+        })
+    }
+
+    #[test]
+    fn summary_names_each_differing_object() {
+        let mut want = Tree::default();
+        want.entries.insert("t".into(), table("t", &["a", "b"]));
+        want.entries.insert("u".into(), table("u", &["a"]));
+        let mut got = Tree::default();
+        got.entries.insert("t".into(), table("t", &["a"]));
+        got.entries.insert("v".into(), table("v", &["a"]));
+        let s = summary(&want, &got, 10);
+        assert!(s.contains("differs: table public.t"), "{s}");
+        assert!(s.contains("missing: table public.u"), "{s}");
+        assert!(s.contains("unexpected: table public.v"), "{s}");
+        let short = summary(&want, &got, 1);
+        assert!(short.ends_with("... and 2 more"), "{short}");
+    }
 }

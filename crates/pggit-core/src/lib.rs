@@ -13,6 +13,7 @@ pub mod model;
 pub mod plan;
 pub mod rev;
 pub mod rewrites;
+pub mod settle;
 pub mod sql;
 pub mod tree;
 

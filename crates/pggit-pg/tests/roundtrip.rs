@@ -63,6 +63,20 @@ fn run(db: &ScratchDb, sql: &str) {
         .unwrap_or_else(|e| panic!("script failed: {e:?}\n{sql}"));
 }
 
+/// PostgreSQL's own fixpoint of a dump: some expressions deparse
+/// differently once replayed (see `pggit_core::settle`), so a database's
+/// dump and the dump of any faithful copy of it can differ in their text.
+/// When the dump holds such an expression, the reference is the dump of a
+/// database restored from it — what `pg_dump | psql` itself produces.
+fn settled_dump(dump_text: String) -> String {
+    if pggit_core::settle::settle(&dump_text) == dump_text {
+        return dump_text;
+    }
+    let db = ScratchDb::create(&test_admin_config(), "pggit_rt").expect("create db");
+    run(&db, &dump_text);
+    dump(&db)
+}
+
 /// Build `tree` in a fresh database by migrating the empty database to it.
 fn replay(tree: &Tree) -> (ScratchDb, IdentityMap) {
     let db = ScratchDb::create(&test_admin_config(), "pggit_rt").expect("create db");
@@ -142,10 +156,10 @@ fn check_case(case: &corpus::Case) {
     let db1 = ScratchDb::create(&admin, "pggit_rt").expect("create db");
     run(&db1, case.a);
     let (a, map_a) = take(&db1, &IdentityMap::new(), None, "a");
-    let dump_a = dump(&db1);
+    let dump_a = settled_dump(dump(&db1));
     run(&db1, case.change);
     let (b, _) = take(&db1, &map_a, Some(&a), "b");
-    let dump_b = dump(&db1);
+    let dump_b = settled_dump(dump(&db1));
     assert_ne!(a, b, "{}: the change changed nothing", case.name);
 
     // Replay A, then migrate it to B.

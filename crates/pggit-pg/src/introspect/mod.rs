@@ -72,7 +72,11 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
         entries: r
             .entries
             .into_iter()
-            .map(|(k, e)| (k, std::sync::Arc::new(e)))
+            .map(|(k, mut e)| {
+                // Store what a replay of the object gives back.
+                pggit_core::settle::settle_object(&mut e.object);
+                (k, std::sync::Arc::new(e))
+            })
             .collect(),
     })
 }
