@@ -73,8 +73,8 @@ fn rewrite_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(usize, usize, S
     let mut elements: Vec<(usize, usize)> = Vec::new();
     let mut elem_start = i + 2;
     let mut close = None;
-    for k in i + 2..toks.len() {
-        match toks[k].text {
+    for (k, tok) in toks.iter().enumerate().skip(i + 2) {
+        match tok.text {
             "[" | "(" => depth += 1,
             "]" | ")" if depth > 0 => depth -= 1,
             "]" => {
@@ -105,8 +105,8 @@ fn rewrite_at(text: &str, toks: &[Tok<'_>], i: usize) -> Option<(usize, usize, S
     // The type name ends with a single `[]` at parenthesis depth 0.
     let mut depth = 0i32;
     let mut bracket = None;
-    for k in type_start..toks.len() {
-        match toks[k].text {
+    for (k, tok) in toks.iter().enumerate().skip(type_start) {
+        match tok.text {
             "(" => depth += 1,
             ")" if depth > 0 => depth -= 1,
             "[" if depth == 0 => {
