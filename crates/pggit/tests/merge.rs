@@ -942,6 +942,61 @@ fn union_combines_enum_labels_auto_does_not() {
     assert_replays(&t, "main");
 }
 
+fn labels(t: &TestRepo, branch: &str) -> Vec<String> {
+    ws(t, branch)
+        .query("SELECT enumlabel::text FROM pg_enum WHERE enumtypid = 'public.state'::regtype ORDER BY enumsortorder", &[])
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+#[test]
+fn auto_merges_enum_labels_added_at_different_places() {
+    let (t, mut repo) = setup("CREATE TYPE public.state AS ENUM ('new', 'paid', 'shipped'); CREATE TABLE public.o (id int, s public.state DEFAULT 'new')");
+    on(
+        &t,
+        "main",
+        "ALTER TYPE public.state ADD VALUE 'disputed' AFTER 'paid'",
+    );
+    on(&t, "feature", "ALTER TYPE public.state ADD VALUE 'refunded'; ALTER TYPE public.state ADD VALUE 'draft' BEFORE 'new'");
+    let o = repo.merge(&opts("feature", Strategy::Auto)).unwrap();
+    assert_eq!(o.status, "completed", "{:?}", o.conflicts);
+    assert_eq!(
+        labels(&t, "main"),
+        ["draft", "new", "paid", "disputed", "shipped", "refunded"]
+    );
+    assert_replays(&t, "main");
+}
+
+#[test]
+fn auto_keeps_enum_label_overlaps_as_conflicts() {
+    let setup_sql = "CREATE TYPE public.state AS ENUM ('new', 'paid', 'shipped')";
+    // The same label at different places.
+    let (t, mut repo) = setup(setup_sql);
+    on(
+        &t,
+        "main",
+        "ALTER TYPE public.state ADD VALUE 'lost' AFTER 'new'",
+    );
+    on(&t, "feature", "ALTER TYPE public.state ADD VALUE 'lost'");
+    let o = repo.merge(&opts("feature", Strategy::Auto)).unwrap();
+    assert_eq!(o.status, "conflicted", "{:?}", o.conflicts);
+    assert_eq!(labels(&t, "main"), ["new", "lost", "paid", "shipped"]);
+    drop(repo);
+    drop(t);
+    // A label removed on one side while the other adds one next to it.
+    let (t, mut repo) = setup(setup_sql);
+    on(&t, "main", "ALTER TYPE public.state RENAME TO old_state; CREATE TYPE public.state AS ENUM ('new', 'shipped'); DROP TYPE public.old_state");
+    on(
+        &t,
+        "feature",
+        "ALTER TYPE public.state ADD VALUE 'refunded' AFTER 'paid'",
+    );
+    let o = repo.merge(&opts("feature", Strategy::Auto)).unwrap();
+    assert_eq!(o.status, "conflicted", "{:?}", o.conflicts);
+}
+
 #[test]
 fn manual_needs_every_change_approved() {
     let (t, mut repo) = setup(BASE);

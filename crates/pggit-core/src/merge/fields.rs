@@ -154,6 +154,77 @@ pub(crate) fn union_list(
     }
 }
 
+/// Three-way merge of an enum's labels, as git merges lines: each side
+/// may insert labels between the base's labels, and insertions into
+/// different gaps combine, each run of new labels kept next to the base
+/// label it was placed by. `None` (a conflict) when a side removed or
+/// reordered base labels, when both sides inserted different labels into
+/// one gap (their relative order is unknowable), or when one label was
+/// added at different places.
+pub(crate) fn merge_labels(
+    b: Option<&Value>,
+    t: Option<&Value>,
+    s: Option<&Value>,
+) -> Option<Value> {
+    let labels = |v: Option<&Value>| -> Option<Vec<String>> {
+        match v {
+            None | Some(Value::Null) => Some(Vec::new()),
+            Some(Value::Array(a)) => a.iter().map(|l| l.as_str().map(str::to_string)).collect(),
+            Some(_) => None,
+        }
+    };
+    let (b, t, s) = (labels(b)?, labels(t)?, labels(s)?);
+    let base: BTreeSet<&str> = b.iter().map(String::as_str).collect();
+    // Gap g holds what a side inserted after base label g-1 (0: before all).
+    let gaps = |side: &[String]| -> Option<Vec<Vec<String>>> {
+        let mut gaps = vec![Vec::new(); b.len() + 1];
+        let mut at = 0;
+        for l in side {
+            if base.contains(l.as_str()) {
+                if b.get(at) != Some(l) {
+                    return None; // removed or reordered
+                }
+                at += 1;
+            } else {
+                gaps[at].push(l.clone());
+            }
+        }
+        (at == b.len()).then_some(gaps)
+    };
+    let (tg, sg) = (gaps(&t)?, gaps(&s)?);
+    let gap_of = |g: &[Vec<String>]| -> BTreeMap<String, usize> {
+        g.iter()
+            .enumerate()
+            .flat_map(|(i, ls)| ls.iter().map(move |l| (l.clone(), i)))
+            .collect()
+    };
+    let (tpos, spos) = (gap_of(&tg), gap_of(&sg));
+    if tpos
+        .iter()
+        .any(|(l, g)| spos.get(l).is_some_and(|h| h != g))
+    {
+        return None;
+    }
+    let mut out = Vec::new();
+    for (i, (ti, si)) in tg.into_iter().zip(sg).enumerate() {
+        if i > 0 {
+            out.push(Value::String(b[i - 1].clone()));
+        }
+        let run = match (ti.is_empty(), si.is_empty()) {
+            (_, true) => ti,
+            (true, false) => si,
+            (false, false) if ti == si => ti,
+            _ => return None,
+        };
+        out.extend(run.into_iter().map(Value::String));
+    }
+    Some(if out.is_empty() {
+        Value::Null
+    } else {
+        Value::Array(out)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +255,45 @@ mod tests {
         let to = json!(["fillfactor=80"]);
         let so = json!(["fillfactor=90"]);
         assert_eq!(union_list("options", Some(&bo), Some(&to), Some(&so)), None);
+    }
+
+    #[test]
+    fn labels_inserted_in_different_gaps_combine() {
+        let b = json!(["new", "paid", "shipped"]);
+        let t = json!(["new", "paid", "disputed", "shipped"]);
+        let s = json!(["new", "paid", "shipped", "refunded"]);
+        assert_eq!(
+            merge_labels(Some(&b), Some(&t), Some(&s)),
+            Some(json!(["new", "paid", "disputed", "shipped", "refunded"]))
+        );
+        // Runs of new labels stay together, before the first label too.
+        let t = json!(["draft", "pre", "new", "paid", "shipped"]);
+        let s = json!(["new", "paid", "x", "y", "shipped"]);
+        assert_eq!(
+            merge_labels(Some(&b), Some(&t), Some(&s)),
+            Some(json!(["draft", "pre", "new", "paid", "x", "y", "shipped"]))
+        );
+        // The same label added at the same place on both sides is one label.
+        let t = json!(["new", "paid", "lost", "shipped"]);
+        assert_eq!(merge_labels(Some(&b), Some(&t), Some(&t)), Some(t.clone()));
+    }
+
+    #[test]
+    fn labels_that_overlap_conflict() {
+        let b = json!(["new", "paid", "shipped"]);
+        // One gap, different labels: their order is unknowable.
+        let t = json!(["new", "paid", "a", "shipped"]);
+        let s = json!(["new", "paid", "b", "shipped"]);
+        assert_eq!(merge_labels(Some(&b), Some(&t), Some(&s)), None);
+        // One label placed differently.
+        let t = json!(["new", "lost", "paid", "shipped"]);
+        let s = json!(["new", "paid", "shipped", "lost"]);
+        assert_eq!(merge_labels(Some(&b), Some(&t), Some(&s)), None);
+        // A label removed (or moved) on one side.
+        let t = json!(["new", "shipped"]);
+        let s = json!(["new", "paid", "x", "shipped"]);
+        assert_eq!(merge_labels(Some(&b), Some(&t), Some(&s)), None);
+        let t = json!(["paid", "new", "shipped"]);
+        assert_eq!(merge_labels(Some(&b), Some(&t), Some(&s)), None);
     }
 }
