@@ -84,10 +84,16 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
             format,
             shape,
         } => {
-            let spin = Spinner::start("reading history");
-            let r = repo.as_of_shaped(table, at, filter.as_deref(), *shape == Shape::Then)?;
-            drop(spin);
             let format = if cli.json { Format::Json } else { *format };
+            let then = *shape == Shape::Then;
+            if format == Format::Csv {
+                // The server writes the CSV (COPY), streamed as it comes.
+                repo.as_of_csv(table, at, filter.as_deref(), then, ctx.out)?;
+                return Ok(0);
+            }
+            let spin = Spinner::start("reading history");
+            let r = repo.as_of_shaped(table, at, filter.as_deref(), then)?;
+            drop(spin);
             print_rows(ctx.out, &r.rows, format)?;
             if format == Format::Table {
                 writeln!(
@@ -294,15 +300,7 @@ fn value(d: &Doc, col: &str) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
-fn csv_field(v: &str) -> String {
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v.to_string()
-    }
-}
-
-/// Rows as an aligned table, CSV (NULL as empty) or a JSON array.
+/// Rows as an aligned table or a JSON array.
 pub fn print_rows(out: &mut dyn Write, rows: &TextRows, format: Format) -> anyhow::Result<()> {
     match format {
         Format::Json => {
@@ -313,17 +311,8 @@ pub fn print_rows(out: &mut dyn Write, rows: &TextRows, format: Format) -> anyho
             }
             writeln!(out, "]")?;
         }
-        Format::Csv => {
-            let head: Vec<String> = rows.columns.iter().map(|c| csv_field(c)).collect();
-            writeln!(out, "{}", head.join(","))?;
-            for r in &rows.rows {
-                let f: Vec<String> = r
-                    .iter()
-                    .map(|v| v.as_deref().map(csv_field).unwrap_or_default())
-                    .collect();
-                writeln!(out, "{}", f.join(","))?;
-            }
-        }
+        // Written by the server (`Repository::as_of_csv`), never here.
+        Format::Csv => anyhow::bail!("internal error: CSV rows are written by COPY"),
         Format::Table => {
             let cell = |v: &Option<String>| v.clone().unwrap_or_else(|| "NULL".into());
             let mut width: Vec<usize> = rows.columns.iter().map(|c| c.chars().count()).collect();

@@ -118,6 +118,56 @@ pub struct TextRows {
     pub json: Vec<String>,
 }
 
+/// Why streaming a query's rows to a writer stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CopyError {
+    #[error(transparent)]
+    Pg(#[from] PgError),
+    /// The writer refused the bytes (a closed pipe, a full disk).
+    #[error("cannot write the output: {0}")]
+    Write(std::io::Error),
+}
+
+/// Stream the rows of `sql` (a SELECT without bind parameters) to `out`
+/// exactly as `COPY (sql) TO STDOUT WITH (FORMAT csv, HEADER)` writes them:
+/// the server does the quoting, so NULL (an empty field) and '' (`""`)
+/// stay apart. Returns the bytes written.
+pub fn copy_csv(
+    client: &mut impl GenericClient,
+    sql: &str,
+    out: &mut dyn std::io::Write,
+) -> Result<u64, CopyError> {
+    use std::io::BufRead;
+    let copy = format!("COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)");
+    let mut reader = client.copy_out(copy.as_str()).map_err(PgError::from)?;
+    let mut written = 0u64;
+    loop {
+        let chunk = reader
+            .fill_buf()
+            .map_err(|e| CopyError::Pg(server_error(e)))?;
+        if chunk.is_empty() {
+            break;
+        }
+        out.write_all(chunk).map_err(CopyError::Write)?;
+        let n = chunk.len();
+        written += n as u64;
+        reader.consume(n);
+    }
+    Ok(written)
+}
+
+/// The server's error inside an I/O error from a COPY stream.
+fn server_error(e: std::io::Error) -> PgError {
+    match e
+        .into_inner()
+        .map(|inner| inner.downcast::<postgres::Error>())
+    {
+        Some(Ok(db)) => PgError::Db(*db),
+        Some(Err(other)) => PgError::Unexpected(other.to_string()),
+        None => PgError::Unexpected("the COPY stream ended unexpectedly".into()),
+    }
+}
+
 /// Run `sql` (a SELECT) and return its rows as text.
 pub fn text_rows(
     client: &mut impl GenericClient,

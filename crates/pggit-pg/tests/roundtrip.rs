@@ -13,6 +13,7 @@ use pggit_core::identity::{assign, IdentityMap};
 use pggit_core::{plan, Tree};
 use pggit_pg::introspect::{snapshot, Scope};
 use pggit_pg::scratch::{test_admin_config, ScratchDb};
+use postgres::Config;
 
 /// Cases whose reverse direction cannot be done in place, with the reason.
 const IRREVERSIBLE: &[(&str, &str)] = &[];
@@ -24,7 +25,8 @@ fn dump(db: &ScratchDb) -> String {
         .get_password()
         .map(|p| String::from_utf8_lossy(p).to_string())
         .unwrap_or_default();
-    let out = Command::new("pg_dump")
+    let pg_dump = std::env::var("PGGIT_PG_DUMP").unwrap_or_else(|_| "pg_dump".into());
+    let out = Command::new(pg_dump)
         .args(["--schema-only", "--no-owner", "--dbname", &url])
         .env("PGPASSWORD", password)
         .output()
@@ -68,18 +70,18 @@ fn run(db: &ScratchDb, sql: &str) {
 /// dump and the dump of any faithful copy of it can differ in their text.
 /// When the dump holds such an expression, the reference is the dump of a
 /// database restored from it — what `pg_dump | psql` itself produces.
-fn settled_dump(dump_text: String) -> String {
+fn settled_dump(admin: &Config, dump_text: String) -> String {
     if pggit_core::settle::settle(&dump_text) == dump_text {
         return dump_text;
     }
-    let db = ScratchDb::create(&test_admin_config(), "pggit_rt").expect("create db");
+    let db = ScratchDb::create(admin, "pggit_rt").expect("create db");
     run(&db, &dump_text);
     dump(&db)
 }
 
 /// Build `tree` in a fresh database by migrating the empty database to it.
-fn replay(tree: &Tree) -> (ScratchDb, IdentityMap) {
-    let db = ScratchDb::create(&test_admin_config(), "pggit_rt").expect("create db");
+fn replay(admin: &Config, tree: &Tree) -> (ScratchDb, IdentityMap) {
+    let db = ScratchDb::create(admin, "pggit_rt").expect("create db");
     let (empty, _) = take(&db, &IdentityMap::new(), Some(tree), "empty");
     let stmts = plan::plan(&empty, tree).expect("plan replay");
     assert_single_statements(&stmts, "replay");
@@ -151,19 +153,18 @@ fn migrate(db: &ScratchDb, map: &IdentityMap, from: &Tree, to: &Tree, dump_want:
     }
 }
 
-fn check_case(case: &corpus::Case) {
-    let admin = test_admin_config();
-    let db1 = ScratchDb::create(&admin, "pggit_rt").expect("create db");
+fn check_case(admin: &Config, case: &corpus::Case) {
+    let db1 = ScratchDb::create(admin, "pggit_rt").expect("create db");
     run(&db1, case.a);
     let (a, map_a) = take(&db1, &IdentityMap::new(), None, "a");
-    let dump_a = settled_dump(dump(&db1));
+    let dump_a = settled_dump(admin, dump(&db1));
     run(&db1, case.change);
     let (b, _) = take(&db1, &map_a, Some(&a), "b");
-    let dump_b = settled_dump(dump(&db1));
+    let dump_b = settled_dump(admin, dump(&db1));
     assert_ne!(a, b, "{}: the change changed nothing", case.name);
 
     // Replay A, then migrate it to B.
-    let (db2, map2) = replay(&a);
+    let (db2, map2) = replay(admin, &a);
     assert_eq!(
         dump(&db2),
         dump_a,
@@ -173,7 +174,7 @@ fn check_case(case: &corpus::Case) {
     migrate(&db2, &map2, &a, &b, &dump_b, &format!("{} A->B", case.name));
 
     // Replay B, then migrate it back to A.
-    let (db3, map3) = replay(&b);
+    let (db3, map3) = replay(admin, &b);
     assert_eq!(
         dump(&db3),
         dump_b,
@@ -188,43 +189,151 @@ fn check_case(case: &corpus::Case) {
     migrate(&db3, &map3, &b, &a, &dump_a, &format!("{} B->A", case.name));
 }
 
-#[test]
-fn corpus_has_enough_cases() {
-    assert!(
-        corpus::CASES.len() >= 40,
-        "the corpus needs at least 40 cases"
-    );
-    let mut names: Vec<_> = corpus::CASES.iter().map(|c| c.name).collect();
-    names.sort();
-    names.dedup();
-    assert_eq!(names.len(), corpus::CASES.len(), "case names are unique");
+/// The servers to test against: `PGGIT_TEST_SERVERS` (space-separated
+/// libpq URLs, as `.ci/pg-servers` writes them), else the test server.
+fn servers() -> Vec<Config> {
+    match std::env::var("PGGIT_TEST_SERVERS") {
+        Ok(list) if !list.trim().is_empty() => list
+            .split_whitespace()
+            .map(|u| {
+                pggit_pg::connect::resolve(Some(u), &|k| std::env::var(k).ok())
+                    .map(|(c, _)| c)
+                    .expect("PGGIT_TEST_SERVERS holds libpq URLs")
+            })
+            .collect(),
+        _ => vec![test_admin_config()],
+    }
+}
+
+fn server_major(admin: &Config) -> i32 {
+    let mut c = pggit_pg::connect::connect(admin).expect("connect to the test server");
+    let v: i32 = c
+        .query_one("SELECT current_setting('server_version_num')::int", &[])
+        .expect("server version")
+        .get(0);
+    v / 10000
+}
+
+/// Every case that runs on a server of this major version.
+fn cases_for(major: i32) -> Vec<&'static corpus::Case> {
+    let mut all: Vec<&corpus::Case> = corpus::CASES.iter().collect();
+    all.extend(corpus::features::FEATURES);
+    for (min, list) in [
+        (14, corpus::features::FEATURES_PG14),
+        (15, corpus::features::FEATURES_PG15),
+        (16, corpus::features::FEATURES_PG16),
+    ] {
+        if major >= min {
+            all.extend(list);
+        }
+    }
+    all
+}
+
+/// Run `cases` against one server with `threads` workers; the failures.
+fn run_cases(
+    admin: &Config,
+    cases: &[&'static corpus::Case],
+    threads: usize,
+) -> Vec<(String, String)> {
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads.max(1) {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(case) = cases.get(i) else { break };
+                let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    check_case(admin, case)
+                }));
+                if let Err(e) = r {
+                    let msg = e
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_default();
+                    failures.lock().unwrap().push((case.name.to_string(), msg));
+                }
+            });
+        }
+    });
+    failures.into_inner().unwrap()
 }
 
 #[test]
+fn corpus_has_enough_cases() {
+    let all = cases_for(18);
+    assert!(all.len() >= 150, "the corpus needs at least 150 cases");
+    let mut names: Vec<_> = all.iter().map(|c| c.name).collect();
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), all.len(), "case names are unique");
+    for (gap, _) in corpus::KNOWN_GAPS {
+        assert!(names.contains(gap), "known gap {gap} is not a case");
+    }
+}
+
+/// Every case, on every server (`PGGIT_TEST_SERVERS`), servers in
+/// parallel (`PGGIT_RT_THREADS` workers each, default 2). `PGGIT_CASE`
+/// (comma-separated) runs only those cases. A case listed in
+/// `corpus::KNOWN_GAPS` must still fail: when it passes, take it off.
+#[test]
 fn round_trip_corpus() {
     let only = std::env::var("PGGIT_CASE").ok();
-    let mut failures = Vec::new();
-    for case in corpus::CASES {
-        if only
-            .as_deref()
-            .is_some_and(|o| !o.split(',').any(|n| n == case.name))
-        {
-            continue;
-        }
-        let r = std::panic::catch_unwind(|| check_case(case));
-        if let Err(e) = r {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            failures.push(format!("== {} ==\n{msg}", case.name));
-        }
-    }
+    let threads: usize = std::env::var("PGGIT_RT_THREADS")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(2);
+    let servers = servers();
+    let report: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = servers
+            .iter()
+            .map(|admin| {
+                let only = only.clone();
+                scope.spawn(move || {
+                    let major = server_major(admin);
+                    let cases: Vec<_> = cases_for(major)
+                        .into_iter()
+                        .filter(|c| {
+                            only.as_deref()
+                                .is_none_or(|o| o.split(',').any(|n| n == c.name))
+                        })
+                        .collect();
+                    let started = std::time::Instant::now();
+                    let failed = run_cases(admin, &cases, threads);
+                    eprintln!(
+                        "PostgreSQL {major}: {} cases in {:.1} s",
+                        cases.len(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    let mut out = Vec::new();
+                    for (name, msg) in &failed {
+                        if !corpus::KNOWN_GAPS.iter().any(|(g, _)| g == name) {
+                            out.push(format!("== PostgreSQL {major}: {name} ==\n{msg}"));
+                        }
+                    }
+                    for c in &cases {
+                        let gap = corpus::KNOWN_GAPS.iter().any(|(g, _)| *g == c.name);
+                        if gap && !failed.iter().any(|(n, _)| n == c.name) {
+                            out.push(format!(
+                                "== PostgreSQL {major}: {} == passes now: take it off KNOWN_GAPS",
+                                c.name
+                            ));
+                        }
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("server thread"))
+            .collect()
+    });
     assert!(
-        failures.is_empty(),
+        report.is_empty(),
         "{} case(s) failed:\n{}",
-        failures.len(),
-        failures.join("\n")
+        report.len(),
+        report.join("\n")
     );
 }

@@ -50,6 +50,8 @@ pub enum Error {
     NeedsForce(String),
     #[error("this would destroy data; re-run with --force to accept losing:\n{0}")]
     DataLoss(String),
+    #[error("cannot write the output: {0}")]
+    Output(std::io::Error),
     #[error("workspace of branch '{0}' was left mid-operation and matches neither side: {1}")]
     Inconsistent(String, String),
 }
@@ -82,6 +84,7 @@ impl Error {
             Error::NothingToCommit(_) => 1,
             Error::Pg(e) if e.is_input() => 2,
             Error::Pg(_) | Error::Contended(..) | Error::Busy(_) | Error::Inconsistent(..) => 3,
+            Error::Output(_) => 4,
             _ => 2,
         }
     }
@@ -106,6 +109,7 @@ impl Error {
             Error::Contended(..) | Error::Busy(_) => "busy",
             Error::NeedsForce(_) | Error::DataLoss(_) => "needs_force",
             Error::Inconsistent(..) => "inconsistent",
+            Error::Output(_) => "output_error",
         }
     }
 }

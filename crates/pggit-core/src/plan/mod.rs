@@ -300,6 +300,26 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
         .copied()
         .filter(|id| !drops_early(old.entries[*id].object.kind()))
         .collect();
+    // A kept sequence owned by a table that is dropped would go with it
+    // (and fail while another table's default uses it): release it first;
+    // phase 5 gives it its new owner.
+    for (id, e) in &old.entries {
+        if let Object::Sequence {
+            owned_by: Some((t, _)),
+            ..
+        } = &e.object
+        {
+            let kept = new.entries.contains_key(id) && !recreate.contains(id);
+            if kept && late.contains(t) {
+                let mut released = e.object.clone();
+                if let Object::Sequence { owned_by, .. } = &mut released {
+                    *owned_by = None;
+                }
+                out.extend(alter::sequence_owner(old, &released));
+                own(&mut owners, out.len(), id);
+            }
+        }
+    }
     let schema_after = |s: &str| alter::schema_after_renames(old, new, s);
     for id in ordered_subset(old, &late).iter().rev() {
         let o = &old.entries[id].object;

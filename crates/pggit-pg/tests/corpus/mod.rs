@@ -1,6 +1,13 @@
 //! The round-trip corpus: each case is a schema `a` and a change script
 //! that turns it into `b` in place (so renames keep their identity).
 
+pub mod features;
+
+/// Cases pggit does not get right yet, with what is missing. The round-trip
+/// test checks that each still fails, so a fix shows up as a test failure
+/// until the case is taken off this list.
+pub const KNOWN_GAPS: &[(&str, &str)] = &[];
+
 pub struct Case {
     pub name: &'static str,
     pub a: &'static str,

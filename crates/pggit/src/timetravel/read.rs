@@ -54,6 +54,49 @@ pub struct Changed {
     pub columns: Vec<String>,
 }
 
+/// A resolved as-of query, run once by [`AsOfQuery::read`].
+struct AsOfQuery {
+    client: postgres::Client,
+    policy: super::FilterPolicy,
+    filtered: bool,
+    sql: String,
+    table: String,
+    moment: Moment,
+    cached: bool,
+}
+
+impl AsOfQuery {
+    /// Run the query read-only (a filter can read, never write), with the
+    /// filter's limits, through `f`.
+    fn read<T>(
+        &mut self,
+        f: impl FnOnce(&mut postgres::Transaction<'_>, &str) -> Result<T>,
+    ) -> Result<T> {
+        let mut tx = self.client.build_transaction().read_only(true).start()?;
+        // Rebuilding hashes the keys changed since `at`; keep that in memory.
+        tx.batch_execute("SET LOCAL work_mem = '128MB'")?;
+        if self.filtered {
+            self.policy.limit(&mut tx)?;
+        }
+        let policy = &self.policy;
+        let got = f(&mut tx, &self.sql).map_err(|e| match e {
+            Error::Pg(pggit_pg::PgError::Db(db)) => policy.explain(input_error(db)),
+            other => policy.explain(other),
+        })?;
+        tx.commit()?;
+        Ok(got)
+    }
+
+    fn done(self, rows: TextRows) -> AsOf {
+        AsOf {
+            table: self.table,
+            moment: self.moment,
+            rows,
+            cached: self.cached,
+        }
+    }
+}
+
 impl Repository {
     /// Tables with row history, current and past.
     pub fn tracked(&mut self) -> Result<Vec<TrackedInfo>> {
@@ -97,10 +140,44 @@ impl Repository {
         filter: Option<&str>,
         then_shape: bool,
     ) -> Result<AsOf> {
+        let mut q = self.as_of_query(table, at, filter, then_shape)?;
+        let rows = q.read(|tx, sql| history::text_rows(tx, sql, &[]).map_err(Into::into))?;
+        Ok(q.done(rows))
+    }
+
+    /// As [`Repository::as_of_shaped`], streamed to `out` as CSV exactly as
+    /// `COPY ... TO STDOUT WITH (FORMAT csv, HEADER)` writes it (the rows
+    /// are not held in memory). The outcome carries no rows.
+    pub fn as_of_csv(
+        &mut self,
+        table: &str,
+        at: &str,
+        filter: Option<&str>,
+        then_shape: bool,
+        out: &mut dyn std::io::Write,
+    ) -> Result<AsOf> {
+        let mut q = self.as_of_query(table, at, filter, then_shape)?;
+        q.read(|tx, sql| match history::copy_csv(tx, sql, out) {
+            Ok(_) => Ok(()),
+            Err(history::CopyError::Pg(e)) => Err(e.into()),
+            Err(history::CopyError::Write(e)) => Err(Error::Output(e)),
+        })?;
+        Ok(q.done(TextRows::default()))
+    }
+
+    /// Resolve the moment and build the as-of query (from the cache when
+    /// one covers it), ready to run.
+    fn as_of_query(
+        &mut self,
+        table: &str,
+        at: &str,
+        filter: Option<&str>,
+        then_shape: bool,
+    ) -> Result<AsOfQuery> {
         let policy = self.filters.clone();
         let cond = filter.map(|f| policy.check(f)).transpose()?;
         let mut client = self.data_client(false)?;
-        let table = &super::user_table(&mut client, table)?;
+        let table = super::user_table(&mut client, table)?;
         let moment = self.moment_in(&mut client, at)?;
         history::settle(&mut client)?;
         let mut tx = client.transaction()?;
@@ -134,24 +211,13 @@ impl Repository {
             cond.as_deref().unwrap_or("true")
         );
         tx.commit()?;
-        // The filter runs read-only: it can read, never write.
-        let mut tx = client.build_transaction().read_only(true).start()?;
-        // Rebuilding hashes the keys changed since `at`; keep that in memory.
-        tx.batch_execute("SET LOCAL work_mem = '128MB'")?;
-        if cond.is_some() {
-            policy.limit(&mut tx)?;
-        }
-        let rows = history::text_rows(&mut tx, &sql, &[]).map_err(|e| {
-            policy.explain(match e {
-                pggit_pg::PgError::Db(db) => input_error(db),
-                other => other.into(),
-            })
-        })?;
-        tx.commit()?;
-        Ok(AsOf {
-            table: table.to_string(),
+        Ok(AsOfQuery {
+            client,
+            policy,
+            filtered: cond.is_some(),
+            sql,
+            table,
             moment,
-            rows,
             cached: cache.is_some(),
         })
     }
