@@ -195,6 +195,9 @@ fn print_outcome(ctx: &mut Ctx<'_>, o: &MergeOutcome) -> anyhow::Result<()> {
             for l in &o.data_loss {
                 writeln!(out, "Would destroy data (needs --force): {}", esc(l))?;
             }
+            for l in &o.would_fail {
+                writeln!(out, "Would fail on existing rows: {}", esc(l))?;
+            }
             if !o.statements.is_empty() {
                 writeln!(out, "Migration that would be applied to '{}':", o.target)?;
                 write!(out, "{}", pggit::core::sql::script(&o.statements))?;

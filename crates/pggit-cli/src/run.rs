@@ -444,6 +444,14 @@ fn log(ctx: &mut Ctx<'_>, args: &LogArgs) -> anyhow::Result<Code> {
     Ok(0)
 }
 
+/// Steps that depend on the target's rows, as SQL comments.
+fn print_row_checks(ctx: &mut Ctx<'_>, checks: &[String]) -> anyhow::Result<()> {
+    for c in checks {
+        writeln!(ctx.out, "-- fails if existing rows violate it: {}", esc(c))?;
+    }
+    Ok(())
+}
+
 fn print_sql(ctx: &mut Ctx<'_>, statements: &[Statement]) -> anyhow::Result<()> {
     if statements.is_empty() {
         return Ok(());
@@ -515,6 +523,7 @@ fn diff(ctx: &mut Ctx<'_>, args: &DiffArgs) -> anyhow::Result<Code> {
     if ctx.cli.json {
         json(ctx.out, &d)?;
     } else if args.sql {
+        print_row_checks(ctx, &d.row_checks)?;
         print_sql(ctx, &d.statements)?;
     } else if args.stat {
         print_changes(ctx, &d.changes, "")?;
@@ -524,6 +533,7 @@ fn diff(ctx: &mut Ctx<'_>, args: &DiffArgs) -> anyhow::Result<Code> {
         print_changes(ctx, &d.changes, "")?;
         if !d.statements.is_empty() {
             writeln!(ctx.out)?;
+            print_row_checks(ctx, &d.row_checks)?;
             print_sql(ctx, &d.statements)?;
         }
     }

@@ -11,6 +11,7 @@ pub mod identity;
 pub mod merge;
 pub mod model;
 pub mod plan;
+pub mod preflight;
 pub mod rev;
 pub mod rewrites;
 pub mod settle;

@@ -41,3 +41,31 @@ pub fn broken_tracking(client: &mut impl GenericClient) -> Result<Vec<(String, S
         .map(|r| (r.get(0), r.get(1)))
         .collect())
 }
+
+/// Run each preflight check (`pggit_core::preflight`) against the rows
+/// here, read-only; the checks that count rows, with the count. A check
+/// whose query cannot run on this database (it names a column the
+/// migration itself adds or renames) is not counted.
+pub fn count_failing(
+    client: &mut postgres::Client,
+    checks: &[pggit_core::preflight::Check],
+) -> Result<Vec<(String, i64)>, PgError> {
+    let mut out = Vec::new();
+    let mut tx = client.build_transaction().read_only(true).start()?;
+    for c in checks {
+        let mut sp = tx.transaction()?;
+        match sp.query_one(c.count_sql.as_str(), &[]) {
+            Ok(row) => {
+                let n: i64 = row.get(0);
+                if n > 0 {
+                    out.push((c.what.clone(), n));
+                }
+                sp.commit()?;
+            }
+            Err(e) if e.as_db_error().is_some() => sp.rollback()?,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    tx.commit()?;
+    Ok(out)
+}

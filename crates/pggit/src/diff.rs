@@ -21,6 +21,10 @@ pub struct DiffResult {
     pub to: String,
     pub changes: Vec<Change>,
     pub statements: Vec<Statement>,
+    /// Steps that fail when the target holds rows that violate them (a NOT
+    /// NULL column added without a default, a new unique key or check).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub row_checks: Vec<String>,
 }
 
 impl DiffResult {
@@ -28,6 +32,10 @@ impl DiffResult {
         Ok(DiffResult {
             changes: diff(old, new),
             statements: plan(old, new)?,
+            row_checks: pggit_core::preflight::checks(old, new)
+                .into_iter()
+                .map(|c| c.what)
+                .collect(),
             from,
             to,
         })

@@ -50,6 +50,8 @@ pub enum Error {
     NeedsForce(String),
     #[error("this would destroy data; re-run with --force to accept losing:\n{0}")]
     DataLoss(String),
+    #[error("the migration would fail on rows the target holds; fix the rows (or the change) first:\n{0}")]
+    WouldFail(String),
     #[error("cannot write the output: {0}")]
     Output(std::io::Error),
     #[error("workspace of branch '{0}' was left mid-operation and matches neither side: {1}")]
@@ -110,6 +112,7 @@ impl Error {
             Error::NeedsForce(_) | Error::DataLoss(_) => "needs_force",
             Error::Inconsistent(..) => "inconsistent",
             Error::Output(_) => "output_error",
+            Error::WouldFail(_) => "would_fail",
         }
     }
 }

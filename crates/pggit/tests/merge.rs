@@ -997,6 +997,52 @@ fn auto_keeps_enum_label_overlaps_as_conflicts() {
     assert_eq!(o.status, "conflicted", "{:?}", o.conflicts);
 }
 
+/// Steps that fail on the target's rows are found before anything is
+/// applied, with exact counts; the merge is left open until the rows allow it.
+#[test]
+fn merge_refuses_steps_the_target_rows_fail() {
+    let (t, mut repo) = setup("CREATE TABLE public.t (id int, email text, n int)");
+    ws(&t, "main")
+        .batch_execute(
+            "INSERT INTO public.t VALUES (1, 'a', -1), (2, 'a', 1), (3, 'a', 2), (4, NULL, -5)",
+        )
+        .unwrap();
+    on(&t, "feature", "ALTER TABLE public.t ADD COLUMN c int NOT NULL; ALTER TABLE public.t ADD CONSTRAINT t_email UNIQUE (email); ALTER TABLE public.t ADD CONSTRAINT t_n CHECK (n > 0); ALTER TABLE public.t ALTER COLUMN id SET NOT NULL");
+    on(&t, "main", "CREATE TABLE public.other (id int)");
+    let dry = repo
+        .merge(&MergeOptions {
+            dry_run: true,
+            ..opts("feature", Strategy::Auto)
+        })
+        .unwrap();
+    let mut fails = dry.would_fail.clone();
+    fails.sort();
+    assert_eq!(
+        fails,
+        [
+            "column public.t.c: added NOT NULL without a default: 4 existing row(s) fail it",
+            "constraint t_email on public.t: new unique key (email) over duplicate or NULL keys: 2 existing row(s) fail it",
+            "constraint t_n on public.t: new check: 2 existing row(s) fail it",
+        ],
+        "{fails:?}"
+    );
+    let e = repo.merge(&opts("feature", Strategy::Auto)).unwrap_err();
+    assert!(matches!(e, Error::WouldFail(_)), "{e}");
+    // Nothing was applied; the merge waits for the rows.
+    let cols: i64 = ws(&t, "main")
+        .query_one("SELECT count(*) FROM information_schema.columns WHERE table_name = 't' AND column_name = 'c'", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(cols, 0);
+    ws(&t, "main")
+        .batch_execute("DELETE FROM public.t")
+        .unwrap();
+    let o = repo
+        .merge_continue(None, false, &Signature::default())
+        .unwrap();
+    assert_eq!(o.status, "completed", "{:?}", o.would_fail);
+}
+
 #[test]
 fn manual_needs_every_change_approved() {
     let (t, mut repo) = setup(BASE);

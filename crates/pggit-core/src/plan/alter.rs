@@ -451,13 +451,23 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                         .build(),
                 );
             }
+            // Only validated: VALIDATE CONSTRAINT, not drop and add.
+            let validated = |c: &crate::model::NamedDef| {
+                ca.iter().any(|o| {
+                    o.name == c.name
+                        && render::not_valid(&o.definition)
+                        && o.definition.strip_suffix(" NOT VALID") == Some(c.definition.as_str())
+                })
+            };
             for c in ca {
-                if !cb.contains(c) {
+                if !cb.contains(c) && !cb.iter().any(|n| n.name == c.name && validated(n)) {
                     out.push(w().kw("DROP CONSTRAINT").ident(&c.name).build());
                 }
             }
             for c in cb {
-                if !ca.contains(c) {
+                if validated(c) {
+                    out.push(w().kw("VALIDATE CONSTRAINT").ident(&c.name).build());
+                } else if !ca.contains(c) {
                     out.push(
                         w().kw("ADD CONSTRAINT")
                             .ident(&c.name)

@@ -44,6 +44,30 @@ fn drops_early(kind: Kind) -> bool {
     )
 }
 
+/// Removed routines with the name of an added one in the same schema
+/// (parameters renamed, say: `CREATE OR REPLACE` refuses that, and the new
+/// routine cannot be created while the old one holds its signature). They
+/// are dropped early, with their dependents.
+fn replaced_routines<'a>(old: &'a Tree, new: &Tree, removed: &BTreeSet<&'a Id>) -> HashSet<&'a Id> {
+    let added: HashSet<(&str, &str)> = new
+        .entries
+        .iter()
+        .filter(|(id, _)| !old.entries.contains_key(*id))
+        .filter_map(|(_, e)| match &e.object {
+            Object::Function { schema, name, .. } => Some((schema.as_str(), name.as_str())),
+            _ => None,
+        })
+        .collect();
+    removed
+        .iter()
+        .copied()
+        .filter(|id| {
+            matches!(&old.entries[*id].object,
+                Object::Function { schema, name, .. } if added.contains(&(schema.as_str(), name.as_str())))
+        })
+        .collect()
+}
+
 /// Plan the migration from `old` to `new`.
 pub fn plan(old: &Tree, new: &Tree) -> Result<Vec<Statement>, PlanError> {
     plan_attributed(old, new).map(|(statements, _)| statements)
@@ -182,11 +206,14 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
 
     // Phase 1: early drops, dependents first.
     let merged = table::kept_by_attach(old, new);
+    let replaced = replaced_routines(old, new, &removed);
     let early: HashSet<&Id> = old
         .entries
         .iter()
         .filter(|(id, e)| {
-            ((removed.contains(id) && drops_early(e.object.kind())) || recreate.contains(*id))
+            ((removed.contains(id) && drops_early(e.object.kind()))
+                || recreate.contains(*id)
+                || replaced.contains(*id))
                 && !merged.contains(*id)
         })
         .map(|(id, _)| id)
@@ -298,7 +325,7 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
     let late: HashSet<&Id> = removed
         .iter()
         .copied()
-        .filter(|id| !drops_early(old.entries[*id].object.kind()))
+        .filter(|id| !drops_early(old.entries[*id].object.kind()) && !replaced.contains(*id))
         .collect();
     // A kept sequence owned by a table that is dropped would go with it
     // (and fail while another table's default uses it): release it first;
@@ -330,6 +357,19 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
         {
             if late.contains(t) {
                 continue; // dropped with its table
+            }
+            let column_dropped = match (o, new.get(t)) {
+                (
+                    Object::Sequence {
+                        owned_by: Some((_, c)),
+                        ..
+                    },
+                    Some(Object::Table(nt)),
+                ) => !nt.columns.iter().any(|x| &x.id == c),
+                _ => false,
+            };
+            if column_dropped {
+                continue; // dropped with its column
             }
         }
         if is_partition_of_dropped(old, o, &|p| late.contains(p)) {

@@ -234,7 +234,9 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
             if *not_null {
                 w = w.kw("NOT NULL");
             }
-            for c in checks {
+            // A NOT VALID check cannot be part of CREATE DOMAIN: it is
+            // added afterwards (see `domain_late_checks`).
+            for c in checks.iter().filter(|c| !not_valid(&c.definition)) {
                 w = w.kw("CONSTRAINT").ident(&c.name).def(&c.definition);
             }
             w
@@ -367,12 +369,35 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
         }
     };
     let mut out = vec![stmt.build()];
+    if let Object::Domain {
+        schema,
+        name,
+        checks,
+        ..
+    } = object
+    {
+        for c in checks.iter().filter(|c| not_valid(&c.definition)) {
+            out.push(
+                Writer::new("ALTER DOMAIN")
+                    .qname(schema, name)
+                    .kw("ADD CONSTRAINT")
+                    .ident(&c.name)
+                    .def(&c.definition)
+                    .build(),
+            );
+        }
+    }
     if let Some(c) = object.comment() {
         let (kw, target) = comment_target(tree, object);
         out.push(comment_on(kw, &target, Some(c)));
     }
     out.extend(index_comment(tree, None, object));
     out
+}
+
+/// A constraint definition that leaves existing rows unchecked.
+pub fn not_valid(definition: &str) -> bool {
+    definition.ends_with(" NOT VALID")
 }
 
 /// `COMMENT ON INDEX` for the index behind a constraint, when it differs

@@ -174,6 +174,17 @@ impl Repository {
             out.status = "conflicted".into();
             return Ok(());
         }
+        out.would_fail = self.would_fail(&rec.target, head_tree, &merged.tree)?;
+        if !out.would_fail.is_empty() {
+            // The merge stays open: fix the rows, then `--continue`.
+            let list = out.would_fail.join("\n");
+            self.set_status(
+                id,
+                "in-progress",
+                Some(&format!("would fail on existing rows:\n{list}")),
+            )?;
+            return Err(Error::WouldFail(list));
+        }
         out.data_loss = self.data_loss(&rec.target, head_tree, &merged.tree)?;
         if !out.data_loss.is_empty() && !force {
             // The merge stays open: `--continue --force` accepts the loss.

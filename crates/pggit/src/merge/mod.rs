@@ -147,6 +147,9 @@ pub struct MergeOutcome {
     /// Data in the target that the merge drops (tables with rows, columns
     /// with values), exactly counted.
     pub data_loss: Vec<String>,
+    /// Steps that would fail on the target's rows, with counts.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub would_fail: Vec<String>,
 }
 
 fn counts(changes: &[core_merge::Change]) -> Counts {
@@ -307,6 +310,7 @@ impl Repository {
             statements: Vec::new(),
             invalid: None,
             data_loss: Vec::new(),
+            would_fail: Vec::new(),
         };
         // One walk answers both: the source is already merged when it is
         // the merge base itself.
@@ -330,11 +334,15 @@ impl Repository {
             out.statements = plan(&head_tree, &source_tree)?;
             out.commit = Some(source.id.clone());
             out.data_loss = self.data_loss(target, &head_tree, &source_tree)?;
+            out.would_fail = self.would_fail(target, &head_tree, &source_tree)?;
             if opts.dry_run {
                 out.status = "dry-run".into();
                 return Ok(out);
             }
             self.require_clean(target, head, &head_tree)?;
+            if !out.would_fail.is_empty() {
+                return Err(Error::WouldFail(out.would_fail.join("\n")));
+            }
             if !out.data_loss.is_empty() && !opts.force {
                 return Err(Error::DataLoss(out.data_loss.join("\n")));
             }
@@ -367,6 +375,7 @@ impl Repository {
             if merged.is_clean() {
                 out.statements = plan(&head_tree, &merged.tree)?;
                 out.data_loss = self.data_loss(target, &head_tree, &merged.tree)?;
+                out.would_fail = self.would_fail(target, &head_tree, &merged.tree)?;
                 if let Validity::Fails { message, .. } =
                     self.check_builds(&head_tree, &merged.tree)?
                 {
@@ -591,6 +600,7 @@ impl Repository {
                 statements: Vec::new(),
                 invalid: None,
                 data_loss: Vec::new(),
+                would_fail: Vec::new(),
             };
             repo.complete(rec.id, &mut out, force, sig)?;
             Ok(out)

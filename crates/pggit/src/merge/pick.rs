@@ -154,6 +154,10 @@ impl Repository {
         self.require_clean(&branch, &head, &head_tree)?;
         let new_tree = self.reverted_tree(&head, &head_tree, &undo, &parent)?;
         let data_loss = self.data_loss(&branch, &head_tree, &new_tree)?;
+        let fails = self.would_fail(&branch, &head_tree, &new_tree)?;
+        if !fails.is_empty() {
+            return Err(Error::WouldFail(fails.join("\n")));
+        }
         if !data_loss.is_empty() && !force {
             return Err(Error::DataLoss(data_loss.join("\n")));
         }
@@ -189,6 +193,28 @@ impl Repository {
             data_loss,
             merge_id,
         })
+    }
+
+    /// Steps of `from` → `to` that would fail on the rows the branch's
+    /// workspace holds (a NOT NULL column added without a default to a
+    /// table with rows, a new unique key over duplicates, a new check the
+    /// rows violate), with exact counts. Nothing can force these through.
+    pub(crate) fn would_fail(
+        &mut self,
+        branch: &str,
+        from: &Tree,
+        to: &Tree,
+    ) -> Result<Vec<String>> {
+        let checks = pggit_core::preflight::checks(from, to);
+        if checks.is_empty() {
+            return Ok(Vec::new());
+        }
+        let w = self.workspace(branch)?;
+        let mut wc = self.connect_workspace(&w)?;
+        Ok(pggit_pg::checks::count_failing(&mut wc, &checks)?
+            .into_iter()
+            .map(|(what, n)| format!("{what}: {n} existing row(s) fail it"))
+            .collect())
     }
 
     /// Tables and columns present in `from` but not in `to` that hold data
