@@ -223,6 +223,7 @@ fn column(id: String, name: &str, ty: &str, default: Option<&str>) -> Column {
         default: default.map(str::to_string),
         identity: None,
         generated: None,
+        not_null_name: None,
         comment: None,
     }
 }
@@ -238,6 +239,7 @@ fn table(n: usize, cols: Vec<Column>) -> Object {
         options: vec![],
         row_security: false,
         force_row_security: false,
+        replica_identity: None,
         comment: None,
     })
 }

@@ -356,6 +356,7 @@ mod tests {
                 default: None,
                 identity: None,
                 generated: None,
+                not_null_name: None,
                 comment: None,
             })
             .collect();
@@ -370,6 +371,7 @@ mod tests {
                 options: vec![],
                 row_security: false,
                 force_row_security: false,
+                replica_identity: None,
                 comment: None,
             }),
             deps: vec![],

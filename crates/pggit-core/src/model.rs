@@ -138,6 +138,10 @@ pub enum Object {
         definition: String,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         constraint: bool,
+        /// When it fires, if not the default (`ENABLE TRIGGER`):
+        /// `disabled`, `replica` or `always` (`session_replication_role`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        enabled: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
@@ -179,6 +183,10 @@ pub struct Table {
     pub row_security: bool,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub force_row_security: bool,
+    /// `REPLICA IDENTITY` when not the default: `full`, `nothing` or
+    /// `index:NAME` (`USING INDEX`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replica_identity: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
 }
@@ -193,6 +201,10 @@ pub struct Column {
     pub collation: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub not_null: bool,
+    /// Name of the NOT NULL constraint (PostgreSQL 18 keeps them in
+    /// `pg_constraint`; earlier versions have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub not_null_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<String>,
     /// `always` or `by default`, with the identity sequence's qualified name.

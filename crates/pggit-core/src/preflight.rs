@@ -184,6 +184,7 @@ mod tests {
             default: default.map(Into::into),
             identity: None,
             generated: None,
+            not_null_name: None,
             comment: None,
         }
     }
@@ -199,6 +200,7 @@ mod tests {
             options: vec![],
             row_security: false,
             force_row_security: false,
+            replica_identity: None,
             comment: None,
         })
     }

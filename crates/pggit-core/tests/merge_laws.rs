@@ -61,6 +61,7 @@ fn column(id: String, name: String, ty: &str) -> Column {
         default: None,
         identity: None,
         generated: None,
+        not_null_name: None,
         comment: None,
     }
 }
@@ -76,6 +77,7 @@ fn table(name: &str, cols: Vec<Column>) -> Object {
         options: vec![],
         row_security: false,
         force_row_security: false,
+        replica_identity: None,
         comment: None,
     })
 }

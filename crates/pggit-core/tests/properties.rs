@@ -74,6 +74,7 @@ fn build(s: &Shape) -> Tree {
                 default: None,
                 identity: None,
                 generated: None,
+                not_null_name: None,
                 comment: None,
             })
             .collect();
@@ -90,6 +91,7 @@ fn build(s: &Shape) -> Tree {
                     options: vec![],
                     row_security: false,
                     force_row_security: false,
+                    replica_identity: None,
                     comment: None,
                 }),
                 deps: vec![format!("nsp:{schema}")],

@@ -286,6 +286,15 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
     match (old, new) {
         (Object::Table(a), Object::Table(b)) => out.extend(super::table::alter_table(tree, a, b)),
         (
+            Object::Trigger { enabled: ea, .. },
+            Object::Trigger {
+                table,
+                name,
+                enabled: eb,
+                ..
+            },
+        ) if ea != eb => out.push(render::trigger_state(tree, table, name, eb.as_deref())),
+        (
             Object::Extension {
                 schema: sa,
                 version: va,

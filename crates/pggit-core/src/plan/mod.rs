@@ -316,6 +316,20 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
         own(&mut owners, out.len(), id);
     }
 
+    // Replica identity, once the index it may name exists.
+    for id in &new_order {
+        if let Some(Object::Table(t)) = new.get(id) {
+            let before = match old.get(id) {
+                Some(Object::Table(o)) if !recreate.contains(id) => o.replica_identity.as_deref(),
+                _ => None,
+            };
+            if before != t.replica_identity.as_deref() {
+                out.push(render::replica_identity(t));
+                own(&mut owners, out.len(), id);
+            }
+        }
+    }
+
     // Phase 4: late drops, dependents first; old enums after their columns
     // were converted.
     for (id, drop) in late_type_drops {

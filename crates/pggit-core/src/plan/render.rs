@@ -103,6 +103,9 @@ pub fn column_def(c: &Column) -> Writer {
         w = w.glue(")");
     }
     if c.not_null {
+        if let Some(n) = &c.not_null_name {
+            w = w.kw("CONSTRAINT").ident(n);
+        }
         w = w.kw("NOT NULL");
     }
     w
@@ -369,6 +372,15 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
         }
     };
     let mut out = vec![stmt.build()];
+    if let Object::Trigger {
+        table: t,
+        name,
+        enabled: Some(state),
+        ..
+    } = object
+    {
+        out.push(trigger_state(tree, t, name, Some(state)));
+    }
     if let Object::Domain {
         schema,
         name,
@@ -393,6 +405,37 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
     }
     out.extend(index_comment(tree, None, object));
     out
+}
+
+/// `ALTER TABLE ... ENABLE|DISABLE [REPLICA|ALWAYS] TRIGGER name`.
+pub fn trigger_state(tree: &Tree, table: &str, name: &str, state: Option<&str>) -> Statement {
+    Writer::new("ALTER TABLE")
+        .quoted(&tree.qualified(table))
+        .kw(match state {
+            Some("disabled") => "DISABLE TRIGGER",
+            Some("replica") => "ENABLE REPLICA TRIGGER",
+            Some("always") => "ENABLE ALWAYS TRIGGER",
+            _ => "ENABLE TRIGGER",
+        })
+        .ident(name)
+        .build()
+}
+
+/// `ALTER TABLE ... REPLICA IDENTITY ...` for the table's setting.
+pub fn replica_identity(t: &Table) -> Statement {
+    let w = Writer::new("ALTER TABLE")
+        .qname(&t.schema, &t.name)
+        .kw("REPLICA IDENTITY");
+    match t.replica_identity.as_deref() {
+        Some("full") => w.kw("FULL"),
+        Some("nothing") => w.kw("NOTHING"),
+        Some(other) => match other.strip_prefix("index:") {
+            Some(index) => w.kw("USING INDEX").ident(index),
+            None => w.kw("DEFAULT"),
+        },
+        None => w.kw("DEFAULT"),
+    }
+    .build()
 }
 
 /// A constraint definition that leaves existing rows unchecked.

@@ -243,15 +243,33 @@ fn alter_column(t: &str, o: &Column, c: &Column) -> Vec<Statement> {
                 .build(),
         );
     }
-    if o.not_null != c.not_null {
-        out.push(
-            ac().kw(if c.not_null {
-                "SET NOT NULL"
-            } else {
-                "DROP NOT NULL"
-            })
-            .build(),
-        );
+    match (o.not_null, c.not_null, &c.not_null_name) {
+        // PostgreSQL 18: a named NOT NULL constraint.
+        (false, true, Some(n)) => out.push(
+            Writer::new("ALTER TABLE")
+                .quoted(t)
+                .kw("ADD CONSTRAINT")
+                .ident(n)
+                .kw("NOT NULL")
+                .ident(&c.name)
+                .build(),
+        ),
+        (false, true, None) => out.push(ac().kw("SET NOT NULL").build()),
+        (true, false, _) => out.push(ac().kw("DROP NOT NULL").build()),
+        (true, true, Some(n)) => {
+            if let Some(was) = o.not_null_name.as_ref().filter(|was| *was != n) {
+                out.push(
+                    Writer::new("ALTER TABLE")
+                        .quoted(t)
+                        .kw("RENAME CONSTRAINT")
+                        .ident(was)
+                        .kw("TO")
+                        .ident(n)
+                        .build(),
+                );
+            }
+        }
+        _ => {}
     }
     if o.default != c.default && c.generated.is_none() {
         if let Some(d) = &c.default {

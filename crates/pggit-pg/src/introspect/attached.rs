@@ -93,7 +93,9 @@ impl<C: GenericClient> Reader<'_, C> {
             "SELECT t.oid, t.tgrelid, t.tgname::text, pg_get_triggerdef(t.oid), t.tgconstraint <> 0,
                     'CREATE ' || CASE WHEN t.tgconstraint <> 0 THEN 'CONSTRAINT ' ELSE '' END || 'TRIGGER '
                       || quote_ident(t.tgname) || ' ',
-                    obj_description(t.oid, 'pg_trigger')
+                    obj_description(t.oid, 'pg_trigger'),
+                    CASE t.tgenabled WHEN 'D' THEN 'disabled' WHEN 'R' THEN 'replica'
+                                     WHEN 'A' THEN 'always' END
                FROM pg_trigger t
               WHERE t.tgrelid = ANY($1) AND NOT t.tgisinternal AND t.tgparentid = 0
                 -- pggit's own row-history triggers are not part of the user's schema
@@ -119,6 +121,7 @@ impl<C: GenericClient> Reader<'_, C> {
                     name: row.get(2),
                     definition: definition.to_string(),
                     constraint: row.get(4),
+                    enabled: row.get(7),
                     comment: opt(&row, 6),
                 },
                 vec![],

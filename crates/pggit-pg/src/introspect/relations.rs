@@ -66,7 +66,12 @@ impl<C: GenericClient> Reader<'_, C> {
                     pg_get_expr(c.relpartbound, c.oid),
                     coalesce(c.reloptions, '{}')::text[],
                     c.relrowsecurity, c.relforcerowsecurity,
-                    obj_description(c.oid, 'pg_class')
+                    obj_description(c.oid, 'pg_class'),
+                    CASE c.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing'
+                      WHEN 'i' THEN 'index:' || (SELECT i.relname::text FROM pg_index x
+                                                   JOIN pg_class i ON i.oid = x.indexrelid
+                                                  WHERE x.indrelid = c.oid AND x.indisreplident)
+                    END
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1)
               ORDER BY c.oid",
@@ -79,7 +84,10 @@ impl<C: GenericClient> Reader<'_, C> {
                     a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, a.attgenerated::text,
                     col_description(a.attrelid, a.attnum),
                     CASE WHEN a.attidentity <> '' THEN pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) END,
-                    s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache, s.seqcycle
+                    s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache, s.seqcycle,
+                    -- PostgreSQL 18: NOT NULL constraints have names (none before)
+                    (SELECT n.conname::text FROM pg_constraint n
+                      WHERE n.conrelid = a.attrelid AND n.contype = 'n' AND n.conkey[1] = a.attnum)
                FROM pg_attribute a
                JOIN pg_class c ON c.oid = a.attrelid
                LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
@@ -117,6 +125,7 @@ impl<C: GenericClient> Reader<'_, C> {
                 data_type,
                 collation: opt(&c, 4),
                 not_null: c.get(5),
+                not_null_name: opt(&c, 17),
                 default: if generated.is_empty() {
                     expr.clone()
                 } else {
@@ -167,6 +176,7 @@ impl<C: GenericClient> Reader<'_, C> {
                     options: row.get(9),
                     row_security: row.get(10),
                     force_row_security: row.get(11),
+                    replica_identity: row.get(13),
                     comment: opt(&row, 12),
                 }),
             );
