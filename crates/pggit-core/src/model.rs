@@ -287,6 +287,16 @@ pub struct Attribute {
     pub data_type: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
+    /// `COMMENT ON COLUMN` of a view's column or a composite's attribute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+impl Attribute {
+    /// The attribute without its comment: what its shape is.
+    pub fn shape(&self) -> (&str, &str, Option<&str>) {
+        (&self.name, &self.data_type, self.collation.as_deref())
+    }
 }
 
 /// A named definition (domain check constraint).
@@ -294,6 +304,8 @@ pub struct Attribute {
 pub struct NamedDef {
     pub name: String,
     pub definition: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
 }
 
 /// The kind of an object, as shown to users.

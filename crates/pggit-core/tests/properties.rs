@@ -133,6 +133,7 @@ fn build(s: &Shape) -> Tree {
                         name: "x".into(),
                         data_type: "integer".into(),
                         collation: None,
+                        comment: None,
                     }],
                     options: vec![],
                     comment: None,

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used)]
 
 mod corpus;
+mod generator;
 
 use std::process::Command;
 
@@ -61,7 +62,7 @@ fn pg_dump_for(config: &Config) -> String {
     });
     let major = server_major(config);
     let chosen = match std::env::var("PGGIT_PG_DUMP") {
-        Ok(p) if system != Some(major) => p,
+        Ok(p) if !p.is_empty() && system != Some(major) => p,
         _ => "pg_dump".to_string(),
     };
     cache.lock().unwrap().insert(key, chosen.clone());
@@ -167,7 +168,34 @@ fn assert_single_statements(stmts: &[pggit_core::sql::Statement], what: &str) {
     }
 }
 
-fn migrate(db: &ScratchDb, map: &IdentityMap, from: &Tree, to: &Tree, dump_want: &str, what: &str) {
+/// The lines only one of two dumps has, marked `-` (want) and `+` (got).
+fn dump_diff(want: &str, got: &str) -> String {
+    let w: std::collections::HashSet<&str> = want.lines().collect();
+    let g: std::collections::HashSet<&str> = got.lines().collect();
+    let mut out: Vec<String> = want
+        .lines()
+        .filter(|l| !g.contains(l))
+        .map(|l| format!("- {l}"))
+        .collect();
+    out.extend(
+        got.lines()
+            .filter(|l| !w.contains(l))
+            .map(|l| format!("+ {l}")),
+    );
+    if out.is_empty() {
+        out.push("(same lines, in another order)".into());
+    }
+    out.join("\n")
+}
+
+fn migrate(
+    db: &ScratchDb,
+    map: &IdentityMap,
+    from: &Tree,
+    to: &Tree,
+    dump_want: &str,
+    what: &str,
+) -> IdentityMap {
     let stmts = plan::plan(from, to).unwrap_or_else(|e| panic!("{what}: plan failed: {e}"));
     assert_single_statements(&stmts, what);
     let mut c = db.connect().expect("connect");
@@ -177,15 +205,17 @@ fn migrate(db: &ScratchDb, map: &IdentityMap, from: &Tree, to: &Tree, dump_want:
             pggit_core::sql::script(&stmts)
         )
     });
-    let (got, _) = take(db, map, Some(to), "after");
+    let (got, map) = take(db, map, Some(to), "after");
     assert_trees_eq(&got, to, what);
     let d = dump(db);
     if d != dump_want {
         panic!(
-            "{what}: pg_dump differs\n--- migration ---\n{}\n--- want ---\n{dump_want}\n--- got ---\n{d}",
-            pggit_core::sql::script(&stmts)
+            "{what}: pg_dump differs\n--- migration ---\n{}\n--- pg_dump lines (- want, + got) ---\n{}",
+            pggit_core::sql::script(&stmts),
+            dump_diff(dump_want, &d)
         );
     }
+    map
 }
 
 fn check_case(admin: &Config, case: &corpus::Case) {
@@ -299,10 +329,19 @@ fn server_major(admin: &Config) -> i32 {
     v / 10000
 }
 
-/// Every case that runs on a server of this major version.
-fn cases_for(major: i32) -> Vec<&'static corpus::Case> {
+/// Every case that runs on a server of this major version. With `sample`,
+/// the feature corpus is thinned to every `sample`-th case (offset by the
+/// version, so the servers together cover more of it).
+fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
     let mut all: Vec<&corpus::Case> = corpus::CASES.iter().collect();
-    all.extend(corpus::features::FEATURES);
+    let keep = |i: usize| sample.is_none_or(|n| (i + major as usize).is_multiple_of(n.max(1)));
+    all.extend(
+        corpus::features::FEATURES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| keep(*i))
+            .map(|(_, c)| c),
+    );
     for (min, list) in [
         (14, corpus::features::FEATURES_PG14),
         (15, corpus::features::FEATURES_PG15),
@@ -347,21 +386,24 @@ fn run_cases(
 
 #[test]
 fn corpus_has_enough_cases() {
-    let all = cases_for(18);
+    let all = cases_for(18, None);
     assert!(all.len() >= 150, "the corpus needs at least 150 cases");
     let mut names: Vec<_> = all.iter().map(|c| c.name).collect();
     names.sort();
     names.dedup();
     assert_eq!(names.len(), all.len(), "case names are unique");
-    for (gap, _) in corpus::KNOWN_GAPS {
+    for (gap, _, _) in corpus::KNOWN_GAPS {
         assert!(names.contains(gap), "known gap {gap} is not a case");
     }
 }
 
-/// Every case, on every server (`PGGIT_TEST_SERVERS`), servers in
-/// parallel (`PGGIT_RT_THREADS` workers each, default 2). `PGGIT_CASE`
-/// (comma-separated) runs only those cases. A case listed in
-/// `corpus::KNOWN_GAPS` must still fail: when it passes, take it off.
+/// Every case on the first server (`PGGIT_TEST_SERVERS`, else the test
+/// server); on the others the core corpus and every `PGGIT_RT_SAMPLE`-th
+/// feature case (default 6; `PGGIT_RT_FULL=1` runs everything everywhere).
+/// Servers run in parallel (`PGGIT_RT_THREADS` workers each, default 2).
+/// `PGGIT_CASE` (comma-separated) runs only those cases. A case listed in
+/// `corpus::KNOWN_GAPS` for a version must still fail there: when it
+/// passes, take it off.
 #[test]
 fn round_trip_corpus() {
     let only = std::env::var("PGGIT_CASE").ok();
@@ -369,15 +411,22 @@ fn round_trip_corpus() {
         .ok()
         .and_then(|t| t.parse().ok())
         .unwrap_or(2);
+    let full = std::env::var("PGGIT_RT_FULL").is_ok_and(|v| v == "1");
+    let sample: usize = std::env::var("PGGIT_RT_SAMPLE")
+        .ok()
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(6);
     let servers = servers();
     let report: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = servers
             .iter()
-            .map(|admin| {
+            .enumerate()
+            .map(|(n, admin)| {
                 let only = only.clone();
                 scope.spawn(move || {
                     let major = server_major(admin);
-                    let cases: Vec<_> = cases_for(major)
+                    let thin = (n > 0 && !full && only.is_none()).then_some(sample);
+                    let cases: Vec<_> = cases_for(major, thin)
                         .into_iter()
                         .filter(|c| {
                             only.as_deref()
@@ -393,12 +442,12 @@ fn round_trip_corpus() {
                     );
                     let mut out = Vec::new();
                     for (name, msg) in &failed {
-                        if !corpus::KNOWN_GAPS.iter().any(|(g, _)| g == name) {
+                        if !corpus::known_gap(name, major) {
                             out.push(format!("== PostgreSQL {major}: {name} ==\n{msg}"));
                         }
                     }
                     for c in &cases {
-                        let gap = corpus::KNOWN_GAPS.iter().any(|(g, _)| *g == c.name);
+                        let gap = corpus::known_gap(c.name, major);
                         if gap && !failed.iter().any(|(n, _)| n == c.name) {
                             out.push(format!(
                                 "== PostgreSQL {major}: {} == passes now: take it off KNOWN_GAPS",
@@ -421,4 +470,153 @@ fn round_trip_corpus() {
         report.len(),
         report.join("\n")
     );
+}
+
+/// One generated chain on one server: `steps` changes applied in a
+/// database, each schema snapshotted and dumped; then a replay of the first
+/// schema is migrated forward through every step and back again, each
+/// migration checked against the snapshot and `pg_dump` of its target. The
+/// pairs checked (two per step), or what failed with the chain's script.
+fn generated_chain(admin: &Config, seed: u64, steps: usize) -> Result<usize, String> {
+    let mut rng = generator::Rng::new(seed);
+    let db = ScratchDb::create(admin, "pggit_gen").expect("create db");
+    let mut gen = generator::Gen::default();
+    let (t0, mut map) = take(&db, &IdentityMap::new(), None, "g0");
+    let mut trees = vec![t0];
+    let mut dumps = vec![settled_dump(admin, dump(&db))];
+    let mut scripts: Vec<String> = Vec::new();
+    let mut rejected = Vec::new();
+    let mut tries = 0;
+    while scripts.len() < steps && tries < steps * 10 {
+        tries += 1;
+        let Some((sql, next)) = gen.step(&mut rng) else {
+            continue;
+        };
+        let mut c = db.connect().expect("connect");
+        if let Err(e) = c.batch_execute(&format!("BEGIN; {sql}; COMMIT")) {
+            let _ = c.batch_execute("ROLLBACK");
+            rejected.push(format!("{sql}: {e}"));
+            continue;
+        }
+        gen = next;
+        let salt = format!("g{}", scripts.len() + 1);
+        let (tree, m) = take(&db, &map, trees.last(), &salt);
+        map = m;
+        if Some(&tree) == trees.last() {
+            // A change the snapshot cannot see (e.g. a comment set twice).
+            continue;
+        }
+        trees.push(tree);
+        dumps.push(settled_dump(admin, dump(&db)));
+        scripts.push(sql);
+    }
+    // The generator must produce valid changes, or it tests nothing.
+    if rejected.len() * 10 > tries {
+        return Err(format!(
+            "the generator's changes were rejected:\n{}",
+            rejected.join("\n")
+        ));
+    }
+    let script = |upto: usize| {
+        scripts[..upto]
+            .iter()
+            .enumerate()
+            .map(|(i, s)| format!("-- step {}\n{s};", i + 1))
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let (db2, mut m2) = replay(admin, &trees[0]);
+    for i in 0..scripts.len() {
+        let what = format!("seed {seed} step {} forward", i + 1);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            migrate(&db2, &m2, &trees[i], &trees[i + 1], &dumps[i + 1], &what)
+        }));
+        match r {
+            Ok(m) => m2 = m,
+            Err(e) => {
+                return Err(format!(
+                    "{}\n--- chain ---\n{}",
+                    panic_text(e),
+                    script(i + 1)
+                ))
+            }
+        }
+    }
+    for i in (0..scripts.len()).rev() {
+        let what = format!("seed {seed} step {} back", i + 1);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            migrate(&db2, &m2, &trees[i + 1], &trees[i], &dumps[i], &what)
+        }));
+        match r {
+            Ok(m) => m2 = m,
+            Err(e) => {
+                return Err(format!(
+                    "{}\n--- chain ---\n{}",
+                    panic_text(e),
+                    script(i + 1)
+                ))
+            }
+        }
+    }
+    Ok(2 * scripts.len())
+}
+
+fn panic_text(e: Box<dyn std::any::Any + Send>) -> String {
+    e.downcast_ref::<String>()
+        .cloned()
+        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_default()
+}
+
+/// Generated schema pairs: `PGGIT_FUZZ_CASES` pairs (default 500) on the
+/// first server and `PGGIT_FUZZ_CASES_OTHERS` (default 100) on each other
+/// one, in chains of `PGGIT_FUZZ_CHAIN` steps (default 25, so schemas stay
+/// small), seeds from `PGGIT_FUZZ_SEED` (default 1) on.
+#[test]
+fn generated_pairs() {
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let cases = env("PGGIT_FUZZ_CASES", 500);
+    let others = env("PGGIT_FUZZ_CASES_OTHERS", 100);
+    let chain = env("PGGIT_FUZZ_CHAIN", 25).max(1);
+    let first_seed = env("PGGIT_FUZZ_SEED", 1) as u64;
+    let servers = servers();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = servers
+            .iter()
+            .enumerate()
+            .map(|(n, admin)| {
+                let cases = if n == 0 { cases } else { others };
+                scope.spawn(move || {
+                    let major = server_major(admin);
+                    let started = std::time::Instant::now();
+                    let (mut pairs, mut seed, mut failed) = (0, first_seed, Vec::new());
+                    while pairs < cases {
+                        match generated_chain(admin, seed, chain) {
+                            Ok(n) => pairs += n.max(1),
+                            Err(e) => {
+                                failed.push(format!("== PostgreSQL {major}, seed {seed} ==\n{e}"));
+                                pairs += 2 * chain;
+                            }
+                        }
+                        seed += 1;
+                    }
+                    eprintln!(
+                        "PostgreSQL {major}: {pairs} generated pairs (seeds {first_seed}..{seed}) in {:.1} s",
+                        started.elapsed().as_secs_f64()
+                    );
+                    failed
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("server thread"))
+            .collect()
+    });
+    assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }

@@ -80,7 +80,7 @@ pub fn approach(old: &Object, new: &Object, renames: &Renames) -> Approach {
             ma == mb
                 && (!ma || (qa == qb && oa == ob))
                 && cb.len() >= ca.len()
-                && ca.iter().zip(cb).all(|(x, y)| x == y)
+                && ca.iter().zip(cb).all(|(x, y)| x.shape() == y.shape())
         }
         (
             O::Function {
@@ -468,21 +468,37 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                         && o.definition.strip_suffix(" NOT VALID") == Some(c.definition.as_str())
                 })
             };
+            let same = |a: &crate::model::NamedDef, b: &crate::model::NamedDef| {
+                a.name == b.name && a.definition == b.definition
+            };
             for c in ca {
-                if !cb.contains(c) && !cb.iter().any(|n| n.name == c.name && validated(n)) {
+                if !cb.iter().any(|n| same(c, n))
+                    && !cb.iter().any(|n| n.name == c.name && validated(n))
+                {
                     out.push(w().kw("DROP CONSTRAINT").ident(&c.name).build());
                 }
             }
             for c in cb {
+                let kept = ca
+                    .iter()
+                    .find(|o| o.name == c.name && (same(o, c) || validated(c)));
+                if let Some(o) = kept {
+                    if o.comment != c.comment {
+                        out.push(render::domain_check_comment(schema, name, c));
+                    }
+                }
                 if validated(c) {
                     out.push(w().kw("VALIDATE CONSTRAINT").ident(&c.name).build());
-                } else if !ca.contains(c) {
+                } else if !ca.iter().any(|o| same(o, c)) {
                     out.push(
                         w().kw("ADD CONSTRAINT")
                             .ident(&c.name)
                             .def(&c.definition)
                             .build(),
                     );
+                    if c.comment.is_some() {
+                        out.push(render::domain_check_comment(schema, name, c));
+                    }
                 }
             }
         }
@@ -516,6 +532,7 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
         _ => {}
     }
     out.extend(render::index_comment(tree, Some(old), new));
+    out.extend(render::attribute_comments(Some(old), new));
     if old.comment() != new.comment() {
         let (kw, target) = comment_target(tree, new);
         match new {
@@ -549,12 +566,16 @@ fn strip_comment(o: &Object) -> Object {
         comment,
         schema,
         name,
+        columns,
         ..
     } = &mut o
     {
         *comment = None;
         schema.clear();
         name.clear();
+        for c in columns {
+            c.comment = None;
+        }
     }
     o
 }

@@ -398,13 +398,61 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
                     .build(),
             );
         }
+        for c in checks.iter().filter(|c| c.comment.is_some()) {
+            out.push(domain_check_comment(schema, name, c));
+        }
     }
     if let Some(c) = object.comment() {
         let (kw, target) = comment_target(tree, object);
         out.push(comment_on(kw, &target, Some(c)));
     }
     out.extend(index_comment(tree, None, object));
+    out.extend(attribute_comments(None, object));
     out
+}
+
+/// `COMMENT ON COLUMN` for the columns of a view or the attributes of a
+/// composite type whose comment differs from `old`'s attribute of the same
+/// name (all commented ones when there is no `old`).
+pub fn attribute_comments(old: Option<&Object>, object: &Object) -> Vec<Statement> {
+    let attributes = |o: &Object| -> Option<(String, String, Vec<crate::model::Attribute>)> {
+        match o {
+            Object::View {
+                schema,
+                name,
+                columns,
+                ..
+            } => Some((schema.clone(), name.clone(), columns.clone())),
+            Object::Composite {
+                schema,
+                name,
+                attributes,
+                ..
+            } => Some((schema.clone(), name.clone(), attributes.clone())),
+            _ => None,
+        }
+    };
+    let Some((schema, name, attrs)) = attributes(object) else {
+        return Vec::new();
+    };
+    let before = old
+        .and_then(attributes)
+        .map(|(_, _, a)| a)
+        .unwrap_or_default();
+    attrs
+        .iter()
+        .filter(|a| {
+            let was = before
+                .iter()
+                .find(|b| b.name == a.name)
+                .and_then(|b| b.comment.as_ref());
+            was != a.comment.as_ref() && (old.is_some() || a.comment.is_some())
+        })
+        .map(|a| {
+            let target = format!("{}.{}", qname(&schema, &name), ident(&a.name));
+            comment_on("COLUMN", &target, a.comment.as_deref())
+        })
+        .collect()
 }
 
 /// `ALTER TABLE ... ENABLE|DISABLE [REPLICA|ALWAYS] TRIGGER name`.
@@ -434,6 +482,24 @@ pub fn replica_identity(t: &Table) -> Statement {
             None => w.kw("DEFAULT"),
         },
         None => w.kw("DEFAULT"),
+    }
+    .build()
+}
+
+/// `COMMENT ON CONSTRAINT name ON DOMAIN d IS ...`.
+pub fn domain_check_comment(
+    schema: &str,
+    domain: &str,
+    check: &crate::model::NamedDef,
+) -> Statement {
+    let w = Writer::new("COMMENT ON CONSTRAINT")
+        .ident(&check.name)
+        .kw("ON DOMAIN")
+        .qname(schema, domain)
+        .kw("IS");
+    match &check.comment {
+        Some(c) => w.lit(c),
+        None => w.kw("NULL"),
     }
     .build()
 }

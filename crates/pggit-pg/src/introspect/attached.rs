@@ -6,12 +6,30 @@ use postgres::GenericClient;
 use super::{opt, Reader};
 use crate::PgError;
 
+/// A key's definition with its index's storage parameters (`WITH (...)`),
+/// placed before the constraint attributes as the grammar wants them.
+fn with_index_options(definition: String, options: Option<String>) -> String {
+    let Some(options) = options.filter(|o| !o.is_empty()) else {
+        return definition;
+    };
+    let with = format!(" WITH ({options})");
+    let at = [" DEFERRABLE", " NOT DEFERRABLE", " INITIALLY"]
+        .iter()
+        .filter_map(|k| definition.find(k))
+        .min()
+        .unwrap_or(definition.len());
+    format!("{}{with}{}", &definition[..at], &definition[at..])
+}
+
 impl<C: GenericClient> Reader<'_, C> {
     pub(super) fn constraints(&mut self) -> Result<(), PgError> {
         let rels = self.tracked_relations();
         let rows = self.tx.query(
             "SELECT oid, conrelid, conname::text, pg_get_constraintdef(oid), obj_description(oid, 'pg_constraint'), conindid,
-                    CASE WHEN contype <> 'f' AND conindid <> 0 THEN obj_description(conindid, 'pg_class') END
+                    CASE WHEN contype <> 'f' AND conindid <> 0 THEN obj_description(conindid, 'pg_class') END,
+                    -- storage parameters of the key's index: pg_get_constraintdef leaves them out
+                    CASE WHEN contype IN ('p', 'u') AND conindid <> 0 THEN
+                      (SELECT array_to_string(i.reloptions, ', ') FROM pg_class i WHERE i.oid = conindid) END
                FROM pg_constraint
               WHERE conrelid = ANY($1) AND contype IN ('c', 'f', 'p', 'u', 'x')
                 AND conparentid = 0 AND conislocal
@@ -23,7 +41,7 @@ impl<C: GenericClient> Reader<'_, C> {
             let rel: u32 = row.get(1);
             let index: u32 = row.get(5);
             let key = format!("con:{oid}");
-            let definition: String = row.get(3);
+            let definition = with_index_options(row.get(3), opt(&row, 7));
             if index != 0 && !definition.starts_with("FOREIGN KEY") {
                 self.class_key.insert(index, key.clone());
             }

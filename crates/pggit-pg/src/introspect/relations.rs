@@ -200,6 +200,8 @@ impl<C: GenericClient> Reader<'_, C> {
                     (SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}') FROM pg_attribute a
                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
                     (SELECT coalesce(array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum), '{}') FROM pg_attribute a
+                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+                    (SELECT coalesce(array_agg(col_description(c.oid, a.attnum) ORDER BY a.attnum), '{}') FROM pg_attribute a
                       WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relkind IN ('v', 'm') AND c.relnamespace = ANY($1)
@@ -215,6 +217,7 @@ impl<C: GenericClient> Reader<'_, C> {
             let query: String = row.get(5);
             let names: Vec<String> = row.get(8);
             let types: Vec<String> = row.get(9);
+            let comments: Vec<Option<String>> = row.get(10);
             self.add_relation(
                 oid,
                 nsp,
@@ -226,10 +229,12 @@ impl<C: GenericClient> Reader<'_, C> {
                     columns: names
                         .into_iter()
                         .zip(types)
-                        .map(|(name, data_type)| Attribute {
+                        .zip(comments)
+                        .map(|((name, data_type), comment)| Attribute {
                             name,
                             data_type,
                             collation: None,
+                            comment: comment.filter(|c| !c.is_empty()),
                         })
                         .collect(),
                     options: row.get(6),

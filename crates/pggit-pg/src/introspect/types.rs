@@ -48,7 +48,8 @@ impl<C: GenericClient> Reader<'_, C> {
                     let checks = self
                         .tx
                         .query(
-                            "SELECT conname::text, pg_get_constraintdef(oid) FROM pg_constraint
+                            "SELECT conname::text, pg_get_constraintdef(oid), obj_description(oid, 'pg_constraint')
+                               FROM pg_constraint
                               WHERE contypid = $1 AND contype = 'c' ORDER BY conname",
                             &[&oid],
                         )?
@@ -56,6 +57,7 @@ impl<C: GenericClient> Reader<'_, C> {
                         .map(|c| NamedDef {
                             name: c.get(0),
                             definition: c.get(1),
+                            comment: opt(c, 2),
                         })
                         .collect();
                     Object::Domain {
@@ -74,13 +76,21 @@ impl<C: GenericClient> Reader<'_, C> {
                         "SELECT format_type(r.rngsubtype, NULL),
                                 CASE WHEN r.rngsubdiff <> 0 THEN r.rngsubdiff::regproc::text END,
                                 CASE WHEN r.rngcollation <> 0 AND r.rngcollation <> (SELECT typcollation FROM pg_type WHERE oid = r.rngsubtype)
-                                     THEN r.rngcollation::regcollation::text END
+                                     THEN r.rngcollation::regcollation::text END,
+                                CASE WHEN r.rngsubopc <> (SELECT d.oid FROM pg_opclass d JOIN pg_am am ON am.oid = d.opcmethod
+                                                           WHERE am.amname = 'btree' AND d.opcdefault AND d.opcintype = r.rngsubtype)
+                                     THEN (SELECT quote_ident(n.nspname) || '.' || quote_ident(o.opcname)
+                                             FROM pg_opclass o JOIN pg_namespace n ON n.oid = o.opcnamespace
+                                            WHERE o.oid = r.rngsubopc) END
                            FROM pg_range r WHERE r.rngtypid = $1",
                         &[&oid],
                     )?;
                     let mut options = vec![format!("subtype = {}", r.get::<_, String>(0))];
                     if let Some(d) = opt(&r, 1) {
                         options.push(format!("subtype_diff = {d}"));
+                    }
+                    if let Some(c) = opt(&r, 3) {
+                        options.push(format!("subtype_opclass = {c}"));
                     }
                     if let Some(c) = opt(&r, 2) {
                         options.push(format!("collation = {c}"));
@@ -99,7 +109,8 @@ impl<C: GenericClient> Reader<'_, C> {
                         .query(
                             "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
                                     CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
-                                         THEN a.attcollation::regcollation::text END
+                                         THEN a.attcollation::regcollation::text END,
+                                    col_description(a.attrelid, a.attnum)
                                FROM pg_attribute a WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
                               ORDER BY a.attnum",
                             &[&relid],
@@ -109,6 +120,7 @@ impl<C: GenericClient> Reader<'_, C> {
                             name: a.get(0),
                             data_type: a.get(1),
                             collation: opt(a, 2),
+                            comment: opt(a, 3),
                         })
                         .collect();
                     self.class_key.insert(relid, format!("typ:{oid}"));

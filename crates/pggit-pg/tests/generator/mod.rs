@@ -1,0 +1,771 @@
+//! A seeded generator of schema changes: from a random base it produces a
+//! chain of valid changes (tables with columns of many types, defaults,
+//! identity, generated columns, checks, keys, foreign keys, indexes, views,
+//! partitions, enums, domains, functions, comments; renames, type changes,
+//! drops and additions). Each step is one change script; consecutive
+//! schemas form the pairs the round-trip test checks both ways.
+
+/// A small deterministic RNG (xorshift64*): the same seed gives the same
+/// chain on every machine.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+
+    fn chance(&mut self, percent: usize) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        if items.is_empty() {
+            None
+        } else {
+            items.get(self.below(items.len()))
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Ty {
+    Int,
+    BigInt,
+    Text,
+    Varchar(u32),
+    Numeric(u32, u32),
+    Bool,
+    Timestamptz,
+    Date,
+    Jsonb,
+    Uuid,
+    IntArray,
+    Enum(usize),
+    Domain(usize),
+}
+
+impl Ty {
+    fn sql(self, g: &Gen) -> String {
+        match self {
+            Ty::Int => "integer".into(),
+            Ty::BigInt => "bigint".into(),
+            Ty::Text => "text".into(),
+            Ty::Varchar(n) => format!("varchar({n})"),
+            Ty::Numeric(p, s) => format!("numeric({p},{s})"),
+            Ty::Bool => "boolean".into(),
+            Ty::Timestamptz => "timestamptz".into(),
+            Ty::Date => "date".into(),
+            Ty::Jsonb => "jsonb".into(),
+            Ty::Uuid => "uuid".into(),
+            Ty::IntArray => "integer[]".into(),
+            Ty::Enum(i) => format!("public.{}", g.enums[i].name),
+            Ty::Domain(i) => format!("public.{}", g.domains[i]),
+        }
+    }
+
+    fn default(self, g: &Gen, rng: &mut Rng) -> Option<String> {
+        Some(match self {
+            Ty::Int | Ty::BigInt | Ty::Domain(_) => format!("{}", 1 + rng.below(100)),
+            Ty::Text | Ty::Varchar(_) => ["'x'", "''", "'a''b'", "'ünï'"][rng.below(4)].into(),
+            Ty::Numeric(..) => "0".into(),
+            Ty::Bool => ["true", "false"][rng.below(2)].into(),
+            Ty::Timestamptz => "now()".into(),
+            Ty::Date => "CURRENT_DATE".into(),
+            Ty::Jsonb => "'{}'::jsonb".into(),
+            Ty::Uuid => return None,
+            Ty::IntArray => "'{}'::integer[]".into(),
+            Ty::Enum(i) => format!("'{}'", g.enums[i].labels[0]),
+        })
+    }
+
+    fn integral(self) -> bool {
+        matches!(self, Ty::Int | Ty::BigInt)
+    }
+
+    fn textual(self) -> bool {
+        matches!(self, Ty::Text | Ty::Varchar(_))
+    }
+}
+
+#[derive(Clone, Debug)]
+struct Col {
+    name: String,
+    ty: Ty,
+    not_null: bool,
+    default: bool,
+    /// Part of the primary key, an identity, a foreign key, or used by a
+    /// generated column or a check: not dropped, renamed is fine, not retyped.
+    pinned: bool,
+    generated: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Table {
+    name: String,
+    cols: Vec<Col>,
+    pk: Option<(String, Ty)>,
+    indexes: Vec<(String, Vec<String>)>,
+    partitioned: bool,
+    /// Referenced by a foreign key: its key is not changed.
+    referenced: bool,
+}
+
+#[derive(Clone, Debug)]
+struct View {
+    name: String,
+    table: String,
+}
+
+#[derive(Clone, Debug)]
+struct Enum {
+    name: String,
+    labels: Vec<String>,
+}
+
+/// The schema the chain has reached, as the generator knows it.
+#[derive(Clone, Debug, Default)]
+pub struct Gen {
+    tables: Vec<Table>,
+    views: Vec<View>,
+    enums: Vec<Enum>,
+    domains: Vec<String>,
+    functions: Vec<String>,
+    counter: usize,
+}
+
+fn q(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn t(name: &str) -> String {
+    format!("public.{}", q(name))
+}
+
+impl Gen {
+    fn fresh(&mut self, prefix: &str, rng: &mut Rng) -> String {
+        self.counter += 1;
+        // Now and then a name that needs quoting.
+        match rng.below(12) {
+            0 => format!("{prefix} {}", self.counter),
+            1 => format!("{prefix}\"q{}", self.counter),
+            2 => format!("{prefix}_ü{}", self.counter),
+            _ => format!("{prefix}{}", self.counter),
+        }
+    }
+
+    fn random_type(&self, rng: &mut Rng) -> Ty {
+        let mut options = vec![
+            Ty::Int,
+            Ty::BigInt,
+            Ty::Text,
+            Ty::Varchar(20 + 10 * rng.below(5) as u32),
+            Ty::Numeric(10, 2),
+            Ty::Bool,
+            Ty::Timestamptz,
+            Ty::Date,
+            Ty::Jsonb,
+            Ty::Uuid,
+            Ty::IntArray,
+        ];
+        if !self.enums.is_empty() {
+            options.push(Ty::Enum(rng.below(self.enums.len())));
+        }
+        if !self.domains.is_empty() {
+            options.push(Ty::Domain(rng.below(self.domains.len())));
+        }
+        *rng.pick(&options).unwrap_or(&Ty::Text)
+    }
+
+    fn column_sql(&self, c: &Col, default: Option<&str>) -> String {
+        let mut s = format!("{} {}", q(&c.name), c.ty.sql(self));
+        if let Some(d) = default {
+            s.push_str(&format!(" DEFAULT {d}"));
+        }
+        if c.not_null {
+            s.push_str(" NOT NULL");
+        }
+        s
+    }
+
+    /// The next change: its SQL and the schema after it. `None` when the
+    /// chosen change does not apply to this schema (the caller tries again).
+    pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
+        let mut g = self.clone();
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 20 }) {
+            0 => g.create_table(rng),
+            1 => g.add_column(rng)?,
+            2 => g.drop_column(rng)?,
+            3 => g.rename_column(rng)?,
+            4 => g.rename_table(rng)?,
+            5 => g.retype_column(rng)?,
+            6 => g.toggle_default(rng)?,
+            7 => g.toggle_not_null(rng)?,
+            8 => g.add_index(rng)?,
+            9 => g.drop_index(rng)?,
+            10 => g.add_foreign_key(rng)?,
+            11 => g.create_view(rng)?,
+            12 => g.drop_view(rng)?,
+            13 => g.enum_change(rng),
+            14 => g.create_domain(rng),
+            15 => g.create_function(rng),
+            16 => g.comment(rng)?,
+            17 => g.partitioned_table(rng),
+            18 => g.add_check(rng)?,
+            _ => g.drop_table(rng)?,
+        };
+        Some((sql, g))
+    }
+
+    fn create_table(&mut self, rng: &mut Rng) -> String {
+        let name = self.fresh("t", rng);
+        let key_ty = if rng.chance(50) { Ty::Int } else { Ty::BigInt };
+        let key = self.fresh("id", rng);
+        let key_sql = match rng.below(3) {
+            0 => format!(
+                "{} {} GENERATED ALWAYS AS IDENTITY PRIMARY KEY",
+                q(&key),
+                key_ty.sql(self)
+            ),
+            1 => format!(
+                "{} {} PRIMARY KEY",
+                q(&key),
+                if key_ty == Ty::Int {
+                    "serial"
+                } else {
+                    "bigserial"
+                }
+            ),
+            _ => format!("{} {} PRIMARY KEY", q(&key), key_ty.sql(self)),
+        };
+        let mut cols = vec![Col {
+            name: key.clone(),
+            ty: key_ty,
+            not_null: true,
+            default: false,
+            pinned: true,
+            generated: false,
+        }];
+        let mut defs = vec![key_sql];
+        for _ in 0..1 + rng.below(4) {
+            let ty = self.random_type(rng);
+            let default = if rng.chance(40) {
+                ty.default(self, rng)
+            } else {
+                None
+            };
+            let c = Col {
+                name: self.fresh("c", rng),
+                ty,
+                not_null: rng.chance(30),
+                default: default.is_some(),
+                pinned: false,
+                generated: false,
+            };
+            defs.push(self.column_sql(&c, default.as_deref()));
+            cols.push(c);
+        }
+        self.tables.push(Table {
+            name: name.clone(),
+            cols,
+            pk: Some((key, key_ty)),
+            indexes: Vec::new(),
+            partitioned: false,
+            referenced: false,
+        });
+        format!("CREATE TABLE {} ({})", t(&name), defs.join(", "))
+    }
+
+    fn partitioned_table(&mut self, rng: &mut Rng) -> String {
+        let name = self.fresh("p", rng);
+        let key = self.fresh("k", rng);
+        let v = self.fresh("v", rng);
+        let mut sql = format!(
+            "CREATE TABLE {} ({} integer NOT NULL, {} text DEFAULT 'x', PRIMARY KEY ({})) PARTITION BY RANGE ({})",
+            t(&name),
+            q(&key),
+            q(&v),
+            q(&key),
+            q(&key)
+        );
+        for i in 0..1 + rng.below(2) {
+            let part = format!("{name}_{i}");
+            sql.push_str(&format!(
+                "; CREATE TABLE {} PARTITION OF {} FOR VALUES FROM ({}) TO ({})",
+                t(&part),
+                t(&name),
+                i * 100,
+                (i + 1) * 100
+            ));
+        }
+        self.tables.push(Table {
+            name,
+            cols: vec![
+                Col {
+                    name: key.clone(),
+                    ty: Ty::Int,
+                    not_null: true,
+                    default: false,
+                    pinned: true,
+                    generated: false,
+                },
+                Col {
+                    name: v,
+                    ty: Ty::Text,
+                    not_null: false,
+                    default: true,
+                    pinned: false,
+                    generated: false,
+                },
+            ],
+            pk: Some((key, Ty::Int)),
+            indexes: Vec::new(),
+            partitioned: true,
+            referenced: true, // its partitions are not modelled: leave it be
+        });
+        sql
+    }
+
+    fn table_index(&self, rng: &mut Rng, plain_only: bool) -> Option<usize> {
+        let ok: Vec<usize> = (0..self.tables.len())
+            .filter(|i| !plain_only || !self.tables[*i].partitioned)
+            .collect();
+        rng.pick(&ok).copied()
+    }
+
+    /// Drop the views over table `ti` (PostgreSQL refuses to drop or retype
+    /// a column a view uses); the SQL that does it.
+    fn drop_views_on(&mut self, ti: usize) -> String {
+        let name = self.tables[ti].name.clone();
+        let mut sql = String::new();
+        self.views.retain(|v| {
+            if v.table == name {
+                sql.push_str(&format!("DROP VIEW {}; ", t(&v.name)));
+                false
+            } else {
+                true
+            }
+        });
+        sql
+    }
+
+    fn add_column(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let ty = self.random_type(rng);
+        let ints: Vec<String> = self.tables[ti]
+            .cols
+            .iter()
+            .filter(|c| c.ty.integral() && !c.generated)
+            .map(|c| c.name.clone())
+            .collect();
+        let name = self.fresh("c", rng);
+        let table = t(&self.tables[ti].name);
+        if !ints.is_empty() && rng.chance(20) {
+            let src = rng.pick(&ints)?.clone();
+            for c in &mut self.tables[ti].cols {
+                if c.name == src {
+                    c.pinned = true;
+                }
+            }
+            self.tables[ti].cols.push(Col {
+                name: name.clone(),
+                ty: Ty::BigInt,
+                not_null: false,
+                default: false,
+                pinned: true,
+                generated: true,
+            });
+            return Some(format!(
+                "ALTER TABLE {table} ADD COLUMN {} bigint GENERATED ALWAYS AS ({} * 2) STORED",
+                q(&name),
+                q(&src)
+            ));
+        }
+        let default = if rng.chance(50) {
+            ty.default(self, rng)
+        } else {
+            None
+        };
+        let c = Col {
+            name,
+            ty,
+            not_null: default.is_some() && rng.chance(50),
+            default: default.is_some(),
+            pinned: false,
+            generated: false,
+        };
+        let sql = format!(
+            "ALTER TABLE {table} ADD COLUMN {}",
+            self.column_sql(&c, default.as_deref())
+        );
+        self.tables[ti].cols.push(c);
+        Some(sql)
+    }
+
+    fn free_column(&self, rng: &mut Rng, ti: usize) -> Option<usize> {
+        let ok: Vec<usize> = (0..self.tables[ti].cols.len())
+            .filter(|i| !self.tables[ti].cols[*i].pinned)
+            .collect();
+        rng.pick(&ok).copied()
+    }
+
+    /// Drops the last column only: the reverse migration adds a column back
+    /// at the end, and PostgreSQL cannot insert one anywhere else.
+    fn drop_column(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let ci = self.tables[ti].cols.len().checked_sub(1)?;
+        if self.tables[ti].cols[ci].pinned {
+            return None;
+        }
+        let mut sql = self.drop_views_on(ti);
+        let table = &mut self.tables[ti];
+        let col = table.cols.remove(ci);
+        table.indexes.retain(|(_, cols)| !cols.contains(&col.name));
+        sql.push_str(&format!(
+            "ALTER TABLE {} DROP COLUMN {}",
+            t(&table.name),
+            q(&col.name)
+        ));
+        Some(sql)
+    }
+
+    fn rename_column(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let ci = rng.below(self.tables[ti].cols.len());
+        let new = self.fresh("r", rng);
+        let table = &mut self.tables[ti];
+        let old = std::mem::replace(&mut table.cols[ci].name, new.clone());
+        for (_, cols) in &mut table.indexes {
+            for c in cols.iter_mut().filter(|c| **c == old) {
+                c.clone_from(&new);
+            }
+        }
+        if let Some((k, _)) = &mut table.pk {
+            if *k == old {
+                k.clone_from(&new);
+            }
+        }
+        Some(format!(
+            "ALTER TABLE {} RENAME COLUMN {} TO {}",
+            t(&table.name),
+            q(&old),
+            q(&new)
+        ))
+    }
+
+    fn rename_table(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let new = self.fresh("t", rng);
+        let old = std::mem::replace(&mut self.tables[ti].name, new.clone());
+        for v in &mut self.views {
+            if v.table == old {
+                v.table.clone_from(&new);
+            }
+        }
+        Some(format!("ALTER TABLE {} RENAME TO {}", t(&old), q(&new)))
+    }
+
+    fn retype_column(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let ci = self.free_column(rng, ti)?;
+        let c = self.tables[ti].cols[ci].clone();
+        let (ty, using) = match c.ty {
+            Ty::Int => (Ty::BigInt, false),
+            Ty::Varchar(n) => {
+                if rng.chance(50) {
+                    (Ty::Varchar(n + 10), false)
+                } else {
+                    (Ty::Text, false)
+                }
+            }
+            Ty::Text => (Ty::Varchar(200), false),
+            Ty::Numeric(p, s) => (Ty::Numeric(p + 2, s), false),
+            Ty::Date => (Ty::Timestamptz, false),
+            Ty::Bool => (Ty::Int, true),
+            _ => return None,
+        };
+        let mut sql = self.drop_views_on(ti);
+        let table = t(&self.tables[ti].name);
+        let col = q(&c.name);
+        if c.default {
+            sql.push_str(&format!(
+                "ALTER TABLE {table} ALTER COLUMN {col} DROP DEFAULT; "
+            ));
+            self.tables[ti].cols[ci].default = false;
+        }
+        let using_sql = if using {
+            format!(" USING CASE WHEN {col} THEN 1 ELSE 0 END")
+        } else {
+            String::new()
+        };
+        sql.push_str(&format!(
+            "ALTER TABLE {table} ALTER COLUMN {col} TYPE {}{using_sql}",
+            ty.sql(self)
+        ));
+        self.tables[ti].cols[ci].ty = ty;
+        Some(sql)
+    }
+
+    fn toggle_default(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let ci = self.free_column(rng, ti)?;
+        let c = self.tables[ti].cols[ci].clone();
+        let table = t(&self.tables[ti].name);
+        if c.default {
+            self.tables[ti].cols[ci].default = false;
+            Some(format!(
+                "ALTER TABLE {table} ALTER COLUMN {} DROP DEFAULT",
+                q(&c.name)
+            ))
+        } else {
+            let d = c.ty.default(self, rng)?;
+            self.tables[ti].cols[ci].default = true;
+            Some(format!(
+                "ALTER TABLE {table} ALTER COLUMN {} SET DEFAULT {d}",
+                q(&c.name)
+            ))
+        }
+    }
+
+    fn toggle_not_null(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let ci = self.free_column(rng, ti)?;
+        let c = &mut self.tables[ti].cols[ci];
+        c.not_null = !c.not_null;
+        Some(format!(
+            "ALTER TABLE {} ALTER COLUMN {} {} NOT NULL",
+            t(&self.tables[ti].name),
+            q(&self.tables[ti].cols[ci].name),
+            if self.tables[ti].cols[ci].not_null {
+                "SET"
+            } else {
+                "DROP"
+            }
+        ))
+    }
+
+    fn add_index(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let candidates: Vec<Col> = self.tables[ti]
+            .cols
+            .iter()
+            .filter(|c| !matches!(c.ty, Ty::Jsonb | Ty::IntArray))
+            .cloned()
+            .collect();
+        let c = rng.pick(&candidates)?.clone();
+        let name = self.fresh("i", rng);
+        let table = t(&self.tables[ti].name);
+        let (unique, expr, pred) = match rng.below(4) {
+            0 if c.ty.textual() => ("", format!("lower({})", q(&c.name)), String::new()),
+            1 => ("UNIQUE ", q(&c.name), String::new()),
+            2 => ("", q(&c.name), format!(" WHERE {} IS NOT NULL", q(&c.name))),
+            _ => ("", format!("{} DESC NULLS LAST", q(&c.name)), String::new()),
+        };
+        self.tables[ti]
+            .indexes
+            .push((name.clone(), vec![c.name.clone()]));
+        Some(format!(
+            "CREATE {unique}INDEX {} ON {table} ({expr}){pred}",
+            q(&name)
+        ))
+    }
+
+    fn drop_index(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let n = self.tables[ti].indexes.len();
+        if n == 0 {
+            return None;
+        }
+        let (name, _) = self.tables[ti].indexes.remove(rng.below(n));
+        Some(format!("DROP INDEX {}", t(&name)))
+    }
+
+    fn add_foreign_key(&mut self, rng: &mut Rng) -> Option<String> {
+        let from = self.table_index(rng, true)?;
+        let to = self.table_index(rng, true)?;
+        let (key, key_ty) = self.tables[to].pk.clone()?;
+        self.tables[to].referenced = true;
+        for c in &mut self.tables[to].cols {
+            if c.name == key {
+                c.pinned = true;
+            }
+        }
+        let name = self.fresh("fk", rng);
+        let action = [
+            "",
+            " ON DELETE CASCADE",
+            " ON DELETE SET NULL",
+            " DEFERRABLE INITIALLY DEFERRED",
+        ][rng.below(4)];
+        let sql = format!(
+            "ALTER TABLE {} ADD COLUMN {} {} REFERENCES {} ({}){action}",
+            t(&self.tables[from].name),
+            q(&name),
+            key_ty.sql(self),
+            t(&self.tables[to].name),
+            q(&key)
+        );
+        self.tables[from].cols.push(Col {
+            name,
+            ty: key_ty,
+            not_null: false,
+            default: false,
+            pinned: true,
+            generated: false,
+        });
+        Some(sql)
+    }
+
+    fn create_view(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, false)?;
+        let table = self.tables[ti].clone();
+        let cols: Vec<String> = table
+            .cols
+            .iter()
+            .filter(|_| rng.chance(70))
+            .map(|c| q(&c.name))
+            .collect();
+        if cols.is_empty() {
+            return None;
+        }
+        let name = self.fresh("v", rng);
+        let filter = table
+            .cols
+            .iter()
+            .find(|c| c.ty.integral())
+            .map(|c| format!(" WHERE {} > 0", q(&c.name)))
+            .unwrap_or_default();
+        self.views.push(View {
+            name: name.clone(),
+            table: table.name.clone(),
+        });
+        Some(format!(
+            "CREATE VIEW {} AS SELECT {} FROM {}{filter}",
+            t(&name),
+            cols.join(", "),
+            t(&table.name)
+        ))
+    }
+
+    fn drop_view(&mut self, rng: &mut Rng) -> Option<String> {
+        if self.views.is_empty() {
+            return None;
+        }
+        let v = self.views.remove(rng.below(self.views.len()));
+        Some(format!("DROP VIEW {}", t(&v.name)))
+    }
+
+    fn enum_change(&mut self, rng: &mut Rng) -> String {
+        if !self.enums.is_empty() && rng.chance(60) {
+            let i = rng.below(self.enums.len());
+            let label = self.fresh("l", rng);
+            let name = self.enums[i].name.clone();
+            let labels = &mut self.enums[i].labels;
+            let at = rng.below(labels.len() + 1);
+            let sql = if at == labels.len() {
+                format!("ALTER TYPE {} ADD VALUE '{label}'", t(&name))
+            } else {
+                format!(
+                    "ALTER TYPE {} ADD VALUE '{label}' BEFORE '{}'",
+                    t(&name),
+                    labels[at]
+                )
+            };
+            labels.insert(at, label);
+            return sql;
+        }
+        let name = self.fresh("e", rng);
+        let labels: Vec<String> = (0..1 + rng.below(3))
+            .map(|_| self.fresh("l", rng))
+            .collect();
+        let sql = format!(
+            "CREATE TYPE {} AS ENUM ({})",
+            t(&name),
+            labels
+                .iter()
+                .map(|l| format!("'{l}'"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        self.enums.push(Enum { name, labels });
+        sql
+    }
+
+    fn create_domain(&mut self, rng: &mut Rng) -> String {
+        let name = self.fresh("d", rng);
+        self.domains.push(name.clone());
+        format!("CREATE DOMAIN {} AS integer CHECK (VALUE > 0)", t(&name))
+    }
+
+    fn create_function(&mut self, rng: &mut Rng) -> String {
+        let name = self.fresh("f", rng);
+        self.functions.push(name.clone());
+        let body = match rng.below(3) {
+            0 => "LANGUAGE sql IMMUTABLE AS $$ SELECT x + 1 $$".to_string(),
+            1 => "LANGUAGE plpgsql STABLE AS $$ BEGIN RETURN x * 2; END $$".to_string(),
+            _ => "LANGUAGE sql STRICT PARALLEL SAFE AS $$ SELECT abs(x) $$".to_string(),
+        };
+        format!(
+            "CREATE FUNCTION {}(x integer) RETURNS integer {body}",
+            t(&name)
+        )
+    }
+
+    fn comment(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, false)?;
+        let table = &self.tables[ti];
+        let text = ["'it''s here'", "'ünïcode'", "NULL", "'two\nlines'"][rng.below(4)];
+        Some(if rng.chance(50) {
+            format!("COMMENT ON TABLE {} IS {text}", t(&table.name))
+        } else {
+            let c = rng.pick(&table.cols)?;
+            format!(
+                "COMMENT ON COLUMN {}.{} IS {text}",
+                t(&table.name),
+                q(&c.name)
+            )
+        })
+    }
+
+    fn add_check(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let ints: Vec<usize> = (0..self.tables[ti].cols.len())
+            .filter(|i| {
+                let c = &self.tables[ti].cols[*i];
+                c.ty.integral() && !c.generated
+            })
+            .collect();
+        let ci = *rng.pick(&ints)?;
+        self.tables[ti].cols[ci].pinned = true;
+        let name = self.fresh("ck", rng);
+        Some(format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} >= 0)",
+            t(&self.tables[ti].name),
+            q(&name),
+            q(&self.tables[ti].cols[ci].name)
+        ))
+    }
+
+    fn drop_table(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, false)?;
+        if self.tables[ti].referenced {
+            return None;
+        }
+        let mut sql = self.drop_views_on(ti);
+        let table = self.tables.remove(ti);
+        sql.push_str(&format!("DROP TABLE {}", t(&table.name)));
+        Some(sql)
+    }
+}
