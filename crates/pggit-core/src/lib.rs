@@ -8,6 +8,7 @@ pub mod equiv;
 pub mod filter;
 pub mod hash;
 pub mod identity;
+mod lex;
 pub mod merge;
 pub mod model;
 pub mod plan;

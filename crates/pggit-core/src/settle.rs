@@ -11,28 +11,7 @@
 //! PostgreSQL's own lexer (`pg_query::scan`) so string literals, quoted
 //! names and dollar-quoted bodies are never touched.
 
-/// One lexer token: its text and byte span.
-struct Tok<'a> {
-    text: &'a str,
-    start: usize,
-    end: usize,
-}
-
-fn tokens(text: &str) -> Option<Vec<Tok<'_>>> {
-    let scanned = pg_query::scan(text).ok()?;
-    scanned
-        .tokens
-        .iter()
-        .map(|t| {
-            let (start, end) = (usize::try_from(t.start).ok()?, usize::try_from(t.end).ok()?);
-            Some(Tok {
-                text: text.get(start..end)?,
-                start,
-                end,
-            })
-        })
-        .collect()
-}
+use crate::lex::{tokens, Tok};
 
 /// The settled form of `text` (an expression, an index definition, a
 /// constraint definition or a view query), or `text` itself.

@@ -286,6 +286,47 @@ fn rename_on_one_side_default_on_the_other_is_clean() {
     assert_replays(&t, "main");
 }
 
+/// Git applies a change to a moved file: an index, a check, a trigger's
+/// WHEN and a policy added on one side over a column the other side renamed
+/// are merged with the new name.
+#[test]
+fn objects_added_over_a_column_renamed_on_the_other_side_follow_it() {
+    let (t, mut repo) = setup(BASE);
+    on(
+        &t,
+        "main",
+        "ALTER TABLE public.users RENAME COLUMN name TO full_name",
+    );
+    on(
+        &t,
+        "feature",
+        "CREATE INDEX users_name_idx ON public.users (lower(name)) WHERE name IS NOT NULL;
+         ALTER TABLE public.users ADD CONSTRAINT users_name_len CHECK (length(name) < 90);
+         CREATE POLICY users_named ON public.users USING (name <> '');
+         CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
+         CREATE TRIGGER users_touch BEFORE UPDATE ON public.users FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION public.touch()",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "completed", "{:?} {:?}", o.conflicts, o.invalid);
+    let defs: Vec<String> = ws(&t, "main")
+        .query(
+            "SELECT pg_get_indexdef('public.users_name_idx'::regclass)
+             UNION ALL SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'users_name_len'
+             UNION ALL SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polname = 'users_named'
+             UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'users_touch'",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(defs.len(), 4, "{defs:?}");
+    for d in &defs {
+        assert!(d.contains("full_name"), "{d}");
+    }
+    assert_replays(&t, "main");
+}
+
 #[test]
 fn table_dropped_on_one_side_altered_on_the_other_conflicts() {
     let (t, mut repo) = setup(BASE);

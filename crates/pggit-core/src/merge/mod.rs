@@ -18,6 +18,7 @@ pub mod bases;
 mod columns;
 pub mod custom;
 mod fields;
+mod follow;
 pub mod segments;
 mod tree_merge;
 
@@ -238,10 +239,23 @@ impl Merge {
 
 /// Three-way merge of `source` into `target` with common ancestor `base`.
 pub fn merge(base: &Tree, target: &Tree, source: &Tree, opts: &Options) -> Merge {
+    // Definitions on each side follow the other side's column renames.
+    let followed = follow::follow(base, target, source);
+    let (base, target, source) = match &followed {
+        Some((b, t, s)) => (b, t, s),
+        None => (base, target, source),
+    };
     match align::align(base, target, source) {
         Some((t, s)) => tree_merge::run(base, &t, &s, opts),
         None => tree_merge::run(base, target, source, opts),
     }
+}
+
+/// The three trees as the merge compares them: each definition rewritten
+/// with the column renames of the side it did not come from.
+pub fn followed(base: &Tree, target: &Tree, source: &Tree) -> (Tree, Tree, Tree) {
+    follow::follow(base, target, source)
+        .unwrap_or_else(|| (base.clone(), target.clone(), source.clone()))
 }
 
 /// Merge several merge bases into one virtual base, as git's recursive
