@@ -562,3 +562,116 @@ fn row_history_commands() {
             .get(0);
     assert_eq!(n, 4, "bad input changed nothing");
 }
+
+/// Every command, fed hostile and malformed values in each argument, either
+/// works or fails with a documented exit code and a message: never a panic,
+/// never a signal, and the repository stays sound (`doctor`).
+#[test]
+fn no_command_panics_on_hostile_input() {
+    let e = Env::new("CREATE TABLE public.t (id int PRIMARY KEY, v text)");
+    e.ok(&["init"]);
+    e.ok(&["track", "public.t"]);
+    let long = "x".repeat(10_000);
+    let name64 = "n".repeat(64);
+    let hostile: Vec<&str> = vec![
+        "",
+        "a\"; drop table x; --",
+        "'; SELECT pg_sleep(10); --",
+        "\u{202e}evil\x1b[2J",
+        "../../etc/passwd",
+        &name64,
+        &long,
+        "HEAD~99999999999999999999999",
+        "HEAD^^^^^^^^^^^^^^^^^^^^^^^^^^^",
+        "main..feature...x",
+        "@{-1}",
+        "-",
+        "💥",
+        "public.",
+        ".t",
+        "a.b.c.d",
+        "{\"id\": }",
+        "1e999",
+        "-1",
+        "2026-13-45T99:99:99Z",
+        "9999999 years",
+        "postgresql://[::1",
+        "%zz",
+    ];
+    let templates: &[&[&str]] = &[
+        &["status", "--json"],
+        &["log", "X"],
+        &["log", "-n", "X"],
+        &["show", "X"],
+        &["show", "HEAD", "X"],
+        &["diff", "X"],
+        &["diff", "X", "HEAD", "--sql"],
+        &["diff", "--from-db", "X", "--to-db", "X"],
+        &["branch", "X"],
+        &["branch", "-d", "X"],
+        &["checkout", "X"],
+        &["checkout", "-b", "X"],
+        &["tag", "X"],
+        &["tag", "-d", "X"],
+        &["reset", "--hard", "X"],
+        &["revert", "X"],
+        &["merge", "X", "--dry-run"],
+        &["merge-base", "X", "HEAD"],
+        &["conflicts", "--kind", "X"],
+        &["resolve", "X", "--ours"],
+        &["blame", "X"],
+        &["track", "X"],
+        &["untrack", "X"],
+        &["asof", "X", "--at", "now"],
+        &["asof", "public.t", "--at", "X"],
+        &["asof", "public.t", "--at", "now", "--where", "X"],
+        &["history", "public.t", "--key", "X"],
+        &["changes", "public.t", "--from", "X", "--to", "now"],
+        &[
+            "restore",
+            "public.t",
+            "--at",
+            "X",
+            "--into",
+            "public.restored",
+        ],
+        &["restore", "public.t", "--at", "now", "--into", "X"],
+        &[
+            "restore",
+            "public.t",
+            "--at",
+            "now",
+            "--where",
+            "X",
+            "--into",
+            "public.r2",
+        ],
+        &["snapshot", "create", "X"],
+        &["snapshot", "drop", "X"],
+        &["commit", "-m", "X"],
+        &["--db", "X", "status"],
+    ];
+    let mut bad = Vec::new();
+    let mut runs = 0;
+    for t in templates {
+        for h in &hostile {
+            let args: Vec<&str> = t.iter().map(|a| if *a == "X" { *h } else { *a }).collect();
+            let r = e.pggit(&args);
+            runs += 1;
+            let code_ok = (0..=4).contains(&r.code);
+            if !code_ok || r.stderr.contains("panicked") || r.stderr.contains("RUST_BACKTRACE") {
+                bad.push(format!("{args:?}: exit {}: {}", r.code, r.stderr));
+            } else if r.code >= 2 && r.stderr.trim().is_empty() && r.stdout.trim().is_empty() {
+                bad.push(format!("{args:?}: exit {} without a message", r.code));
+            }
+        }
+    }
+    assert!(
+        bad.is_empty(),
+        "{} of {runs} runs misbehaved:\n{}",
+        bad.len(),
+        bad.join("\n")
+    );
+    let r = e.pggit(&["doctor"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+}

@@ -347,33 +347,10 @@ mod tests {
     fn table(name: &str, cols: &[&str]) -> Arc<Entry> {
         let columns = cols
             .iter()
-            .map(|c| Column {
-                id: format!("{name}.{c}"),
-                name: (*c).into(),
-                data_type: "integer".into(),
-                collation: None,
-                not_null: false,
-                default: None,
-                identity: None,
-                generated: None,
-                not_null_name: None,
-                comment: None,
-            })
+            .map(|c| Column::new(&format!("{name}.{c}"), c, "integer"))
             .collect();
         Arc::new(Entry {
-            object: Object::Table(Table {
-                schema: "public".into(),
-                name: name.into(),
-                columns,
-                unlogged: false,
-                partition_key: None,
-                partition_of: None,
-                options: vec![],
-                row_security: false,
-                force_row_security: false,
-                replica_identity: None,
-                comment: None,
-            }),
+            object: Object::Table(Table::new("public", name, columns)),
             deps: vec![],
         })
     }

@@ -292,6 +292,43 @@ pub struct Attribute {
     pub comment: Option<String>,
 }
 
+impl Table {
+    /// A plain table: no partitioning, options, row security or comment.
+    pub fn new(schema: &str, name: &str, columns: Vec<Column>) -> Table {
+        Table {
+            schema: schema.into(),
+            name: name.into(),
+            columns,
+            unlogged: false,
+            partition_key: None,
+            partition_of: None,
+            options: vec![],
+            row_security: false,
+            force_row_security: false,
+            replica_identity: None,
+            comment: None,
+        }
+    }
+}
+
+impl Column {
+    /// A nullable column without default, identity or comment.
+    pub fn new(id: &str, name: &str, data_type: &str) -> Column {
+        Column {
+            id: id.into(),
+            name: name.into(),
+            data_type: data_type.into(),
+            collation: None,
+            not_null: false,
+            not_null_name: None,
+            default: None,
+            identity: None,
+            generated: None,
+            comment: None,
+        }
+    }
+}
+
 impl Attribute {
     /// The attribute without its comment: what its shape is.
     pub fn shape(&self) -> (&str, &str, Option<&str>) {

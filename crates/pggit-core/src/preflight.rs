@@ -176,33 +176,14 @@ mod tests {
 
     fn col(id: &str, not_null: bool, default: Option<&str>) -> Column {
         Column {
-            id: id.into(),
-            name: id.into(),
-            data_type: "integer".into(),
-            collation: None,
             not_null,
             default: default.map(Into::into),
-            identity: None,
-            generated: None,
-            not_null_name: None,
-            comment: None,
+            ..Column::new(id, id, "integer")
         }
     }
 
     fn table(cols: Vec<Column>) -> Object {
-        Object::Table(Table {
-            schema: "public".into(),
-            name: "t".into(),
-            columns: cols,
-            unlogged: false,
-            partition_key: None,
-            partition_of: None,
-            options: vec![],
-            row_security: false,
-            force_row_security: false,
-            replica_identity: None,
-            comment: None,
-        })
+        Object::Table(Table::new("public", "t", cols))
     }
 
     fn tree(objects: Vec<(&str, Object)>) -> Tree {

@@ -399,7 +399,7 @@ fn corpus_has_enough_cases() {
 
 /// Every case on the first server (`PGGIT_TEST_SERVERS`, else the test
 /// server); on the others the core corpus and every `PGGIT_RT_SAMPLE`-th
-/// feature case (default 6; `PGGIT_RT_FULL=1` runs everything everywhere).
+/// feature case (default 8; `PGGIT_RT_FULL=1` runs everything everywhere).
 /// Servers run in parallel (`PGGIT_RT_THREADS` workers each, default 2).
 /// `PGGIT_CASE` (comma-separated) runs only those cases. A case listed in
 /// `corpus::KNOWN_GAPS` for a version must still fail there: when it
@@ -415,8 +415,9 @@ fn round_trip_corpus() {
     let sample: usize = std::env::var("PGGIT_RT_SAMPLE")
         .ok()
         .and_then(|t| t.parse().ok())
-        .unwrap_or(6);
+        .unwrap_or(8);
     let servers = servers();
+    let many = servers.len() > 1;
     let report: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = servers
             .iter()
@@ -426,6 +427,8 @@ fn round_trip_corpus() {
                 scope.spawn(move || {
                     let major = server_major(admin);
                     let thin = (n > 0 && !full && only.is_none()).then_some(sample);
+                    // The first server runs every case: give it more workers.
+                    let threads = if n == 0 && many { threads + 1 } else { threads };
                     let cases: Vec<_> = cases_for(major, thin)
                         .into_iter()
                         .filter(|c| {

@@ -189,6 +189,9 @@ fn inherited(pc: &Column, own: &Column) -> Column {
         id: own.id.clone(),
         comment: None,
         identity: None,
+        // PostgreSQL 18: an attached partition keeps its own NOT NULL
+        // constraint (and its name); one it lacks gets the default name.
+        not_null_name: own.not_null_name.clone().filter(|_| own.not_null),
         ..pc.clone()
     }
 }

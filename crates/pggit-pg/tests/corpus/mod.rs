@@ -39,6 +39,7 @@ pub const KNOWN_GAPS: &[(&str, &[i32], &str)] = &[
     ("pg14_create_with_compression", &[], "column compression (SET COMPRESSION) is not tracked"),
     ("pg15_unlogged_sequence", &[], "sequence persistence (UNLOGGED sequences) is not tracked"),
     ("pg15_logged_sequence", &[], "sequence persistence (UNLOGGED sequences) is not tracked"),
+    ("part_attach_existing_table", &[18], "PostgreSQL 18: an attached partition keeps its own NOT NULL constraint name, and a replay (CREATE TABLE ... PARTITION OF) names it after the parent's"),
 ];
 
 /// Whether `case` is a known gap on PostgreSQL `major`.
