@@ -114,17 +114,19 @@ impl Env {
     /// `pg_dump --schema-only` of main's workspace (the repository
     /// database) without pggit's own schema.
     fn dump(&self) -> String {
-        let out = Command::new("pg_dump")
-            .args([
-                "--schema-only",
-                "--no-owner",
-                "-N",
-                "pggit",
-                "--dbname",
-                &self.url,
-            ])
-            .output()
-            .expect("pg_dump runs");
+        let out = Command::new(pggit::pg::scratch::pg_dump_program(
+            &pggit::pg::scratch::test_admin_config(),
+        ))
+        .args([
+            "--schema-only",
+            "--no-owner",
+            "-N",
+            "pggit",
+            "--dbname",
+            &self.url,
+        ])
+        .output()
+        .expect("pg_dump runs");
         assert!(
             out.status.success(),
             "{}",

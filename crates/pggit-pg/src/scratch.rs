@@ -119,3 +119,43 @@ pub fn test_admin_config() -> Config {
         .map(|(c, _)| c)
         .expect("PGGIT_TEST_URL must be a valid connection URL")
 }
+
+/// The `pg_dump` for tests to dump a server with: the system's own when it
+/// is of the server's major version (PostgreSQL's own view of its release),
+/// else `PGGIT_PG_DUMP` (pg_dump 18 from `.ci/pg-servers`, which dumps
+/// every older server), else `pg_dump`. Cached per host and port.
+pub fn pg_dump_program(config: &Config) -> String {
+    use std::collections::HashMap;
+    use std::sync::{Mutex, OnceLock};
+    static SYSTEM_MAJOR: OnceLock<Option<i32>> = OnceLock::new();
+    static CHOSEN: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
+    let key = format!("{:?}{:?}", config.get_hosts(), config.get_ports());
+    let cache = CHOSEN.get_or_init(Default::default);
+    if let Some(p) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return p;
+    }
+    let system = *SYSTEM_MAJOR.get_or_init(|| {
+        let out = std::process::Command::new("pg_dump")
+            .arg("--version")
+            .output()
+            .ok()?;
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        let version = text
+            .split_whitespace()
+            .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))?;
+        version.split('.').next()?.parse().ok()
+    });
+    let major = connect(config).ok().and_then(|mut c| {
+        c.query_one("SELECT current_setting('server_version_num')::int", &[])
+            .ok()
+            .map(|r| r.get::<_, i32>(0) / 10000)
+    });
+    let chosen = match std::env::var("PGGIT_PG_DUMP") {
+        Ok(p) if !p.is_empty() && system != major => p,
+        _ => "pg_dump".to_string(),
+    };
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, chosen.clone());
+    }
+    chosen
+}

@@ -26,7 +26,7 @@ fn dump(db: &ScratchDb) -> String {
         .get_password()
         .map(|p| String::from_utf8_lossy(p).to_string())
         .unwrap_or_default();
-    let out = Command::new(pg_dump_for(&db.config))
+    let out = Command::new(pggit_pg::scratch::pg_dump_program(&db.config))
         .args(["--schema-only", "--no-owner", "--dbname", &url])
         .env("PGPASSWORD", password)
         .output()
@@ -37,36 +37,6 @@ fn dump(db: &ScratchDb) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     normalise_dump(&String::from_utf8_lossy(&out.stdout))
-}
-
-/// The pg_dump to dump a server with: the system's own when it is of the
-/// server's major version (PostgreSQL's own view of its own release), else
-/// `PGGIT_PG_DUMP` (pg_dump 18, which dumps every older server).
-fn pg_dump_for(config: &Config) -> String {
-    use std::collections::HashMap;
-    use std::sync::{Mutex, OnceLock};
-    static SYSTEM_MAJOR: OnceLock<Option<i32>> = OnceLock::new();
-    static BY_PORT: OnceLock<Mutex<HashMap<String, String>>> = OnceLock::new();
-    let key = format!("{:?}{:?}", config.get_hosts(), config.get_ports());
-    let cache = BY_PORT.get_or_init(Default::default);
-    if let Some(p) = cache.lock().unwrap().get(&key) {
-        return p.clone();
-    }
-    let system = *SYSTEM_MAJOR.get_or_init(|| {
-        let out = Command::new("pg_dump").arg("--version").output().ok()?;
-        let text = String::from_utf8_lossy(&out.stdout).to_string();
-        let version = text
-            .split_whitespace()
-            .find(|w| w.starts_with(|c: char| c.is_ascii_digit()))?;
-        version.split('.').next()?.parse().ok()
-    });
-    let major = server_major(config);
-    let chosen = match std::env::var("PGGIT_PG_DUMP") {
-        Ok(p) if !p.is_empty() && system != Some(major) => p,
-        _ => "pg_dump".to_string(),
-    };
-    cache.lock().unwrap().insert(key, chosen.clone());
-    chosen
 }
 
 /// Strip only what pg_dump prints differently on every run.
