@@ -185,6 +185,11 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
     queue.extend(recreate.iter().cloned());
     queue.extend(removed.iter().map(|id| (*id).clone()));
     while let Some(x) = queue.pop() {
+        // What survives a removed schema was moved out of it (SET SCHEMA,
+        // phase 2): it is not re-created.
+        if removed.contains(&x) && matches!(old.get(&x), Some(Object::Schema { .. })) {
+            continue;
+        }
         for d in dependents.get(x.as_str()).into_iter().flatten() {
             if recreate.contains(*d) || !new.entries.contains_key(*d) {
                 continue;
@@ -234,6 +239,20 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
         own(&mut owners, out.len(), id);
     }
 
+    // New schemas first: objects may be moved into them by phase 2.
+    let new_schemas: HashSet<&Id> = new
+        .entries
+        .iter()
+        .filter(|(id, e)| {
+            matches!(e.object, Object::Schema { .. }) && !old.entries.contains_key(*id)
+        })
+        .map(|(id, _)| id)
+        .collect();
+    for id in ordered_subset(new, &new_schemas) {
+        out.extend(render::create(new, &new.entries[&id].object));
+        own(&mut owners, out.len(), &id);
+    }
+
     // Phase 2: renames, schemas first, then in dependency order.
     let renamed: HashSet<&Id> = modified
         .iter()
@@ -264,6 +283,34 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
         }
     }
 
+    // A kept sequence owned by a table or column that this migration drops
+    // would go with it (or fail while another table's default uses it):
+    // release it first, under its new name; phase 5 gives it its new owner.
+    for (id, e) in &old.entries {
+        let Object::Sequence {
+            owned_by: Some((t, c)),
+            ..
+        } = &e.object
+        else {
+            continue;
+        };
+        let Some(n) = new.get(id).filter(|_| !recreate.contains(id)) else {
+            continue;
+        };
+        let owner_goes = match new.get(t) {
+            Some(Object::Table(nt)) => !nt.columns.iter().any(|x| &x.id == c),
+            _ => true,
+        };
+        if owner_goes {
+            let mut released = n.clone();
+            if let Object::Sequence { owned_by, .. } = &mut released {
+                *owned_by = None;
+            }
+            out.extend(alter::sequence_owner(new, &released));
+            own(&mut owners, out.len(), id);
+        }
+    }
+
     // Phase 3: creates and alters in dependency order.
     let changed: HashSet<&Id> = new
         .entries
@@ -275,6 +322,9 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
     let kept = table::kept_by_detach(old, new);
     let mut late_type_drops = Vec::new();
     for id in &new_order {
+        if new_schemas.contains(id) {
+            continue; // created before the renames
+        }
         let n = &new.entries[id].object;
         if let Some((statements, drop)) = rebuilds
             .get(id)
@@ -341,26 +391,6 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
         .copied()
         .filter(|id| !drops_early(old.entries[*id].object.kind()) && !replaced.contains(*id))
         .collect();
-    // A kept sequence owned by a table that is dropped would go with it
-    // (and fail while another table's default uses it): release it first;
-    // phase 5 gives it its new owner.
-    for (id, e) in &old.entries {
-        if let Object::Sequence {
-            owned_by: Some((t, _)),
-            ..
-        } = &e.object
-        {
-            let kept = new.entries.contains_key(id) && !recreate.contains(id);
-            if kept && late.contains(t) {
-                let mut released = e.object.clone();
-                if let Object::Sequence { owned_by, .. } = &mut released {
-                    *owned_by = None;
-                }
-                out.extend(alter::sequence_owner(old, &released));
-                own(&mut owners, out.len(), id);
-            }
-        }
-    }
     let schema_after = |s: &str| alter::schema_after_renames(old, new, s);
     for id in ordered_subset(old, &late).iter().rev() {
         let o = &old.entries[id].object;

@@ -114,6 +114,7 @@ struct Col {
 
 #[derive(Clone, Debug)]
 struct Table {
+    schema: String,
     name: String,
     cols: Vec<Col>,
     pk: Option<(String, Ty)>,
@@ -152,6 +153,13 @@ fn q(name: &str) -> String {
 
 fn t(name: &str) -> String {
     format!("public.{}", q(name))
+}
+
+impl Table {
+    /// The table's qualified, quoted name.
+    fn q(&self) -> String {
+        format!("{}.{}", q(&self.schema), q(&self.name))
+    }
 }
 
 impl Gen {
@@ -204,7 +212,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 20 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 22 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -224,6 +232,8 @@ impl Gen {
             16 => g.comment(rng)?,
             17 => g.partitioned_table(rng),
             18 => g.add_check(rng)?,
+            19 => g.move_table(rng)?,
+            20 => g.add_index_pair(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -278,6 +288,7 @@ impl Gen {
             cols.push(c);
         }
         self.tables.push(Table {
+            schema: "public".into(),
             name: name.clone(),
             cols,
             pk: Some((key, key_ty)),
@@ -311,6 +322,7 @@ impl Gen {
             ));
         }
         self.tables.push(Table {
+            schema: "public".into(),
             name,
             cols: vec![
                 Col {
@@ -371,7 +383,7 @@ impl Gen {
             .map(|c| c.name.clone())
             .collect();
         let name = self.fresh("c", rng);
-        let table = t(&self.tables[ti].name);
+        let table = self.tables[ti].q();
         if !ints.is_empty() && rng.chance(20) {
             let src = rng.pick(&ints)?.clone();
             for c in &mut self.tables[ti].cols {
@@ -435,7 +447,7 @@ impl Gen {
         table.indexes.retain(|(_, cols)| !cols.contains(&col.name));
         sql.push_str(&format!(
             "ALTER TABLE {} DROP COLUMN {}",
-            t(&table.name),
+            table.q(),
             q(&col.name)
         ));
         Some(sql)
@@ -459,7 +471,7 @@ impl Gen {
         }
         Some(format!(
             "ALTER TABLE {} RENAME COLUMN {} TO {}",
-            t(&table.name),
+            table.q(),
             q(&old),
             q(&new)
         ))
@@ -474,7 +486,30 @@ impl Gen {
                 v.table.clone_from(&new);
             }
         }
-        Some(format!("ALTER TABLE {} RENAME TO {}", t(&old), q(&new)))
+        let schema = q(&self.tables[ti].schema);
+        Some(format!(
+            "ALTER TABLE {schema}.{} RENAME TO {}",
+            q(&old),
+            q(&new)
+        ))
+    }
+
+    /// Move a table to another schema (created on first use); its indexes,
+    /// constraints and owned sequences go with it.
+    fn move_table(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let target = if self.tables[ti].schema == "public" {
+            ["app", "Odd Schema"][rng.below(2)].to_string()
+        } else {
+            "public".to_string()
+        };
+        let from = self.tables[ti].q();
+        self.tables[ti].schema.clone_from(&target);
+        Some(format!(
+            "CREATE SCHEMA IF NOT EXISTS {}; ALTER TABLE {from} SET SCHEMA {}",
+            q(&target),
+            q(&target)
+        ))
     }
 
     fn retype_column(&mut self, rng: &mut Rng) -> Option<String> {
@@ -497,7 +532,7 @@ impl Gen {
             _ => return None,
         };
         let mut sql = self.drop_views_on(ti);
-        let table = t(&self.tables[ti].name);
+        let table = self.tables[ti].q();
         let col = q(&c.name);
         if c.default {
             sql.push_str(&format!(
@@ -522,7 +557,7 @@ impl Gen {
         let ti = self.table_index(rng, true)?;
         let ci = self.free_column(rng, ti)?;
         let c = self.tables[ti].cols[ci].clone();
-        let table = t(&self.tables[ti].name);
+        let table = self.tables[ti].q();
         if c.default {
             self.tables[ti].cols[ci].default = false;
             Some(format!(
@@ -546,7 +581,7 @@ impl Gen {
         c.not_null = !c.not_null;
         Some(format!(
             "ALTER TABLE {} ALTER COLUMN {} {} NOT NULL",
-            t(&self.tables[ti].name),
+            self.tables[ti].q(),
             q(&self.tables[ti].cols[ci].name),
             if self.tables[ti].cols[ci].not_null {
                 "SET"
@@ -566,7 +601,7 @@ impl Gen {
             .collect();
         let c = rng.pick(&candidates)?.clone();
         let name = self.fresh("i", rng);
-        let table = t(&self.tables[ti].name);
+        let table = self.tables[ti].q();
         let (unique, expr, pred) = match rng.below(4) {
             0 if c.ty.textual() => ("", format!("lower({})", q(&c.name)), String::new()),
             1 => ("UNIQUE ", q(&c.name), String::new()),
@@ -582,6 +617,35 @@ impl Gen {
         ))
     }
 
+    /// A two-column index (unique now and then).
+    fn add_index_pair(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let cols: Vec<String> = self.tables[ti]
+            .cols
+            .iter()
+            .filter(|c| !matches!(c.ty, Ty::Jsonb | Ty::IntArray))
+            .map(|c| c.name.clone())
+            .collect();
+        if cols.len() < 2 {
+            return None;
+        }
+        let a = rng.below(cols.len());
+        let b = (a + 1 + rng.below(cols.len() - 1)) % cols.len();
+        let name = self.fresh("i", rng);
+        let unique = if rng.chance(30) { "UNIQUE " } else { "" };
+        let sql = format!(
+            "CREATE {unique}INDEX {} ON {} ({}, {} DESC)",
+            q(&name),
+            self.tables[ti].q(),
+            q(&cols[a]),
+            q(&cols[b])
+        );
+        self.tables[ti]
+            .indexes
+            .push((name, vec![cols[a].clone(), cols[b].clone()]));
+        Some(sql)
+    }
+
     fn drop_index(&mut self, rng: &mut Rng) -> Option<String> {
         let ti = self.table_index(rng, true)?;
         let n = self.tables[ti].indexes.len();
@@ -589,7 +653,11 @@ impl Gen {
             return None;
         }
         let (name, _) = self.tables[ti].indexes.remove(rng.below(n));
-        Some(format!("DROP INDEX {}", t(&name)))
+        Some(format!(
+            "DROP INDEX {}.{}",
+            q(&self.tables[ti].schema),
+            q(&name)
+        ))
     }
 
     fn add_foreign_key(&mut self, rng: &mut Rng) -> Option<String> {
@@ -611,10 +679,10 @@ impl Gen {
         ][rng.below(4)];
         let sql = format!(
             "ALTER TABLE {} ADD COLUMN {} {} REFERENCES {} ({}){action}",
-            t(&self.tables[from].name),
+            self.tables[from].q(),
             q(&name),
             key_ty.sql(self),
-            t(&self.tables[to].name),
+            self.tables[to].q(),
             q(&key)
         );
         self.tables[from].cols.push(Col {
@@ -655,7 +723,7 @@ impl Gen {
             "CREATE VIEW {} AS SELECT {} FROM {}{filter}",
             t(&name),
             cols.join(", "),
-            t(&table.name)
+            table.q()
         ))
     }
 
@@ -728,14 +796,10 @@ impl Gen {
         let table = &self.tables[ti];
         let text = ["'it''s here'", "'ünïcode'", "NULL", "'two\nlines'"][rng.below(4)];
         Some(if rng.chance(50) {
-            format!("COMMENT ON TABLE {} IS {text}", t(&table.name))
+            format!("COMMENT ON TABLE {} IS {text}", table.q())
         } else {
             let c = rng.pick(&table.cols)?;
-            format!(
-                "COMMENT ON COLUMN {}.{} IS {text}",
-                t(&table.name),
-                q(&c.name)
-            )
+            format!("COMMENT ON COLUMN {}.{} IS {text}", table.q(), q(&c.name))
         })
     }
 
@@ -752,7 +816,7 @@ impl Gen {
         let name = self.fresh("ck", rng);
         Some(format!(
             "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} >= 0)",
-            t(&self.tables[ti].name),
+            self.tables[ti].q(),
             q(&name),
             q(&self.tables[ti].cols[ci].name)
         ))
@@ -765,7 +829,7 @@ impl Gen {
         }
         let mut sql = self.drop_views_on(ti);
         let table = self.tables.remove(ti);
-        sql.push_str(&format!("DROP TABLE {}", t(&table.name)));
+        sql.push_str(&format!("DROP TABLE {}", table.q()));
         Some(sql)
     }
 }
