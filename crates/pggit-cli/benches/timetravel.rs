@@ -175,7 +175,7 @@ fn main() {
     let hist = runs(
         21,
         &mut c,
-        "SELECT * FROM pggit.row_history('t', '{\"id\": 4242}')",
+        "SELECT * FROM pggit.row_history('public.t', '{\"id\": 4242}')",
     );
     let hist_ref = runs(
         21,
