@@ -341,12 +341,10 @@ fn run_cases(
                     check_case(admin, case)
                 }));
                 if let Err(e) = r {
-                    let msg = e
-                        .downcast_ref::<String>()
-                        .cloned()
-                        .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                        .unwrap_or_default();
-                    failures.lock().unwrap().push((case.name.to_string(), msg));
+                    failures
+                        .lock()
+                        .unwrap()
+                        .push((case.name.to_string(), panic_text(e)));
                 }
             });
         }
@@ -499,26 +497,15 @@ fn generated_chain(admin: &Config, seed: u64, steps: usize) -> Result<usize, Str
             .join("\n")
     };
     let (db2, mut m2) = replay(admin, &trees[0]);
-    for i in 0..scripts.len() {
-        let what = format!("seed {seed} step {} forward", i + 1);
+    // Every step forward, then every step back: (step, from, to).
+    let n = scripts.len();
+    let walk = (0..n)
+        .map(|i| (i, i, i + 1, "forward"))
+        .chain((0..n).rev().map(|i| (i, i + 1, i, "back")));
+    for (i, from, to, way) in walk {
+        let what = format!("seed {seed} step {} {way}", i + 1);
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            migrate(&db2, &m2, &trees[i], &trees[i + 1], &dumps[i + 1], &what)
-        }));
-        match r {
-            Ok(m) => m2 = m,
-            Err(e) => {
-                return Err(format!(
-                    "{}\n--- chain ---\n{}",
-                    panic_text(e),
-                    script(i + 1)
-                ))
-            }
-        }
-    }
-    for i in (0..scripts.len()).rev() {
-        let what = format!("seed {seed} step {} back", i + 1);
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            migrate(&db2, &m2, &trees[i + 1], &trees[i], &dumps[i], &what)
+            migrate(&db2, &m2, &trees[from], &trees[to], &dumps[to], &what)
         }));
         match r {
             Ok(m) => m2 = m,
