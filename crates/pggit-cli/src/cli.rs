@@ -209,6 +209,12 @@ pub enum Command {
         #[command(subcommand)]
         action: SnapshotAction,
     },
+    /// Tables whose rows are versioned with the schema (reference data):
+    /// migration tools' bookkeeping (found by name) and marked tables.
+    Reference {
+        #[command(subcommand)]
+        action: Option<ReferenceAction>,
+    },
     /// Run a guided tour on a throwaway database.
     Demo {
         /// Keep the throwaway cluster's data directory (for inspection).
@@ -368,6 +374,23 @@ pub enum SnapshotAction {
     Drop {
         name: String,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ReferenceAction {
+    /// List reference-data tables (the default).
+    List,
+    /// Version a table's rows from the next commit on.
+    Add {
+        table: String,
+        /// Columns the rows are matched by (comma-separated; default: the
+        /// primary key). A serial/identity column outside the key is left
+        /// to the database.
+        #[arg(long, value_delimiter = ',')]
+        key: Vec<String>,
+    },
+    /// Stop versioning a table's rows (the rows stay in the table).
+    Remove { table: String },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

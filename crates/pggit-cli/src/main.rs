@@ -7,6 +7,7 @@ mod data_cmd;
 mod demo;
 mod local;
 mod merge_cmd;
+mod reference_cmd;
 mod run;
 mod style;
 

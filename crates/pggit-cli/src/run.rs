@@ -185,6 +185,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
         | Command::Changes { .. }
         | Command::Restore { .. }
         | Command::Snapshot { .. } => crate::data_cmd::run(ctx),
+        Command::Reference { action } => crate::reference_cmd::run(ctx, action.as_ref()),
     }
 }
 
@@ -509,7 +510,7 @@ fn diff(ctx: &mut Ctx<'_>, args: &DiffArgs) -> anyhow::Result<Code> {
         let (ca, _) = pggit::pg::connect::resolve(Some(a), &env)?;
         let (cb, _) = pggit::pg::connect::resolve(Some(b), &env)?;
         let (from, to) = if args.reverse { (&cb, &ca) } else { (&ca, &cb) };
-        pggit::diff_databases(from, to, &Default::default())?
+        pggit::diff_databases(from, to, &pggit::bookkeeping_scope())?
     } else {
         let mut repo = open(ctx.cli)?;
         let from = Side::Rev(args.from.clone().unwrap_or_else(|| "HEAD".into()));

@@ -226,13 +226,29 @@ fn strip_names(o: &mut Object) {
             cleared(name);
             *comment = None;
         }
-        Object::Table(_) | Object::Extension { .. } => {}
+        Object::Table(_) | Object::Extension { .. } | Object::Rows(_) => {}
     }
 }
 
 /// Human labels of the parts that differ between two versions.
 pub fn parts_changed(a: &Object, b: &Object, renames: &Renames) -> Vec<String> {
     let mut out = Vec::new();
+    if let (Object::Rows(ra), Object::Rows(rb)) = (a, b) {
+        let ch = crate::plan::data::row_changes(Some(ra), rb);
+        for (n, what) in [
+            (ch.added.len(), "added"),
+            (ch.changed.len(), "changed"),
+            (ch.removed.len(), "removed"),
+        ] {
+            if n > 0 {
+                out.push(format!("{n} row(s) {what}"));
+            }
+        }
+        if ra.columns != rb.columns || ra.key != rb.key {
+            out.push("tracked columns".into());
+        }
+        return out;
+    }
     if let (Object::Table(ta), Object::Table(tb)) = (a, b) {
         for c in &tb.columns {
             match ta.columns.iter().find(|o| o.id == c.id) {

@@ -160,6 +160,61 @@ pub enum Object {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// The rows of a reference-data table: a migration tool's bookkeeping
+    /// (`django_migrations`, `schema_migrations`, ...) or a table marked
+    /// with `pggit reference add`. Versioned with the schema, merged by key.
+    Rows(Rows),
+}
+
+/// The rows of a reference-data table, in text form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rows {
+    pub table: Id,
+    /// Tracked columns (ids), in table order. Generated columns and a
+    /// surrogate key (an identity or `serial` column outside `key`) are not
+    /// tracked: the database assigns them.
+    pub columns: Vec<Id>,
+    /// The key columns (ids, a subset of `columns`, all NOT NULL): rows
+    /// are matched by them across trees.
+    pub key: Vec<Id>,
+    /// Values of `columns` as PostgreSQL prints them (`None` is NULL),
+    /// sorted by key.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+impl Rows {
+    /// Positions of the key columns in `columns`.
+    pub fn key_positions(&self) -> Vec<usize> {
+        self.key
+            .iter()
+            .filter_map(|k| self.columns.iter().position(|c| c == k))
+            .collect()
+    }
+
+    /// Rows by key.
+    pub fn by_key(&self) -> std::collections::BTreeMap<Vec<Option<String>>, &Vec<Option<String>>> {
+        let pos = self.key_positions();
+        self.rows
+            .iter()
+            .map(|r| {
+                (
+                    pos.iter().map(|p| r.get(*p).cloned().flatten()).collect(),
+                    r,
+                )
+            })
+            .collect()
+    }
+
+    /// Sort rows by key (then whole row), the stored order.
+    pub fn sort(&mut self) {
+        let pos = self.key_positions();
+        self.rows.sort_by(|a, b| {
+            let ka: Vec<&Option<String>> = pos.iter().filter_map(|p| a.get(*p)).collect();
+            let kb: Vec<&Option<String>> = pos.iter().filter_map(|p| b.get(*p)).collect();
+            ka.cmp(&kb).then_with(|| a.cmp(b))
+        });
+    }
 }
 
 /// A table, a partitioned table or a partition.
@@ -360,6 +415,7 @@ pub enum Kind {
     View,
     Trigger,
     Policy,
+    Data,
 }
 
 impl Kind {
@@ -376,6 +432,7 @@ impl Kind {
             Kind::View => "view",
             Kind::Trigger => "trigger",
             Kind::Policy => "policy",
+            Kind::Data => "data",
         }
     }
 }
@@ -398,6 +455,7 @@ impl Object {
             Object::Function { .. } => Kind::Function,
             Object::Trigger { .. } => Kind::Trigger,
             Object::Policy { .. } => Kind::Policy,
+            Object::Rows(_) => Kind::Data,
         }
     }
 
@@ -414,6 +472,7 @@ impl Object {
             Object::Function { routine, .. } if routine == "procedure" => "procedure",
             Object::Table(t) if t.partition_key.is_some() => "partitioned table",
             Object::Table(t) if t.partition_of.is_some() => "partition",
+            Object::Rows(_) => "reference data",
             other => other.kind().as_str(),
         }
     }
@@ -450,6 +509,7 @@ impl Object {
             | Object::Trigger { name, .. }
             | Object::Policy { name, .. } => name,
             Object::Table(t) => &t.name,
+            Object::Rows(_) => "rows",
         }
     }
 
@@ -460,6 +520,7 @@ impl Object {
             | Object::Index { table, .. }
             | Object::Trigger { table, .. }
             | Object::Policy { table, .. } => Some(table),
+            Object::Rows(r) => Some(&r.table),
             _ => None,
         }
     }
@@ -467,7 +528,7 @@ impl Object {
     /// The comment attached to the object.
     pub fn comment(&self) -> Option<&str> {
         match self {
-            Object::Extension { .. } => None,
+            Object::Extension { .. } | Object::Rows(_) => None,
             Object::Schema { comment, .. }
             | Object::Enum { comment, .. }
             | Object::Composite { comment, .. }
@@ -492,6 +553,12 @@ impl Object {
             | Object::Index { table, .. }
             | Object::Trigger { table, .. }
             | Object::Policy { table, .. } => *table = f(table),
+            Object::Rows(r) => {
+                r.table = f(&r.table);
+                for c in r.columns.iter_mut().chain(r.key.iter_mut()) {
+                    *c = f(c);
+                }
+            }
             Object::Sequence {
                 owned_by: Some((table, column)),
                 ..

@@ -10,6 +10,7 @@ pub mod connect;
 pub mod history;
 pub mod introspect;
 pub mod merges;
+pub mod reference;
 pub mod schema;
 pub mod scratch;
 pub mod store;

@@ -367,7 +367,9 @@ impl Repository {
         pggit_pg::apply::apply_batched(&mut wc, &statements).map_err(|(_, e)| e)?;
         let mut wtx = wc.transaction()?;
         pggit_pg::schema::install_workspace(&mut wtx, &self.repo_db, name)?;
-        let built = snapshot_in(&mut wtx, &scope)?;
+        // Exactly the reference data the commit holds (the repository's
+        // marks may have changed since).
+        let built = snapshot_in(&mut wtx, &scope.for_tree(&tree))?;
         let built = assign(&built, &Default::default(), Some(&tree), &commit.id);
         // A commit made before definitions were stored settled replays
         // into its settled form, which is the same schema.

@@ -13,6 +13,7 @@ mod history;
 mod lock;
 mod merge;
 mod names;
+mod reference;
 mod repo;
 mod reset;
 mod scratch;
@@ -29,6 +30,7 @@ pub use merge::{
     ResolveOutcome, Stats, Strategy,
 };
 pub use names::validate as validate_ref_name;
+pub use reference::{bookkeeping_scope, ReferenceTable};
 pub use repo::{InitOptions, InitOutcome, Repository, Signature};
 pub use reset::MoveOutcome;
 pub use timetravel::{

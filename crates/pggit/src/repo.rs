@@ -5,7 +5,7 @@
 use pggit_core::identity::{assign, Assigned};
 use pggit_core::{rev, Tree};
 use pggit_pg::connect::{connect, url, with_dbname};
-use pggit_pg::introspect::{snapshot_in, Scope};
+use pggit_pg::introspect::{snapshot_in, Reference, Scope};
 use pggit_pg::schema::{self, Capture, Installed, SCHEMA_VERSION};
 use pggit_pg::store::{self, Commit};
 use pggit_pg::workspace::{self, Workspace};
@@ -96,6 +96,10 @@ impl Repository {
         )?;
         let scope = Scope {
             schemas: opts.schemas.clone(),
+            reference: Reference {
+                bookkeeping: true,
+                ..Reference::default()
+            },
         };
         let raw = snapshot_in(&mut tx, &scope)?;
         let Assigned { tree, map } = assign(&raw, &Default::default(), None, &format!("root:{db}"));
@@ -307,7 +311,10 @@ impl Repository {
             Some(r) => serde_json::from_value(r.get::<_, serde_json::Value>(0)).unwrap_or_default(),
             None => Vec::new(),
         };
-        Ok(Scope { schemas })
+        Ok(Scope {
+            schemas,
+            reference: self.reference_settings()?,
+        })
     }
 
     /// The ready workspace of a branch.

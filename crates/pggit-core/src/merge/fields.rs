@@ -18,6 +18,7 @@ fn coupled(kind: &str) -> &'static [&'static [&'static str]] {
         "trigger" => &[&["definition", "constraint"]],
         "domain" => &[&["base", "collation"]],
         "column" => &[&["data_type", "collation"]],
+        "rows" => &[&["rows", "columns", "key"]],
         _ => &[],
     }
 }
@@ -225,6 +226,77 @@ pub(crate) fn merge_labels(
     })
 }
 
+/// Three-way merge of a reference-data table's rows (the coupled field
+/// `rows` of [`crate::model::Rows`]: columns, key and rows), row by row
+/// by key: rows added, changed or removed on either side combine. `None`
+/// (a conflict) when the sides track different columns or keys, or when
+/// one row was changed differently on both sides (or changed on one and
+/// removed on the other).
+pub(crate) fn merge_rows(b: Option<&Value>, t: Option<&Value>, s: Option<&Value>) -> Option<Value> {
+    type Row = Vec<Option<String>>;
+    let parse = |v: Option<&Value>| -> Option<(Value, Value, BTreeMap<Row, Row>)> {
+        let m = v?.as_object()?;
+        let columns = m.get("columns").cloned().unwrap_or(Value::Null);
+        let key = m.get("key").cloned().unwrap_or(Value::Null);
+        let names: Vec<&str> = columns
+            .as_array()?
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        let pos: Vec<usize> = key
+            .as_array()?
+            .iter()
+            .filter_map(|k| names.iter().position(|n| Some(*n) == k.as_str()))
+            .collect();
+        let rows: Vec<Row> = match m.get("rows") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(r) => serde_json::from_value(r.clone()).ok()?,
+        };
+        let keyed = rows
+            .into_iter()
+            .map(|r| {
+                (
+                    pos.iter().map(|p| r.get(*p).cloned().flatten()).collect(),
+                    r,
+                )
+            })
+            .collect();
+        Some((columns, key, keyed))
+    };
+    let (t, s) = (parse(t)?, parse(s)?);
+    let b = match b {
+        None => (t.0.clone(), t.1.clone(), BTreeMap::new()),
+        Some(_) => parse(b)?,
+    };
+    if b.0 != t.0 || t.0 != s.0 || b.1 != t.1 || t.1 != s.1 {
+        return None;
+    }
+    let keys: BTreeSet<&Row> = b.2.keys().chain(t.2.keys()).chain(s.2.keys()).collect();
+    let mut out: Vec<Value> = Vec::new();
+    for k in keys {
+        let (bv, tv, sv) = (b.2.get(k), t.2.get(k), s.2.get(k));
+        let v = if tv == sv {
+            tv
+        } else if tv == bv {
+            sv
+        } else if sv == bv {
+            tv
+        } else {
+            return None;
+        };
+        if let Some(v) = v {
+            out.push(serde_json::to_value(v).ok()?);
+        }
+    }
+    let mut m = Map::new();
+    m.insert("columns".into(), t.0);
+    m.insert("key".into(), t.1);
+    if !out.is_empty() {
+        m.insert("rows".into(), Value::Array(out));
+    }
+    Some(Value::Object(m))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,6 +348,28 @@ mod tests {
         // The same label added at the same place on both sides is one label.
         let t = json!(["new", "paid", "lost", "shipped"]);
         assert_eq!(merge_labels(Some(&b), Some(&t), Some(&t)), Some(t.clone()));
+    }
+
+    #[test]
+    fn rows_merge_by_key() {
+        let v = |rows: Value| json!({"columns": ["a", "b"], "key": ["a"], "rows": rows});
+        let b = v(json!([["1", "x"], ["2", "y"]]));
+        let t = v(json!([["1", "x"], ["2", "y"], ["3", "t"]]));
+        let s = v(json!([["1", "X"], ["4", null]]));
+        assert_eq!(
+            merge_rows(Some(&b), Some(&t), Some(&s)),
+            Some(v(json!([["1", "X"], ["3", "t"], ["4", null]])))
+        );
+        // Added on both sides with different values: a conflict.
+        let s2 = v(json!([["1", "x"], ["2", "y"], ["3", "s"]]));
+        assert_eq!(merge_rows(Some(&b), Some(&t), Some(&s2)), None);
+        // Changed on one side, removed on the other: a conflict.
+        let t3 = v(json!([["1", "x"]]));
+        let s3 = v(json!([["1", "x"], ["2", "z"]]));
+        assert_eq!(merge_rows(Some(&b), Some(&t3), Some(&s3)), None);
+        // Different tracked columns: a conflict.
+        let s4 = json!({"columns": ["a"], "key": ["a"], "rows": [["1"]]});
+        assert_eq!(merge_rows(Some(&b), Some(&t), Some(&s4)), None);
     }
 
     #[test]

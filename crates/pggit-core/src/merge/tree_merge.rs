@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::align::anchor;
-use super::fields::{join, merge_labels, split, tag, union_list};
+use super::fields::{join, merge_labels, merge_rows, split, tag, union_list};
 use super::{
     Change, Choice, Classification as C, Conflict, Key, Merge, Options, Severity, Side, DUPLICATE,
 };
@@ -338,12 +338,15 @@ impl<'a> Cx<'a> {
         } else if b == s {
             (C::TargetModified, t)
         } else {
-            if field_name == "labels" {
-                if let Some(v) = merge_labels(b, t, s) {
-                    self.change(key.clone(), C::TargetModified);
-                    self.change(key, C::SourceModified);
-                    return (!v.is_null()).then_some(v);
-                }
+            let by_rule = match field_name.as_str() {
+                "labels" => merge_labels(b, t, s),
+                "rows" => merge_rows(b, t, s),
+                _ => None,
+            };
+            if let Some(v) = by_rule {
+                self.change(key.clone(), C::TargetModified);
+                self.change(key, C::SourceModified);
+                return (!v.is_null()).then_some(v);
             }
             if self.opts.union {
                 if let Some(v) = union_list(&field_name, b, t, s) {

@@ -9,9 +9,12 @@
 //! 3. creates and in-place alters, in the new tree's dependency order;
 //! 4. late drops of removed tables, sequences, routines, types, schemas and
 //!    extensions, dependents first;
-//! 5. sequence ownership (`OWNED BY`), which would otherwise form cycles.
+//! 5. sequence ownership (`OWNED BY`), which would otherwise form cycles;
+//! 6. reference data (rows of tracked tables, see [`data`]): deletes, then
+//!    updates and inserts, in the tables' dependency order.
 
 mod alter;
+pub mod data;
 mod enums;
 mod order;
 pub mod render;
@@ -82,6 +85,27 @@ fn own(owners: &mut Vec<Id>, len: usize, id: &Id) {
 /// [`plan`], with the id of the object each statement is about (so that a
 /// statement the database rejects can be blamed on its object).
 pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), PlanError> {
+    if !data::any(old) && !data::any(new) {
+        return plan_schema(old, new);
+    }
+    let (mut out, mut owners) = plan_schema(&data::schema_only(old), &data::schema_only(new))?;
+    let tables: HashSet<&Id> = new
+        .entries
+        .values()
+        .filter_map(|e| match &e.object {
+            Object::Rows(r) => Some(&r.table),
+            _ => None,
+        })
+        .collect();
+    for (statement, id) in data::sync(old, new, &data::fill_order(new, &tables)) {
+        out.push(statement);
+        owners.push(id);
+    }
+    Ok((out, owners))
+}
+
+/// Phases 1-5: everything but reference data.
+fn plan_schema(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), PlanError> {
     let removed: BTreeSet<&Id> = old
         .entries
         .keys()

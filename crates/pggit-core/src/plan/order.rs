@@ -19,6 +19,7 @@ fn rank(kind: Kind) -> u8 {
         Kind::View => 8,
         Kind::Trigger => 9,
         Kind::Policy => 10,
+        Kind::Data => 11,
     }
 }
 

@@ -66,6 +66,7 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
         Object::Policy { table: t, name, .. } => {
             ("POLICY", format!("{} ON {}", ident(name), table(t)))
         }
+        Object::Rows(r) => ("TABLE", table(&r.table)),
     }
 }
 
@@ -183,6 +184,8 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
     let table = |t: &str| tree.qualified(t);
     let stmt = match object {
         Object::Table(t) => return create_table(tree, t),
+        // Rows are filled by the planner's data phase (`plan::data`).
+        Object::Rows(_) => return Vec::new(),
         Object::Schema { name, .. } => Writer::new("CREATE SCHEMA").ident(name),
         Object::Extension { name, schema, .. } => Writer::new("CREATE EXTENSION IF NOT EXISTS")
             .ident(name)
@@ -633,6 +636,11 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
             .ident(name)
             .kw("ON")
             .quoted(&table(t)),
+        // The planner never drops reference data (untracking keeps the
+        // rows); dropping the object itself means emptying the table.
+        Object::Rows(r) => Writer::new("DELETE FROM")
+            .quoted(&table(&r.table))
+            .destructive(),
     }
     .build()
 }

@@ -15,7 +15,10 @@ use postgres::{GenericClient, Row};
 mod attached;
 mod deps;
 mod relations;
+mod rows;
 mod types;
+
+pub use rows::{is_bookkeeping, Marked, Reference};
 
 use crate::PgError;
 
@@ -24,6 +27,19 @@ use crate::PgError;
 pub struct Scope {
     /// Schema names to track; empty means every non-system schema.
     pub schemas: Vec<String>,
+    /// Tables whose rows are read too (reference data).
+    pub reference: Reference,
+}
+
+impl Scope {
+    /// This scope, reading the rows of exactly the tables whose rows
+    /// `tree` holds: what a database built from `tree` is compared with.
+    pub fn for_tree(&self, tree: &Tree) -> Scope {
+        Scope {
+            schemas: self.schemas.clone(),
+            reference: Reference::of_tree(tree),
+        }
+    }
 }
 
 /// A raw snapshot: objects keyed by catalog key.
@@ -68,6 +84,7 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     r.triggers()?;
     r.policies()?;
     r.dependencies()?;
+    r.reference_rows(&scope.reference)?;
     Ok(Tree {
         entries: r
             .entries
