@@ -426,6 +426,37 @@ fn merge_commands() {
 }
 
 #[test]
+fn reference_data_commands() {
+    let e = Env::new(
+        "CREATE TABLE public.django_migrations (id serial PRIMARY KEY, app varchar(255) NOT NULL,
+             name varchar(255) NOT NULL, applied timestamptz NOT NULL);
+         INSERT INTO public.django_migrations (app, name, applied) VALUES ('auth', '0001_initial', '2026-01-01 00:00:00+00');
+         CREATE TABLE public.plans (code text PRIMARY KEY, price numeric(8,2), note text);
+         INSERT INTO public.plans VALUES ('basic', 5, NULL), ('pro', 20, 'it''s \\ \"pro\"');",
+    );
+    e.ok(&["init"]);
+    snap!("reference_list", e.ok(&["reference"]));
+    snap!("reference_add", e.ok(&["reference", "add", "plans"]));
+    snap!(
+        "reference_list_json",
+        e.ok(&["reference", "list", "--json"])
+    );
+    snap!("reference_status", e.ok(&["status"]));
+    e.ok(&["commit", "-m", "plans"]);
+    e.sql("UPDATE public.plans SET price = 6 WHERE code = 'basic'; INSERT INTO public.plans VALUES ('team', 50, '');
+           INSERT INTO public.django_migrations (app, name, applied) VALUES ('blog', '0001_initial', '2026-01-02 00:00:00+00')");
+    snap!("reference_diff", e.ok(&["diff"]));
+    snap!("reference_diff_sql", e.ok(&["diff", "--sql"]));
+    let r = e.pggit(&["reference", "add", "public.nope"]);
+    assert_eq!(r.code, 2);
+    snap!("reference_add_missing", r.stderr);
+    snap!(
+        "reference_remove",
+        e.ok(&["reference", "remove", "django_migrations"])
+    );
+}
+
+#[test]
 fn row_history_commands() {
     let e = Env::new(
         "CREATE TABLE public.orders (id int PRIMARY KEY, customer_id int NOT NULL, amount numeric(10,2), note text);
@@ -648,6 +679,9 @@ fn no_command_panics_on_hostile_input() {
         ],
         &["snapshot", "create", "X"],
         &["snapshot", "drop", "X"],
+        &["reference", "add", "X"],
+        &["reference", "add", "public.t", "--key", "X"],
+        &["reference", "remove", "X"],
         &["commit", "-m", "X"],
         &["--db", "X", "status"],
     ];
