@@ -36,6 +36,10 @@ pub enum Command {
         /// Track only these schemas (repeatable); default: every non-system schema.
         #[arg(long = "schema", value_name = "SCHEMA")]
         schemas: Vec<String>,
+        /// Do not version privileges (GRANT/REVOKE), for teams whose roles
+        /// differ between environments.
+        #[arg(long)]
+        no_privileges: bool,
     },
     /// Show captured DDL and the difference between the workspace and HEAD.
     Status,

@@ -65,7 +65,10 @@ pub(crate) fn open(cli: &Cli) -> anyhow::Result<Repository> {
 pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
     let cli = ctx.cli;
     match &cli.command {
-        Command::Init { schemas } => init(ctx, schemas),
+        Command::Init {
+            schemas,
+            no_privileges,
+        } => init(ctx, schemas, *no_privileges),
         Command::Status => status(ctx),
         Command::Doctor { repair } => doctor(ctx, *repair),
         Command::Commit { message } => commit(ctx, message.clone()),
@@ -193,7 +196,7 @@ fn subject(message: &str) -> std::borrow::Cow<'_, str> {
     crate::style::esc(message.lines().next().unwrap_or_default())
 }
 
-fn init(ctx: &mut Ctx<'_>, schemas: &[String]) -> anyhow::Result<Code> {
+fn init(ctx: &mut Ctx<'_>, schemas: &[String], skip_privileges: bool) -> anyhow::Result<Code> {
     let config = config(ctx.cli)?;
     let spin = Spinner::start("importing the schema");
     let (_, o) = Repository::init(
@@ -201,6 +204,7 @@ fn init(ctx: &mut Ctx<'_>, schemas: &[String]) -> anyhow::Result<Code> {
         &InitOptions {
             schemas: schemas.to_vec(),
             signature: signature(),
+            skip_privileges,
         },
     )?;
     drop(spin);

@@ -226,13 +226,42 @@ fn strip_names(o: &mut Object) {
             cleared(name);
             *comment = None;
         }
-        Object::Table(_) | Object::Extension { .. } | Object::Rows(_) => {}
+        Object::Table(_) | Object::Extension { .. } | Object::Rows(_) | Object::Grants(_) => {}
     }
 }
 
 /// Human labels of the parts that differ between two versions.
 pub fn parts_changed(a: &Object, b: &Object, renames: &Renames) -> Vec<String> {
     let mut out = Vec::new();
+    if let (Object::Grants(ga), Object::Grants(gb)) = (a, b) {
+        let show = |p: &crate::model::Privilege| {
+            let who = if p.grantee.is_empty() {
+                "PUBLIC"
+            } else {
+                &p.grantee
+            };
+            let opt = if p.grantable {
+                " with grant option"
+            } else {
+                ""
+            };
+            format!("{} to {who}{opt}", p.privilege)
+        };
+        for p in &gb.privileges {
+            if !ga.privileges.contains(p) {
+                out.push(format!("granted {}", show(p)));
+            }
+        }
+        for p in &ga.privileges {
+            if !gb.privileges.contains(p) {
+                out.push(format!("revoked {}", show(p)));
+            }
+        }
+        if ga.columns != gb.columns {
+            out.push("column privileges".into());
+        }
+        return out;
+    }
     if let (Object::Rows(ra), Object::Rows(rb)) = (a, b) {
         let ch = crate::plan::data::row_changes(Some(ra), rb);
         for (n, what) in [

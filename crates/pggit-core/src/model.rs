@@ -164,6 +164,67 @@ pub enum Object {
     /// (`django_migrations`, `schema_migrations`, ...) or a table marked
     /// with `pggit reference add`. Versioned with the schema, merged by key.
     Rows(Rows),
+    /// Privileges on an object (`GRANT`), held by roles other than its
+    /// owner, when they differ from what PostgreSQL gives a new object of
+    /// its kind.
+    Grants(Grants),
+}
+
+/// Privileges on one object and its columns, held by roles other than the
+/// object's owner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grants {
+    /// The object (schema, table, view, sequence, routine or type).
+    pub target: Id,
+    /// Every privilege on the object itself, sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub privileges: Vec<Privilege>,
+    /// Column privileges (tables and views): column id and its privileges,
+    /// in column order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<(Id, Vec<Privilege>)>,
+}
+
+/// One privilege held by one role.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Privilege {
+    /// Role name; empty for `PUBLIC`.
+    pub grantee: String,
+    /// `SELECT`, `INSERT`, ..., `EXECUTE`, `USAGE`, `CREATE`.
+    pub privilege: String,
+    /// `WITH GRANT OPTION`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub grantable: bool,
+}
+
+impl Privilege {
+    pub fn new(grantee: &str, privilege: &str) -> Privilege {
+        Privilege {
+            grantee: grantee.into(),
+            privilege: privilege.into(),
+            grantable: false,
+        }
+    }
+}
+
+impl Grants {
+    /// What PostgreSQL gives a new object of `target`'s kind: `EXECUTE` to
+    /// `PUBLIC` on routines, `USAGE` to `PUBLIC` on types, nothing on the
+    /// rest (only the owner holds privileges).
+    /// The `public` schema of a new database is the exception among
+    /// schemas: `USAGE` for `PUBLIC` (PostgreSQL 15's default; 13 and 14
+    /// also give `CREATE`, which then shows as a grant).
+    pub fn default_for(target: &Object) -> Vec<Privilege> {
+        match target {
+            Object::Schema { name, .. } if name == "public" => vec![Privilege::new("", "USAGE")],
+            Object::Function { .. } => vec![Privilege::new("", "EXECUTE")],
+            Object::Enum { .. }
+            | Object::Composite { .. }
+            | Object::Domain { .. }
+            | Object::Range { .. } => vec![Privilege::new("", "USAGE")],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The rows of a reference-data table, in text form.
@@ -416,6 +477,7 @@ pub enum Kind {
     Trigger,
     Policy,
     Data,
+    Privileges,
 }
 
 impl Kind {
@@ -433,6 +495,7 @@ impl Kind {
             Kind::Trigger => "trigger",
             Kind::Policy => "policy",
             Kind::Data => "data",
+            Kind::Privileges => "privileges",
         }
     }
 }
@@ -456,6 +519,7 @@ impl Object {
             Object::Trigger { .. } => Kind::Trigger,
             Object::Policy { .. } => Kind::Policy,
             Object::Rows(_) => Kind::Data,
+            Object::Grants(_) => Kind::Privileges,
         }
     }
 
@@ -473,6 +537,7 @@ impl Object {
             Object::Table(t) if t.partition_key.is_some() => "partitioned table",
             Object::Table(t) if t.partition_of.is_some() => "partition",
             Object::Rows(_) => "reference data",
+            Object::Grants(_) => "privileges",
             other => other.kind().as_str(),
         }
     }
@@ -510,6 +575,7 @@ impl Object {
             | Object::Policy { name, .. } => name,
             Object::Table(t) => &t.name,
             Object::Rows(_) => "rows",
+            Object::Grants(_) => "grants",
         }
     }
 
@@ -528,7 +594,7 @@ impl Object {
     /// The comment attached to the object.
     pub fn comment(&self) -> Option<&str> {
         match self {
-            Object::Extension { .. } | Object::Rows(_) => None,
+            Object::Extension { .. } | Object::Rows(_) | Object::Grants(_) => None,
             Object::Schema { comment, .. }
             | Object::Enum { comment, .. }
             | Object::Composite { comment, .. }
@@ -553,6 +619,12 @@ impl Object {
             | Object::Index { table, .. }
             | Object::Trigger { table, .. }
             | Object::Policy { table, .. } => *table = f(table),
+            Object::Grants(g) => {
+                g.target = f(&g.target);
+                for (c, _) in &mut g.columns {
+                    *c = f(c);
+                }
+            }
             Object::Rows(r) => {
                 r.table = f(&r.table);
                 for c in r.columns.iter_mut().chain(r.key.iter_mut()) {

@@ -92,6 +92,7 @@ impl Tree {
                 identity_args,
                 ..
             } => format!("{schema}.{name}({identity_args})"),
+            Object::Grants(g) => format!("{} (grants)", self.display_name(&g.target)),
             _ => {
                 let base = match o.schema() {
                     Some(s) => format!("{s}.{}", o.name()),

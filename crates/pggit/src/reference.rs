@@ -34,6 +34,7 @@ pub fn bookkeeping_scope() -> Scope {
             bookkeeping: true,
             ..Reference::default()
         },
+        skip_privileges: false,
     }
 }
 

@@ -42,6 +42,9 @@ pub struct InitOptions {
     /// Schemas to track; empty = every non-system schema.
     pub schemas: Vec<String>,
     pub signature: Signature,
+    /// Leave privileges (`GRANT`/`REVOKE`) out of every snapshot (for
+    /// teams whose roles differ between environments).
+    pub skip_privileges: bool,
 }
 
 /// What `init` did.
@@ -94,12 +97,19 @@ impl Repository {
             "INSERT INTO pggit.config (key, value) VALUES ('track_schemas', $1)",
             &[&serde_json::json!(opts.schemas)],
         )?;
+        if opts.skip_privileges {
+            tx.execute(
+                "INSERT INTO pggit.config (key, value) VALUES ('track_privileges', 'false')",
+                &[],
+            )?;
+        }
         let scope = Scope {
             schemas: opts.schemas.clone(),
             reference: Reference {
                 bookkeeping: true,
                 ..Reference::default()
             },
+            skip_privileges: opts.skip_privileges,
         };
         let raw = snapshot_in(&mut tx, &scope)?;
         let Assigned { tree, map } = assign(&raw, &Default::default(), None, &format!("root:{db}"));
@@ -311,9 +321,17 @@ impl Repository {
             Some(r) => serde_json::from_value(r.get::<_, serde_json::Value>(0)).unwrap_or_default(),
             None => Vec::new(),
         };
+        let skip_privileges = self
+            .client
+            .query_opt(
+                "SELECT value = 'false'::jsonb FROM pggit.config WHERE key = 'track_privileges'",
+                &[],
+            )?
+            .is_some_and(|r| r.get::<_, bool>(0));
         Ok(Scope {
             schemas,
             reference: self.reference_settings()?,
+            skip_privileges,
         })
     }
 

@@ -341,6 +341,8 @@ impl<'a> Cx<'a> {
             let by_rule = match field_name.as_str() {
                 "labels" => merge_labels(b, t, s),
                 "rows" => merge_rows(b, t, s),
+                // Privileges are a set: grants and revokes of both sides combine.
+                "privileges" => union_list(&field_name, b, t, s),
                 _ => None,
             };
             if let Some(v) = by_rule {

@@ -20,20 +20,21 @@ use crate::tree::Tree;
 
 type Row = Vec<Option<String>>;
 
-/// Whether a tree holds reference data.
+/// Whether a tree holds reference data or privileges (objects planned in
+/// phases of their own).
 pub(crate) fn any(tree: &Tree) -> bool {
     tree.entries
         .values()
-        .any(|e| matches!(e.object, Object::Rows(_)))
+        .any(|e| matches!(e.object, Object::Rows(_) | Object::Grants(_)))
 }
 
-/// `tree` without its reference data.
+/// `tree` without its reference data and privileges.
 pub(crate) fn schema_only(tree: &Tree) -> Tree {
     Tree {
         entries: tree
             .entries
             .iter()
-            .filter(|(_, e)| !matches!(e.object, Object::Rows(_)))
+            .filter(|(_, e)| !matches!(e.object, Object::Rows(_) | Object::Grants(_)))
             .map(|(k, e)| (k.clone(), e.clone()))
             .collect(),
     }

@@ -16,6 +16,7 @@
 mod alter;
 pub mod data;
 mod enums;
+mod grants;
 mod order;
 pub mod render;
 mod table;
@@ -89,6 +90,17 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
         return plan_schema(old, new);
     }
     let (mut out, mut owners) = plan_schema(&data::schema_only(old), &data::schema_only(new))?;
+    // Objects dropped and created again come back with default privileges.
+    let recreated: HashSet<Id> = out
+        .iter()
+        .zip(&owners)
+        .filter(|(s, id)| s.sql.starts_with("DROP ") && new.entries.contains_key(*id))
+        .map(|(_, id)| id.clone())
+        .collect();
+    for (statement, id) in grants::sync(old, new, &recreated)? {
+        out.push(statement);
+        owners.push(id);
+    }
     let tables: HashSet<&Id> = new
         .entries
         .values()

@@ -20,6 +20,7 @@ fn rank(kind: Kind) -> u8 {
         Kind::Trigger => 9,
         Kind::Policy => 10,
         Kind::Data => 11,
+        Kind::Privileges => 12,
     }
 }
 

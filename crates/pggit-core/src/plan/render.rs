@@ -67,6 +67,10 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
             ("POLICY", format!("{} ON {}", ident(name), table(t)))
         }
         Object::Rows(r) => ("TABLE", table(&r.table)),
+        Object::Grants(g) => match tree.get(&g.target) {
+            Some(o) => comment_target(tree, o),
+            None => ("TABLE", table(&g.target)),
+        },
     }
 }
 
@@ -184,8 +188,9 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
     let table = |t: &str| tree.qualified(t);
     let stmt = match object {
         Object::Table(t) => return create_table(tree, t),
-        // Rows are filled by the planner's data phase (`plan::data`).
-        Object::Rows(_) => return Vec::new(),
+        // Rows and privileges have phases of their own in the planner
+        // (`plan::data`, `plan::grants`).
+        Object::Rows(_) | Object::Grants(_) => return Vec::new(),
         Object::Schema { name, .. } => Writer::new("CREATE SCHEMA").ident(name),
         Object::Extension { name, schema, .. } => Writer::new("CREATE EXTENSION IF NOT EXISTS")
             .ident(name)
@@ -641,6 +646,9 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
         Object::Rows(r) => Writer::new("DELETE FROM")
             .quoted(&table(&r.table))
             .destructive(),
+        // Privileges go with their object; the planner revokes them in its
+        // own phase (`plan::grants`). Nothing to run here.
+        Object::Grants(_) => Writer::new("SELECT"),
     }
     .build()
 }

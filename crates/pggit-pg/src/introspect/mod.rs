@@ -14,6 +14,7 @@ use postgres::{GenericClient, Row};
 
 mod attached;
 mod deps;
+mod grants;
 mod relations;
 mod rows;
 mod types;
@@ -29,6 +30,9 @@ pub struct Scope {
     pub schemas: Vec<String>,
     /// Tables whose rows are read too (reference data).
     pub reference: Reference,
+    /// Leave privileges (`GRANT`) out, for teams whose roles differ
+    /// between environments.
+    pub skip_privileges: bool,
 }
 
 impl Scope {
@@ -38,6 +42,7 @@ impl Scope {
         Scope {
             schemas: self.schemas.clone(),
             reference: Reference::of_tree(tree),
+            skip_privileges: self.skip_privileges,
         }
     }
 }
@@ -84,6 +89,9 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     r.triggers()?;
     r.policies()?;
     r.dependencies()?;
+    if !scope.skip_privileges {
+        r.grants()?;
+    }
     r.reference_rows(&scope.reference)?;
     Ok(Tree {
         entries: r

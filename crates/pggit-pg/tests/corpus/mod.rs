@@ -2,6 +2,7 @@
 //! that turns it into `b` in place (so renames keep their identity).
 
 pub mod features;
+pub mod privileges;
 
 /// Cases pggit does not get right yet: the case, the major versions it
 /// fails on (empty: all) and what is missing. The round-trip test checks

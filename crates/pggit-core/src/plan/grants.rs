@@ -1,0 +1,240 @@
+//! Privileges: the `GRANT` and `REVOKE` statements that turn the
+//! privileges of each object in tree `old` into those in tree `new`.
+//!
+//! An object without an [`Object::Grants`] holds what PostgreSQL gives a
+//! new object of its kind ([`Grants::default_for`]). A created or re-created
+//! object starts from that default; a kept one from its old privileges.
+//! Privileges of the owner are not tracked (they follow the owner).
+
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+
+use crate::model::{Grants, Id, Object, Privilege};
+use crate::plan::PlanError;
+use crate::sql::{ident, Statement, Writer};
+use crate::tree::Tree;
+
+/// `(grantee, privilege) -> grantable`
+type Set = BTreeMap<(String, String), bool>;
+
+fn set(list: &[Privilege]) -> Set {
+    list.iter()
+        .map(|p| ((p.grantee.clone(), p.privilege.clone()), p.grantable))
+        .collect()
+}
+
+fn grants_of(tree: &Tree) -> BTreeMap<&Id, (&Id, &Grants)> {
+    tree.entries
+        .iter()
+        .filter_map(|(id, e)| match &e.object {
+            Object::Grants(g) => Some((&g.target, (id, g))),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Statements for every object whose privileges differ, with the id each
+/// is about. `recreated`: objects this migration drops and creates again
+/// (they come back with the default privileges of their kind).
+pub(crate) fn sync(
+    old: &Tree,
+    new: &Tree,
+    recreated: &HashSet<Id>,
+) -> Result<Vec<(Statement, Id)>, PlanError> {
+    let (before, after) = (grants_of(old), grants_of(new));
+    let targets: BTreeSet<&Id> = before.keys().chain(after.keys()).copied().collect();
+    let mut out = Vec::new();
+    for target in targets {
+        let Some(object) = new.get(target) else {
+            continue; // dropped: its privileges go with it
+        };
+        let kept = old.get(target).is_some() && !recreated.contains(target);
+        let from = match (kept, before.get(target)) {
+            (true, Some((_, g))) => set(&g.privileges),
+            (true, None) => set(&Grants::default_for(old.get(target).unwrap_or(object))),
+            // `CREATE SCHEMA public` gives only the owner privileges.
+            (false, _) if matches!(object, Object::Schema { name, .. } if name == "public") => {
+                Set::new()
+            }
+            (false, _) => set(&Grants::default_for(object)),
+        };
+        let to = match after.get(target) {
+            Some((_, g)) => set(&g.privileges),
+            None => set(&Grants::default_for(object)),
+        };
+        let owner = after
+            .get(target)
+            .or(before.get(target))
+            .map(|(id, _)| (*id).clone())
+            .unwrap_or_else(|| target.clone());
+        let (kw, name) = on_target(new, object);
+        for s in changes(&from, &to, kw, &name, None)? {
+            out.push((s, owner.clone()));
+        }
+        // Column privileges (only columns the new table has).
+        let cols = |g: Option<&(&Id, &Grants)>| -> BTreeMap<Id, Set> {
+            g.map(|(_, g)| g.columns.iter().map(|(c, p)| (c.clone(), set(p))).collect())
+                .unwrap_or_default()
+        };
+        let (old_cols, new_cols) = (
+            if kept {
+                cols(before.get(target))
+            } else {
+                BTreeMap::new()
+            },
+            cols(after.get(target)),
+        );
+        let Object::Table(t) = object else {
+            continue;
+        };
+        let names: Vec<(&Id, &str)> = t.columns.iter().map(|c| (&c.id, c.name.as_str())).collect();
+        for (col, name_of) in &names {
+            let empty = Set::new();
+            let (a, b) = (
+                old_cols.get(*col).unwrap_or(&empty),
+                new_cols.get(*col).unwrap_or(&empty),
+            );
+            for s in changes(a, b, kw, &name, Some(name_of))? {
+                out.push((s, owner.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The `ON ...` keyword and name of a grant's object.
+fn on_target(tree: &Tree, object: &Object) -> (&'static str, String) {
+    let (kw, name) = crate::plan::render::comment_target(tree, object);
+    let kw = match kw {
+        "VIEW" | "MATERIALIZED VIEW" => "TABLE",
+        other => other,
+    };
+    (kw, name)
+}
+
+/// A privilege name from the catalog as a keyword.
+fn keyword(privilege: &str) -> Result<&'static str, PlanError> {
+    Ok(match privilege {
+        "SELECT" => "SELECT",
+        "INSERT" => "INSERT",
+        "UPDATE" => "UPDATE",
+        "DELETE" => "DELETE",
+        "TRUNCATE" => "TRUNCATE",
+        "REFERENCES" => "REFERENCES",
+        "TRIGGER" => "TRIGGER",
+        "EXECUTE" => "EXECUTE",
+        "USAGE" => "USAGE",
+        "CREATE" => "CREATE",
+        "MAINTAIN" => "MAINTAIN",
+        other => {
+            return Err(PlanError::Unsupported(format!(
+                "unknown privilege {other:?}"
+            )))
+        }
+    })
+}
+
+fn grantee(name: &str) -> String {
+    if name.is_empty() {
+        "PUBLIC".into()
+    } else {
+        ident(name)
+    }
+}
+
+/// GRANT/REVOKE statements from `from` to `to` on `kw name` (a column of
+/// it when `column` is given).
+fn changes(
+    from: &Set,
+    to: &Set,
+    kw: &'static str,
+    name: &str,
+    column: Option<&str>,
+) -> Result<Vec<Statement>, PlanError> {
+    let mut out = Vec::new();
+    let privilege = |w: Writer, p: &str| -> Result<Writer, PlanError> {
+        let w = w.kw(keyword(p)?);
+        Ok(match column {
+            Some(c) => w.glue(" (").quoted(&ident(c)).glue(")"),
+            None => w,
+        })
+    };
+    for ((who, p), grantable) in from {
+        match to.get(&(who.clone(), p.clone())) {
+            None => out.push(
+                privilege(Writer::new("REVOKE"), p)?
+                    .kw("ON")
+                    .kw(kw)
+                    .quoted(name)
+                    .kw("FROM")
+                    .quoted(&grantee(who))
+                    .build(),
+            ),
+            Some(false) if *grantable => out.push(
+                privilege(Writer::new("REVOKE GRANT OPTION FOR"), p)?
+                    .kw("ON")
+                    .kw(kw)
+                    .quoted(name)
+                    .kw("FROM")
+                    .quoted(&grantee(who))
+                    .build(),
+            ),
+            _ => {}
+        }
+    }
+    for ((who, p), grantable) in to {
+        let had = from.get(&(who.clone(), p.clone()));
+        if had.is_some() && (had == Some(grantable) || !*grantable) {
+            continue;
+        }
+        let w = privilege(Writer::new("GRANT"), p)?
+            .kw("ON")
+            .kw(kw)
+            .quoted(name)
+            .kw("TO")
+            .quoted(&grantee(who));
+        out.push(if *grantable {
+            w.kw("WITH GRANT OPTION").build()
+        } else {
+            w.build()
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grant_and_revoke_between_sets() {
+        let from = set(&[
+            Privilege::new("", "EXECUTE"),
+            Privilege::new("app", "USAGE"),
+        ]);
+        let mut reader = Privilege::new("app", "USAGE");
+        reader.grantable = true;
+        let to = set(&[reader, Privilege::new("Odd \"role\"", "EXECUTE")]);
+        let sql: Vec<String> = changes(&from, &to, "FUNCTION", "public.f(integer)", None)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.sql)
+            .collect();
+        assert_eq!(
+            sql,
+            vec![
+                "REVOKE EXECUTE ON FUNCTION public.f(integer) FROM PUBLIC",
+                "GRANT EXECUTE ON FUNCTION public.f(integer) TO \"Odd \"\"role\"\"\"",
+                "GRANT USAGE ON FUNCTION public.f(integer) TO app WITH GRANT OPTION",
+            ]
+        );
+        let back: Vec<String> = changes(&to, &from, "FUNCTION", "public.f(integer)", None)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.sql)
+            .collect();
+        assert!(back.contains(
+            &"REVOKE GRANT OPTION FOR USAGE ON FUNCTION public.f(integer) FROM app".to_string()
+        ));
+        assert!(keyword("DROP TABLE x").is_err());
+    }
+}
