@@ -226,7 +226,11 @@ fn strip_names(o: &mut Object) {
             cleared(name);
             *comment = None;
         }
-        Object::Table(_) | Object::Extension { .. } | Object::Rows(_) | Object::Grants(_) => {}
+        Object::Table(_)
+        | Object::Extension { .. }
+        | Object::Rows(_)
+        | Object::Grants(_)
+        | Object::DefaultGrants(_) => {}
     }
 }
 

@@ -168,6 +168,38 @@ pub enum Object {
     /// owner, when they differ from what PostgreSQL gives a new object of
     /// its kind.
     Grants(Grants),
+    /// `ALTER DEFAULT PRIVILEGES`: what objects a role creates later are
+    /// granted, database-wide or in one schema.
+    DefaultGrants(DefaultGrants),
+}
+
+/// Default privileges of one role for one kind of object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefaultGrants {
+    /// The role whose new objects get them (`FOR ROLE`).
+    pub role: String,
+    /// `IN SCHEMA`; `None` for the database-wide defaults.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<String>,
+    /// `tables`, `sequences`, `functions`, `types` or `schemas`.
+    pub objects: String,
+    /// Privileges of roles other than `role`, sorted. Database-wide, they
+    /// replace PostgreSQL's built-in defaults; in a schema, they add to them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub privileges: Vec<Privilege>,
+}
+
+impl DefaultGrants {
+    /// What holds when no default privileges are set: the built-in
+    /// defaults database-wide (`EXECUTE` on functions and `USAGE` on types
+    /// for `PUBLIC`), nothing added in a schema.
+    pub fn baseline(&self) -> Vec<Privilege> {
+        match (self.schema.is_some(), self.objects.as_str()) {
+            (false, "functions") => vec![Privilege::new("", "EXECUTE")],
+            (false, "types") => vec![Privilege::new("", "USAGE")],
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// Privileges on one object and its columns, held by roles other than the
@@ -519,7 +551,7 @@ impl Object {
             Object::Trigger { .. } => Kind::Trigger,
             Object::Policy { .. } => Kind::Policy,
             Object::Rows(_) => Kind::Data,
-            Object::Grants(_) => Kind::Privileges,
+            Object::Grants(_) | Object::DefaultGrants(_) => Kind::Privileges,
         }
     }
 
@@ -538,6 +570,7 @@ impl Object {
             Object::Table(t) if t.partition_of.is_some() => "partition",
             Object::Rows(_) => "reference data",
             Object::Grants(_) => "privileges",
+            Object::DefaultGrants(_) => "default privileges",
             other => other.kind().as_str(),
         }
     }
@@ -576,6 +609,7 @@ impl Object {
             Object::Table(t) => &t.name,
             Object::Rows(_) => "rows",
             Object::Grants(_) => "grants",
+            Object::DefaultGrants(d) => &d.objects,
         }
     }
 
@@ -594,7 +628,10 @@ impl Object {
     /// The comment attached to the object.
     pub fn comment(&self) -> Option<&str> {
         match self {
-            Object::Extension { .. } | Object::Rows(_) | Object::Grants(_) => None,
+            Object::Extension { .. }
+            | Object::Rows(_)
+            | Object::Grants(_)
+            | Object::DefaultGrants(_) => None,
             Object::Schema { comment, .. }
             | Object::Enum { comment, .. }
             | Object::Composite { comment, .. }

@@ -93,6 +93,15 @@ impl Tree {
                 ..
             } => format!("{schema}.{name}({identity_args})"),
             Object::Grants(g) => format!("{} (grants)", self.display_name(&g.target)),
+            Object::DefaultGrants(d) => format!(
+                "for role {}{} on {}",
+                d.role,
+                d.schema
+                    .as_deref()
+                    .map(|s| format!(" in schema {s}"))
+                    .unwrap_or_default(),
+                d.objects
+            ),
             _ => {
                 let base = match o.schema() {
                     Some(s) => format!("{s}.{}", o.name()),

@@ -331,6 +331,7 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
             .map(|(_, c)| c),
     );
     all.extend(corpus::privileges::PRIVILEGES);
+    all.extend(corpus::privileges::DEFAULT_PRIVILEGES);
     for (min, list) in [
         (14, corpus::features::FEATURES_PG14),
         (15, corpus::features::FEATURES_PG15),

@@ -191,7 +191,10 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
             }
             return out;
         }
-        Object::Extension { .. } | Object::Rows(_) | Object::Grants(_) => return out,
+        Object::Extension { .. }
+        | Object::Rows(_)
+        | Object::Grants(_)
+        | Object::DefaultGrants(_) => return out,
     };
     // Current name: the old name in the (possibly renamed) new schema.
     let signature = |o: &Object| match o {

@@ -23,9 +23,12 @@ type Row = Vec<Option<String>>;
 /// Whether a tree holds reference data or privileges (objects planned in
 /// phases of their own).
 pub(crate) fn any(tree: &Tree) -> bool {
-    tree.entries
-        .values()
-        .any(|e| matches!(e.object, Object::Rows(_) | Object::Grants(_)))
+    tree.entries.values().any(|e| {
+        matches!(
+            e.object,
+            Object::Rows(_) | Object::Grants(_) | Object::DefaultGrants(_)
+        )
+    })
 }
 
 /// `tree` without its reference data and privileges.
@@ -34,7 +37,12 @@ pub(crate) fn schema_only(tree: &Tree) -> Tree {
         entries: tree
             .entries
             .iter()
-            .filter(|(_, e)| !matches!(e.object, Object::Rows(_) | Object::Grants(_)))
+            .filter(|(_, e)| {
+                !matches!(
+                    e.object,
+                    Object::Rows(_) | Object::Grants(_) | Object::DefaultGrants(_)
+                )
+            })
             .map(|(k, e)| (k.clone(), e.clone()))
             .collect(),
     }

@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashSet};
 
-use crate::model::{Grants, Id, Object, Privilege};
+use crate::model::{DefaultGrants, Grants, Id, Object, Privilege};
 use crate::plan::PlanError;
 use crate::sql::{ident, Statement, Writer};
 use crate::tree::Tree;
@@ -41,7 +41,24 @@ pub(crate) fn sync(
     recreated: &HashSet<Id>,
 ) -> Result<Vec<(Statement, Id)>, PlanError> {
     let (before, after) = (grants_of(old), grants_of(new));
-    let targets: BTreeSet<&Id> = before.keys().chain(after.keys()).copied().collect();
+    let mut targets: BTreeSet<&Id> = before.keys().chain(after.keys()).copied().collect();
+    // Objects created while default privileges are set may have been given
+    // some: they are checked too.
+    let defaults_set = old
+        .entries
+        .values()
+        .any(|e| matches!(e.object, Object::DefaultGrants(_)));
+    if defaults_set {
+        targets.extend(
+            new.entries
+                .iter()
+                .filter(|(id, e)| {
+                    (!old.entries.contains_key(*id) || recreated.contains(*id))
+                        && !applicable_defaults(old, &e.object).is_empty()
+                })
+                .map(|(id, _)| id),
+        );
+    }
     let mut out = Vec::new();
     for target in targets {
         let Some(object) = new.get(target) else {
@@ -67,7 +84,31 @@ pub(crate) fn sync(
             .map(|(id, _)| (*id).clone())
             .unwrap_or_else(|| target.clone());
         let (kw, name) = on_target(new, object);
-        for s in changes(&from, &to, kw, &name, None)? {
+        let statements = if kept {
+            changes(&from, &to, kw, &name, None)?
+        } else {
+            // A new object may also have been given the default privileges
+            // the database had when it was created (`ALTER DEFAULT
+            // PRIVILEGES`, for whichever role creates it): revoke what the
+            // new tree does not have, grant all it has.
+            let mut with_defaults = from.clone();
+            for p in applicable_defaults(old, object) {
+                with_defaults
+                    .entry((p.grantee.clone(), p.privilege.clone()))
+                    .or_insert(p.grantable);
+            }
+            let mut s: Vec<Statement> = changes(&with_defaults, &to, kw, &name, None)?
+                .into_iter()
+                .filter(|s| s.sql.starts_with("REVOKE"))
+                .collect();
+            s.extend(
+                changes(&from, &to, kw, &name, None)?
+                    .into_iter()
+                    .filter(|s| s.sql.starts_with("GRANT")),
+            );
+            s
+        };
+        for s in statements {
             out.push((s, owner.clone()));
         }
         // Column privileges (only columns the new table has).
@@ -96,6 +137,109 @@ pub(crate) fn sync(
             for s in changes(a, b, kw, &name, Some(name_of))? {
                 out.push((s, owner.clone()));
             }
+        }
+    }
+    Ok(out)
+}
+
+/// Privileges that `ALTER DEFAULT PRIVILEGES` in `tree` gives a new object
+/// like `object` (for any role).
+fn applicable_defaults(tree: &Tree, object: &Object) -> Vec<Privilege> {
+    let objects = match object {
+        Object::Table(_) | Object::View { .. } => "tables",
+        Object::Sequence { .. } => "sequences",
+        Object::Function { .. } => "functions",
+        Object::Enum { .. }
+        | Object::Composite { .. }
+        | Object::Domain { .. }
+        | Object::Range { .. } => "types",
+        Object::Schema { .. } => "schemas",
+        _ => return Vec::new(),
+    };
+    tree.entries
+        .values()
+        .filter_map(|e| match &e.object {
+            Object::DefaultGrants(d)
+                if d.objects == objects
+                    && (d.schema.is_none() || d.schema.as_deref() == object.schema()) =>
+            {
+                Some(d.privileges.iter().cloned())
+            }
+            _ => None,
+        })
+        .flatten()
+        .collect()
+}
+
+/// `ALTER DEFAULT PRIVILEGES` statements for every role, schema and kind
+/// of object whose default privileges differ, with the id each is about.
+/// Defaults in a schema that the new tree no longer has went with it.
+pub(crate) fn sync_defaults(old: &Tree, new: &Tree) -> Result<Vec<(Statement, Id)>, PlanError> {
+    let of = |tree: &Tree| -> BTreeMap<(String, Option<String>, String), (Id, DefaultGrants)> {
+        tree.entries
+            .iter()
+            .filter_map(|(id, e)| match &e.object {
+                Object::DefaultGrants(d) => Some((
+                    (d.role.clone(), d.schema.clone(), d.objects.clone()),
+                    (id.clone(), d.clone()),
+                )),
+                _ => None,
+            })
+            .collect()
+    };
+    let (before, after) = (of(old), of(new));
+    let schemas: HashSet<&str> = new
+        .entries
+        .values()
+        .filter_map(|e| match &e.object {
+            Object::Schema { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    let keys: BTreeSet<_> = before.keys().chain(after.keys()).cloned().collect();
+    let mut out = Vec::new();
+    for key in keys {
+        if key.1.as_deref().is_some_and(|s| !schemas.contains(s)) {
+            continue;
+        }
+        let (id, any) = after
+            .get(&key)
+            .or_else(|| before.get(&key))
+            .map(|(id, d)| (id.clone(), d.clone()))
+            .expect("the key came from one of the maps");
+        let from = set(&before
+            .get(&key)
+            .map(|(_, d)| d.privileges.clone())
+            .unwrap_or_else(|| any.baseline()));
+        let to = set(&after
+            .get(&key)
+            .map(|(_, d)| d.privileges.clone())
+            .unwrap_or_else(|| any.baseline()));
+        let objects: &'static str = match any.objects.as_str() {
+            "tables" => "TABLES",
+            "sequences" => "SEQUENCES",
+            "functions" => "FUNCTIONS",
+            "types" => "TYPES",
+            "schemas" => "SCHEMAS",
+            other => {
+                return Err(PlanError::Unsupported(format!(
+                    "unknown kind of default privileges {other:?}"
+                )))
+            }
+        };
+        let mut prefix = format!("FOR ROLE {}", ident(&any.role));
+        if let Some(s) = &any.schema {
+            prefix.push_str(&format!(" IN SCHEMA {}", ident(s)));
+        }
+        for s in changes(&from, &to, objects, "", None)? {
+            // `GRANT p ON TABLES TO r` as an ALTER DEFAULT PRIVILEGES clause.
+            out.push((
+                Writer::new("ALTER DEFAULT PRIVILEGES")
+                    .quoted(&prefix)
+                    .quoted(&s.sql)
+                    .build(),
+                id.clone(),
+            ));
         }
     }
     Ok(out)

@@ -97,7 +97,10 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
         .filter(|(s, id)| s.sql.starts_with("DROP ") && new.entries.contains_key(*id))
         .map(|(_, id)| id.clone())
         .collect();
-    for (statement, id) in grants::sync(old, new, &recreated)? {
+    for (statement, id) in grants::sync(old, new, &recreated)?
+        .into_iter()
+        .chain(grants::sync_defaults(old, new)?)
+    {
         out.push(statement);
         owners.push(id);
     }

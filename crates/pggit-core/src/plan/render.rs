@@ -67,6 +67,7 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
             ("POLICY", format!("{} ON {}", ident(name), table(t)))
         }
         Object::Rows(r) => ("TABLE", table(&r.table)),
+        Object::DefaultGrants(_) => ("SCHEMA", String::new()),
         Object::Grants(g) => match tree.get(&g.target) {
             Some(o) => comment_target(tree, o),
             None => ("TABLE", table(&g.target)),
@@ -190,7 +191,7 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
         Object::Table(t) => return create_table(tree, t),
         // Rows and privileges have phases of their own in the planner
         // (`plan::data`, `plan::grants`).
-        Object::Rows(_) | Object::Grants(_) => return Vec::new(),
+        Object::Rows(_) | Object::Grants(_) | Object::DefaultGrants(_) => return Vec::new(),
         Object::Schema { name, .. } => Writer::new("CREATE SCHEMA").ident(name),
         Object::Extension { name, schema, .. } => Writer::new("CREATE EXTENSION IF NOT EXISTS")
             .ident(name)
@@ -648,7 +649,7 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
             .destructive(),
         // Privileges go with their object; the planner revokes them in its
         // own phase (`plan::grants`). Nothing to run here.
-        Object::Grants(_) => Writer::new("SELECT"),
+        Object::Grants(_) | Object::DefaultGrants(_) => Writer::new("SELECT"),
     }
     .build()
 }

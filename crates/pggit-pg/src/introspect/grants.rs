@@ -8,7 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use pggit_core::model::{Grants, Object, Privilege};
+use pggit_core::model::{DefaultGrants, Grants, Object, Privilege};
 use postgres::GenericClient;
 
 use super::Reader;
@@ -141,6 +141,59 @@ impl<C: GenericClient> Reader<'_, C> {
                 columns,
             };
             self.add(format!("acl:{key}"), Object::Grants(grants), vec![key]);
+        }
+        Ok(())
+    }
+}
+
+impl<C: GenericClient> Reader<'_, C> {
+    /// `ALTER DEFAULT PRIVILEGES`: database-wide entries and those of the
+    /// schemas read. The role's own privileges are left out.
+    pub(super) fn default_grants(&mut self, nsps: &[u32]) -> Result<(), PgError> {
+        let rows = self.tx.query(
+            "SELECT d.oid, pg_get_userbyid(d.defaclrole)::text, n.nspname::text,
+                    CASE d.defaclobjtype WHEN 'r' THEN 'tables' WHEN 'S' THEN 'sequences'
+                      WHEN 'f' THEN 'functions' WHEN 'T' THEN 'types' WHEN 'n' THEN 'schemas' END,
+                    CASE WHEN a.grantee = 0 THEN '' ELSE pg_get_userbyid(a.grantee)::text END,
+                    a.privilege_type, a.is_grantable
+               FROM pg_default_acl d LEFT JOIN pg_namespace n ON n.oid = d.defaclnamespace
+               LEFT JOIN LATERAL aclexplode(d.defaclacl) a ON a.grantee <> d.defaclrole
+              WHERE d.defaclnamespace = 0 OR d.defaclnamespace = ANY($1)",
+            &[&nsps],
+        )?;
+        let mut found: BTreeMap<u32, DefaultGrants> = BTreeMap::new();
+        for r in rows {
+            let Some(objects) = r.get::<_, Option<String>>(3) else {
+                continue; // a kind this version of pggit does not know
+            };
+            let d = found.entry(r.get(0)).or_insert_with(|| DefaultGrants {
+                role: r.get(1),
+                schema: r.get(2),
+                objects,
+                privileges: Vec::new(),
+            });
+            if let (Some(grantee), Some(privilege)) =
+                (r.get::<_, Option<String>>(4), r.get::<_, Option<String>>(5))
+            {
+                d.privileges.push(Privilege {
+                    grantee,
+                    privilege,
+                    grantable: r.get::<_, Option<bool>>(6).unwrap_or(false),
+                });
+            }
+        }
+        for (oid, mut d) in found {
+            d.privileges.sort();
+            let mut baseline = d.baseline();
+            baseline.sort();
+            if d.privileges == baseline {
+                continue;
+            }
+            self.add(
+                format!("defacl:{oid}"),
+                Object::DefaultGrants(d),
+                Vec::new(),
+            );
         }
         Ok(())
     }

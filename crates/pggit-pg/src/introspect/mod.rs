@@ -91,6 +91,7 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     r.dependencies()?;
     if !scope.skip_privileges {
         r.grants()?;
+        r.default_grants(&nsps)?;
     }
     r.reference_rows(&scope.reference)?;
     Ok(Tree {

@@ -42,3 +42,16 @@ BEGIN
   END LOOP;
 END $$;
 "#;
+
+/// `ALTER DEFAULT PRIVILEGES`, database-wide and per schema, for the
+/// connecting role and for another role; objects created under them.
+#[rustfmt::skip]
+pub const DEFAULT_PRIVILEGES: &[Case] = &[
+    Case { name: "defacl_tables_select", a: "CREATE TABLE public.t (id int);", change: "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO pggit_rt_reader;" },
+    Case { name: "defacl_functions_revoke_public", a: "CREATE SCHEMA app;", change: "ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC; ALTER DEFAULT PRIVILEGES REVOKE USAGE ON TYPES FROM PUBLIC;" },
+    Case { name: "defacl_in_schema_with_grant_option", a: "CREATE SCHEMA app;", change: "ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT USAGE, SELECT ON SEQUENCES TO pggit_rt_writer WITH GRANT OPTION; ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT INSERT ON TABLES TO pggit_rt_writer;" },
+    Case { name: "defacl_for_other_role", a: "CREATE SCHEMA app;", change: "ALTER DEFAULT PRIVILEGES FOR ROLE pggit_rt_writer GRANT SELECT ON TABLES TO pggit_rt_reader; ALTER DEFAULT PRIVILEGES FOR ROLE pggit_rt_writer IN SCHEMA app GRANT USAGE ON TYPES TO pggit_rt_reader;" },
+    Case { name: "defacl_schemas", a: "CREATE TABLE public.t (id int);", change: "ALTER DEFAULT PRIVILEGES GRANT USAGE ON SCHEMAS TO pggit_rt_reader;" },
+    Case { name: "defacl_then_objects_created", a: "ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO pggit_rt_reader; ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;", change: "CREATE TABLE public.t (id int); CREATE TABLE public.u (id int); REVOKE SELECT ON public.u FROM pggit_rt_reader; CREATE FUNCTION public.f() RETURNS int LANGUAGE sql AS $$ SELECT 1 $$; ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM pggit_rt_reader;" },
+    Case { name: "defacl_dropped_with_schema", a: "CREATE SCHEMA app; ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO pggit_rt_reader; CREATE TABLE public.t (id int);", change: "DROP SCHEMA app;" },
+];
