@@ -342,7 +342,7 @@ impl<'a> Cx<'a> {
                 "labels" => merge_labels(b, t, s),
                 "rows" => merge_rows(b, t, s),
                 // Privileges are a set: grants and revokes of both sides combine.
-                "privileges" => union_list(&field_name, b, t, s),
+                "privileges" => union_list(&field_name, b, t, s).map(sorted_privileges),
                 _ => None,
             };
             if let Some(v) = by_rule {
@@ -517,6 +517,17 @@ impl<'a> Cx<'a> {
                 None => tree.entries.remove(&id),
             };
         }
+    }
+}
+
+/// A merged privilege list in the order snapshots keep it (sorted).
+fn sorted_privileges(v: Value) -> Value {
+    match serde_json::from_value::<Vec<crate::model::Privilege>>(v.clone()) {
+        Ok(mut list) => {
+            list.sort();
+            serde_json::to_value(list).unwrap_or(v)
+        }
+        Err(_) => v,
     }
 }
 
