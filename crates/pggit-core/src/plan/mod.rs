@@ -119,8 +119,56 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
     Ok((out, owners))
 }
 
+/// `old` with each generated column's expression replaced by its new text
+/// where the two differ only by renames of the same migration (`a * 2`
+/// becoming `b * 2` after `RENAME COLUMN a TO b`): PostgreSQL rewrites the
+/// expression itself, so the column must not be dropped and added again.
+fn follow_renames_in_generated(old: &Tree, new: &Tree) -> Option<Tree> {
+    let renames = crate::equiv::Renames::between(old, new);
+    if renames.is_empty() {
+        return None;
+    }
+    let mut out: Option<Tree> = None;
+    for (id, e) in &old.entries {
+        let (Object::Table(a), Some(Object::Table(b))) = (&e.object, new.get(id)) else {
+            continue;
+        };
+        let mut t = a.clone();
+        let mut changed = false;
+        for c in &mut t.columns {
+            let Some(n) = b.columns.iter().find(|n| n.id == c.id) else {
+                continue;
+            };
+            if let (Some(x), Some(y)) = (&c.generated, &n.generated) {
+                if x != y && renames.same(id, x, y) {
+                    c.generated = Some(y.clone());
+                    changed = true;
+                }
+            }
+        }
+        if changed {
+            let tree = out.get_or_insert_with(|| old.clone());
+            tree.entries.insert(
+                id.clone(),
+                std::sync::Arc::new(crate::tree::Entry {
+                    object: Object::Table(t),
+                    deps: e.deps.clone(),
+                }),
+            );
+        }
+    }
+    out
+}
+
 /// Phases 1-5: everything but reference data.
 fn plan_schema(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), PlanError> {
+    if let Some(adjusted) = follow_renames_in_generated(old, new) {
+        return plan_schema_of(&adjusted, new);
+    }
+    plan_schema_of(old, new)
+}
+
+fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), PlanError> {
     let removed: BTreeSet<&Id> = old
         .entries
         .keys()

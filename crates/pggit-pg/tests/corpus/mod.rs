@@ -83,6 +83,7 @@ pub const CASES: &[Case] = &[
     // Found by the generator (tests/generator): a table moved into a schema
     // created by the same change, and a serial table moved out of a schema
     // that the reverse migration drops.
+    Case { name: "gen_generated_column_follows_rename", a: "CREATE TABLE public.t (id int PRIMARY KEY, g bigint GENERATED ALWAYS AS (id * 2) STORED, v text);", change: "ALTER TABLE public.t RENAME COLUMN id TO r;" },
     Case { name: "gen_move_into_new_schema", a: "CREATE TABLE public.t (id int PRIMARY KEY, v text); CREATE INDEX t_v ON public.t (v);", change: "CREATE SCHEMA \"Odd Schema\"; ALTER TABLE public.t SET SCHEMA \"Odd Schema\";" },
     Case { name: "gen_serial_table_into_new_schema", a: "CREATE TABLE public.t (id bigserial PRIMARY KEY, c date DEFAULT CURRENT_DATE);", change: "CREATE SCHEMA app; ALTER TABLE public.t SET SCHEMA app;" },
     Case { name: "composite_rename_attribute", a: "CREATE TYPE public.addr AS (street text, zip int, city text);", change: "ALTER TYPE public.addr RENAME ATTRIBUTE street TO street_line;" },

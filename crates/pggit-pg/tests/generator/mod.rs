@@ -212,7 +212,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 22 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 23 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -234,6 +234,7 @@ impl Gen {
             18 => g.add_check(rng)?,
             19 => g.move_table(rng)?,
             20 => g.add_index_pair(rng)?,
+            21 => g.privileges(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -801,6 +802,97 @@ impl Gen {
             let c = rng.pick(&table.cols)?;
             format!("COMMENT ON COLUMN {}.{} IS {text}", table.q(), q(&c.name))
         })
+    }
+
+    /// A GRANT or REVOKE (with or without grant option, on a table, some of
+    /// its columns, a view, a function, a type or a schema), or default
+    /// privileges, to the roles the harness creates (`corpus::privileges`).
+    fn privileges(&mut self, rng: &mut Rng) -> Option<String> {
+        let roles = [
+            "pggit_rt_reader",
+            "pggit_rt_writer",
+            "pggit Odd \"Role\" ; --",
+            "PUBLIC",
+        ];
+        let who = roles[rng.below(roles.len())];
+        let who = if who == "PUBLIC" {
+            who.to_string()
+        } else {
+            q(who)
+        };
+        let verb = rng.chance(65);
+        let option = rng.chance(20);
+        let (head, to) = if verb {
+            ("GRANT", "TO")
+        } else {
+            ("REVOKE", "FROM")
+        };
+        let head = if !verb && option {
+            "REVOKE GRANT OPTION FOR"
+        } else {
+            head
+        };
+        let tail = if verb && option && who != "PUBLIC" {
+            " WITH GRANT OPTION"
+        } else {
+            ""
+        };
+        let (privs, on) = match rng.below(7) {
+            0 | 1 => {
+                let ti = self.table_index(rng, false)?;
+                let p = [
+                    "SELECT",
+                    "INSERT, UPDATE",
+                    "ALL",
+                    "DELETE, TRUNCATE",
+                    "REFERENCES, TRIGGER",
+                ][rng.below(5)];
+                (p.to_string(), format!("TABLE {}", self.tables[ti].q()))
+            }
+            2 => {
+                let ti = self.table_index(rng, false)?;
+                let c = rng.pick(&self.tables[ti].cols)?;
+                let p = ["SELECT", "UPDATE", "INSERT", "REFERENCES"][rng.below(4)];
+                (
+                    format!("{p} ({})", q(&c.name)),
+                    format!("TABLE {}", self.tables[ti].q()),
+                )
+            }
+            3 => {
+                let v = rng.pick(&self.views)?;
+                ("SELECT".into(), format!("TABLE {}", t(&v.name)))
+            }
+            4 => {
+                let f = rng.pick(&self.functions)?;
+                ("EXECUTE".into(), format!("FUNCTION {}(integer)", t(f)))
+            }
+            5 => {
+                let (kw, name) = if rng.chance(50) {
+                    ("DOMAIN", rng.pick(&self.domains)?.clone())
+                } else {
+                    ("TYPE", rng.pick(&self.enums)?.name.clone())
+                };
+                ("USAGE".into(), format!("{kw} {}", t(&name)))
+            }
+            _ => {
+                let objects = ["TABLES", "SEQUENCES", "FUNCTIONS", "TYPES"][rng.below(4)];
+                let p = match objects {
+                    "TABLES" => "SELECT",
+                    "SEQUENCES" => "USAGE",
+                    "FUNCTIONS" => "EXECUTE",
+                    _ => "USAGE",
+                };
+                let scope = if rng.chance(50) {
+                    " IN SCHEMA public"
+                } else {
+                    ""
+                };
+                return Some(format!(
+                    "ALTER DEFAULT PRIVILEGES{scope} {head} {p} ON {objects} {to} {who}{tail}"
+                ));
+            }
+        };
+        Some(format!("{head} {privs} ON {on} {to} {who}{tail}"))
     }
 
     fn add_check(&mut self, rng: &mut Rng) -> Option<String> {
