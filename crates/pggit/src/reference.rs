@@ -39,6 +39,15 @@ pub fn bookkeeping_scope() -> Scope {
 }
 
 impl Repository {
+    /// A table of the current branch's workspace, by the name a user gives.
+    fn workspace_table(&mut self, table: &str) -> Result<reference::TableInfo> {
+        let branch = self.current_branch()?;
+        let w = self.workspace(&branch)?;
+        let mut wc = self.connect_workspace(&w)?;
+        reference::table_info(&mut wc, table)?
+            .ok_or_else(|| Error::Refused(format!("no table named '{table}' in the workspace")))
+    }
+
     pub(crate) fn reference_settings(&mut self) -> Result<Reference> {
         Ok(reference::read(&mut self.client)?)
     }
@@ -47,11 +56,7 @@ impl Repository {
     /// matched by `key` (default: the primary key). Takes effect at the
     /// next commit.
     pub fn reference_add(&mut self, table: &str, key: &[String]) -> Result<ReferenceTable> {
-        let branch = self.current_branch()?;
-        let w = self.workspace(&branch)?;
-        let mut wc = self.connect_workspace(&w)?;
-        let info = reference::table_info(&mut wc, table)?
-            .ok_or_else(|| Error::Refused(format!("no table named '{table}' in the workspace")))?;
+        let info = self.workspace_table(table)?;
         let shown = format!("{}.{}", info.schema, info.name);
         if key.is_empty() && info.primary_key.is_empty() {
             return Err(Error::Refused(format!(
@@ -105,11 +110,7 @@ impl Repository {
     /// table found by name). Its rows stay where they are; the next commit
     /// no longer holds them.
     pub fn reference_remove(&mut self, table: &str) -> Result<ReferenceTable> {
-        let branch = self.current_branch()?;
-        let w = self.workspace(&branch)?;
-        let mut wc = self.connect_workspace(&w)?;
-        let info = reference::table_info(&mut wc, table)?
-            .ok_or_else(|| Error::Refused(format!("no table named '{table}' in the workspace")))?;
+        let info = self.workspace_table(table)?;
         let shown = format!("{}.{}", info.schema, info.name);
         let mut settings = self.reference_settings()?;
         let before = settings.marked.len();

@@ -90,6 +90,22 @@ fn item_key(field: &str, item: &Value) -> String {
     }
 }
 
+/// One item merged three ways (`None` inside: absent from the result);
+/// `None` when both sides changed it differently.
+fn three_way<'a, T: PartialEq>(
+    b: Option<&'a T>,
+    t: Option<&'a T>,
+    s: Option<&'a T>,
+) -> Option<Option<&'a T>> {
+    if t == s || s == b {
+        Some(t)
+    } else if t == b {
+        Some(s)
+    } else {
+        None
+    }
+}
+
 /// Union merge of a list field (enum labels, options, roles, domain
 /// checks, composite attributes): items are matched by key; additions and
 /// removals from both sides are combined; an item changed differently on
@@ -134,16 +150,7 @@ pub(crate) fn union_list(
     }
     let mut out = Vec::new();
     for k in order {
-        let (bv, tv, sv) = (bm.get(&k), tm.get(&k), sm.get(&k));
-        let v = if tv == sv {
-            tv
-        } else if tv == bv {
-            sv
-        } else if sv == bv {
-            tv
-        } else {
-            return None;
-        };
+        let v = three_way(bm.get(&k), tm.get(&k), sm.get(&k))?;
         if let Some(v) = v {
             out.push(v.clone());
         }
@@ -274,16 +281,7 @@ pub(crate) fn merge_rows(b: Option<&Value>, t: Option<&Value>, s: Option<&Value>
     let keys: BTreeSet<&Row> = b.2.keys().chain(t.2.keys()).chain(s.2.keys()).collect();
     let mut out: Vec<Value> = Vec::new();
     for k in keys {
-        let (bv, tv, sv) = (b.2.get(k), t.2.get(k), s.2.get(k));
-        let v = if tv == sv {
-            tv
-        } else if tv == bv {
-            sv
-        } else if sv == bv {
-            tv
-        } else {
-            return None;
-        };
+        let v = three_way(b.2.get(k), t.2.get(k), s.2.get(k))?;
         if let Some(v) = v {
             out.push(serde_json::to_value(v).ok()?);
         }
