@@ -1,9 +1,10 @@
 //! Merge benchmark (issue 3).
 //!
 //! 1. Merge base on a history of 100,000 commits, read from the repository
-//!    (lazy, generation-ordered), against `git merge-base` on a git
+//!    (segments and their index), against `git merge-base` on a git
 //!    repository of the same shape and against the naive SQL approach
-//!    (intersect the two ancestor sets), in the same run.
+//!    (intersect the two ancestor sets), in the same run; and what writing
+//!    a commit costs on top of such a history.
 //! 2. Three-way merge (classification and merged tree, no apply) of two
 //!    1,000-table branches with 200 changes each, in memory and including
 //!    reading the three trees from the repository.
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pggit::core::merge::bases::{merge_bases, MemoryGraph};
+use pggit::core::merge::reach::Options as Race;
 use pggit::core::merge::{merge, Options};
 use pggit::core::model::{Column, Object, Table};
 use pggit::core::{Entry, Tree};
@@ -76,7 +78,19 @@ fn fill_history(repo_db: &ScratchDb) {
         )
         .unwrap();
     }
-    c.batch_execute("ANALYZE pggit.commits").unwrap();
+    index(&mut c);
+}
+
+/// Index the bulk-loaded segments as `write_commit` would have, parents
+/// first (the same statements as the in-place upgrade).
+fn index(c: &mut postgres::Client) {
+    let t = Instant::now();
+    let mut tx = c.transaction().unwrap();
+    let n = pggit::pg::store::index_segments(&mut tx).unwrap();
+    tx.commit().unwrap();
+    eprintln!("{n} segments indexed in {:?}", t.elapsed());
+    c.batch_execute("ANALYZE pggit.commits, pggit.segments, pggit.segment_children")
+        .unwrap();
 }
 
 /// A merge-heavy history: 100,000 commits on main, every 10th a merge of a
@@ -122,7 +136,58 @@ fn fill_merge_heavy(repo_db: &ScratchDb) {
         )
         .unwrap();
     }
-    c.batch_execute("ANALYZE pggit.commits").unwrap();
+    index(&mut c);
+}
+
+/// A merge-heavy branch `side` forked at main's 5th commit, written commit
+/// by commit with `write_commit` (one transaction each, as pggit commits):
+/// 1,000 commits of which every 10th merges a one-commit topic branch.
+/// Returns the tip and the time of each write, single-parent and merge.
+fn write_side(repo_db: &ScratchDb) -> (String, Vec<Duration>, Vec<Duration>) {
+    use pggit::pg::store::{write_commit, Commit};
+    let mut c = repo_db.connect().unwrap();
+    let (tree, g5): (String, i32) = {
+        let r = c
+            .query_one(
+                "SELECT tree, generation FROM pggit.commits WHERE id = 'm5'",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    let (mut plain, mut merges) = (Vec::new(), Vec::new());
+    let mut write = |id: String, parents: Vec<String>, generation: i32| -> Duration {
+        let commit = Commit {
+            id,
+            tree: tree.clone(),
+            parents,
+            generation,
+            author: "bench".into(),
+            committer: "bench".into(),
+            message: "x".into(),
+            authored_at: "2026-01-01T00:00:00Z".into(),
+            committed_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let t = Instant::now();
+        let mut tx = c.transaction().unwrap();
+        write_commit(&mut tx, &commit).unwrap();
+        tx.commit().unwrap();
+        t.elapsed()
+    };
+    let (mut tip, mut gen) = ("m5".to_string(), g5);
+    for k in 1..=1000 {
+        if k % 10 == 0 {
+            let topic = format!("y{k}");
+            plain.push(write(topic.clone(), vec![tip.clone()], gen + 1));
+            merges.push(write(format!("x{k}"), vec![tip, topic], gen + 2));
+            gen += 2;
+        } else {
+            plain.push(write(format!("x{k}"), vec![tip], gen + 1));
+            gen += 1;
+        }
+        tip = format!("x{k}");
+    }
+    (tip, plain, merges)
 }
 
 /// The same shape as a git repository (empty trees), via fast-import.
@@ -404,6 +469,18 @@ fn main() {
         .query_one("SELECT count(DISTINCT segment) FROM pggit.commits", &[])
         .unwrap()
         .get(0);
+    let (size_index, size_commits): (i64, i64) = {
+        let r = heavy
+            .connect()
+            .unwrap()
+            .query_one(
+                "SELECT pg_total_relation_size('pggit.segments') + pg_total_relation_size('pggit.segment_children'),
+                        pg_total_relation_size('pggit.commits')",
+                &[],
+            )
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
     for (shape, other, expect) in [
         (
             "fork 15 commits below the tip",
@@ -421,6 +498,59 @@ fn main() {
             ms(d),
             "< 10 ms".into(),
         ));
+    }
+    rows.push((
+        format!(
+            "merge-base index of the merge-heavy history: pggit.segments + pggit.segment_children ({segs} segments), tables and indexes (pggit.commits: {:.1} MB)",
+            size_commits as f64 / 1e6
+        ),
+        format!("{:.1} MB", size_index as f64 / 1e6),
+        "—".into(),
+    ));
+    // Commits written one by one on top of the merge-heavy history.
+    let (side, plain, merges) = write_side(&heavy);
+    rows.push((
+        format!("`write_commit` on the 110,000-commit history, own transaction: single-parent commit (median of {})", plain.len()),
+        ms(median(plain)),
+        "—".into(),
+    ));
+    rows.push((
+        format!("`write_commit` on the 110,000-commit history, own transaction: merge commit, new segment indexed (median of {})", merges.len()),
+        ms(median(merges)),
+        "—".into(),
+    ));
+    // Where the index pays less: both sides have many merges above a base
+    // at the bottom. Each racer alone too (the segment walk alone is the
+    // algorithm before the index).
+    let alone = [
+        ("", Race::default()),
+        ("; the index walk alone", Race::index_alone()),
+        (
+            "; the segment walk alone (before the index)",
+            Race::walk_alone(),
+        ),
+    ];
+    for (shape, other) in [
+        ("fork at main's 5th commit", "far10"),
+        (
+            "main against a branch forked at main's 5th commit with 100 merges of its own",
+            side.as_str(),
+        ),
+    ] {
+        for (how, opts) in alone {
+            assert_eq!(
+                heavy_repo.merge_bases_with(&tip, other, opts).unwrap(),
+                vec!["m5".to_string()]
+            );
+            let d = runs(11, || {
+                heavy_repo.merge_bases_with(&tip, other, opts).unwrap();
+            });
+            rows.push((
+                format!("pggit merge base, merge-heavy history, {shape}{how} (median of 11)"),
+                ms(d),
+                "—".into(),
+            ));
+        }
     }
     drop(heavy_repo);
     let dir = std::env::temp_dir().join(format!("pggit_bench_git_{}", std::process::id()));

@@ -503,6 +503,8 @@ fn same_object_added_under_two_ids_is_one_object() {
 mod bases_oracle {
     use super::*;
     use pggit_core::merge::bases::{merge_bases, MemoryGraph};
+    use pggit_core::merge::reach;
+    use pggit_core::merge::segments::{self, MemorySegments};
     use std::collections::HashSet;
 
     fn ancestors(parents: &[Vec<usize>], n: usize) -> HashSet<usize> {
@@ -516,19 +518,149 @@ mod bases_oracle {
         seen
     }
 
+    /// A history written commit by commit, as the repository writes it, in
+    /// every graph representation under test.
+    #[derive(Default)]
+    struct History {
+        parents: Vec<Vec<usize>>,
+        plain: MemoryGraph,
+        segs: MemorySegments,
+    }
+
+    impl History {
+        fn add(&mut self, ps: Vec<usize>) -> usize {
+            let i = self.parents.len();
+            let names: Vec<String> = ps.iter().map(|p| format!("c{p}")).collect();
+            let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+            self.plain.add(&format!("c{i}"), &refs);
+            self.segs.add(&format!("c{i}"), &refs);
+            self.parents.push(ps);
+            i
+        }
+
+        fn best(&self, a: usize, b: usize) -> BTreeSet<String> {
+            let (aa, ab) = (ancestors(&self.parents, a), ancestors(&self.parents, b));
+            let common: HashSet<usize> = aa.intersection(&ab).copied().collect();
+            common
+                .iter()
+                .filter(|c| {
+                    !common
+                        .iter()
+                        .any(|d| d != *c && ancestors(&self.parents, *d).contains(c))
+                })
+                .map(|c| format!("c{c}"))
+                .collect()
+        }
+
+        /// Every algorithm against brute force for one pair. The index walk
+        /// runs alone, and in a race with the segment walk under `budget`
+        /// with `walk_per_step` after `walk_after` (small budgets make sides
+        /// drop out part way).
+        fn check(
+            &mut self,
+            a: usize,
+            b: usize,
+            (budget, walk_after, walk_per_step): (usize, usize, usize),
+        ) -> Result<(), TestCaseError> {
+            let best = self.best(a, b);
+            let (a, b) = (format!("c{a}"), format!("c{b}"));
+            let set = |v: Vec<String>| v.into_iter().collect::<BTreeSet<String>>();
+            prop_assert_eq!(&set(merge_bases(&mut self.plain, &a, &b).unwrap()), &best);
+            let walked = segments::merge_bases(&mut self.segs, &a, &b).unwrap();
+            prop_assert_eq!(&set(walked.clone()), &best, "segment walk");
+            let alone = reach::Options::index_alone();
+            let indexed = reach::merge_bases_with(&mut self.segs, &a, &b, alone).unwrap();
+            prop_assert_eq!(&indexed, &walked, "index walk (in the walk's order)");
+            let raced = reach::merge_bases(&mut self.segs, &a, &b).unwrap();
+            prop_assert_eq!(&raced, &walked, "index walk racing the segment walk");
+            let opts = reach::Options {
+                budget,
+                walk_after,
+                walk_per_step,
+            };
+            let bounded = reach::merge_bases_with(&mut self.segs, &a, &b, opts).unwrap();
+            prop_assert_eq!(&bounded, &walked, "{:?}", opts);
+            // `a` is an ancestor of `b` exactly when it is their only base.
+            let truth = best.len() == 1 && best.contains(&a);
+            prop_assert_eq!(reach::is_ancestor(&mut self.segs, &a, &b).unwrap(), truth);
+            prop_assert_eq!(
+                segments::is_ancestor(&mut self.segs, &a, &b).unwrap(),
+                truth
+            );
+            Ok(())
+        }
+    }
+
+    /// One step of a history of branches.
+    #[derive(Debug, Clone)]
+    enum Step {
+        /// A commit on a branch.
+        Commit(usize),
+        /// A new branch from a branch's tip.
+        Fork(usize),
+        /// A new branch from any commit (often far back).
+        ForkAt(usize),
+        /// Merge one branch into another.
+        Merge(usize, usize),
+        /// Merge two branches into each other (criss-cross).
+        Cross(usize, usize),
+        /// An unrelated root.
+        Root,
+    }
+
+    fn steps(merge_weight: u32) -> impl Strategy<Value = Vec<Step>> {
+        prop::collection::vec(
+            prop_oneof![
+                4 => any::<usize>().prop_map(Step::Commit),
+                1 => any::<usize>().prop_map(Step::Fork),
+                1 => any::<usize>().prop_map(Step::ForkAt),
+                merge_weight => (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Step::Merge(a, b)),
+                1 => (any::<usize>(), any::<usize>()).prop_map(|(a, b)| Step::Cross(a, b)),
+                1 => Just(Step::Root),
+            ],
+            1..80,
+        )
+    }
+
+    /// Play the steps; the branch tips at the end.
+    fn play(h: &mut History, steps: &[Step]) -> Vec<usize> {
+        let mut tips = vec![h.add(vec![])];
+        for s in steps {
+            let n = tips.len();
+            match *s {
+                Step::Commit(i) => tips[i % n] = h.add(vec![tips[i % n]]),
+                Step::Fork(i) => tips.push(h.add(vec![tips[i % n]])),
+                Step::ForkAt(c) => {
+                    let at = c % h.parents.len();
+                    tips.push(h.add(vec![at]));
+                }
+                Step::Merge(i, j) if i % n != j % n => {
+                    tips[i % n] = h.add(vec![tips[i % n], tips[j % n]]);
+                }
+                Step::Cross(i, j) if i % n != j % n => {
+                    let (x, y) = (tips[i % n], tips[j % n]);
+                    tips[i % n] = h.add(vec![x, y]);
+                    tips[j % n] = h.add(vec![y, x]);
+                }
+                Step::Merge(..) | Step::Cross(..) => {}
+                Step::Root => tips.push(h.add(vec![])),
+            }
+        }
+        tips
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(CASES))]
 
         /// Merge bases equal the best common ancestors found by brute force
-        /// on random DAGs (criss-cross merges included).
+        /// on random DAGs (criss-cross merges included), for the plain walk,
+        /// the segment walk and the index walk.
         #[test]
         fn merge_bases_match_brute_force(
             raw in prop::collection::vec((0usize..1000, 0usize..1000, prop::bool::weighted(0.2)), 1..60),
-            a in 0usize..1000, b in 0usize..1000,
+            a in 0usize..1000, b in 0usize..1000, opts in (0usize..40, 0usize..8, 0usize..4),
         ) {
-            let mut parents: Vec<Vec<usize>> = Vec::new();
-            let mut g = MemoryGraph::default();
-            let mut sg = pggit_core::merge::segments::MemorySegments::default();
+            let mut h = History::default();
             for (i, (p1, p2, two)) in raw.iter().enumerate() {
                 let mut ps = Vec::new();
                 if i > 0 {
@@ -540,32 +672,75 @@ mod bases_oracle {
                         ps.push(p2 % i);
                     }
                 }
-                let names: Vec<String> = ps.iter().map(|p| format!("c{p}")).collect();
-                let refs: Vec<&str> = names.iter().map(String::as_str).collect();
-                g.add(&format!("c{i}"), &refs);
-                sg.add(&format!("c{i}"), &refs);
-                parents.push(ps);
+                h.add(ps);
             }
-            let n = parents.len();
-            let (a, b) = (a % n, b % n);
-            let (aa, ab) = (ancestors(&parents, a), ancestors(&parents, b));
-            let common: HashSet<usize> = aa.intersection(&ab).copied().collect();
-            let best: BTreeSet<String> = common
-                .iter()
-                .filter(|c| !common.iter().any(|d| d != *c && ancestors(&parents, *d).contains(c)))
-                .map(|c| format!("c{c}"))
-                .collect();
-            let got: BTreeSet<String> = merge_bases(&mut g, &format!("c{a}"), &format!("c{b}"))
-                .unwrap()
-                .into_iter()
-                .collect();
-            let seg: BTreeSet<String> =
-                pggit_core::merge::segments::merge_bases(&mut sg, &format!("c{a}"), &format!("c{b}"))
-                    .unwrap()
-                    .into_iter()
-                    .collect();
-            prop_assert_eq!(&got, &best);
-            prop_assert_eq!(seg, best, "segment-compressed walk");
+            let n = h.parents.len();
+            h.check(a % n, b % n, opts)?;
+        }
+
+        /// The same on histories of branches: commits, forks from tips and
+        /// from far back, merges (often: merge-heavy), criss-cross merges
+        /// and unrelated roots; pairs drawn mostly from the branch tips.
+        #[test]
+        fn merge_bases_of_branches_match_brute_force(
+            steps in (1u32..8).prop_flat_map(steps),
+            pairs in prop::collection::vec((any::<usize>(), any::<usize>(), any::<bool>(), (0usize..40, 0usize..8, 0usize..4)), 1..6),
+        ) {
+            let mut h = History::default();
+            let tips = play(&mut h, &steps);
+            let n = h.parents.len();
+            for (x, y, from_tips, opts) in pairs {
+                let (a, b) = if from_tips {
+                    (tips[x % tips.len()], tips[y % tips.len()])
+                } else {
+                    (x % n, tips[y % tips.len()])
+                };
+                h.check(a, b, opts)?;
+            }
+        }
+
+        /// Merge-heavy histories with a branch forked far below the merges:
+        /// main merges short topic branches again and again.
+        #[test]
+        fn merge_bases_below_many_merges_match_brute_force(
+            topics in prop::collection::vec((1usize..4, 0usize..3, any::<bool>()), 1..25),
+            fork in any::<usize>(), far_len in 1usize..4, opts in (0usize..300, 0usize..8, 0usize..4),
+            probe in any::<usize>(),
+        ) {
+            let mut h = History::default();
+            let mut main = h.add(vec![]);
+            let mut mains = vec![main];
+            let mut open: Vec<usize> = Vec::new();
+            for (len, lag, keep_open) in topics {
+                // A topic forked `lag` main commits back, `len` commits long,
+                // merged now (or left open, merged by the next topic).
+                let from = mains[mains.len().saturating_sub(1 + lag)];
+                let mut t = from;
+                for _ in 0..len {
+                    t = h.add(vec![t]);
+                }
+                main = h.add(vec![main]);
+                mains.push(main);
+                if keep_open {
+                    open.push(t);
+                } else {
+                    main = h.add(vec![main, t]);
+                    mains.push(main);
+                }
+                if let Some(o) = open.pop().filter(|_| !keep_open) {
+                    main = h.add(vec![main, o]);
+                    mains.push(main);
+                }
+            }
+            let mut far = mains[fork % mains.len().min(3)];
+            for _ in 0..far_len {
+                far = h.add(vec![far]);
+            }
+            h.check(main, far, opts)?;
+            h.check(far, main, opts)?;
+            let other = probe % h.parents.len();
+            h.check(main, other, opts)?;
+            h.check(other, far, opts)?;
         }
     }
 }

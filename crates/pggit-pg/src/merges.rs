@@ -357,48 +357,155 @@ pub fn resolution_times(client: &mut impl GenericClient) -> Result<Vec<(String, 
         .collect())
 }
 
-/// `(id, segment, generation)` of the given commits.
-pub fn positions(
-    client: &mut impl GenericClient,
-    ids: &[&str],
-) -> Result<Vec<(String, String, i32)>, PgError> {
+/// Columns of a [`SegmentLink`] of the `pggit.segments` row `s` (a macro so
+/// that queries stay `&'static str`).
+macro_rules! link_columns {
+    () => {
+        "s.id, s.generation, s.depth, s.up, s.up_generation, s.jump, s.jump_depth"
+    };
+}
+
+/// A row of `pggit.segments`: a segment's place in the first-parent tree of
+/// segments (see `pggit_core::merge::reach`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SegmentLink {
+    pub id: String,
+    /// Generation of the segment's head.
+    pub generation: i32,
+    pub depth: i32,
+    pub up: Option<(String, i32)>,
+    pub jump: Option<(String, i32)>,
+}
+
+/// The `link_columns!()` of a row from column `at` on (none when the
+/// segment is not indexed).
+fn link_at(r: &postgres::Row, at: usize) -> Option<SegmentLink> {
+    Some(SegmentLink {
+        id: r.get::<_, Option<String>>(at)?,
+        generation: r.get(at + 1),
+        depth: r.get(at + 2),
+        up: r
+            .get::<_, Option<String>>(at + 3)
+            .zip(r.get::<_, Option<i32>>(at + 4)),
+        jump: r
+            .get::<_, Option<String>>(at + 5)
+            .zip(r.get::<_, Option<i32>>(at + 6)),
+    })
+}
+
+/// `(commit, segment, generation, link of the segment)`: a position and the
+/// segment's link (none when the segment is not indexed).
+pub type Placed = (String, String, i32, Option<SegmentLink>);
+
+/// The positions of the given commits.
+pub fn positions(client: &mut impl GenericClient, ids: &[&str]) -> Result<Vec<Placed>, PgError> {
     Ok(client
         .query(
-            "SELECT id, segment, generation FROM pggit.commits WHERE id = ANY($1)",
+            concat!(
+                "SELECT c.id, c.segment, c.generation, ",
+                link_columns!(),
+                "
+                   FROM pggit.commits c LEFT JOIN pggit.segments s ON s.id = c.segment
+                  WHERE c.id = ANY($1)"
+            ),
             &[&ids],
         )?
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .map(|r| (r.get(0), r.get(1), r.get(2), link_at(r, 3)))
         .collect())
 }
 
-/// Parents of segment heads, as `(head, parent segment, parent generation)`
-/// in parent order: the head of `segment` and, prefetched, every segment head
-/// in the `window` generations below it (a walk usually needs those next).
+/// Parents of segment heads, as `(head, parent segment, parent generation,
+/// link of the parent segment)` in parent order: the head of `segment` and,
+/// prefetched, every segment head in the `window` generations below it (a
+/// walk usually needs those next).
 pub fn head_parents(
     client: &mut impl GenericClient,
     segment: &str,
     window: i32,
-) -> Result<Vec<(String, String, i32)>, PgError> {
+) -> Result<Vec<Placed>, PgError> {
     Ok(client
         .query(
-            "WITH h AS (SELECT id, generation FROM pggit.commits WHERE id = $1),
-                  heads AS (
-                      SELECT id FROM h
-                      UNION ALL
-                      SELECT c.id FROM pggit.commits c, h
-                       WHERE c.generation >= h.generation - $2 AND c.generation < h.generation
-                         AND c.id = c.segment)
-             SELECT c.id, p.segment, p.generation
-               FROM heads
-               JOIN pggit.commits c ON c.id = heads.id
-              CROSS JOIN LATERAL unnest(c.parents) WITH ORDINALITY AS u(pid, n)
-               JOIN pggit.commits p ON p.id = u.pid
-              ORDER BY c.id, u.n",
+            concat!(
+                "WITH h AS (SELECT id, generation FROM pggit.commits WHERE id = $1),
+                      heads AS (
+                          SELECT id FROM h
+                          UNION ALL
+                          SELECT c.id FROM pggit.commits c, h
+                           WHERE c.generation >= h.generation - $2 AND c.generation < h.generation
+                             AND c.id = c.segment)
+                 SELECT c.id, p.segment, p.generation, ",
+                link_columns!(),
+                "
+                   FROM heads
+                   JOIN pggit.commits c ON c.id = heads.id
+                  CROSS JOIN LATERAL unnest(c.parents) WITH ORDINALITY AS u(pid, n)
+                   JOIN pggit.commits p ON p.id = u.pid
+                   LEFT JOIN pggit.segments s ON s.id = p.segment
+                  ORDER BY c.id, u.n"
+            ),
             &[&segment, &window],
         )?
         .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .map(|r| (r.get(0), r.get(1), r.get(2), link_at(r, 3)))
+        .collect())
+}
+
+/// Children of a segment entering it above generation `above`, with heads
+/// at most `max_head_generation`: `(entry generation, child's link)`,
+/// highest entry first.
+pub fn segment_children(
+    client: &mut impl GenericClient,
+    segment: &str,
+    above: i32,
+    max_head_generation: i32,
+) -> Result<Vec<(i32, SegmentLink)>, PgError> {
+    Ok(client
+        .query(
+            concat!(
+                "SELECT k.generation, ",
+                link_columns!(),
+                "
+                   FROM pggit.segment_children k JOIN pggit.segments s ON s.id = k.child
+                  WHERE k.segment = $1 AND k.generation > $2 AND k.child_generation <= $3
+                  ORDER BY k.generation DESC, k.child"
+            ),
+            &[&segment, &above, &max_head_generation],
+        )?
+        .iter()
+        .filter_map(|r| Some((r.get(0), link_at(r, 1)?)))
+        .collect())
+}
+
+/// The link of `segment` and, with `toward`, those of the segments a
+/// level-ancestor walk from it toward that depth visits (taking the skip
+/// pointer when it does not pass the depth, else the first parent's
+/// segment), fetched at once.
+pub fn segment_links(
+    client: &mut impl GenericClient,
+    segment: &str,
+    toward: Option<i32>,
+) -> Result<Vec<SegmentLink>, PgError> {
+    Ok(client
+        .query(
+            concat!(
+                "WITH RECURSIVE w AS (
+                     SELECT id, generation, depth, up, up_generation, jump, jump_depth
+                       FROM pggit.segments WHERE id = $1
+                     UNION ALL
+                     SELECT s.id, s.generation, s.depth, s.up, s.up_generation, s.jump, s.jump_depth
+                       FROM w JOIN pggit.segments s
+                         ON s.id = CASE WHEN w.jump_depth >= $2 THEN w.jump ELSE w.up END
+                      WHERE w.depth > $2
+                 )
+                 SELECT ",
+                link_columns!(),
+                " FROM w AS s"
+            ),
+            &[&segment, &toward.unwrap_or(i32::MAX)],
+        )?
+        .iter()
+        .filter_map(|r| link_at(r, 0))
         .collect())
 }
 

@@ -6,7 +6,7 @@ use postgres::GenericClient;
 use crate::PgError;
 
 /// Version of the repository schema this build writes.
-pub const SCHEMA_VERSION: i32 = 2;
+pub const SCHEMA_VERSION: i32 = 3;
 
 /// Repository tables (only in the repository database).
 const REPOSITORY_SQL: &str = r#"
@@ -196,7 +196,33 @@ CREATE VIEW pggit.conflicts AS
       FROM pggit.merge_conflicts c;
 "#;
 
-/// DDL capture (in the repository database and in every workspace).
+/// Version 3: the index merge-base search reads (see
+/// `pggit_core::merge::reach`), one row per segment and one per parent of a
+/// segment head, written with the head by `store::write_commit`.
+const SEGMENT_INDEX_SQL: &str = r#"
+-- A segment's place in the first-parent tree of segments: `up` is the
+-- segment of its head's first parent (at `up_generation`), `depth` the number
+-- of segments below it on that path, `jump` a skip pointer further down it.
+CREATE TABLE pggit.segments (
+    id text PRIMARY KEY REFERENCES pggit.commits ON DELETE CASCADE,
+    generation integer NOT NULL,
+    depth integer NOT NULL,
+    up text,
+    up_generation integer,
+    jump text,
+    jump_depth integer
+);
+-- `child`'s head has a parent in `segment`, the highest at `generation`.
+CREATE TABLE pggit.segment_children (
+    segment text NOT NULL,
+    child text NOT NULL REFERENCES pggit.segments ON DELETE CASCADE,
+    generation integer NOT NULL,
+    child_generation integer NOT NULL,
+    PRIMARY KEY (child, segment)
+);
+CREATE INDEX segment_children_entry ON pggit.segment_children (segment, generation);
+"#;
+
 /// DDL capture (in the repository database and in every workspace).
 const CAPTURE_TABLE_SQL: &str = r#"
 CREATE TABLE pggit.ddl_log (
@@ -302,6 +328,7 @@ pub enum Capture {
 pub fn install_repository(tx: &mut postgres::Transaction<'_>) -> Result<Capture, PgError> {
     tx.batch_execute(REPOSITORY_SQL)?;
     tx.batch_execute(MERGE_SQL)?;
+    tx.batch_execute(SEGMENT_INDEX_SQL)?;
     tx.execute(
         "INSERT INTO pggit.meta (key, value) VALUES ('schema_version', $1)",
         &[&SCHEMA_VERSION.to_string()],
@@ -439,6 +466,10 @@ pub fn upgrade(tx: &mut postgres::Transaction<'_>, from: i32) -> Result<(), PgEr
     while version < SCHEMA_VERSION {
         match version {
             1 => tx.batch_execute(MERGE_SQL)?,
+            2 => {
+                tx.batch_execute(SEGMENT_INDEX_SQL)?;
+                crate::store::index_segments(tx)?;
+            }
             v => {
                 return Err(PgError::Unexpected(format!(
                     "no upgrade step from repository schema version {v}"

@@ -230,27 +230,90 @@ fn commit_from(row: &postgres::Row) -> Commit {
     }
 }
 
-/// Insert a commit (idempotent).
 /// Key of the lock that serialises commit writes (segment assignment).
 const COMMIT_WRITE_LOCK: i64 = 0x7067_6769_7401;
 
-/// Write a commit (inside the caller's transaction). A commit with one
-/// parent one generation below continues its parent's segment unless
-/// another child already did; the lock, held to the end of the caller's
-/// transaction, makes that check and the insert atomic.
+/// Write a commit (inside the caller's transaction; idempotent). A commit
+/// with one parent one generation below continues its parent's segment
+/// unless another child already did; otherwise it heads a new segment,
+/// which is indexed for merge-base search in the same transaction (see
+/// [`index_segment`]). The lock, held to the end of the caller's
+/// transaction, makes the segment check, the insert and the index atomic.
 pub fn write_commit(tx: &mut impl GenericClient, c: &Commit) -> Result<(), PgError> {
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_WRITE_LOCK])?;
-    tx.execute(
+    let inserted = tx.query_opt(
         "INSERT INTO pggit.commits (id, tree, parents, generation, author, committer, message, authored_at, committed_at, segment)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8::text::timestamptz, $9::text::timestamptz,
                  coalesce((SELECT p.segment FROM pggit.commits p
                             WHERE cardinality($3::text[]) = 1 AND p.id = ($3::text[])[1] AND p.generation + 1 = $4
                               AND NOT EXISTS (SELECT FROM pggit.commits s
                                                WHERE s.segment = p.segment AND s.generation = $4)), $1))
-         ON CONFLICT (id) DO NOTHING",
+         ON CONFLICT (id) DO NOTHING
+         RETURNING segment",
         &[&c.id, &c.tree, &c.parents, &c.generation, &c.author, &c.committer, &c.message, &c.authored_at, &c.committed_at],
     )?;
+    if inserted.is_some_and(|r| r.get::<_, &str>(0) == c.id) {
+        index_segment(tx, &c.id, c.generation, &c.parents)?;
+    }
     Ok(())
+}
+
+/// Index a new segment headed by commit `id` (see
+/// `pggit_core::merge::reach`): its link in the first-parent tree of
+/// segments — under the segment of the head's first parent, one deeper, with
+/// the skew-binary skip pointer of `Link::under` — and a child row in each
+/// segment holding one of its parents. Parents must be indexed already.
+fn index_segment(
+    tx: &mut impl GenericClient,
+    id: &str,
+    generation: i32,
+    parents: &[String],
+) -> Result<(), PgError> {
+    tx.execute(
+        "WITH parent AS (
+             SELECT k.segment, k.generation, u.n
+               FROM unnest($3::text[]) WITH ORDINALITY AS u(id, n)
+               JOIN pggit.commits k ON k.id = u.id
+         ), up AS (
+             SELECT s.id, s.depth, s.jump, s.jump_depth, p.generation AS at
+               FROM parent p JOIN pggit.segments s ON s.id = p.segment
+              WHERE p.n = 1
+         ), skip AS (
+             SELECT s.jump, s.jump_depth,
+                    s.jump IS NOT NULL AND up.depth - up.jump_depth = up.jump_depth - s.jump_depth AS doubles
+               FROM up JOIN pggit.segments s ON s.id = up.jump
+         ), node AS (
+             INSERT INTO pggit.segments (id, generation, depth, up, up_generation, jump, jump_depth)
+             SELECT $1, $2, coalesce(up.depth + 1, 0), up.id, up.at,
+                    CASE WHEN skip.doubles THEN skip.jump ELSE up.id END,
+                    CASE WHEN skip.doubles THEN skip.jump_depth ELSE up.depth END
+               FROM (VALUES (1)) AS one (x) LEFT JOIN up ON true LEFT JOIN skip ON true
+             RETURNING id
+         )
+         INSERT INTO pggit.segment_children (segment, child, generation, child_generation)
+         SELECT p.segment, node.id, max(p.generation), $2 FROM parent p CROSS JOIN node
+          GROUP BY p.segment, node.id",
+        &[&id, &generation, &parents],
+    )?;
+    Ok(())
+}
+
+/// Index every segment the merge-base index lacks, parents first, as
+/// [`write_commit`] would have (the in-place upgrade to schema version 3, and
+/// histories loaded in bulk). Returns how many were indexed.
+pub fn index_segments(tx: &mut impl GenericClient) -> Result<usize, PgError> {
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&COMMIT_WRITE_LOCK])?;
+    let heads = tx.query(
+        "SELECT k.id, k.generation, k.parents FROM pggit.commits k
+          WHERE k.id = k.segment AND NOT EXISTS (SELECT FROM pggit.segments s WHERE s.id = k.id)
+          ORDER BY k.generation, k.id",
+        &[],
+    )?;
+    for r in &heads {
+        let parents: Vec<String> = r.get(2);
+        index_segment(tx, r.get(0), r.get(1), &parents)?;
+    }
+    Ok(heads.len())
 }
 
 pub fn read_commit(client: &mut impl GenericClient, id: &str) -> Result<Option<Commit>, PgError> {

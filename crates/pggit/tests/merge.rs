@@ -1271,7 +1271,8 @@ fn merge_into_another_branch_and_schema_upgrade() {
     t.db.connect()
         .unwrap()
         .batch_execute(
-            "DROP VIEW pggit.merges, pggit.conflicts; DROP TABLE pggit.merge_conflicts, pggit.merge_records;
+            "DROP TABLE pggit.segment_children, pggit.segments;
+             DROP VIEW pggit.merges, pggit.conflicts; DROP TABLE pggit.merge_conflicts, pggit.merge_records;
              DROP INDEX pggit.commits_generation; ALTER TABLE pggit.commits DROP COLUMN segment;
              UPDATE pggit.meta SET value = '1' WHERE key = 'schema_version'",
         )
@@ -1286,7 +1287,7 @@ fn merge_into_another_branch_and_schema_upgrade() {
             )
             .unwrap()
             .get(0);
-    assert_eq!(v, "2");
+    assert_eq!(v, "3");
     // Segments were backfilled: main's history continues one segment, and
     // merge bases still work.
     let segs: i64 =
@@ -1308,6 +1309,14 @@ fn merge_into_another_branch_and_schema_upgrade() {
         segs >= 2 && segs < commits,
         "{segs} segments for {commits} commits"
     );
+    // ... and indexed (version 3), one row per segment.
+    let indexed: i64 =
+        t.db.connect()
+            .unwrap()
+            .query_one("SELECT count(*) FROM pggit.segments", &[])
+            .unwrap()
+            .get(0);
+    assert_eq!(indexed, segs);
     assert_eq!(again.merge_base("main", "feature").unwrap().len(), 1);
     assert!(again.conflicts(&ConflictFilter::default()).is_err()); // no merge recorded yet, clear error
 }
@@ -1400,4 +1409,228 @@ fn merges_that_drop_data_need_force() {
     assert_eq!(o.data_loss.len(), 1);
     assert!(col_type(&t, "main", "public.users", "name").is_none());
     assert_replays(&t, "main");
+}
+
+/// xorshift64: random histories without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 % n as u64) as usize
+    }
+}
+
+/// Rows of the merge-base index, as text, in a stable order.
+fn index_rows(c: &mut postgres::Client) -> Vec<String> {
+    c.query(
+        "SELECT format('%s %s %s %s %s %s %s', id, generation, depth, up, up_generation, jump, jump_depth)
+           FROM pggit.segments
+         UNION ALL
+         SELECT format('%s <- %s at %s (%s)', segment, child, generation, child_generation)
+           FROM pggit.segment_children
+          ORDER BY 1",
+        &[],
+    )
+    .unwrap()
+    .iter()
+    .map(|r| r.get(0))
+    .collect()
+}
+
+/// Merge bases read from the repository — commits written by
+/// `write_commit`, segment index and all — equal brute force and the
+/// in-memory index walk on random histories of branches (commits, forks from
+/// tips and from far back, merges, criss-cross merges, unrelated roots);
+/// the index rows equal the in-memory index's; rebuilding the index as the
+/// upgrade does gives the same rows; deleting a commit drops its rows.
+#[test]
+fn merge_bases_from_the_index_match_brute_force() {
+    use pggit::core::merge::reach::{self, SegmentIndex};
+    use pggit::core::merge::segments::MemorySegments;
+    use pggit::pg::store::{self, Commit};
+    use std::collections::{BTreeSet, HashSet};
+
+    let db = ScratchDb::create(&test_admin_config(), "pggit_merge_index").unwrap();
+    let (mut repo, _) = Repository::init(&db.config, &InitOptions::default()).unwrap();
+    let mut c = db.connect().unwrap();
+    let (root, tree): (String, String) = {
+        let r = c
+            .query_one("SELECT id, tree FROM pggit.commits", &[])
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    let mut ids = vec![root.clone()];
+    let mut parents: Vec<Vec<usize>> = vec![vec![]];
+    let mut gens = vec![1i32];
+    let mut mem = MemorySegments::default();
+    mem.add(&root, &[]);
+    let mut write = |ps: Vec<usize>, ids: &mut Vec<String>, gens: &mut Vec<i32>| {
+        let id = format!("x{}", ids.len());
+        let commit = Commit {
+            id: id.clone(),
+            tree: tree.clone(),
+            parents: ps.iter().map(|p| ids[*p].clone()).collect(),
+            generation: ps.iter().map(|p| gens[*p]).max().unwrap_or(0) + 1,
+            author: "t".into(),
+            committer: "t".into(),
+            message: "m".into(),
+            authored_at: "2026-01-01T00:00:00Z".into(),
+            committed_at: "2026-01-01T00:00:00Z".into(),
+        };
+        let mut tx = c.transaction().unwrap();
+        store::write_commit(&mut tx, &commit).unwrap();
+        tx.commit().unwrap();
+        let refs: Vec<&str> = commit.parents.iter().map(String::as_str).collect();
+        mem.add(&id, &refs);
+        ids.push(id);
+        gens.push(commit.generation);
+        parents.push(ps);
+        ids.len() - 1
+    };
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let mut tips = vec![0usize];
+    while ids.len() < 400 {
+        let n = tips.len();
+        let (i, j) = (rng.below(n), rng.below(n));
+        match rng.below(100) {
+            0..=34 => tips[i] = write(vec![tips[i]], &mut ids, &mut gens),
+            35..=44 => {
+                let t = write(vec![tips[i]], &mut ids, &mut gens);
+                tips.push(t);
+            }
+            45..=49 => {
+                let at = rng.below(ids.len());
+                let t = write(vec![at], &mut ids, &mut gens);
+                tips.push(t);
+            }
+            50..=84 if i != j => tips[i] = write(vec![tips[i], tips[j]], &mut ids, &mut gens),
+            85..=97 if i != j => {
+                let (x, y) = (tips[i], tips[j]);
+                tips[i] = write(vec![x, y], &mut ids, &mut gens);
+                tips[j] = write(vec![y, x], &mut ids, &mut gens);
+            }
+            98..=99 => {
+                let t = write(vec![], &mut ids, &mut gens);
+                tips.push(t);
+            }
+            _ => {}
+        }
+    }
+    let ancestors = |n: usize| {
+        let mut seen = HashSet::new();
+        let mut stack = vec![n];
+        while let Some(x) = stack.pop() {
+            if seen.insert(x) {
+                stack.extend(parents[x].iter().copied());
+            }
+        }
+        seen
+    };
+    for k in 0..150 {
+        let a = tips[rng.below(tips.len())];
+        let b = if k % 3 == 0 {
+            rng.below(ids.len())
+        } else {
+            tips[rng.below(tips.len())]
+        };
+        let common: HashSet<usize> = ancestors(a).intersection(&ancestors(b)).copied().collect();
+        let best: BTreeSet<String> = common
+            .iter()
+            .filter(|x| !common.iter().any(|y| y != *x && ancestors(*y).contains(x)))
+            .map(|x| ids[*x].clone())
+            .collect();
+        let got = repo.merge_bases(&ids[a], &ids[b]).unwrap();
+        // The index alone, and the segment walk alone, read from the
+        // repository.
+        for opts in [reach::Options::index_alone(), reach::Options::walk_alone()] {
+            assert_eq!(
+                repo.merge_bases_with(&ids[a], &ids[b], opts).unwrap(),
+                got,
+                "{opts:?}"
+            );
+        }
+        assert_eq!(
+            got.iter().cloned().collect::<BTreeSet<_>>(),
+            best,
+            "{} {}",
+            ids[a],
+            ids[b]
+        );
+        assert_eq!(got, reach::merge_bases(&mut mem, &ids[a], &ids[b]).unwrap());
+    }
+    // The repository's index is the in-memory one.
+    for r in c
+        .query(
+            "SELECT id, depth, up, up_generation, jump, jump_depth FROM pggit.segments",
+            &[],
+        )
+        .unwrap()
+    {
+        let id: String = r.get(0);
+        let l = mem.link(&id, None).unwrap();
+        let up: Option<(String, i64)> = r
+            .get::<_, Option<String>>(2)
+            .zip(r.get::<_, Option<i32>>(3).map(i64::from));
+        let jump: Option<(String, i64)> = r
+            .get::<_, Option<String>>(4)
+            .zip(r.get::<_, Option<i32>>(5).map(i64::from));
+        assert_eq!(
+            (i64::from(r.get::<_, i32>(1)), up, jump),
+            (l.depth, l.up, l.jump),
+            "{id}"
+        );
+        let rows: BTreeSet<(String, i64, i64)> = c
+            .query(
+                "SELECT child, child_generation, generation FROM pggit.segment_children WHERE segment = $1",
+                &[&id],
+            )
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), i64::from(r.get::<_, i32>(1)), i64::from(r.get::<_, i32>(2))))
+            .collect();
+        let want: BTreeSet<(String, i64, i64)> = mem
+            .children(&id, -1, i64::MAX)
+            .unwrap()
+            .into_iter()
+            .map(|ch| (ch.segment, ch.head_generation, ch.at))
+            .collect();
+        assert_eq!(rows, want, "children of {id}");
+    }
+    let heads: i64 = c
+        .query_one("SELECT count(*) FROM pggit.commits WHERE id = segment", &[])
+        .unwrap()
+        .get(0);
+    let written = index_rows(&mut c);
+    assert!(heads > 100, "{heads} segments");
+    // Rebuilt as the upgrade builds it: the same rows.
+    let mut tx = c.transaction().unwrap();
+    tx.execute("DELETE FROM pggit.segments", &[]).unwrap();
+    assert_eq!(store::index_segments(&mut tx).unwrap() as i64, heads);
+    tx.commit().unwrap();
+    assert_eq!(index_rows(&mut c), written);
+    // A commit deleted (as a failed merge deletes its commit) takes its rows.
+    let last: String = c
+        .query_one(
+            "SELECT s.id FROM pggit.segments s
+              WHERE NOT EXISTS (SELECT FROM pggit.commits k WHERE s.id = ANY (k.parents))
+                AND (SELECT count(*) FROM pggit.segment_children k WHERE k.child = s.id) = 2
+              ORDER BY s.id LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    c.execute("DELETE FROM pggit.commits WHERE id = $1", &[&last])
+        .unwrap();
+    let left: i64 = c
+        .query_one(
+            "SELECT count(*) FROM pggit.segments s FULL JOIN pggit.segment_children k ON k.child = s.id
+              WHERE s.id = $1 OR k.child = $1",
+            &[&last],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
 }

@@ -1,7 +1,9 @@
 //! Merge bases: the best common ancestors of two commits, by the plain
-//! commit-by-commit walk. The repository uses the segment-compressed walk
-//! of [`super::segments`]; this one is its reference (property tests check
-//! both against brute force) and suits callers that hold a small graph.
+//! commit-by-commit walk. The repository uses the indexed walk of
+//! [`super::reach`] (the segment-compressed walk of [`super::segments`] when
+//! the index does not pay); this one is their reference (property tests
+//! check all three against brute force) and suits callers that hold a small
+//! graph.
 //!
 //! The walk is git's "paint down to common": both tips are painted, the
 //! commit with the highest generation number is taken next, and a commit

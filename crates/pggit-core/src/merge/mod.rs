@@ -19,6 +19,7 @@ mod columns;
 pub mod custom;
 mod fields;
 mod follow;
+pub mod reach;
 pub mod segments;
 mod tree_merge;
 

@@ -12,10 +12,13 @@
 //! The walk is git's paint-down over positions, highest generation first:
 //! for each segment it keeps the highest generation reached from each side;
 //! where both sides reach a segment, the lower of the two is the segment's
-//! best common ancestor, and everything below it is stale.
+//! best common ancestor, and everything below it is stale. It reads every
+//! segment above the base on both sides; [`super::reach`] avoids that with
+//! an index and falls back to this walk.
 
 use std::collections::{BinaryHeap, HashMap};
 
+use super::reach::{Child, Link, SegmentIndex};
 use crate::model::Id;
 
 /// A segment-compressed commit graph.
@@ -56,21 +59,46 @@ pub fn merge_bases<G: SegmentGraph>(g: &mut G, a: &str, b: &str) -> Result<Vec<I
     if a == b {
         return Ok(vec![a.to_string()]);
     }
-    let (sa, ga) = g.position(a)?;
-    let (sb, gb) = g.position(b)?;
-    let mut reach: HashMap<Id, Reach> = HashMap::new();
-    let mut queue: BinaryHeap<(i64, Id, u8)> = BinaryHeap::new();
-    let mut nonstale = 2usize;
-    queue.push((ga, sa, P1));
-    queue.push((gb, sb, P2));
-    while nonstale > 0 {
-        let Some((gen, seg, flags)) = queue.pop() else {
-            break;
+    let mut walk = Walk::new(g, a, b)?;
+    while !walk.step(g)? {}
+    walk.finish(g)
+}
+
+/// The walk of [`merge_bases`] one segment at a time, so that it can run
+/// alongside another search (see [`super::reach`]).
+pub struct Walk {
+    reach: HashMap<Id, Reach>,
+    queue: BinaryHeap<(i64, Id, u8)>,
+    nonstale: usize,
+}
+
+impl Walk {
+    /// A walk from two different commits.
+    pub fn new<G: SegmentGraph>(g: &mut G, a: &str, b: &str) -> Result<Walk, G::Error> {
+        let (sa, ga) = g.position(a)?;
+        let (sb, gb) = g.position(b)?;
+        let mut queue = BinaryHeap::new();
+        queue.push((ga, sa, P1));
+        queue.push((gb, sb, P2));
+        Ok(Walk {
+            reach: HashMap::new(),
+            queue,
+            nonstale: 2,
+        })
+    }
+
+    /// Visit the next segment; whether the walk is over.
+    pub fn step<G: SegmentGraph>(&mut self, g: &mut G) -> Result<bool, G::Error> {
+        if self.nonstale == 0 {
+            return Ok(true);
+        }
+        let Some((gen, seg, flags)) = self.queue.pop() else {
+            return Ok(true);
         };
         if flags & STALE == 0 {
-            nonstale -= 1;
+            self.nonstale -= 1;
         }
-        let r = reach.entry(seg.clone()).or_default();
+        let r = self.reach.entry(seg.clone()).or_default();
         let mut changed = false;
         if flags & P1 != 0 {
             changed |= raise(&mut r.one, gen);
@@ -90,7 +118,7 @@ pub fn merge_bases<G: SegmentGraph>(g: &mut G, a: &str, b: &str) -> Result<Vec<I
             }
         }
         if !changed {
-            continue;
+            return Ok(self.nonstale == 0);
         }
         // The head is reached with what reaches the segment; stale when
         // anything in the segment is.
@@ -105,46 +133,51 @@ pub fn merge_bases<G: SegmentGraph>(g: &mut G, a: &str, b: &str) -> Result<Vec<I
             down |= STALE;
         }
         for (ps, pg) in g.head_parents(&seg)? {
-            let pr = reach.get(&ps).copied().unwrap_or_default();
+            let pr = self.reach.get(&ps).copied().unwrap_or_default();
             let new = (down & P1 != 0 && pr.one.is_none_or(|x| x < pg))
                 || (down & P2 != 0 && pr.two.is_none_or(|x| x < pg))
                 || (down & STALE != 0 && pr.stale.is_none_or(|x| x < pg));
             if new {
                 if down & STALE == 0 {
-                    nonstale += 1;
+                    self.nonstale += 1;
                 }
-                queue.push((pg, ps, down));
+                self.queue.push((pg, ps, down));
             }
         }
+        Ok(self.nonstale == 0)
     }
-    let mut found: Vec<(i64, Id)> = Vec::new();
-    for (seg, r) in &reach {
-        if let Some(m) = r.result {
-            if r.stale.is_none_or(|s| s < m) {
-                found.push((m, seg.clone()));
+
+    /// The merge bases once [`Walk::step`] said the walk is over.
+    pub fn finish<G: SegmentGraph>(self, g: &mut G) -> Result<Vec<Id>, G::Error> {
+        let mut found: Vec<(i64, Id)> = Vec::new();
+        for (seg, r) in &self.reach {
+            if let Some(m) = r.result {
+                if r.stale.is_none_or(|s| s < m) {
+                    found.push((m, seg.clone()));
+                }
             }
         }
-    }
-    found.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| x.1.cmp(&y.1)));
-    // Drop candidates below other candidates.
-    let mut keep: Vec<(i64, Id)> = Vec::new();
-    for (i, (m, seg)) in found.iter().enumerate() {
-        let mut redundant = false;
-        for (j, (m2, seg2)) in found.iter().enumerate() {
-            if i != j && reaches(g, (seg2, *m2), (seg, *m))? {
-                redundant = true;
-                break;
+        found.sort_by(|x, y| y.0.cmp(&x.0).then_with(|| x.1.cmp(&y.1)));
+        // Drop candidates below other candidates.
+        let mut keep: Vec<(i64, Id)> = Vec::new();
+        for (i, (m, seg)) in found.iter().enumerate() {
+            let mut redundant = false;
+            for (j, (m2, seg2)) in found.iter().enumerate() {
+                if i != j && reaches(g, (seg2, *m2), (seg, *m))? {
+                    redundant = true;
+                    break;
+                }
+            }
+            if !redundant {
+                keep.push((*m, seg.clone()));
             }
         }
-        if !redundant {
-            keep.push((*m, seg.clone()));
+        let mut out = Vec::with_capacity(keep.len());
+        for (m, seg) in keep {
+            out.push(g.commit_at(&seg, m)?);
         }
+        Ok(out)
     }
-    let mut out = Vec::with_capacity(keep.len());
-    for (m, seg) in keep {
-        out.push(g.commit_at(&seg, m)?);
-    }
-    Ok(out)
 }
 
 /// Whether `ancestor` is reachable from `descendant` (a commit is its own
@@ -182,11 +215,14 @@ fn reaches<G: SegmentGraph>(g: &mut G, from: (&Id, i64), to: (&Id, i64)) -> Resu
     Ok(false)
 }
 
-/// An in-memory segment graph built commit by commit (tests, benchmarks).
+/// An in-memory segment graph built commit by commit, with the index of
+/// [`super::reach`] kept as the repository keeps it (tests, benchmarks).
 #[derive(Debug, Default, Clone)]
 pub struct MemorySegments {
     commits: HashMap<Id, (Id, i64, Vec<Id>)>,
     at: HashMap<(Id, i64), Id>,
+    links: HashMap<Id, Link>,
+    children: HashMap<Id, Vec<Child>>,
 }
 
 impl MemorySegments {
@@ -210,6 +246,9 @@ impl MemorySegments {
             },
             _ => id.to_string(),
         };
+        if segment == id {
+            self.index_head(id, generation, parents);
+        }
         self.at
             .insert((segment.clone(), generation), id.to_string());
         self.commits.insert(
@@ -220,6 +259,34 @@ impl MemorySegments {
                 parents.iter().map(|p| p.to_string()).collect(),
             ),
         );
+    }
+
+    /// Index a new segment: its link under its head's first parent's
+    /// segment, and a child entry in each segment holding a parent.
+    fn index_head(&mut self, id: &str, generation: i64, parents: &[&str]) {
+        let link = match parents.first().and_then(|p| self.commits.get(*p)) {
+            Some((seg, gen, _)) => {
+                let parent = self.links.get(seg).cloned().unwrap_or_else(Link::root);
+                let jump = parent.jump.as_ref().and_then(|(j, _)| self.links.get(j));
+                Link::under((seg.clone(), *gen), &parent, jump)
+            }
+            None => Link::root(),
+        };
+        self.links.insert(id.to_string(), link);
+        let mut entries: HashMap<Id, i64> = HashMap::new();
+        for p in parents {
+            if let Some((seg, gen, _)) = self.commits.get(*p) {
+                let e = entries.entry(seg.clone()).or_insert(*gen);
+                *e = (*e).max(*gen);
+            }
+        }
+        for (seg, at) in entries {
+            self.children.entry(seg).or_default().push(Child {
+                segment: id.to_string(),
+                head_generation: generation,
+                at,
+            });
+        }
     }
 
     /// Number of segments.
@@ -255,6 +322,33 @@ impl SegmentGraph for MemorySegments {
             .get(&(segment.to_string(), generation))
             .cloned()
             .ok_or_else(|| super::bases::UnknownCommit(format!("{segment}@{generation}")))
+    }
+}
+
+impl SegmentIndex for MemorySegments {
+    fn children(
+        &mut self,
+        segment: &str,
+        above: i64,
+        max_head_generation: i64,
+    ) -> Result<Vec<Child>, Self::Error> {
+        let mut out: Vec<Child> = self
+            .children
+            .get(segment)
+            .into_iter()
+            .flatten()
+            .filter(|c| c.at > above && c.head_generation <= max_head_generation)
+            .cloned()
+            .collect();
+        out.sort_by(|x, y| y.at.cmp(&x.at).then_with(|| x.segment.cmp(&y.segment)));
+        Ok(out)
+    }
+
+    fn link(&mut self, segment: &str, _toward: Option<i64>) -> Result<Link, Self::Error> {
+        self.links
+            .get(segment)
+            .cloned()
+            .ok_or_else(|| super::bases::UnknownCommit(segment.to_string()))
     }
 }
 

@@ -1,11 +1,14 @@
 //! The commit graph read from the repository as segments (chains of
-//! single-parent commits, see `pggit_core::merge::segments`): a walk visits
-//! segments, not commits, and stops at the merge base, so neither long
-//! linear stretches above the base nor history below it are read.
+//! single-parent commits, see `pggit_core::merge::segments`) with their
+//! index (`pggit_core::merge::reach`): merge-base search walks each side's
+//! unique history segment by segment and asks the index how far the other
+//! side reaches, so it reads neither long linear stretches, nor the history
+//! above the base on the side with more of it, nor history below the base.
 
 use std::collections::HashMap;
 
-use pggit_core::merge::segments::{self, SegmentGraph};
+use pggit_core::merge::reach::{self, Child, Link, SegmentIndex};
+use pggit_core::merge::segments::SegmentGraph;
 use pggit_core::merge::virtual_base;
 use pggit_core::{Id, Tree};
 use pggit_pg::{merges, PgError};
@@ -17,6 +20,7 @@ pub(crate) struct DbSegments<'a> {
     client: &'a mut postgres::Client,
     positions: HashMap<Id, (Id, i64)>,
     heads: HashMap<Id, Vec<(Id, i64)>>,
+    links: HashMap<Id, Link>,
     /// Generations of segment heads prefetched below a requested head;
     /// doubles with each query.
     window: i32,
@@ -28,6 +32,7 @@ impl<'a> DbSegments<'a> {
             client,
             positions: HashMap::new(),
             heads: HashMap::new(),
+            links: HashMap::new(),
             window: 64,
         }
     }
@@ -36,10 +41,28 @@ impl<'a> DbSegments<'a> {
 impl DbSegments<'_> {
     /// Read the positions of several commits in one query.
     fn load_positions(&mut self, ids: &[&str]) -> Result<(), PgError> {
-        for (cid, seg, generation) in merges::positions(self.client, ids)? {
+        for (cid, seg, generation, link) in merges::positions(self.client, ids)? {
             self.positions.insert(cid, (seg, i64::from(generation)));
+            self.remember(link);
         }
         Ok(())
+    }
+
+    /// Keep a segment's link, and its head's position.
+    fn remember(&mut self, link: Option<merges::SegmentLink>) {
+        let Some(l) = link else {
+            return;
+        };
+        self.positions
+            .insert(l.id.clone(), (l.id.clone(), i64::from(l.generation)));
+        self.links.insert(
+            l.id,
+            Link {
+                depth: i64::from(l.depth),
+                up: l.up.map(|(s, g)| (s, i64::from(g))),
+                jump: l.jump.map(|(s, d)| (s, i64::from(d))),
+            },
+        );
     }
 }
 
@@ -63,7 +86,8 @@ impl SegmentGraph for DbSegments<'_> {
         let rows = merges::head_parents(self.client, segment, self.window)?;
         self.window = self.window.saturating_mul(2).min(1 << 16);
         let mut fetched: HashMap<Id, Vec<(Id, i64)>> = HashMap::new();
-        for (head, seg, generation) in rows {
+        for (head, seg, generation, link) in rows {
+            self.remember(link);
             fetched
                 .entry(head)
                 .or_default()
@@ -84,12 +108,59 @@ impl SegmentGraph for DbSegments<'_> {
     }
 }
 
+/// A generation or depth as the repository stores it (`integer`).
+fn int(x: i64) -> i32 {
+    i32::try_from(x).unwrap_or(if x < 0 { i32::MIN } else { i32::MAX })
+}
+
+impl SegmentIndex for DbSegments<'_> {
+    fn children(
+        &mut self,
+        segment: &str,
+        above: i64,
+        max_head_generation: i64,
+    ) -> Result<Vec<Child>, PgError> {
+        let rows =
+            merges::segment_children(self.client, segment, int(above), int(max_head_generation))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (at, link) in rows {
+            out.push(Child {
+                segment: link.id.clone(),
+                head_generation: i64::from(link.generation),
+                at: i64::from(at),
+            });
+            self.remember(Some(link));
+        }
+        Ok(out)
+    }
+
+    fn link(&mut self, segment: &str, toward: Option<i64>) -> Result<Link, PgError> {
+        if let Some(l) = self.links.get(segment) {
+            return Ok(l.clone());
+        }
+        for l in merges::segment_links(self.client, segment, toward.map(int))? {
+            self.remember(Some(l));
+        }
+        self.links.get(segment).cloned().ok_or_else(|| {
+            PgError::Unexpected(format!(
+                "segment {segment} is missing from the merge-base index"
+            ))
+        })
+    }
+}
+
 impl Repository {
     /// Best common ancestors of two commits.
     pub fn merge_bases(&mut self, a: &str, b: &str) -> Result<Vec<Id>> {
+        self.merge_bases_with(a, b, reach::Options::default())
+    }
+
+    /// [`Repository::merge_bases`] with the index walk's options (tests and
+    /// benchmarks: the index alone, or the segment walk alone).
+    pub fn merge_bases_with(&mut self, a: &str, b: &str, opts: reach::Options) -> Result<Vec<Id>> {
         let mut g = DbSegments::new(&mut self.client);
         g.load_positions(&[a, b])?;
-        Ok(segments::merge_bases(&mut g, a, b)?)
+        Ok(reach::merge_bases_with(&mut g, a, b, opts)?)
     }
 
     /// `pggit merge-base A B [--all]`: revisions in, commit ids out.
