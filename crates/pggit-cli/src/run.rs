@@ -53,6 +53,9 @@ pub fn short(id: &str) -> &str {
 /// else the repository database's own branch.
 pub(crate) fn open(cli: &Cli) -> anyhow::Result<Repository> {
     let mut repo = Repository::open(&config(cli)?, cli.branch.clone())?;
+    if let Some(bar) = crate::style::Bar::when_drawing() {
+        repo.set_progress(std::sync::Arc::new(bar));
+    }
     if !repo.branch_is_explicit() {
         if let Some(b) = crate::local::checked_out(&repo.local_key()) {
             // A branch deleted since is simply not selected.
@@ -64,6 +67,7 @@ pub(crate) fn open(cli: &Cli) -> anyhow::Result<Repository> {
 
 pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
     let cli = ctx.cli;
+    crate::style::silence_progress(cli.json);
     match &cli.command {
         Command::Init {
             schemas,

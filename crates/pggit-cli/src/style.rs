@@ -43,15 +43,36 @@ impl Style {
     }
 }
 
+/// Every spinner and bar draws through one multi-line display, so that a
+/// bar started while a spinner turns gets a line of its own.
+fn display() -> &'static indicatif::MultiProgress {
+    static DISPLAY: std::sync::OnceLock<indicatif::MultiProgress> = std::sync::OnceLock::new();
+    DISPLAY.get_or_init(indicatif::MultiProgress::new)
+}
+
+/// Set once `--json` is seen: no spinner or bar is drawn then.
+static SILENT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Draw no spinners or bars for the rest of the process (`--json`).
+pub fn silence_progress(silent: bool) {
+    SILENT.store(silent, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Whether spinners and bars are drawn: stderr is a terminal and the
+/// output is not JSON.
+fn drawing() -> bool {
+    !SILENT.load(std::sync::atomic::Ordering::Relaxed) && std::io::stderr().is_terminal()
+}
+
 /// A spinner on stderr while a long operation runs, only on a terminal.
 pub struct Spinner(Option<indicatif::ProgressBar>);
 
 impl Spinner {
     pub fn start(message: &str) -> Spinner {
-        if !std::io::stderr().is_terminal() {
+        if !drawing() {
             return Spinner(None);
         }
-        let bar = indicatif::ProgressBar::new_spinner();
+        let bar = display().add(indicatif::ProgressBar::new_spinner());
         bar.set_message(message.to_string());
         bar.enable_steady_tick(std::time::Duration::from_millis(100));
         Spinner(Some(bar))
@@ -62,6 +83,56 @@ impl Drop for Spinner {
     fn drop(&mut self) {
         if let Some(bar) = &self.0 {
             bar.finish_and_clear();
+            display().remove(bar);
+        }
+    }
+}
+
+/// The library's progress (`pggit::core::progress`) as a bar on stderr
+/// with counts, rate and time left: only on a terminal, and never with
+/// `--json`.
+#[derive(Default)]
+pub struct Bar(std::sync::Mutex<Option<indicatif::ProgressBar>>);
+
+impl Bar {
+    /// A bar when stderr is a terminal and the output is not JSON.
+    pub fn when_drawing() -> Option<Bar> {
+        drawing().then(Bar::default)
+    }
+
+    fn slot(&self) -> std::sync::MutexGuard<'_, Option<indicatif::ProgressBar>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl pggit::core::progress::Progress for Bar {
+    fn begin(&self, what: &str, total: u64) {
+        let bar = display().add(indicatif::ProgressBar::new(total));
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{msg} [{bar:30}] {human_pos}/{human_len} ({rate}, {eta} left)",
+        ) {
+            let rate = |s: &indicatif::ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = write!(w, "{:.0}/s", s.per_sec());
+            };
+            bar.set_style(style.with_key("rate", rate).progress_chars("=> "));
+        }
+        bar.set_message(what.to_string());
+        if let Some(old) = self.slot().replace(bar) {
+            old.finish_and_clear();
+            display().remove(&old);
+        }
+    }
+
+    fn advance(&self, n: u64) {
+        if let Some(bar) = &*self.slot() {
+            bar.inc(n);
+        }
+    }
+
+    fn end(&self) {
+        if let Some(bar) = self.slot().take() {
+            bar.finish_and_clear();
+            display().remove(&bar);
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod merge;
 pub mod model;
 pub mod plan;
 pub mod preflight;
+pub mod progress;
 pub mod rev;
 pub mod rewrites;
 pub mod settle;

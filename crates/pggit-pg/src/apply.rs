@@ -2,6 +2,7 @@
 //! bodies not checked (they may refer to objects created later in the same
 //! script, as in pg_dump output).
 
+use pggit_core::progress::{Progress, Silent};
 use pggit_core::sql::Statement;
 use postgres::GenericClient;
 
@@ -12,6 +13,15 @@ pub const PREAMBLE: &str = "SET LOCAL lock_timeout = '5s'; SET LOCAL check_funct
 
 /// Run `statements` inside the caller's transaction.
 pub fn apply_in(tx: &mut impl GenericClient, statements: &[Statement]) -> Result<(), PgError> {
+    apply_in_with(tx, statements, &Silent)
+}
+
+/// [`apply_in`], advancing `progress` by one after each statement.
+pub fn apply_in_with(
+    tx: &mut impl GenericClient,
+    statements: &[Statement],
+    progress: &dyn Progress,
+) -> Result<(), PgError> {
     tx.batch_execute(PREAMBLE)?;
     let history = crate::history::installed(tx)?;
     for s in statements {
@@ -25,6 +35,7 @@ pub fn apply_in(tx: &mut impl GenericClient, statements: &[Statement]) -> Result
                 s.sql
             ))
         })?;
+        progress.advance(1);
     }
     Ok(())
 }
@@ -60,21 +71,23 @@ pub fn apply_batched(
     client: &mut postgres::Client,
     statements: &[Statement],
 ) -> Result<(), (usize, PgError)> {
-    apply_batched_with(client, statements, &mut |_| {})
+    apply_batched_with(client, statements, &mut |_| {}, &Silent)
 }
 
 /// [`apply_batched`], calling `after_batch` with the number of statements
-/// committed so far after each batch but the last.
+/// committed so far after each batch but the last, and advancing
+/// `progress` after each statement.
 pub fn apply_batched_with(
     client: &mut postgres::Client,
     statements: &[Statement],
     after_batch: &mut dyn FnMut(usize),
+    progress: &dyn Progress,
 ) -> Result<(), (usize, PgError)> {
     let mut done = 0;
     for chunk in statements.chunks(BATCH) {
         let run = |client: &mut postgres::Client| -> Result<(), PgError> {
             let mut tx = client.transaction()?;
-            apply_in(&mut tx, chunk)?;
+            apply_in_with(&mut tx, chunk, progress)?;
             tx.commit()?;
             Ok(())
         };
@@ -89,8 +102,17 @@ pub fn apply_batched_with(
 
 /// Run `statements` in a transaction of their own: all or nothing.
 pub fn apply(client: &mut postgres::Client, statements: &[Statement]) -> Result<(), PgError> {
+    apply_with(client, statements, &Silent)
+}
+
+/// [`apply`], advancing `progress` after each statement.
+pub fn apply_with(
+    client: &mut postgres::Client,
+    statements: &[Statement],
+    progress: &dyn Progress,
+) -> Result<(), PgError> {
     let mut tx = client.transaction()?;
-    apply_in(&mut tx, statements)?;
+    apply_in_with(&mut tx, statements, progress)?;
     tx.commit()?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use pggit_core::identity::assign;
 use pggit_core::plan::plan;
+use pggit_core::progress::Phase;
 use pggit_pg::introspect::snapshot_in;
 use pggit_pg::scratch::{create_database_with, drop_database};
 use pggit_pg::store;
@@ -364,7 +365,12 @@ impl Repository {
         // In batches (a schema of thousands of tables does not fit the
         // server's lock table in one transaction); the workspace counts
         // only once verified below, so a build cut short is redone.
-        pggit_pg::apply::apply_batched(&mut wc, &statements).map_err(|(_, e)| e)?;
+        {
+            let phase = Phase::begin(&*self.progress, "building workspace", statements.len());
+            pggit_pg::apply::apply_batched_with(&mut wc, &statements, &mut |_| {}, &*self.progress)
+                .map_err(|(_, e)| e)?;
+            drop(phase);
+        }
         let mut wtx = wc.transaction()?;
         pggit_pg::schema::install_workspace(&mut wtx, &self.repo_db, name)?;
         // Exactly the reference data the commit holds (the repository's

@@ -25,6 +25,8 @@ pub struct Repository {
     pub(crate) branch_override: Option<String>,
     pub(crate) lock_wait: std::time::Duration,
     pub(crate) filters: crate::timetravel::FilterPolicy,
+    /// Where long operations report how far they got (nowhere by default).
+    pub(crate) progress: std::sync::Arc<dyn pggit_core::progress::Progress>,
 }
 
 /// Who and when, for commits.
@@ -60,6 +62,12 @@ pub struct InitOutcome {
 }
 
 impl Repository {
+    /// Where long operations (workspace builds, migrations applied to a
+    /// workspace) report their progress, statement by statement.
+    pub fn set_progress(&mut self, progress: std::sync::Arc<dyn pggit_core::progress::Progress>) {
+        self.progress = progress;
+    }
+
     /// Install pggit into the database `config` points at and import its
     /// schema as the root commit of `main`.
     pub fn init(config: &Config, opts: &InitOptions) -> Result<(Repository, InitOutcome)> {
@@ -158,6 +166,7 @@ impl Repository {
                 branch_override: None,
                 lock_wait: crate::lock::default_lock_wait(),
                 filters: crate::timetravel::FilterPolicy::from_env(),
+                progress: std::sync::Arc::new(pggit_core::progress::Silent),
             },
             outcome,
         ))
@@ -191,6 +200,7 @@ impl Repository {
                     branch_override: branch.clone(),
                     lock_wait: crate::lock::default_lock_wait(),
                     filters: crate::timetravel::FilterPolicy::from_env(),
+                    progress: std::sync::Arc::new(pggit_core::progress::Silent),
                 };
                 if let Some(b) = &branch {
                     repo.branch_ref(b)?;

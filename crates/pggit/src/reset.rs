@@ -6,6 +6,7 @@
 //! finished or discarded by looking at which side the workspace matches.
 
 use pggit_core::plan::plan;
+use pggit_core::progress::Phase;
 use pggit_core::sql::{script, Statement};
 use pggit_core::{Id, Tree};
 use pggit_pg::store::{self, Commit};
@@ -217,13 +218,18 @@ impl Repository {
 
         let w = self.workspace(branch)?;
         let mut wc = self.connect_workspace(&w)?;
+        let phase = Phase::begin(&*self.progress, "applying migration", statements.len());
         let applied = if batched {
-            pggit_pg::apply::apply_batched_with(&mut wc, statements, &mut |_| {
-                crate::failpoint::hit(&format!("{op}.batch"))
-            })
+            pggit_pg::apply::apply_batched_with(
+                &mut wc,
+                statements,
+                &mut |_| crate::failpoint::hit(&format!("{op}.batch")),
+                &*self.progress,
+            )
         } else {
-            pggit_pg::apply::apply(&mut wc, statements).map_err(|e| (0, e))
+            pggit_pg::apply::apply_with(&mut wc, statements, &*self.progress).map_err(|e| (0, e))
         };
+        drop(phase);
         if let Err((done, e)) = applied {
             if done > 0 {
                 // Some batches went in: take them back before giving up.
