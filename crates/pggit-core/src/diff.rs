@@ -203,6 +203,12 @@ fn strip_names(o: &mut Object) {
             comment,
             ..
         }
+        | Object::Statistics {
+            schema,
+            name,
+            comment,
+            ..
+        }
         | Object::View {
             schema,
             name,

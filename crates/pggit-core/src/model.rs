@@ -160,6 +160,21 @@ pub enum Object {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// An extended statistics object (`CREATE STATISTICS`) on a table; it
+    /// has a schema of its own.
+    Statistics {
+        table: Id,
+        schema: String,
+        name: String,
+        /// `pg_get_statisticsobjdef` between the object's name and
+        /// ` FROM table`: the kinds, when not all of them, and the `ON` list.
+        definition: String,
+        /// `ALTER STATISTICS ... SET STATISTICS n`, when not the default.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        target: Option<i32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// The rows of a reference-data table: a migration tool's bookkeeping
     /// (`django_migrations`, `schema_migrations`, ...) or a table marked
     /// with `pggit reference add`. Versioned with the schema, merged by key.
@@ -375,6 +390,10 @@ pub struct Identity {
     /// for the column's type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub options: Option<SequenceOptions>,
+    /// Privileges on the identity sequence held by roles other than its
+    /// owner, sorted (a new identity sequence has none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub privileges: Vec<Privilege>,
 }
 
 /// Options of a sequence (`START WITH 100 INCREMENT BY 5 ...`).
@@ -508,6 +527,7 @@ pub enum Kind {
     View,
     Trigger,
     Policy,
+    Statistics,
     Data,
     Privileges,
 }
@@ -526,6 +546,7 @@ impl Kind {
             Kind::View => "view",
             Kind::Trigger => "trigger",
             Kind::Policy => "policy",
+            Kind::Statistics => "statistics",
             Kind::Data => "data",
             Kind::Privileges => "privileges",
         }
@@ -550,6 +571,7 @@ impl Object {
             Object::Function { .. } => Kind::Function,
             Object::Trigger { .. } => Kind::Trigger,
             Object::Policy { .. } => Kind::Policy,
+            Object::Statistics { .. } => Kind::Statistics,
             Object::Rows(_) => Kind::Data,
             Object::Grants(_) | Object::DefaultGrants(_) => Kind::Privileges,
         }
@@ -584,7 +606,8 @@ impl Object {
             | Object::Range { schema, .. }
             | Object::Sequence { schema, .. }
             | Object::View { schema, .. }
-            | Object::Function { schema, .. } => Some(schema),
+            | Object::Function { schema, .. }
+            | Object::Statistics { schema, .. } => Some(schema),
             Object::Table(t) => Some(&t.schema),
             _ => None,
         }
@@ -605,7 +628,8 @@ impl Object {
             | Object::View { name, .. }
             | Object::Function { name, .. }
             | Object::Trigger { name, .. }
-            | Object::Policy { name, .. } => name,
+            | Object::Policy { name, .. }
+            | Object::Statistics { name, .. } => name,
             Object::Table(t) => &t.name,
             Object::Rows(_) => "rows",
             Object::Grants(_) => "grants",
@@ -619,7 +643,8 @@ impl Object {
             Object::Constraint { table, .. }
             | Object::Index { table, .. }
             | Object::Trigger { table, .. }
-            | Object::Policy { table, .. } => Some(table),
+            | Object::Policy { table, .. }
+            | Object::Statistics { table, .. } => Some(table),
             Object::Rows(r) => Some(&r.table),
             _ => None,
         }
@@ -643,7 +668,8 @@ impl Object {
             | Object::View { comment, .. }
             | Object::Function { comment, .. }
             | Object::Trigger { comment, .. }
-            | Object::Policy { comment, .. } => comment.as_deref(),
+            | Object::Policy { comment, .. }
+            | Object::Statistics { comment, .. } => comment.as_deref(),
             Object::Table(t) => t.comment.as_deref(),
         }
     }
@@ -655,7 +681,8 @@ impl Object {
             Object::Constraint { table, .. }
             | Object::Index { table, .. }
             | Object::Trigger { table, .. }
-            | Object::Policy { table, .. } => *table = f(table),
+            | Object::Policy { table, .. }
+            | Object::Statistics { table, .. } => *table = f(table),
             Object::Grants(g) => {
                 g.target = f(&g.target);
                 for (c, _) in &mut g.columns {

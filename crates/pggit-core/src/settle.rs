@@ -164,7 +164,8 @@ pub fn settle_object(object: &mut crate::model::Object) {
         }
         Object::Constraint { definition, .. }
         | Object::Index { definition, .. }
-        | Object::Trigger { definition, .. } => fix(definition),
+        | Object::Trigger { definition, .. }
+        | Object::Statistics { definition, .. } => fix(definition),
         Object::View { query, .. } => fix(query),
         Object::Policy { using, check, .. } => {
             fix_opt(using);

@@ -343,8 +343,10 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
     );
     all.extend(corpus::privileges::PRIVILEGES);
     all.extend(corpus::privileges::DEFAULT_PRIVILEGES);
+    all.extend(corpus::statistics::STATISTICS);
     for (min, list) in [
         (14, corpus::features::FEATURES_PG14),
+        (14, corpus::statistics::STATISTICS_PG14),
         (15, corpus::features::FEATURES_PG15),
         (16, corpus::features::FEATURES_PG16),
     ] {

@@ -306,7 +306,8 @@ fn objects_added_over_a_column_renamed_on_the_other_side_follow_it() {
          ALTER TABLE public.users ADD CONSTRAINT users_name_len CHECK (length(name) < 90);
          CREATE POLICY users_named ON public.users USING (name <> '');
          CREATE FUNCTION public.touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$;
-         CREATE TRIGGER users_touch BEFORE UPDATE ON public.users FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION public.touch()",
+         CREATE TRIGGER users_touch BEFORE UPDATE ON public.users FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION public.touch();
+         CREATE STATISTICS public.users_name_email (dependencies) ON name, email FROM public.users",
     );
     let o = merge(&mut repo, "feature");
     assert_eq!(o.status, "completed", "{:?} {:?}", o.conflicts, o.invalid);
@@ -315,14 +316,15 @@ fn objects_added_over_a_column_renamed_on_the_other_side_follow_it() {
             "SELECT pg_get_indexdef('public.users_name_idx'::regclass)
              UNION ALL SELECT pg_get_constraintdef(oid) FROM pg_constraint WHERE conname = 'users_name_len'
              UNION ALL SELECT pg_get_expr(polqual, polrelid) FROM pg_policy WHERE polname = 'users_named'
-             UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'users_touch'",
+             UNION ALL SELECT pg_get_triggerdef(oid) FROM pg_trigger WHERE tgname = 'users_touch'
+             UNION ALL SELECT pg_get_statisticsobjdef(oid) FROM pg_statistic_ext WHERE stxname = 'users_name_email'",
             &[],
         )
         .unwrap()
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(defs.len(), 4, "{defs:?}");
+    assert_eq!(defs.len(), 5, "{defs:?}");
     for d in &defs {
         assert!(d.contains("full_name"), "{d}");
     }
@@ -1633,4 +1635,49 @@ fn merge_bases_from_the_index_match_brute_force() {
         .unwrap()
         .get(0);
     assert_eq!(left, 0);
+}
+
+/// Extended statistics: two sides add different statistics objects to one
+/// table and both arrive; one side's new statistics target and the other's
+/// comment on the same object merge field by field.
+#[test]
+fn statistics_from_both_sides_merge() {
+    let (t, mut repo) = setup(
+        "CREATE TABLE public.geo (id int PRIMARY KEY, country text, region text, city text);
+         CREATE STATISTICS public.geo_cr ON country, region FROM public.geo;",
+    );
+    on(
+        &t,
+        "main",
+        "CREATE STATISTICS public.geo_rc (mcv) ON region, city FROM public.geo;
+         ALTER STATISTICS public.geo_cr SET STATISTICS 400",
+    );
+    on(
+        &t,
+        "feature",
+        "CREATE STATISTICS public.geo_cc (ndistinct) ON country, city FROM public.geo;
+         COMMENT ON STATISTICS public.geo_cr IS 'country decides region'",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "completed", "{:?} {:?}", o.conflicts, o.invalid);
+    let rows: Vec<String> = ws(&t, "main")
+        .query(
+            "SELECT stxname || ' ' || coalesce(nullif(stxstattarget, -1)::text, '-') || ' '
+                    || coalesce(obj_description(oid, 'pg_statistic_ext'), '-')
+               FROM pg_statistic_ext ORDER BY stxname",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "geo_cc - -",
+            "geo_cr 400 country decides region",
+            "geo_rc - -"
+        ]
+    );
+    assert_replays(&t, "main");
 }

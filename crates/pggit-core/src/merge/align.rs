@@ -113,7 +113,8 @@ pub(crate) fn references(o: &Object) -> Vec<&Id> {
         Object::Constraint { table, .. }
         | Object::Index { table, .. }
         | Object::Trigger { table, .. }
-        | Object::Policy { table, .. } => vec![table],
+        | Object::Policy { table, .. }
+        | Object::Statistics { table, .. } => vec![table],
         Object::Sequence {
             owned_by: Some((t, c)),
             ..

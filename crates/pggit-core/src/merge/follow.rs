@@ -115,7 +115,8 @@ fn rewrite_object(id: &Id, object: &mut Object, tree: &Tree, renames: &Renames) 
     match object {
         Object::Index { definition, .. }
         | Object::Constraint { definition, .. }
-        | Object::Trigger { definition, .. } => fix(definition),
+        | Object::Trigger { definition, .. }
+        | Object::Statistics { definition, .. } => fix(definition),
         Object::Policy { using, check, .. } => {
             using.as_mut().map(fix);
             check.as_mut().map(fix);

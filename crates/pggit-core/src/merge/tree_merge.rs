@@ -557,7 +557,13 @@ fn severity(kind: C, object_type: &str, part: &str) -> Severity {
     }
     if matches!(
         object_type,
-        "view" | "materialized view" | "function" | "procedure" | "trigger" | "policy"
+        "view"
+            | "materialized view"
+            | "function"
+            | "procedure"
+            | "trigger"
+            | "policy"
+            | "statistics"
     ) {
         return Severity::Low;
     }

@@ -110,6 +110,18 @@ pub fn approach(old: &Object, new: &Object, renames: &Renames) -> Approach {
                 ..
             },
         ) => ca == cb && ta == tb && renames.same(ta, a, b),
+        (
+            O::Statistics {
+                definition: a,
+                table: ta,
+                ..
+            },
+            O::Statistics {
+                definition: b,
+                table: tb,
+                ..
+            },
+        ) => ta == tb && renames.same(ta, a, b),
         (O::Policy { .. }, O::Policy { .. }) => {
             let strip = |o: &Object| match o {
                 O::Policy {
@@ -159,6 +171,7 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         Object::Function { .. } if okw == "PROCEDURE" => "ALTER PROCEDURE",
         Object::Function { .. } => "ALTER FUNCTION",
         Object::Index { .. } => "ALTER INDEX",
+        Object::Statistics { .. } => "ALTER STATISTICS",
         Object::Constraint { table, .. } => {
             if old.name() != new.name() {
                 out.push(
@@ -288,6 +301,11 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
     let mut out = Vec::new();
     match (old, new) {
         (Object::Table(a), Object::Table(b)) => out.extend(super::table::alter_table(tree, a, b)),
+        (Object::Statistics { target: ta, .. }, Object::Statistics { target: tb, .. })
+            if ta != tb =>
+        {
+            out.push(render::statistics_target(new, tb.unwrap_or(-1)))
+        }
         (
             Object::Trigger { enabled: ea, .. },
             Object::Trigger {

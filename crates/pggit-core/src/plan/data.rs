@@ -23,11 +23,15 @@ type Row = Vec<Option<String>>;
 /// Whether a tree holds reference data or privileges (objects planned in
 /// phases of their own).
 pub(crate) fn any(tree: &Tree) -> bool {
-    tree.entries.values().any(|e| {
-        matches!(
-            e.object,
-            Object::Rows(_) | Object::Grants(_) | Object::DefaultGrants(_)
-        )
+    tree.entries.values().any(|e| match &e.object {
+        Object::Rows(_) | Object::Grants(_) | Object::DefaultGrants(_) => true,
+        // Privileges on identity sequences (synced with the others).
+        Object::Table(t) => t.columns.iter().any(|c| {
+            c.identity
+                .as_ref()
+                .is_some_and(|i| !i.privileges.is_empty())
+        }),
+        _ => false,
     })
 }
 

@@ -60,6 +60,7 @@ pub(crate) fn sync(
         );
     }
     let mut out = Vec::new();
+    out.extend(identity_sequences(old, new, recreated, defaults_set)?);
     for target in targets {
         let Some(object) = new.get(target) else {
             continue; // dropped: its privileges go with it
@@ -91,22 +92,7 @@ pub(crate) fn sync(
             // the database had when it was created (`ALTER DEFAULT
             // PRIVILEGES`, for whichever role creates it): revoke what the
             // new tree does not have, grant all it has.
-            let mut with_defaults = from.clone();
-            for p in applicable_defaults(old, object) {
-                with_defaults
-                    .entry((p.grantee.clone(), p.privilege.clone()))
-                    .or_insert(p.grantable);
-            }
-            let mut s: Vec<Statement> = changes(&with_defaults, &to, kw, &name, None)?
-                .into_iter()
-                .filter(|s| s.sql.starts_with("REVOKE"))
-                .collect();
-            s.extend(
-                changes(&from, &to, kw, &name, None)?
-                    .into_iter()
-                    .filter(|s| s.sql.starts_with("GRANT")),
-            );
-            s
+            created(&from, &applicable_defaults(old, object), &to, kw, &name)?
         };
         for s in statements {
             out.push((s, owner.clone()));
@@ -142,10 +128,93 @@ pub(crate) fn sync(
     Ok(out)
 }
 
+/// Privileges on identity sequences, which are not objects of their own
+/// here but part of their column's identity. One kept is changed from its
+/// old privileges; one the migration creates (with a new or re-created
+/// table, or a column made identity) starts from what default privileges
+/// for sequences give it.
+fn identity_sequences(
+    old: &Tree,
+    new: &Tree,
+    recreated: &HashSet<Id>,
+    defaults_set: bool,
+) -> Result<Vec<(Statement, Id)>, PlanError> {
+    let mut out = Vec::new();
+    for (id, e) in &new.entries {
+        let Object::Table(t) = &e.object else {
+            continue;
+        };
+        let before = match old.get(id) {
+            Some(Object::Table(o)) if !recreated.contains(id) => Some(o),
+            _ => None,
+        };
+        for c in &t.columns {
+            let Some(identity) = &c.identity else {
+                continue;
+            };
+            let to = set(&identity.privileges);
+            let kept = before
+                .and_then(|o| o.columns.iter().find(|x| x.id == c.id))
+                .and_then(|x| x.identity.as_ref());
+            // The qualified name, as the catalog spells it.
+            let name = &identity.sequence;
+            let statements = match kept {
+                Some(was) => changes(&set(&was.privileges), &to, "SEQUENCE", name, None)?,
+                None => {
+                    let given = if defaults_set {
+                        defaults_for(old, "sequences", Some(&t.schema))
+                    } else {
+                        Vec::new()
+                    };
+                    created(&Set::new(), &given, &to, "SEQUENCE", name)?
+                }
+            };
+            out.extend(statements.into_iter().map(|s| (s, id.clone())));
+        }
+    }
+    Ok(out)
+}
+
+/// Statements for an object the migration creates: it starts with `from`
+/// (its kind's default) and whatever default privileges `given` it; what
+/// `to` lacks is revoked, what `from` lacks is granted.
+fn created(
+    from: &Set,
+    given: &[Privilege],
+    to: &Set,
+    kw: &'static str,
+    name: &str,
+) -> Result<Vec<Statement>, PlanError> {
+    let mut with_defaults = from.clone();
+    for p in given {
+        with_defaults
+            .entry((p.grantee.clone(), p.privilege.clone()))
+            .or_insert(p.grantable);
+    }
+    let mut s: Vec<Statement> = changes(&with_defaults, to, kw, name, None)?
+        .into_iter()
+        .filter(|s| s.sql.starts_with("REVOKE"))
+        .collect();
+    s.extend(
+        changes(from, to, kw, name, None)?
+            .into_iter()
+            .filter(|s| s.sql.starts_with("GRANT")),
+    );
+    Ok(s)
+}
+
 /// Privileges that `ALTER DEFAULT PRIVILEGES` in `tree` gives a new object
 /// like `object` (for any role).
 fn applicable_defaults(tree: &Tree, object: &Object) -> Vec<Privilege> {
-    let objects = match object {
+    let Some(objects) = default_kind(object) else {
+        return Vec::new();
+    };
+    defaults_for(tree, objects, object.schema())
+}
+
+/// The kind of object `ALTER DEFAULT PRIVILEGES` names for `object`.
+fn default_kind(object: &Object) -> Option<&'static str> {
+    Some(match object {
         Object::Table(_) | Object::View { .. } => "tables",
         Object::Sequence { .. } => "sequences",
         Object::Function { .. } => "functions",
@@ -154,14 +223,19 @@ fn applicable_defaults(tree: &Tree, object: &Object) -> Vec<Privilege> {
         | Object::Domain { .. }
         | Object::Range { .. } => "types",
         Object::Schema { .. } => "schemas",
-        _ => return Vec::new(),
-    };
+        _ => return None,
+    })
+}
+
+/// Privileges that `ALTER DEFAULT PRIVILEGES` in `tree` gives a new object
+/// of kind `objects` (`tables`, `sequences`, ...) in `schema`.
+fn defaults_for(tree: &Tree, objects: &str, schema: Option<&str>) -> Vec<Privilege> {
     tree.entries
         .values()
         .filter_map(|e| match &e.object {
             Object::DefaultGrants(d)
                 if d.objects == objects
-                    && (d.schema.is_none() || d.schema.as_deref() == object.schema()) =>
+                    && (d.schema.is_none() || d.schema.as_deref() == schema) =>
             {
                 Some(d.privileges.iter().cloned())
             }

@@ -44,7 +44,12 @@ pub enum PlanError {
 fn drops_early(kind: Kind) -> bool {
     matches!(
         kind,
-        Kind::View | Kind::Trigger | Kind::Policy | Kind::Constraint | Kind::Index
+        Kind::View
+            | Kind::Trigger
+            | Kind::Policy
+            | Kind::Constraint
+            | Kind::Index
+            | Kind::Statistics
     )
 }
 

@@ -19,8 +19,9 @@ fn rank(kind: Kind) -> u8 {
         Kind::View => 8,
         Kind::Trigger => 9,
         Kind::Policy => 10,
-        Kind::Data => 11,
-        Kind::Privileges => 12,
+        Kind::Statistics => 11,
+        Kind::Data => 12,
+        Kind::Privileges => 13,
     }
 }
 

@@ -66,6 +66,7 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
         Object::Policy { table: t, name, .. } => {
             ("POLICY", format!("{} ON {}", ident(name), table(t)))
         }
+        Object::Statistics { schema, name, .. } => ("STATISTICS", qname(schema, name)),
         Object::Rows(r) => ("TABLE", table(&r.table)),
         Object::DefaultGrants(_) => ("SCHEMA", String::new()),
         Object::Grants(g) => match tree.get(&g.target) {
@@ -379,6 +380,17 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
             }
             w
         }
+        Object::Statistics {
+            table: t,
+            schema,
+            name,
+            definition,
+            ..
+        } => Writer::new("CREATE STATISTICS")
+            .qname(schema, name)
+            .def(definition)
+            .kw("FROM")
+            .quoted(&table(t)),
     };
     let mut out = vec![stmt.build()];
     if let Object::Trigger {
@@ -389,6 +401,12 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
     } = object
     {
         out.push(trigger_state(tree, t, name, Some(state)));
+    }
+    if let Object::Statistics {
+        target: Some(n), ..
+    } = object
+    {
+        out.push(statistics_target(object, *n));
     }
     if let Object::Domain {
         schema,
@@ -642,6 +660,9 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
             .ident(name)
             .kw("ON")
             .quoted(&table(t)),
+        Object::Statistics { schema, name, .. } => {
+            Writer::new("DROP STATISTICS").quoted(&q(schema, name))
+        }
         // The planner never drops reference data (untracking keeps the
         // rows); dropping the object itself means emptying the table.
         Object::Rows(r) => Writer::new("DELETE FROM")
@@ -652,4 +673,13 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
         Object::Grants(_) | Object::DefaultGrants(_) => Writer::new("SELECT"),
     }
     .build()
+}
+
+/// `ALTER STATISTICS ... SET STATISTICS n` (`-1`: back to the default).
+pub fn statistics_target(object: &Object, target: i32) -> Statement {
+    Writer::new("ALTER STATISTICS")
+        .qname(object.schema().unwrap_or_default(), object.name())
+        .kw("SET STATISTICS")
+        .int(i64::from(target))
+        .build()
 }

@@ -181,4 +181,54 @@ impl<C: GenericClient> Reader<'_, C> {
         }
         Ok(())
     }
+
+    /// Extended statistics (`CREATE STATISTICS`) on tracked relations, in
+    /// tracked schemas. The definition is `pg_get_statisticsobjdef`'s text
+    /// between the qualified name and ` FROM table` (both always qualified:
+    /// `search_path` is empty here).
+    pub(super) fn statistics(&mut self, nsps: &[u32]) -> Result<(), PgError> {
+        let rels = self.tracked_relations();
+        let rows = self.tx.query(
+            "SELECT s.oid, s.stxrelid, n.nspname::text, s.stxname::text, pg_get_statisticsobjdef(s.oid),
+                    'CREATE STATISTICS ' || quote_ident(n.nspname) || '.' || quote_ident(s.stxname),
+                    ' FROM ' || quote_ident(tn.nspname) || '.' || quote_ident(t.relname),
+                    nullif(s.stxstattarget, -1)::int,
+                    obj_description(s.oid, 'pg_statistic_ext')
+               FROM pg_statistic_ext s
+               JOIN pg_namespace n ON n.oid = s.stxnamespace
+               JOIN pg_class t ON t.oid = s.stxrelid
+               JOIN pg_namespace tn ON tn.oid = t.relnamespace
+              WHERE s.stxrelid = ANY($1) AND s.stxnamespace = ANY($2)
+              ORDER BY s.oid",
+            &[&rels, &nsps],
+        )?;
+        for row in rows {
+            let oid: u32 = row.get(0);
+            if self.member("pg_statistic_ext", oid) {
+                continue;
+            }
+            let rel: u32 = row.get(1);
+            let def: String = row.get(4);
+            let (head, tail): (String, String) = (row.get(5), row.get(6));
+            let Some(definition) = def.strip_prefix(&head).and_then(|d| d.strip_suffix(&tail))
+            else {
+                return Err(PgError::Unexpected(format!(
+                    "statistics definition is not of the form {head} ...{tail}: {def}"
+                )));
+            };
+            self.add(
+                format!("stx:{oid}"),
+                Object::Statistics {
+                    table: format!("rel:{rel}"),
+                    schema: row.get(2),
+                    name: row.get(3),
+                    definition: definition.trim().to_string(),
+                    target: row.get(7),
+                    comment: opt(&row, 8),
+                },
+                vec![],
+            );
+        }
+        Ok(())
+    }
 }

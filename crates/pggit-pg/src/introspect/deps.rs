@@ -38,6 +38,7 @@ impl<C: GenericClient> Reader<'_, C> {
             "pg_constraint" => format!("con:{oid}"),
             "pg_trigger" => format!("trg:{oid}"),
             "pg_policy" => format!("pol:{oid}"),
+            "pg_statistic_ext" => format!("stx:{oid}"),
             "pg_namespace" => format!("nsp:{oid}"),
             "pg_extension" => format!("ext:{oid}"),
             _ => return None,
@@ -90,7 +91,7 @@ impl<C: GenericClient> Reader<'_, C> {
               WHERE d.deptype IN ('n', 'a')
                 AND d.classid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
                                   'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass,
-                                  'pg_rewrite'::regclass, 'pg_attrdef'::regclass)
+                                  'pg_rewrite'::regclass, 'pg_attrdef'::regclass, 'pg_statistic_ext'::regclass)
                 AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
                                      'pg_constraint'::regclass, 'pg_namespace'::regclass, 'pg_extension'::regclass)",
             &[],

@@ -88,6 +88,7 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     r.functions(&nsps)?;
     r.triggers()?;
     r.policies()?;
+    r.statistics(&nsps)?;
     r.dependencies()?;
     if !scope.skip_privileges {
         r.grants()?;
@@ -101,6 +102,15 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
             .map(|(k, mut e)| {
                 // Store what a replay of the object gives back.
                 pggit_core::settle::settle_object(&mut e.object);
+                if scope.skip_privileges {
+                    if let Object::Table(t) = &mut e.object {
+                        for c in &mut t.columns {
+                            if let Some(i) = &mut c.identity {
+                                i.privileges.clear();
+                            }
+                        }
+                    }
+                }
                 (k, std::sync::Arc::new(e))
             })
             .collect(),

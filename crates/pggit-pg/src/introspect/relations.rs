@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use pggit_core::model::{Attribute, Column, Identity, Object, SequenceOptions, Table};
+use pggit_core::model::{Attribute, Column, Identity, Object, Privilege, SequenceOptions, Table};
 use postgres::GenericClient;
 
 use super::{opt, Reader};
@@ -87,7 +87,16 @@ impl<C: GenericClient> Reader<'_, C> {
                     s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache, s.seqcycle,
                     -- PostgreSQL 18: NOT NULL constraints have names (none before)
                     (SELECT n.conname::text FROM pg_constraint n
-                      WHERE n.conrelid = a.attrelid AND n.contype = 'n' AND n.conkey[1] = a.attnum)
+                      WHERE n.conrelid = a.attrelid AND n.contype = 'n' AND n.conkey[1] = a.attnum),
+                    -- privileges on the identity sequence, flat: grantee ('' for PUBLIC),
+                    -- privilege, grantable, grantee, ...
+                    ARRAY(SELECT u.v
+                            FROM pg_class sc CROSS JOIN LATERAL aclexplode(sc.relacl) WITH ORDINALITY x
+                           CROSS JOIN LATERAL unnest(ARRAY[
+                                 CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee)::text END,
+                                 x.privilege_type, x.is_grantable::text]) WITH ORDINALITY u(v, n)
+                           WHERE sc.oid = sd.objid AND sc.relacl IS NOT NULL AND x.grantee <> sc.relowner
+                           ORDER BY x.ordinality, u.n)
                FROM pg_attribute a
                JOIN pg_class c ON c.oid = a.attrelid
                LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
@@ -119,6 +128,19 @@ impl<C: GenericClient> Reader<'_, C> {
                 }
                 .unless_default(&data_type)
             });
+            let mut privileges: Vec<Privilege> = c
+                .get::<_, Vec<String>>(18)
+                .chunks(3)
+                .filter_map(|p| match p {
+                    [grantee, privilege, grantable] => Some(Privilege {
+                        grantee: grantee.clone(),
+                        privilege: privilege.clone(),
+                        grantable: grantable == "true",
+                    }),
+                    _ => None,
+                })
+                .collect();
+            privileges.sort();
             columns.entry(rel).or_default().push(Column {
                 id: format!("col:{rel}:{attnum}"),
                 name: c.get(2),
@@ -136,11 +158,13 @@ impl<C: GenericClient> Reader<'_, C> {
                         always: true,
                         sequence: s,
                         options: options.flatten(),
+                        privileges,
                     }),
                     ("d", Some(s)) => Some(Identity {
                         always: false,
                         sequence: s,
                         options: options.flatten(),
+                        privileges,
                     }),
                     _ => None,
                 },

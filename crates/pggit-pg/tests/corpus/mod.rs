@@ -3,6 +3,7 @@
 
 pub mod features;
 pub mod privileges;
+pub mod statistics;
 
 /// Cases pggit does not get right yet: the case, the major versions it
 /// fails on (empty: all) and what is missing. The round-trip test checks

@@ -122,6 +122,9 @@ struct Table {
     partitioned: bool,
     /// Referenced by a foreign key: its key is not changed.
     referenced: bool,
+    /// Extended statistics on it: (schema, name, columns). They stay in
+    /// their schema when the table moves.
+    stats: Vec<(String, String, Vec<String>)>,
 }
 
 #[derive(Clone, Debug)]
@@ -212,7 +215,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 23 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 24 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -235,6 +238,7 @@ impl Gen {
             19 => g.move_table(rng)?,
             20 => g.add_index_pair(rng)?,
             21 => g.privileges(rng)?,
+            22 => g.statistics(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -294,6 +298,7 @@ impl Gen {
             cols,
             pk: Some((key, key_ty)),
             indexes: Vec::new(),
+            stats: Vec::new(),
             partitioned: false,
             referenced: false,
         });
@@ -345,6 +350,7 @@ impl Gen {
             ],
             pk: Some((key, Ty::Int)),
             indexes: Vec::new(),
+            stats: Vec::new(),
             partitioned: true,
             referenced: true, // its partitions are not modelled: leave it be
         });
@@ -446,6 +452,7 @@ impl Gen {
         let table = &mut self.tables[ti];
         let col = table.cols.remove(ci);
         table.indexes.retain(|(_, cols)| !cols.contains(&col.name));
+        table.stats.retain(|(_, _, cols)| !cols.contains(&col.name));
         sql.push_str(&format!(
             "ALTER TABLE {} DROP COLUMN {}",
             table.q(),
@@ -460,7 +467,12 @@ impl Gen {
         let new = self.fresh("r", rng);
         let table = &mut self.tables[ti];
         let old = std::mem::replace(&mut table.cols[ci].name, new.clone());
-        for (_, cols) in &mut table.indexes {
+        for cols in table
+            .indexes
+            .iter_mut()
+            .map(|(_, c)| c)
+            .chain(table.stats.iter_mut().map(|(_, _, c)| c))
+        {
             for c in cols.iter_mut().filter(|c| **c == old) {
                 c.clone_from(&new);
             }
@@ -801,6 +813,64 @@ impl Gen {
         } else {
             let c = rng.pick(&table.cols)?;
             format!("COMMENT ON COLUMN {}.{} IS {text}", table.q(), q(&c.name))
+        })
+    }
+
+    /// Extended statistics: created on two columns of a table (some kinds
+    /// or all), or an existing one renamed, given a target, commented or
+    /// dropped.
+    fn statistics(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let existing = self.tables[ti].stats.len();
+        if existing == 0 || rng.chance(40) {
+            let cols: Vec<String> = self.tables[ti]
+                .cols
+                .iter()
+                .filter(|c| !matches!(c.ty, Ty::Jsonb | Ty::IntArray))
+                .map(|c| c.name.clone())
+                .collect();
+            if cols.len() < 2 {
+                return None;
+            }
+            let a = rng.below(cols.len());
+            let b = (a + 1 + rng.below(cols.len() - 1)) % cols.len();
+            let name = self.fresh("st", rng);
+            let schema = self.tables[ti].schema.clone();
+            let kinds = ["", " (ndistinct)", " (dependencies, mcv)", " (mcv)"][rng.below(4)];
+            let sql = format!(
+                "CREATE STATISTICS {}.{}{kinds} ON {}, {} FROM {}",
+                q(&schema),
+                q(&name),
+                q(&cols[a]),
+                q(&cols[b]),
+                self.tables[ti].q()
+            );
+            self.tables[ti]
+                .stats
+                .push((schema, name, vec![cols[a].clone(), cols[b].clone()]));
+            return Some(sql);
+        }
+        let si = rng.below(existing);
+        let (schema, name, _) = self.tables[ti].stats[si].clone();
+        let qualified = format!("{}.{}", q(&schema), q(&name));
+        Some(match rng.below(4) {
+            0 => {
+                let new = self.fresh("st", rng);
+                self.tables[ti].stats[si].1.clone_from(&new);
+                format!("ALTER STATISTICS {qualified} RENAME TO {}", q(&new))
+            }
+            1 => {
+                let n = [-1, 0, 250, 10000][rng.below(4)];
+                format!("ALTER STATISTICS {qualified} SET STATISTICS {n}")
+            }
+            2 => {
+                let text = ["'it''s here'", "NULL"][rng.below(2)];
+                format!("COMMENT ON STATISTICS {qualified} IS {text}")
+            }
+            _ => {
+                self.tables[ti].stats.remove(si);
+                format!("DROP STATISTICS {qualified}")
+            }
         })
     }
 
