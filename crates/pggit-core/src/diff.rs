@@ -209,6 +209,12 @@ fn strip_names(o: &mut Object) {
             comment,
             ..
         }
+        | Object::Collation {
+            schema,
+            name,
+            comment,
+            ..
+        }
         | Object::View {
             schema,
             name,

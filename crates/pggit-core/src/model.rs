@@ -160,6 +160,16 @@ pub enum Object {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// A collation (`CREATE COLLATION`).
+    Collation {
+        schema: String,
+        name: String,
+        /// What goes between the parentheses of `CREATE COLLATION name (...)`:
+        /// provider, locale(s), deterministic, rules.
+        definition: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// An extended statistics object (`CREATE STATISTICS`) on a table; it
     /// has a schema of its own.
     Statistics {
@@ -518,6 +528,7 @@ pub struct NamedDef {
 pub enum Kind {
     Schema,
     Extension,
+    Collation,
     Type,
     Sequence,
     Function,
@@ -537,6 +548,7 @@ impl Kind {
         match self {
             Kind::Schema => "schema",
             Kind::Extension => "extension",
+            Kind::Collation => "collation",
             Kind::Type => "type",
             Kind::Sequence => "sequence",
             Kind::Function => "function",
@@ -559,6 +571,7 @@ impl Object {
         match self {
             Object::Schema { .. } => Kind::Schema,
             Object::Extension { .. } => Kind::Extension,
+            Object::Collation { .. } => Kind::Collation,
             Object::Enum { .. }
             | Object::Composite { .. }
             | Object::Domain { .. }
@@ -607,6 +620,7 @@ impl Object {
             | Object::Sequence { schema, .. }
             | Object::View { schema, .. }
             | Object::Function { schema, .. }
+            | Object::Collation { schema, .. }
             | Object::Statistics { schema, .. } => Some(schema),
             Object::Table(t) => Some(&t.schema),
             _ => None,
@@ -629,6 +643,7 @@ impl Object {
             | Object::Function { name, .. }
             | Object::Trigger { name, .. }
             | Object::Policy { name, .. }
+            | Object::Collation { name, .. }
             | Object::Statistics { name, .. } => name,
             Object::Table(t) => &t.name,
             Object::Rows(_) => "rows",
@@ -669,6 +684,7 @@ impl Object {
             | Object::Function { comment, .. }
             | Object::Trigger { comment, .. }
             | Object::Policy { comment, .. }
+            | Object::Collation { comment, .. }
             | Object::Statistics { comment, .. } => comment.as_deref(),
             Object::Table(t) => t.comment.as_deref(),
         }

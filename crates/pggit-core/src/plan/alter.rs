@@ -21,6 +21,7 @@ pub fn approach(old: &Object, new: &Object, renames: &Renames) -> Approach {
     use Object as O;
     let same = match (old, new) {
         (O::Extension { name: a, .. }, O::Extension { name: b, .. }) => a == b,
+        (O::Collation { definition: a, .. }, O::Collation { definition: b, .. }) => a == b,
         (O::Range { options: a, .. }, O::Range { options: b, .. }) => a == b,
         (
             O::Domain {
@@ -172,6 +173,7 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         Object::Function { .. } => "ALTER FUNCTION",
         Object::Index { .. } => "ALTER INDEX",
         Object::Statistics { .. } => "ALTER STATISTICS",
+        Object::Collation { .. } => "ALTER COLLATION",
         Object::Constraint { table, .. } => {
             if old.name() != new.name() {
                 out.push(

@@ -165,8 +165,68 @@ fn follow_renames_in_generated(old: &Tree, new: &Tree) -> Option<Tree> {
     out
 }
 
+/// `old` with every column's and domain's collation spelled with the new
+/// name of a collation that this migration renames or moves: PostgreSQL
+/// follows the rename itself, so the columns must not be retyped.
+fn follow_collation_renames(old: &Tree, new: &Tree) -> Option<Tree> {
+    let renamed: HashMap<String, String> = old
+        .entries
+        .iter()
+        .filter_map(|(id, e)| match (&e.object, new.get(id)) {
+            (
+                Object::Collation { schema, name, .. },
+                Some(Object::Collation {
+                    schema: s2,
+                    name: n2,
+                    ..
+                }),
+            ) if (schema, name) != (s2, n2) => {
+                Some((crate::sql::qname(schema, name), crate::sql::qname(s2, n2)))
+            }
+            _ => None,
+        })
+        .collect();
+    if renamed.is_empty() {
+        return None;
+    }
+    let follow = |c: &mut Option<String>| -> bool {
+        match c.as_ref().and_then(|x| renamed.get(x)) {
+            Some(to) => {
+                *c = Some(to.clone());
+                true
+            }
+            None => false,
+        }
+    };
+    let mut out = old.clone();
+    for e in out.entries.values_mut() {
+        let mut object = e.object.clone();
+        let changed = match &mut object {
+            Object::Table(t) => {
+                // Every column, not only the first that follows.
+                let mut any = false;
+                for c in &mut t.columns {
+                    any |= follow(&mut c.collation);
+                }
+                any
+            }
+            Object::Domain { collation, .. } => follow(collation),
+            _ => false,
+        };
+        if changed {
+            *e = std::sync::Arc::new(crate::tree::Entry {
+                object,
+                deps: e.deps.clone(),
+            });
+        }
+    }
+    Some(out)
+}
+
 /// Phases 1-5: everything but reference data.
 fn plan_schema(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), PlanError> {
+    let collations = follow_collation_renames(old, new);
+    let old = collations.as_ref().unwrap_or(old);
     if let Some(adjusted) = follow_renames_in_generated(old, new) {
         return plan_schema_of(&adjusted, new);
     }
@@ -548,4 +608,113 @@ fn is_partition_of_dropped(tree: &Tree, o: &Object, dropped: &dyn Fn(&Id) -> boo
         }
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::{Column, Table};
+    use crate::tree::Entry;
+
+    fn tree(collation: (&str, &str), column_collation: &str, domain_collation: &str) -> Tree {
+        let mut t = Tree::default();
+        let add = |t: &mut Tree, id: &str, object: Object| {
+            t.entries.insert(
+                id.into(),
+                Arc::new(Entry {
+                    object,
+                    deps: vec![],
+                }),
+            );
+        };
+        add(
+            &mut t,
+            "coll",
+            Object::Collation {
+                schema: collation.0.into(),
+                name: collation.1.into(),
+                definition: "provider = icu, locale = 'und-u-ks-level2', deterministic = false"
+                    .into(),
+                comment: None,
+            },
+        );
+        add(
+            &mut t,
+            "t",
+            Object::Table(Table {
+                schema: "public".into(),
+                name: "users".into(),
+                columns: vec![Column {
+                    id: "c".into(),
+                    name: "login".into(),
+                    data_type: "text".into(),
+                    collation: Some(column_collation.into()),
+                    not_null: false,
+                    not_null_name: None,
+                    default: None,
+                    identity: None,
+                    generated: None,
+                    comment: None,
+                }],
+                unlogged: false,
+                partition_key: None,
+                partition_of: None,
+                options: vec![],
+                row_security: false,
+                force_row_security: false,
+                replica_identity: None,
+                comment: None,
+            }),
+        );
+        add(
+            &mut t,
+            "d",
+            Object::Domain {
+                schema: "public".into(),
+                name: "ci_text".into(),
+                base: "text".into(),
+                collation: Some(domain_collation.into()),
+                default: None,
+                not_null: false,
+                checks: vec![],
+                comment: None,
+            },
+        );
+        t
+    }
+
+    /// Columns and domains follow a renamed or moved collation by
+    /// themselves: the migration is the rename alone, not a retype.
+    #[test]
+    fn a_renamed_collation_is_followed_not_retyped() {
+        let old = tree(("public", "ci"), "public.ci", "public.ci");
+        let new = tree(
+            ("app", "Case Insensitive"),
+            "app.\"Case Insensitive\"",
+            "app.\"Case Insensitive\"",
+        );
+        let sql: Vec<String> = plan(&old, &new)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.sql)
+            .collect();
+        assert_eq!(
+            sql,
+            [
+                "ALTER COLLATION public.ci SET SCHEMA app",
+                "ALTER COLLATION app.ci RENAME TO \"Case Insensitive\""
+            ]
+        );
+        // A real change of collation is still a retype.
+        let other = tree(("public", "ci"), "\"C\"", "public.ci");
+        let sql: Vec<String> = plan(&old, &other)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.sql)
+            .collect();
+        assert_eq!(sql.len(), 1, "{sql:?}");
+        assert!(sql[0].contains("TYPE text COLLATE \"C\""), "{sql:?}");
+    }
 }

@@ -67,6 +67,7 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
             ("POLICY", format!("{} ON {}", ident(name), table(t)))
         }
         Object::Statistics { schema, name, .. } => ("STATISTICS", qname(schema, name)),
+        Object::Collation { schema, name, .. } => ("COLLATION", qname(schema, name)),
         Object::Rows(r) => ("TABLE", table(&r.table)),
         Object::DefaultGrants(_) => ("SCHEMA", String::new()),
         Object::Grants(g) => match tree.get(&g.target) {
@@ -380,6 +381,16 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
             }
             w
         }
+        Object::Collation {
+            schema,
+            name,
+            definition,
+            ..
+        } => Writer::new("CREATE COLLATION")
+            .qname(schema, name)
+            .glue("(")
+            .def(definition)
+            .glue(")"),
         Object::Statistics {
             table: t,
             schema,
@@ -662,6 +673,9 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
             .quoted(&table(t)),
         Object::Statistics { schema, name, .. } => {
             Writer::new("DROP STATISTICS").quoted(&q(schema, name))
+        }
+        Object::Collation { schema, name, .. } => {
+            Writer::new("DROP COLLATION").quoted(&q(schema, name))
         }
         // The planner never drops reference data (untracking keeps the
         // rows); dropping the object itself means emptying the table.

@@ -39,6 +39,7 @@ impl<C: GenericClient> Reader<'_, C> {
             "pg_trigger" => format!("trg:{oid}"),
             "pg_policy" => format!("pol:{oid}"),
             "pg_statistic_ext" => format!("stx:{oid}"),
+            "pg_collation" => format!("coll:{oid}"),
             "pg_namespace" => format!("nsp:{oid}"),
             "pg_extension" => format!("ext:{oid}"),
             _ => return None,
@@ -93,7 +94,8 @@ impl<C: GenericClient> Reader<'_, C> {
                                   'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass,
                                   'pg_rewrite'::regclass, 'pg_attrdef'::regclass, 'pg_statistic_ext'::regclass)
                 AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
-                                     'pg_constraint'::regclass, 'pg_namespace'::regclass, 'pg_extension'::regclass)",
+                                     'pg_constraint'::regclass, 'pg_namespace'::regclass, 'pg_extension'::regclass,
+                                     'pg_collation'::regclass)",
             &[],
         )?;
         let mut deps: HashMap<String, Vec<String>> = HashMap::new();

@@ -13,6 +13,7 @@ use pggit_core::{Entry, Tree};
 use postgres::{GenericClient, Row};
 
 mod attached;
+mod collations;
 mod deps;
 mod grants;
 mod relations;
@@ -79,6 +80,7 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     };
     let nsps = r.schemas(scope)?;
     r.extensions()?;
+    r.collations(&nsps)?;
     r.types(&nsps)?;
     r.sequences(&nsps)?;
     r.tables(&nsps)?;

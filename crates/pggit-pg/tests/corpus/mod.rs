@@ -1,6 +1,7 @@
 //! The round-trip corpus: each case is a schema `a` and a change script
 //! that turns it into `b` in place (so renames keep their identity).
 
+pub mod collations;
 pub mod features;
 pub mod privileges;
 pub mod statistics;

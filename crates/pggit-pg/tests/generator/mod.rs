@@ -147,6 +147,8 @@ pub struct Gen {
     enums: Vec<Enum>,
     domains: Vec<String>,
     functions: Vec<String>,
+    /// Collations made in `public`.
+    collations: Vec<String>,
     counter: usize,
 }
 
@@ -215,7 +217,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 24 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 25 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -239,6 +241,7 @@ impl Gen {
             20 => g.add_index_pair(rng)?,
             21 => g.privileges(rng)?,
             22 => g.statistics(rng)?,
+            23 => g.collation(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -814,6 +817,58 @@ impl Gen {
             let c = rng.pick(&table.cols)?;
             format!("COMMENT ON COLUMN {}.{} IS {text}", table.q(), q(&c.name))
         })
+    }
+
+    /// Collations: a textual column given a collation (a new ICU or libc one,
+    /// one made before, or "C"), or a collation renamed (the columns that
+    /// use it follow).
+    fn collation(&mut self, rng: &mut Rng) -> Option<String> {
+        if !self.collations.is_empty() && rng.chance(25) {
+            let i = rng.below(self.collations.len());
+            let new = self.fresh("co", rng);
+            let old = std::mem::replace(&mut self.collations[i], new.clone());
+            return Some(format!(
+                "ALTER COLLATION public.{} RENAME TO {}",
+                q(&old),
+                q(&new)
+            ));
+        }
+        let ti = self.table_index(rng, true)?;
+        let ci = self.free_column(rng, ti)?;
+        let c = self.tables[ti].cols[ci].clone();
+        if !c.ty.textual() {
+            return None;
+        }
+        let mut sql = String::new();
+        let coll = match rng.below(3) {
+            0 => {
+                let name = self.fresh("co", rng);
+                sql.push_str(&format!(
+                    "CREATE COLLATION public.{} {}; ",
+                    q(&name),
+                    [
+                        "(provider = icu, locale = 'und-u-ks-level2', deterministic = false)",
+                        "(provider = icu, locale = 'de-u-co-phonebk')",
+                        "(provider = libc, locale = 'C')",
+                    ][rng.below(3)]
+                ));
+                self.collations.push(name.clone());
+                format!("public.{}", q(&name))
+            }
+            1 if !self.collations.is_empty() => {
+                let name = &self.collations[rng.below(self.collations.len())];
+                format!("public.{}", q(name))
+            }
+            _ => "\"C\"".to_string(),
+        };
+        sql.push_str(&self.drop_views_on(ti));
+        sql.push_str(&format!(
+            "ALTER TABLE {} ALTER COLUMN {} TYPE {} COLLATE {coll}",
+            self.tables[ti].q(),
+            q(&c.name),
+            c.ty.sql(self)
+        ));
+        Some(sql)
     }
 
     /// Extended statistics: created on two columns of a table (some kinds
