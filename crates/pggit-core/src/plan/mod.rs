@@ -472,6 +472,7 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         .collect();
     let new_order = ordered_subset(new, &changed);
     let kept = table::kept_by_detach(old, new);
+    let attaching = table::attached(old, new);
     let mut late_type_drops = Vec::new();
     for id in &new_order {
         if new_schemas.contains(id) {
@@ -489,7 +490,7 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         }
         match old.entries.get(id) {
             Some(o) if !recreate.contains(id) => {
-                out.extend(table::attach_checks(old, new, id));
+                out.extend(table::attach_checks(old, new, id, &attaching, &merged));
                 if o.object != *n {
                     out.extend(alter::alter(new, &o.object, n)?);
                 }

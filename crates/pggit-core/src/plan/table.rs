@@ -373,20 +373,23 @@ pub fn kept_by_detach(old: &Tree, new: &Tree) -> std::collections::HashSet<crate
 }
 
 /// Tables that this migration attaches as partitions, with their new parent.
-fn attached<'t>(old: &'t Tree, new: &'t Tree) -> Vec<(&'t crate::model::Id, &'t crate::model::Id)> {
+pub(crate) fn attached<'t>(
+    old: &'t Tree,
+    new: &'t Tree,
+) -> Vec<(&'t crate::model::Id, &'t crate::model::Id)> {
     use crate::model::Object;
     new.entries
         .iter()
-        .filter_map(|(id, e)| match (&e.object, old.get(id)) {
-            (
-                Object::Table(Table {
-                    partition_of: Some((parent, _)),
-                    ..
-                }),
+        .filter_map(|(id, e)| match &e.object {
+            Object::Table(Table {
+                partition_of: Some((parent, _)),
+                ..
+            }) => match old.get(id) {
                 Some(Object::Table(Table {
                     partition_of: None, ..
-                })),
-            ) => Some((id, parent)),
+                })) => Some((id, parent)),
+                _ => None,
+            },
             _ => None,
         })
         .collect()
@@ -444,16 +447,23 @@ pub fn kept_by_attach(old: &Tree, new: &Tree) -> std::collections::HashSet<crate
 
 /// CHECK constraints a table needs before it can be attached to `new`'s
 /// parent: each of the parent's checks that the table lacks by name.
-pub fn attach_checks(old: &Tree, new: &Tree, id: &str) -> Vec<Statement> {
+/// `attaching` and `kept` are [`attached`] and [`kept_by_attach`] of the
+/// two trees (computed once per migration).
+pub fn attach_checks(
+    old: &Tree,
+    new: &Tree,
+    id: &str,
+    attaching: &[(&crate::model::Id, &crate::model::Id)],
+    kept: &std::collections::HashSet<crate::model::Id>,
+) -> Vec<Statement> {
     use crate::model::Object;
-    let kept = kept_by_attach(old, new);
-    let Some((_, parent)) = attached(old, new).into_iter().find(|(t, _)| *t == id) else {
+    let Some((_, parent)) = attaching.iter().find(|(t, _)| *t == id) else {
         return Vec::new();
     };
     // Comments on what merges into the parent's objects are not kept (the
     // partition's own copies are not tracked).
     let mut out: Vec<Statement> = Vec::new();
-    for k in &kept {
+    for k in kept {
         let Some(o) = old.get(k) else { continue };
         if o.parent_table().map(String::as_str) != Some(id) {
             continue;
@@ -480,7 +490,7 @@ pub fn attach_checks(old: &Tree, new: &Tree, id: &str) -> Vec<Statement> {
             name,
             definition,
             ..
-        } if table == parent && definition.starts_with("CHECK") => {
+        } if table == *parent && definition.starts_with("CHECK") => {
             let present = kept
                 .iter()
                 .any(|k| old.get(k).map(|o| o.name()) == Some(name));
