@@ -238,6 +238,10 @@ fn strip_names(o: &mut Object) {
             cleared(name);
             *comment = None;
         }
+        Object::Publication(p) => {
+            cleared(&mut p.name);
+            p.comment = None;
+        }
         Object::Table(_)
         | Object::Extension { .. }
         | Object::Rows(_)

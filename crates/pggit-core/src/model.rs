@@ -189,6 +189,8 @@ pub enum Object {
     /// (`django_migrations`, `schema_migrations`, ...) or a table marked
     /// with `pggit reference add`. Versioned with the schema, merged by key.
     Rows(Rows),
+    /// A publication for logical replication (`CREATE PUBLICATION`).
+    Publication(Publication),
     /// Privileges on an object (`GRANT`), held by roles other than its
     /// owner, when they differ from what PostgreSQL gives a new object of
     /// its kind.
@@ -282,6 +284,43 @@ impl Grants {
             _ => Vec::new(),
         }
     }
+}
+
+/// A publication: what it publishes and from which tables.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publication {
+    pub name: String,
+    /// `FOR ALL TABLES`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub all_tables: bool,
+    /// The operations published, of `insert`, `update`, `delete` and
+    /// `truncate`, in that order.
+    pub publish: Vec<String>,
+    /// `publish_via_partition_root`.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub via_root: bool,
+    /// Tables published, each with its row filter and column list
+    /// (PostgreSQL 15), in table order of the catalog.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tables: Vec<PublishedTable>,
+    /// Schemas whose tables are all published (`TABLES IN SCHEMA`, 15):
+    /// schema ids.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub schemas: Vec<Id>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<String>,
+}
+
+/// A table of a publication.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedTable {
+    pub table: Id,
+    /// `WHERE (...)`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<String>,
+    /// Column names published; empty for all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub columns: Vec<String>,
 }
 
 /// The rows of a reference-data table, in text form.
@@ -539,6 +578,7 @@ pub enum Kind {
     Trigger,
     Policy,
     Statistics,
+    Publication,
     Data,
     Privileges,
 }
@@ -559,6 +599,7 @@ impl Kind {
             Kind::Trigger => "trigger",
             Kind::Policy => "policy",
             Kind::Statistics => "statistics",
+            Kind::Publication => "publication",
             Kind::Data => "data",
             Kind::Privileges => "privileges",
         }
@@ -585,6 +626,7 @@ impl Object {
             Object::Trigger { .. } => Kind::Trigger,
             Object::Policy { .. } => Kind::Policy,
             Object::Statistics { .. } => Kind::Statistics,
+            Object::Publication(_) => Kind::Publication,
             Object::Rows(_) => Kind::Data,
             Object::Grants(_) | Object::DefaultGrants(_) => Kind::Privileges,
         }
@@ -647,6 +689,7 @@ impl Object {
             | Object::Statistics { name, .. } => name,
             Object::Table(t) => &t.name,
             Object::Rows(_) => "rows",
+            Object::Publication(p) => &p.name,
             Object::Grants(_) => "grants",
             Object::DefaultGrants(d) => &d.objects,
         }
@@ -687,6 +730,7 @@ impl Object {
             | Object::Collation { comment, .. }
             | Object::Statistics { comment, .. } => comment.as_deref(),
             Object::Table(t) => t.comment.as_deref(),
+            Object::Publication(p) => p.comment.as_deref(),
         }
     }
 
@@ -704,6 +748,17 @@ impl Object {
                 for (c, _) in &mut g.columns {
                     *c = f(c);
                 }
+            }
+            Object::Publication(p) => {
+                for t in &mut p.tables {
+                    t.table = f(&t.table);
+                }
+                for s in &mut p.schemas {
+                    *s = f(s);
+                }
+                // Membership has no order: kept sorted by id.
+                p.tables.sort_by(|a, b| a.table.cmp(&b.table));
+                p.schemas.sort();
             }
             Object::Rows(r) => {
                 r.table = f(&r.table);

@@ -345,12 +345,14 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
     all.extend(corpus::privileges::DEFAULT_PRIVILEGES);
     all.extend(corpus::statistics::STATISTICS);
     all.extend(corpus::collations::COLLATIONS);
+    all.extend(corpus::publications::PUBLICATIONS);
     for (min, list) in [
         (14, corpus::features::FEATURES_PG14),
         (14, corpus::statistics::STATISTICS_PG14),
         (15, corpus::features::FEATURES_PG15),
         (16, corpus::features::FEATURES_PG16),
         (16, corpus::collations::COLLATIONS_PG16),
+        (15, corpus::publications::PUBLICATIONS_PG15),
     ] {
         if major >= min {
             all.extend(list);

@@ -115,6 +115,12 @@ pub(crate) fn references(o: &Object) -> Vec<&Id> {
         | Object::Trigger { table, .. }
         | Object::Policy { table, .. }
         | Object::Statistics { table, .. } => vec![table],
+        Object::Publication(p) => p
+            .tables
+            .iter()
+            .map(|t| &t.table)
+            .chain(&p.schemas)
+            .collect(),
         Object::Sequence {
             owned_by: Some((t, c)),
             ..

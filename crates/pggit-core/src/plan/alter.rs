@@ -22,6 +22,7 @@ pub fn approach(old: &Object, new: &Object, renames: &Renames) -> Approach {
     let same = match (old, new) {
         (O::Extension { name: a, .. }, O::Extension { name: b, .. }) => a == b,
         (O::Collation { definition: a, .. }, O::Collation { definition: b, .. }) => a == b,
+        (O::Publication(a), O::Publication(b)) => a.all_tables == b.all_tables,
         (O::Range { options: a, .. }, O::Range { options: b, .. }) => a == b,
         (
             O::Domain {
@@ -174,6 +175,7 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         Object::Index { .. } => "ALTER INDEX",
         Object::Statistics { .. } => "ALTER STATISTICS",
         Object::Collation { .. } => "ALTER COLLATION",
+        Object::Publication(_) => "ALTER PUBLICATION",
         Object::Constraint { table, .. } => {
             if old.name() != new.name() {
                 out.push(
@@ -303,6 +305,9 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
     let mut out = Vec::new();
     match (old, new) {
         (Object::Table(a), Object::Table(b)) => out.extend(super::table::alter_table(tree, a, b)),
+        (Object::Publication(a), Object::Publication(b)) => {
+            out.extend(super::publication::alter(tree, a, b));
+        }
         (Object::Statistics { target: ta, .. }, Object::Statistics { target: tb, .. })
             if ta != tb =>
         {

@@ -18,6 +18,7 @@ pub mod data;
 mod enums;
 mod grants;
 mod order;
+mod publication;
 pub mod render;
 mod table;
 
@@ -50,6 +51,7 @@ fn drops_early(kind: Kind) -> bool {
             | Kind::Constraint
             | Kind::Index
             | Kind::Statistics
+            | Kind::Publication
     )
 }
 
@@ -644,10 +646,10 @@ mod tests {
         add(
             &mut t,
             "t",
-            Object::Table(Table {
-                schema: "public".into(),
-                name: "users".into(),
-                columns: vec![Column {
+            Object::Table(Table::new(
+                "public",
+                "users",
+                vec![Column {
                     id: "c".into(),
                     name: "login".into(),
                     data_type: "text".into(),
@@ -659,15 +661,7 @@ mod tests {
                     generated: None,
                     comment: None,
                 }],
-                unlogged: false,
-                partition_key: None,
-                partition_of: None,
-                options: vec![],
-                row_security: false,
-                force_row_security: false,
-                replica_identity: None,
-                comment: None,
-            }),
+            )),
         );
         add(
             &mut t,

@@ -21,8 +21,9 @@ fn rank(kind: Kind) -> u8 {
         Kind::Trigger => 10,
         Kind::Policy => 11,
         Kind::Statistics => 12,
-        Kind::Data => 13,
-        Kind::Privileges => 14,
+        Kind::Publication => 13,
+        Kind::Data => 14,
+        Kind::Privileges => 15,
     }
 }
 

@@ -1,5 +1,6 @@
 //! CREATE, DROP and COMMENT statements for single objects.
 
+use super::publication;
 use crate::model::{Column, Object, Table};
 use crate::sql::{ident, qname, Statement, Writer};
 use crate::tree::Tree;
@@ -68,6 +69,7 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
         }
         Object::Statistics { schema, name, .. } => ("STATISTICS", qname(schema, name)),
         Object::Collation { schema, name, .. } => ("COLLATION", qname(schema, name)),
+        Object::Publication(p) => ("PUBLICATION", ident(&p.name)),
         Object::Rows(r) => ("TABLE", table(&r.table)),
         Object::DefaultGrants(_) => ("SCHEMA", String::new()),
         Object::Grants(g) => match tree.get(&g.target) {
@@ -381,6 +383,7 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
             }
             w
         }
+        Object::Publication(p) => return publication::create(tree, p),
         Object::Collation {
             schema,
             name,
@@ -677,6 +680,7 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
         Object::Collation { schema, name, .. } => {
             Writer::new("DROP COLLATION").quoted(&q(schema, name))
         }
+        Object::Publication(p) => Writer::new("DROP PUBLICATION").ident(&p.name),
         // The planner never drops reference data (untracking keeps the
         // rows); dropping the object itself means emptying the table.
         Object::Rows(r) => Writer::new("DELETE FROM")

@@ -16,6 +16,7 @@ mod attached;
 mod collations;
 mod deps;
 mod grants;
+mod publications;
 mod relations;
 mod rows;
 mod types;
@@ -92,6 +93,7 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     r.policies()?;
     r.statistics(&nsps)?;
     r.dependencies()?;
+    r.publications()?;
     if !scope.skip_privileges {
         r.grants()?;
         r.default_grants(&nsps)?;

@@ -4,6 +4,7 @@
 pub mod collations;
 pub mod features;
 pub mod privileges;
+pub mod publications;
 pub mod statistics;
 
 /// Cases pggit does not get right yet: the case, the major versions it

@@ -149,6 +149,8 @@ pub struct Gen {
     functions: Vec<String>,
     /// Collations made in `public`.
     collations: Vec<String>,
+    /// Publications and the names of their tables.
+    publications: Vec<(String, Vec<String>)>,
     counter: usize,
 }
 
@@ -217,7 +219,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 25 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 26 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -242,6 +244,7 @@ impl Gen {
             21 => g.privileges(rng)?,
             22 => g.statistics(rng)?,
             23 => g.collation(rng)?,
+            24 => g.publication(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -502,6 +505,11 @@ impl Gen {
                 v.table.clone_from(&new);
             }
         }
+        for (_, tables) in &mut self.publications {
+            for t in tables.iter_mut().filter(|t| **t == old) {
+                t.clone_from(&new);
+            }
+        }
         let schema = q(&self.tables[ti].schema);
         Some(format!(
             "ALTER TABLE {schema}.{} RENAME TO {}",
@@ -636,30 +644,35 @@ impl Gen {
     /// A two-column index (unique now and then).
     fn add_index_pair(&mut self, rng: &mut Rng) -> Option<String> {
         let ti = self.table_index(rng, true)?;
-        let cols: Vec<String> = self.tables[ti]
-            .cols
-            .iter()
-            .filter(|c| !matches!(c.ty, Ty::Jsonb | Ty::IntArray))
-            .map(|c| c.name.clone())
-            .collect();
-        if cols.len() < 2 {
-            return None;
-        }
-        let a = rng.below(cols.len());
-        let b = (a + 1 + rng.below(cols.len() - 1)) % cols.len();
+        let (a, b) = self.two_columns(ti, rng)?;
         let name = self.fresh("i", rng);
         let unique = if rng.chance(30) { "UNIQUE " } else { "" };
         let sql = format!(
             "CREATE {unique}INDEX {} ON {} ({}, {} DESC)",
             q(&name),
             self.tables[ti].q(),
-            q(&cols[a]),
-            q(&cols[b])
+            q(&a),
+            q(&b)
         );
-        self.tables[ti]
-            .indexes
-            .push((name, vec![cols[a].clone(), cols[b].clone()]));
+        self.tables[ti].indexes.push((name, vec![a, b]));
         Some(sql)
+    }
+
+    /// Two different columns of table `ti` that an index or statistics
+    /// object can cover (not jsonb or arrays).
+    fn two_columns(&self, ti: usize, rng: &mut Rng) -> Option<(String, String)> {
+        let cols: Vec<&String> = self.tables[ti]
+            .cols
+            .iter()
+            .filter(|c| !matches!(c.ty, Ty::Jsonb | Ty::IntArray))
+            .map(|c| &c.name)
+            .collect();
+        if cols.len() < 2 {
+            return None;
+        }
+        let a = rng.below(cols.len());
+        let b = (a + 1 + rng.below(cols.len() - 1)) % cols.len();
+        Some((cols[a].clone(), cols[b].clone()))
     }
 
     fn drop_index(&mut self, rng: &mut Rng) -> Option<String> {
@@ -878,17 +891,7 @@ impl Gen {
         let ti = self.table_index(rng, true)?;
         let existing = self.tables[ti].stats.len();
         if existing == 0 || rng.chance(40) {
-            let cols: Vec<String> = self.tables[ti]
-                .cols
-                .iter()
-                .filter(|c| !matches!(c.ty, Ty::Jsonb | Ty::IntArray))
-                .map(|c| c.name.clone())
-                .collect();
-            if cols.len() < 2 {
-                return None;
-            }
-            let a = rng.below(cols.len());
-            let b = (a + 1 + rng.below(cols.len() - 1)) % cols.len();
+            let (a, b) = self.two_columns(ti, rng)?;
             let name = self.fresh("st", rng);
             let schema = self.tables[ti].schema.clone();
             let kinds = ["", " (ndistinct)", " (dependencies, mcv)", " (mcv)"][rng.below(4)];
@@ -896,13 +899,11 @@ impl Gen {
                 "CREATE STATISTICS {}.{}{kinds} ON {}, {} FROM {}",
                 q(&schema),
                 q(&name),
-                q(&cols[a]),
-                q(&cols[b]),
+                q(&a),
+                q(&b),
                 self.tables[ti].q()
             );
-            self.tables[ti]
-                .stats
-                .push((schema, name, vec![cols[a].clone(), cols[b].clone()]));
+            self.tables[ti].stats.push((schema, name, vec![a, b]));
             return Some(sql);
         }
         let si = rng.below(existing);
@@ -1046,7 +1047,62 @@ impl Gen {
         }
         let mut sql = self.drop_views_on(ti);
         let table = self.tables.remove(ti);
+        for (_, tables) in &mut self.publications {
+            tables.retain(|t| *t != table.name);
+        }
         sql.push_str(&format!("DROP TABLE {}", table.q()));
         Some(sql)
+    }
+
+    /// Publications: one created for a table (publishing some operations
+    /// now and then), a table added to or dropped from one, its options
+    /// set, or one renamed or dropped.
+    fn publication(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let table = self.tables[ti].name.clone();
+        let tq = self.tables[ti].q();
+        if self.publications.is_empty() || rng.chance(30) {
+            let name = self.fresh("pub", rng);
+            let with = [
+                "",
+                " WITH (publish = 'insert, update')",
+                " WITH (publish = '')",
+            ][rng.below(3)];
+            self.publications.push((name.clone(), vec![table]));
+            return Some(format!(
+                "CREATE PUBLICATION {} FOR TABLE {tq}{with}",
+                q(&name)
+            ));
+        }
+        let pi = rng.below(self.publications.len());
+        let name = self.publications[pi].0.clone();
+        Some(match rng.below(5) {
+            0 if !self.publications[pi].1.contains(&table) => {
+                self.publications[pi].1.push(table);
+                format!("ALTER PUBLICATION {} ADD TABLE {tq}", q(&name))
+            }
+            1 if !self.publications[pi].1.is_empty() => {
+                let gone = self.publications[pi].1.remove(0);
+                let t = self.tables.iter().find(|t| t.name == gone)?;
+                format!("ALTER PUBLICATION {} DROP TABLE {}", q(&name), t.q())
+            }
+            2 => {
+                let publish = [
+                    "insert",
+                    "update, delete",
+                    "insert, update, delete, truncate",
+                ][rng.below(3)];
+                format!("ALTER PUBLICATION {} SET (publish = '{publish}')", q(&name))
+            }
+            3 => {
+                let new = self.fresh("pub", rng);
+                self.publications[pi].0.clone_from(&new);
+                format!("ALTER PUBLICATION {} RENAME TO {}", q(&name), q(&new))
+            }
+            _ => {
+                self.publications.remove(pi);
+                format!("DROP PUBLICATION {}", q(&name))
+            }
+        })
     }
 }
