@@ -1681,3 +1681,38 @@ fn statistics_from_both_sides_merge() {
     );
     assert_replays(&t, "main");
 }
+
+/// Publications: each side adds a different table to one publication and
+/// both arrive (members merge as a set, in the order a snapshot keeps).
+#[test]
+fn publication_members_from_both_sides_merge() {
+    let (t, mut repo) = setup(
+        "CREATE TABLE public.orders (id int PRIMARY KEY, status text);
+         CREATE TABLE public.users (id int PRIMARY KEY);
+         CREATE TABLE public.items (id int PRIMARY KEY);
+         CREATE PUBLICATION feed FOR TABLE public.orders;",
+    );
+    on(&t, "main", "ALTER PUBLICATION feed ADD TABLE public.users");
+    on(
+        &t,
+        "feature",
+        "ALTER PUBLICATION feed ADD TABLE public.items",
+    );
+    let o = merge(&mut repo, "feature");
+    assert_eq!(o.status, "completed", "{:?} {:?}", o.conflicts, o.invalid);
+    let members: Vec<String> = ws(&t, "main")
+        .query(
+            "SELECT tablename::text FROM pg_publication_tables WHERE pubname = 'feed' ORDER BY 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(members, ["items", "orders", "users"]);
+    assert_replays(&t, "main");
+    // Nothing left to commit: the merged publication is what a snapshot
+    // of the workspace gives.
+    let mut again = Repository::open(&t.db.config, Some("main".into())).unwrap();
+    assert!(again.status().unwrap().changes.is_empty());
+}

@@ -81,7 +81,12 @@ pub(crate) fn tag(v: &Map<String, Value>) -> &str {
 /// named items, the option name for `key=value` options, else the item.
 fn item_key(field: &str, item: &Value) -> String {
     match item {
-        Value::Object(m) => match m.get("name").and_then(Value::as_str) {
+        // Named items, or a publication's tables by table.
+        Value::Object(m) => match m
+            .get("name")
+            .or_else(|| m.get("table"))
+            .and_then(Value::as_str)
+        {
             Some(n) => n.to_string(),
             None => item.to_string(),
         },

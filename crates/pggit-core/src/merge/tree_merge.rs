@@ -343,6 +343,12 @@ impl<'a> Cx<'a> {
                 "rows" => merge_rows(b, t, s),
                 // Privileges are a set: grants and revokes of both sides combine.
                 "privileges" => union_list(&field_name, b, t, s).map(sorted_privileges),
+                // A publication's tables and schemas are sets too (a table
+                // whose filter or columns both sides changed differently
+                // stays a conflict).
+                "tables" | "schemas" if self.display(&key.id).1 == "publication" => {
+                    union_list(&field_name, b, t, s).map(sorted_members)
+                }
                 _ => None,
             };
             if let Some(v) = by_rule {
@@ -521,6 +527,22 @@ impl<'a> Cx<'a> {
 }
 
 /// A merged privilege list in the order snapshots keep it (sorted).
+/// A merged list of publication members in the order a snapshot keeps
+/// (by table id, or by schema id).
+fn sorted_members(v: Value) -> Value {
+    match v {
+        Value::Array(mut items) => {
+            let key = |i: &Value| match i {
+                Value::Object(m) => m.get("table").map(Value::to_string).unwrap_or_default(),
+                other => other.to_string(),
+            };
+            items.sort_by_key(key);
+            Value::Array(items)
+        }
+        other => other,
+    }
+}
+
 fn sorted_privileges(v: Value) -> Value {
     match serde_json::from_value::<Vec<crate::model::Privilege>>(v.clone()) {
         Ok(mut list) => {
