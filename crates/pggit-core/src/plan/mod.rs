@@ -350,6 +350,8 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
             }
             let follows = match &old.entries[*d].object {
                 Object::Schema { .. } => false,
+                // A dropped table leaves its publications by itself.
+                Object::Publication(_) => !removed.contains(&x),
                 // A table is re-created only with its partitioned parent.
                 Object::Table(t) => t.partition_of.as_ref().is_some_and(|(p, _)| *p == x),
                 _ => true,

@@ -56,6 +56,23 @@ impl<C: GenericClient> Reader<'_, C> {
                 columns: r.get(3),
             });
         }
+        // Columns a member's column list or row filter uses (15+): the
+        // publication must be re-created when one is dropped or retyped.
+        let mut columns: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+        if version >= 150000 {
+            for r in self.tx.query(
+                "SELECT pr.prpubid, d.refobjid, d.refobjsubid
+                   FROM pg_depend d JOIN pg_publication_rel pr ON pr.oid = d.objid
+                  WHERE d.classid = 'pg_publication_rel'::regclass
+                    AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0",
+                &[],
+            )? {
+                let (rel, sub): (u32, i32) = (r.get(1), r.get(2));
+                if let Some(key) = self.key_of("pg_class", rel, sub, true) {
+                    columns.entry(r.get(0)).or_default().push(key);
+                }
+            }
+        }
         let mut schemas: BTreeMap<u32, Vec<String>> = BTreeMap::new();
         if version >= 150000 {
             for r in self.tx.query(
@@ -76,6 +93,7 @@ impl<C: GenericClient> Reader<'_, C> {
                 .iter()
                 .map(|t| t.table.clone())
                 .chain(schemas.iter().cloned())
+                .chain(columns.remove(&oid).unwrap_or_default())
                 .collect();
             deps.sort();
             deps.dedup();

@@ -38,5 +38,9 @@ pub const PUBLICATIONS_PG15: &[Case] = &[
     Case { name: "pg15_pub_table_and_schema", a: "CREATE SCHEMA sales; CREATE TABLE sales.a (id int); CREATE TABLE public.u (id int PRIMARY KEY);", change: "CREATE PUBLICATION s FOR TABLE public.u, TABLES IN SCHEMA sales;" },
     Case { name: "pg15_pub_set_filter", a: "CREATE TABLE public.orders (id int PRIMARY KEY, status text); CREATE PUBLICATION p FOR TABLE public.orders;", change: "ALTER PUBLICATION p SET TABLE public.orders WHERE (status = 'open');" },
     Case { name: "pg15_pub_filter_column_renamed", a: "CREATE TABLE public.orders (id int PRIMARY KEY, status text); CREATE PUBLICATION p FOR TABLE public.orders (id, status) WHERE (status = 'open');", change: "ALTER TABLE public.orders RENAME COLUMN status TO state;" },
+    // Found in review: a column a publication lists or filters on must
+    // leave the publication before it can be dropped or retyped.
+    Case { name: "pg15_pub_column_list_column_dropped", a: "CREATE TABLE public.t (id int PRIMARY KEY, a int, b int); CREATE PUBLICATION p FOR TABLE public.t (id, a, b);", change: "ALTER PUBLICATION p SET TABLE public.t (id, a); ALTER TABLE public.t DROP COLUMN b;" },
+    Case { name: "pg15_pub_filter_column_retyped", a: "CREATE TABLE public.t (id int PRIMARY KEY, status varchar(10)); CREATE PUBLICATION p FOR TABLE public.t WHERE (status <> 'x');", change: "ALTER PUBLICATION p SET TABLE public.t; ALTER TABLE public.t ALTER COLUMN status TYPE text; ALTER PUBLICATION p SET TABLE public.t WHERE (status <> 'x');" },
     Case { name: "pg15_pub_drop_schema_from", a: "CREATE SCHEMA sales; CREATE TABLE sales.a (id int); CREATE PUBLICATION s FOR TABLES IN SCHEMA sales;", change: "ALTER PUBLICATION s DROP TABLES IN SCHEMA sales;" },
 ];
