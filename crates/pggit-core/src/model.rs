@@ -299,6 +299,9 @@ pub struct Publication {
     /// `publish_via_partition_root`.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub via_root: bool,
+    /// `publish_generated_columns = stored` (PostgreSQL 18).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub generated_columns: bool,
     /// Tables published, each with its row filter and column list
     /// (PostgreSQL 15), in table order of the catalog.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

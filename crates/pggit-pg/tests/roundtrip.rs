@@ -353,6 +353,7 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
         (16, corpus::features::FEATURES_PG16),
         (16, corpus::collations::COLLATIONS_PG16),
         (15, corpus::publications::PUBLICATIONS_PG15),
+        (18, corpus::publications::PUBLICATIONS_PG18),
     ] {
         if major >= min {
             all.extend(list);

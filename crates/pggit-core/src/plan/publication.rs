@@ -36,17 +36,22 @@ fn objects(tree: &Tree, p: &Publication) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join(", "))
 }
 
-/// `publish = '...', publish_via_partition_root = ...`.
+/// `publish = '...', publish_via_partition_root = ...` (and
+/// `publish_generated_columns`, which only PostgreSQL 18 knows, when set).
 fn options(p: &Publication) -> String {
-    format!(
+    let mut s = format!(
         "publish = {}, publish_via_partition_root = {}",
         literal(&p.publish.join(", ")),
         p.via_root
-    )
+    );
+    if p.generated_columns {
+        s.push_str(", publish_generated_columns = stored");
+    }
+    s
 }
 
 fn is_default(p: &Publication) -> bool {
-    p.publish == ALL && !p.via_root
+    p.publish == ALL && !p.via_root && !p.generated_columns
 }
 
 /// `CREATE PUBLICATION` (and its comment).
@@ -93,7 +98,27 @@ pub(super) fn alter(tree: &Tree, a: &Publication, b: &Publication) -> Vec<Statem
     let mut out = Vec::new();
     let alter = || Writer::new("ALTER PUBLICATION").ident(&b.name);
     if (&a.publish, a.via_root) != (&b.publish, b.via_root) {
-        out.push(alter().kw("SET (").def(&options(b)).glue(")").build());
+        let base = Publication {
+            generated_columns: false,
+            tables: Vec::new(),
+            schemas: Vec::new(),
+            ..b.clone()
+        };
+        out.push(alter().kw("SET (").def(&options(&base)).glue(")").build());
+    }
+    if a.generated_columns != b.generated_columns {
+        let to = if b.generated_columns {
+            "stored"
+        } else {
+            "none"
+        };
+        out.push(
+            alter()
+                .kw("SET (publish_generated_columns =")
+                .def(to)
+                .glue(")")
+                .build(),
+        );
     }
     if b.all_tables {
         return out;
@@ -156,6 +181,7 @@ mod tests {
             all_tables: false,
             publish: ALL.iter().map(|s| s.to_string()).collect(),
             via_root: false,
+            generated_columns: false,
             tables: tables
                 .iter()
                 .map(|t| PublishedTable {

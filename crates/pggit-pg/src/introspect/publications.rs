@@ -22,7 +22,9 @@ impl<C: GenericClient> Reader<'_, C> {
                                        CASE WHEN p.pubupdate THEN 'update' END,
                                        CASE WHEN p.pubdelete THEN 'delete' END,
                                        CASE WHEN p.pubtruncate THEN 'truncate' END], NULL),
-                    p.pubviaroot, obj_description(p.oid, 'pg_publication')
+                    p.pubviaroot, obj_description(p.oid, 'pg_publication'),
+                    -- PostgreSQL 18: publish_generated_columns
+                    coalesce(to_jsonb(p)->>'pubgencols', 'n') = 's'
                FROM pg_publication p ORDER BY p.oid",
             &[],
         )?;
@@ -104,6 +106,7 @@ impl<C: GenericClient> Reader<'_, C> {
                     all_tables: row.get(2),
                     publish: row.get(3),
                     via_root: row.get(4),
+                    generated_columns: row.get(6),
                     tables,
                     schemas,
                     comment: opt(&row, 5),

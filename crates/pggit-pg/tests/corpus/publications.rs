@@ -44,3 +44,10 @@ pub const PUBLICATIONS_PG15: &[Case] = &[
     Case { name: "pg15_pub_filter_column_retyped", a: "CREATE TABLE public.t (id int PRIMARY KEY, status varchar(10)); CREATE PUBLICATION p FOR TABLE public.t WHERE (status <> 'x');", change: "ALTER PUBLICATION p SET TABLE public.t; ALTER TABLE public.t ALTER COLUMN status TYPE text; ALTER PUBLICATION p SET TABLE public.t WHERE (status <> 'x');" },
     Case { name: "pg15_pub_drop_schema_from", a: "CREATE SCHEMA sales; CREATE TABLE sales.a (id int); CREATE PUBLICATION s FOR TABLES IN SCHEMA sales;", change: "ALTER PUBLICATION s DROP TABLES IN SCHEMA sales;" },
 ];
+
+/// `publish_generated_columns` (PostgreSQL 18).
+#[rustfmt::skip]
+pub const PUBLICATIONS_PG18: &[Case] = &[
+    Case { name: "pg18_pub_generated_columns", a: "CREATE TABLE public.t (id int PRIMARY KEY, a int, d int GENERATED ALWAYS AS (a * 2) STORED);", change: "CREATE PUBLICATION p FOR TABLE public.t WITH (publish_generated_columns = stored);" },
+    Case { name: "pg18_pub_set_generated_columns", a: "CREATE TABLE public.t (id int PRIMARY KEY, a int); CREATE PUBLICATION p FOR TABLE public.t;", change: "ALTER PUBLICATION p SET (publish = 'insert', publish_generated_columns = stored);" },
+];
