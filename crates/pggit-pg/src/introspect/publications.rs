@@ -12,10 +12,6 @@ use crate::PgError;
 
 impl<C: GenericClient> Reader<'_, C> {
     pub(super) fn publications(&mut self) -> Result<(), PgError> {
-        let version: i32 = self
-            .tx
-            .query_one("SELECT current_setting('server_version_num')::int", &[])?
-            .get(0);
         let rows = self.tx.query(
             "SELECT p.oid, p.pubname::text, p.puballtables,
                     array_remove(ARRAY[CASE WHEN p.pubinsert THEN 'insert' END,
@@ -28,9 +24,14 @@ impl<C: GenericClient> Reader<'_, C> {
                FROM pg_publication p ORDER BY p.oid",
             &[],
         )?;
+        // Most databases have none: one round trip on a commit's path.
         if rows.is_empty() {
             return Ok(());
         }
+        let version: i32 = self
+            .tx
+            .query_one("SELECT current_setting('server_version_num')::int", &[])?
+            .get(0);
         let members = if version >= 150000 {
             "SELECT pr.prpubid, pr.prrelid, pg_get_expr(pr.prqual, pr.prrelid),
                     ARRAY(SELECT a.attname::text FROM unnest(pr.prattrs) WITH ORDINALITY k(n, i)
