@@ -34,12 +34,21 @@ pub struct Change {
     pub parts: Vec<String>,
 }
 
-/// Changes from `old` to `new`, ordered by kind then name.
+/// Whether `object` is the owner of an object that is not in `tree`: the
+/// owner of an object added or removed is part of that change, not a
+/// change of its own.
+fn owner_of_missing(object: &Object, tree: &Tree) -> bool {
+    matches!(object, Object::Owner(o) if !tree.entries.contains_key(&o.target))
+}
+
+/// Changes from `old` to `new`, ordered by kind then name. The owner of an
+/// object added or removed is not listed apart from it.
 pub fn diff(old: &Tree, new: &Tree) -> Vec<Change> {
     let renames = Renames::between(old, new);
     let mut out = Vec::new();
     for (id, e) in &new.entries {
         match old.entries.get(id) {
+            None if owner_of_missing(&e.object, old) => {}
             None => out.push(Change {
                 id: id.clone(),
                 status: Status::Added,
@@ -73,7 +82,7 @@ pub fn diff(old: &Tree, new: &Tree) -> Vec<Change> {
         }
     }
     for (id, e) in &old.entries {
-        if !new.entries.contains_key(id) {
+        if !new.entries.contains_key(id) && !owner_of_missing(&e.object, new) {
             out.push(Change {
                 id: id.clone(),
                 status: Status::Removed,
@@ -234,6 +243,7 @@ fn strip_names(o: &mut Object) {
         Object::Constraint { name, comment, .. }
         | Object::Index { name, comment, .. }
         | Object::Trigger { name, comment, .. }
+        | Object::EventTrigger { name, comment, .. }
         | Object::Policy { name, comment, .. } => {
             cleared(name);
             *comment = None;
@@ -246,13 +256,18 @@ fn strip_names(o: &mut Object) {
         | Object::Extension { .. }
         | Object::Rows(_)
         | Object::Grants(_)
-        | Object::DefaultGrants(_) => {}
+        | Object::DefaultGrants(_)
+        | Object::Owner(_) => {}
     }
 }
 
 /// Human labels of the parts that differ between two versions.
 pub fn parts_changed(a: &Object, b: &Object, renames: &Renames) -> Vec<String> {
     let mut out = Vec::new();
+    if let (Object::Owner(oa), Object::Owner(ob)) = (a, b) {
+        out.push(format!("owner {} -> {}", oa.role, ob.role));
+        return out;
+    }
     if let (Object::Grants(ga), Object::Grants(gb)) = (a, b) {
         let show = |p: &crate::model::Privilege| {
             let who = if p.grantee.is_empty() {

@@ -198,6 +198,37 @@ pub enum Object {
     /// `ALTER DEFAULT PRIVILEGES`: what objects a role creates later are
     /// granted, database-wide or in one schema.
     DefaultGrants(DefaultGrants),
+    /// The role that owns an object (`ALTER ... OWNER TO`).
+    Owner(Ownership),
+    /// `CREATE EVENT TRIGGER`: a database-wide trigger on DDL commands.
+    EventTrigger {
+        name: String,
+        /// `ddl_command_start`, `ddl_command_end`, `sql_drop`,
+        /// `table_rewrite` or `login` (PostgreSQL 17).
+        event: String,
+        /// `WHEN TAG IN (...)`, as the catalog lists them; empty: every command.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        tags: Vec<String>,
+        /// The function, as `regprocedure` prints it (`public.f()`).
+        function: String,
+        /// `None` fires in origin and local sessions (the default);
+        /// `disabled`, `replica` or `always` otherwise.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        enabled: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+}
+
+/// Who owns one object: a schema, table, view, sequence (not one owned by
+/// a column: it follows its table), routine, type, collation, extended
+/// statistics, publication or event trigger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ownership {
+    /// The object owned.
+    pub target: Id,
+    /// The owning role.
+    pub role: String,
 }
 
 /// Default privileges of one role for one kind of object.
@@ -584,6 +615,8 @@ pub enum Kind {
     Publication,
     Data,
     Privileges,
+    Owner,
+    EventTrigger,
 }
 
 impl Kind {
@@ -605,6 +638,8 @@ impl Kind {
             Kind::Publication => "publication",
             Kind::Data => "data",
             Kind::Privileges => "privileges",
+            Kind::Owner => "owner",
+            Kind::EventTrigger => "event trigger",
         }
     }
 }
@@ -632,6 +667,8 @@ impl Object {
             Object::Publication(_) => Kind::Publication,
             Object::Rows(_) => Kind::Data,
             Object::Grants(_) | Object::DefaultGrants(_) => Kind::Privileges,
+            Object::Owner(_) => Kind::Owner,
+            Object::EventTrigger { .. } => Kind::EventTrigger,
         }
     }
 
@@ -689,12 +726,14 @@ impl Object {
             | Object::Trigger { name, .. }
             | Object::Policy { name, .. }
             | Object::Collation { name, .. }
+            | Object::EventTrigger { name, .. }
             | Object::Statistics { name, .. } => name,
             Object::Table(t) => &t.name,
             Object::Rows(_) => "rows",
             Object::Publication(p) => &p.name,
             Object::Grants(_) => "grants",
             Object::DefaultGrants(d) => &d.objects,
+            Object::Owner(_) => "owner",
         }
     }
 
@@ -717,7 +756,8 @@ impl Object {
             Object::Extension { .. }
             | Object::Rows(_)
             | Object::Grants(_)
-            | Object::DefaultGrants(_) => None,
+            | Object::DefaultGrants(_)
+            | Object::Owner(_) => None,
             Object::Schema { comment, .. }
             | Object::Enum { comment, .. }
             | Object::Composite { comment, .. }
@@ -731,6 +771,7 @@ impl Object {
             | Object::Trigger { comment, .. }
             | Object::Policy { comment, .. }
             | Object::Collation { comment, .. }
+            | Object::EventTrigger { comment, .. }
             | Object::Statistics { comment, .. } => comment.as_deref(),
             Object::Table(t) => t.comment.as_deref(),
             Object::Publication(p) => p.comment.as_deref(),
@@ -746,6 +787,7 @@ impl Object {
             | Object::Trigger { table, .. }
             | Object::Policy { table, .. }
             | Object::Statistics { table, .. } => *table = f(table),
+            Object::Owner(o) => o.target = f(&o.target),
             Object::Grants(g) => {
                 g.target = f(&g.target);
                 for (c, _) in &mut g.columns {

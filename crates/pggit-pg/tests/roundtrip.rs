@@ -33,7 +33,7 @@ fn raw_dump(db: &ScratchDb) -> String {
         .map(|p| String::from_utf8_lossy(p).to_string())
         .unwrap_or_default();
     let out = Command::new(pggit_pg::scratch::pg_dump_program(&db.config))
-        .args(["--schema-only", "--no-owner", "--dbname", &url])
+        .args(["--schema-only", "--dbname", &url])
         .env("PGPASSWORD", password)
         .output()
         .expect("pg_dump runs");
@@ -351,6 +351,8 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
         corpus::statistics::STATISTICS,
         corpus::collations::COLLATIONS,
         corpus::publications::PUBLICATIONS,
+        corpus::owners::OWNERS,
+        corpus::event_triggers::EVENT_TRIGGERS,
     ] {
         all.extend(
             list.iter()
@@ -367,6 +369,7 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
         (16, corpus::collations::COLLATIONS_PG16),
         (15, corpus::publications::PUBLICATIONS_PG15),
         (18, corpus::publications::PUBLICATIONS_PG18),
+        (17, corpus::event_triggers::EVENT_TRIGGERS_PG17),
     ] {
         if major >= min {
             all.extend(list);

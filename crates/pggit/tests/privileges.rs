@@ -1,6 +1,6 @@
-//! Privileges through the porcelain: grants made on two branches merge as
-//! sets, a workspace carries them, and a repository made with
-//! `skip_privileges` ignores them. Roles are cluster-wide: the test makes
+//! Privileges and owners through the porcelain: grants made on two branches
+//! merge as sets, owners merge object by object, a workspace carries both,
+//! and a repository made with `skip_privileges` ignores both. Roles are cluster-wide: the test makes
 //! its own (idempotently) and never drops them.
 
 #![allow(clippy::unwrap_used)]
@@ -134,5 +134,84 @@ fn a_repository_without_privileges_ignores_them() {
     let changes = repo2.status().unwrap().changes;
     assert_eq!(changes.len(), 1, "{changes:?}");
     assert_eq!(changes[0].kind_name, "privileges");
+    // Owners likewise.
+    ws(&t, "main")
+        .batch_execute("ALTER TABLE public.t OWNER TO pggit_t_writer")
+        .unwrap();
+    assert!(repo.status().unwrap().changes.is_empty());
+    repo2.commit_workspace(&CommitOptions::default()).unwrap();
+    ws(&t2, "main")
+        .batch_execute("ALTER TABLE public.t OWNER TO pggit_t_writer")
+        .unwrap();
+    let changes = repo2.status().unwrap().changes;
+    assert_eq!(changes.len(), 1, "{changes:?}");
+    assert_eq!(changes[0].kind_name, "owner");
     drop(t);
+}
+
+fn owner(c: &mut postgres::Client, relation: &str) -> String {
+    c.query_one(
+        "SELECT pg_get_userbyid(relowner)::text FROM pg_class WHERE oid = $1::text::regclass",
+        &[&relation],
+    )
+    .unwrap()
+    .get(0)
+}
+
+fn merge(repo: &mut Repository, source: &str) -> pggit::MergeOutcome {
+    repo.merge(&MergeOptions {
+        source: source.into(),
+        into: None,
+        strategy: Strategy::Auto,
+        dry_run: false,
+        fast_forward: FastForward::Never,
+        squash: false,
+        message: None,
+        signature: Signature::default(),
+        force: false,
+    })
+    .unwrap()
+}
+
+#[test]
+fn owners_are_carried_into_workspaces_and_merged() {
+    let (t, mut repo) = setup(
+        "CREATE TABLE public.t (id serial PRIMARY KEY); ALTER TABLE public.t OWNER TO pggit_t_reader;
+         CREATE TABLE public.u (id int); CREATE VIEW public.v AS SELECT id FROM public.u;",
+        false,
+    );
+    repo.checkout("feature", Some(None)).unwrap();
+    let mut f = ws(&t, "feature");
+    assert_eq!(owner(&mut f, "public.t"), "pggit_t_reader");
+    // The serial's sequence and the key's index follow their table.
+    assert_eq!(owner(&mut f, "public.t_id_seq"), "pggit_t_reader");
+    assert_eq!(owner(&mut f, "public.t_pkey"), "pggit_t_reader");
+    commit_on(
+        &t,
+        "feature",
+        "ALTER TABLE public.t OWNER TO pggit_t_writer; CREATE TABLE public.n (id int); ALTER TABLE public.n OWNER TO pggit_t_reader",
+    );
+    commit_on(&t, "main", "ALTER TABLE public.t ADD COLUMN note text");
+    let mut repo = Repository::open(&t.db.config, Some("main".into())).unwrap();
+    let out = merge(&mut repo, "feature");
+    assert_eq!(out.status, "completed", "{out:?}");
+    let mut m = ws(&t, "main");
+    assert_eq!(owner(&mut m, "public.t"), "pggit_t_writer");
+    assert_eq!(owner(&mut m, "public.n"), "pggit_t_reader");
+    assert!(repo.status().unwrap().changes.is_empty());
+
+    // Different owners for one object on the two sides: a conflict.
+    repo.checkout("other", Some(None)).unwrap();
+    commit_on(&t, "other", "ALTER VIEW public.v OWNER TO pggit_t_reader");
+    commit_on(&t, "main", "ALTER VIEW public.v OWNER TO pggit_t_writer");
+    let mut repo = Repository::open(&t.db.config, Some("main".into())).unwrap();
+    let out = merge(&mut repo, "other");
+    assert_eq!(out.status, "conflicted", "{out:?}");
+    assert!(
+        out.conflicts
+            .iter()
+            .any(|c| format!("{c:?}").contains("owner")),
+        "{:?}",
+        out.conflicts
+    );
 }

@@ -22,6 +22,20 @@ pub fn approach(old: &Object, new: &Object, renames: &Renames) -> Approach {
     let same = match (old, new) {
         (O::Extension { name: a, .. }, O::Extension { name: b, .. }) => a == b,
         (O::Collation { definition: a, .. }, O::Collation { definition: b, .. }) => a == b,
+        (
+            O::EventTrigger {
+                event: ea,
+                tags: ta,
+                function: fa,
+                ..
+            },
+            O::EventTrigger {
+                event: eb,
+                tags: tb,
+                function: fb,
+                ..
+            },
+        ) => ea == eb && ta == tb && fa == fb,
         (O::Publication(a), O::Publication(b)) => a.all_tables == b.all_tables,
         (O::Range { options: a, .. }, O::Range { options: b, .. }) => a == b,
         (
@@ -176,6 +190,7 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         Object::Statistics { .. } => "ALTER STATISTICS",
         Object::Collation { .. } => "ALTER COLLATION",
         Object::Publication(_) => "ALTER PUBLICATION",
+        Object::EventTrigger { .. } => "ALTER EVENT TRIGGER",
         Object::Constraint { table, .. } => {
             if old.name() != new.name() {
                 out.push(
@@ -211,7 +226,8 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         Object::Extension { .. }
         | Object::Rows(_)
         | Object::Grants(_)
-        | Object::DefaultGrants(_) => return out,
+        | Object::DefaultGrants(_)
+        | Object::Owner(_) => return out,
     };
     // Current name: the old name in the (possibly renamed) new schema.
     let signature = |o: &Object| match o {
@@ -322,6 +338,12 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                 ..
             },
         ) if ea != eb => out.push(render::trigger_state(tree, table, name, eb.as_deref())),
+        (
+            Object::EventTrigger { enabled: ea, .. },
+            Object::EventTrigger {
+                name, enabled: eb, ..
+            },
+        ) if ea != eb => out.push(render::event_trigger_state(name, eb.as_deref())),
         (
             Object::Extension {
                 schema: sa,

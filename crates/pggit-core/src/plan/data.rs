@@ -20,11 +20,11 @@ use crate::tree::Tree;
 
 type Row = Vec<Option<String>>;
 
-/// Whether a tree holds reference data or privileges (objects planned in
+/// Whether a tree holds reference data, owners or privileges (objects planned in
 /// phases of their own).
 pub(crate) fn any(tree: &Tree) -> bool {
     tree.entries.values().any(|e| match &e.object {
-        Object::Rows(_) | Object::Grants(_) | Object::DefaultGrants(_) => true,
+        Object::Rows(_) | Object::Grants(_) | Object::DefaultGrants(_) | Object::Owner(_) => true,
         // Privileges on identity sequences (synced with the others).
         Object::Table(t) => t.columns.iter().any(|c| {
             c.identity
@@ -35,7 +35,7 @@ pub(crate) fn any(tree: &Tree) -> bool {
     })
 }
 
-/// `tree` without its reference data and privileges.
+/// `tree` without its reference data, owners and privileges.
 pub(crate) fn schema_only(tree: &Tree) -> Tree {
     Tree {
         entries: tree
@@ -44,7 +44,10 @@ pub(crate) fn schema_only(tree: &Tree) -> Tree {
             .filter(|(_, e)| {
                 !matches!(
                     e.object,
-                    Object::Rows(_) | Object::Grants(_) | Object::DefaultGrants(_)
+                    Object::Rows(_)
+                        | Object::Grants(_)
+                        | Object::DefaultGrants(_)
+                        | Object::Owner(_)
                 )
             })
             .map(|(k, e)| (k.clone(), e.clone()))

@@ -18,6 +18,7 @@ pub mod data;
 mod enums;
 mod grants;
 mod order;
+mod owners;
 mod publication;
 pub mod render;
 mod table;
@@ -104,8 +105,9 @@ pub fn plan_attributed(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id
         .filter(|(s, id)| s.sql.starts_with("DROP ") && new.entries.contains_key(*id))
         .map(|(_, id)| id.clone())
         .collect();
-    for (statement, id) in grants::sync(old, new, &recreated)?
+    for (statement, id) in owners::sync(old, new, &recreated)
         .into_iter()
+        .chain(grants::sync(old, new, &recreated)?)
         .chain(grants::sync_defaults(old, new)?)
     {
         out.push(statement);

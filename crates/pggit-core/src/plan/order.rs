@@ -22,8 +22,10 @@ fn rank(kind: Kind) -> u8 {
         Kind::Policy => 11,
         Kind::Statistics => 12,
         Kind::Publication => 13,
-        Kind::Data => 14,
-        Kind::Privileges => 15,
+        Kind::EventTrigger => 14,
+        Kind::Data => 15,
+        Kind::Owner => 16,
+        Kind::Privileges => 17,
     }
 }
 

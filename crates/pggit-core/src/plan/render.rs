@@ -1,7 +1,7 @@
 //! CREATE, DROP and COMMENT statements for single objects.
 
 use super::publication;
-use crate::model::{Column, Object, Table};
+use crate::model::{Column, Grants, Object, Ownership, Table};
 use crate::sql::{ident, qname, Statement, Writer};
 use crate::tree::Tree;
 
@@ -70,12 +70,15 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
         Object::Statistics { schema, name, .. } => ("STATISTICS", qname(schema, name)),
         Object::Collation { schema, name, .. } => ("COLLATION", qname(schema, name)),
         Object::Publication(p) => ("PUBLICATION", ident(&p.name)),
+        Object::EventTrigger { name, .. } => ("EVENT TRIGGER", ident(name)),
         Object::Rows(r) => ("TABLE", table(&r.table)),
         Object::DefaultGrants(_) => ("SCHEMA", String::new()),
-        Object::Grants(g) => match tree.get(&g.target) {
-            Some(o) => comment_target(tree, o),
-            None => ("TABLE", table(&g.target)),
-        },
+        Object::Grants(Grants { target, .. }) | Object::Owner(Ownership { target, .. }) => {
+            match tree.get(target) {
+                Some(o) => comment_target(tree, o),
+                None => ("TABLE", table(target)),
+            }
+        }
     }
 }
 
@@ -195,7 +198,9 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
         Object::Table(t) => return create_table(tree, t),
         // Rows and privileges have phases of their own in the planner
         // (`plan::data`, `plan::grants`).
-        Object::Rows(_) | Object::Grants(_) | Object::DefaultGrants(_) => return Vec::new(),
+        Object::Rows(_) | Object::Grants(_) | Object::DefaultGrants(_) | Object::Owner(_) => {
+            return Vec::new()
+        }
         Object::Schema { name, .. } => Writer::new("CREATE SCHEMA").ident(name),
         Object::Extension { name, schema, .. } => Writer::new("CREATE EXTENSION IF NOT EXISTS")
             .ident(name)
@@ -384,6 +389,29 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
             w
         }
         Object::Publication(p) => return publication::create(tree, p),
+        Object::EventTrigger {
+            name,
+            event,
+            tags,
+            function,
+            ..
+        } => {
+            let mut w = Writer::new("CREATE EVENT TRIGGER")
+                .ident(name)
+                .kw("ON")
+                .ident(event);
+            if !tags.is_empty() {
+                w = w.kw("WHEN TAG IN (");
+                for (i, t) in tags.iter().enumerate() {
+                    if i > 0 {
+                        w = w.glue(",");
+                    }
+                    w = w.lit(t);
+                }
+                w = w.glue(")");
+            }
+            w.kw("EXECUTE FUNCTION").def(function)
+        }
         Object::Collation {
             schema,
             name,
@@ -421,6 +449,14 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
     } = object
     {
         out.push(statistics_target(object, *n));
+    }
+    if let Object::EventTrigger {
+        name,
+        enabled: Some(state),
+        ..
+    } = object
+    {
+        out.push(event_trigger_state(name, Some(state)));
     }
     if let Object::Domain {
         schema,
@@ -507,6 +543,19 @@ pub fn trigger_state(tree: &Tree, table: &str, name: &str, state: Option<&str>) 
             _ => "ENABLE TRIGGER",
         })
         .ident(name)
+        .build()
+}
+
+/// `ALTER EVENT TRIGGER ... ENABLE/DISABLE ...` for the state `state`.
+pub fn event_trigger_state(name: &str, state: Option<&str>) -> Statement {
+    Writer::new("ALTER EVENT TRIGGER")
+        .ident(name)
+        .kw(match state {
+            Some("disabled") => "DISABLE",
+            Some("replica") => "ENABLE REPLICA",
+            Some("always") => "ENABLE ALWAYS",
+            _ => "ENABLE",
+        })
         .build()
 }
 
@@ -681,6 +730,7 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
             Writer::new("DROP COLLATION").quoted(&q(schema, name))
         }
         Object::Publication(p) => Writer::new("DROP PUBLICATION").ident(&p.name),
+        Object::EventTrigger { name, .. } => Writer::new("DROP EVENT TRIGGER").ident(name),
         // The planner never drops reference data (untracking keeps the
         // rows); dropping the object itself means emptying the table.
         Object::Rows(r) => Writer::new("DELETE FROM")
@@ -688,7 +738,7 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
             .destructive(),
         // Privileges go with their object; the planner revokes them in its
         // own phase (`plan::grants`). Nothing to run here.
-        Object::Grants(_) | Object::DefaultGrants(_) => Writer::new("SELECT"),
+        Object::Grants(_) | Object::DefaultGrants(_) | Object::Owner(_) => Writer::new("SELECT"),
     }
     .build()
 }

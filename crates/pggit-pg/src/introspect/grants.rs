@@ -57,7 +57,7 @@ const QUERIES: &[(&str, &str)] = &[
 
 /// Objects that may carry an ACL, whose ACL is NULL (the default) unless
 /// a `GRANT`/`REVOKE` ran: the keys read, by catalog.
-fn oids_by_prefix(keys: impl Iterator<Item = String>) -> HashMap<String, Vec<u32>> {
+pub(super) fn oids_by_prefix(keys: impl Iterator<Item = String>) -> HashMap<String, Vec<u32>> {
     let mut out: HashMap<String, Vec<u32>> = HashMap::new();
     for k in keys {
         if let Some((prefix, oid)) = k.split_once(':') {

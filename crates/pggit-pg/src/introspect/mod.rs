@@ -15,7 +15,9 @@ use postgres::{GenericClient, Row};
 mod attached;
 mod collations;
 mod deps;
+mod event_triggers;
 mod grants;
+mod owners;
 mod publications;
 mod relations;
 mod rows;
@@ -32,8 +34,8 @@ pub struct Scope {
     pub schemas: Vec<String>,
     /// Tables whose rows are read too (reference data).
     pub reference: Reference,
-    /// Leave privileges (`GRANT`) out, for teams whose roles differ
-    /// between environments.
+    /// Leave owners and privileges (`GRANT`) out, for teams whose roles
+    /// differ between environments.
     pub skip_privileges: bool,
 }
 
@@ -94,7 +96,9 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     r.statistics(&nsps)?;
     r.dependencies()?;
     r.publications()?;
+    r.event_triggers(&nsps)?;
     if !scope.skip_privileges {
+        r.owners()?;
         r.grants()?;
         r.default_grants(&nsps)?;
     }

@@ -2,7 +2,9 @@
 //! that turns it into `b` in place (so renames keep their identity).
 
 pub mod collations;
+pub mod event_triggers;
 pub mod features;
+pub mod owners;
 pub mod privileges;
 pub mod publications;
 pub mod statistics;

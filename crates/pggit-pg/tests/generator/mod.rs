@@ -151,6 +151,8 @@ pub struct Gen {
     collations: Vec<String>,
     /// Publications and the names of their tables.
     publications: Vec<(String, Vec<String>)>,
+    /// Event triggers.
+    event_triggers: Vec<String>,
     counter: usize,
 }
 
@@ -219,7 +221,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 26 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 28 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -245,6 +247,8 @@ impl Gen {
             22 => g.statistics(rng)?,
             23 => g.collation(rng)?,
             24 => g.publication(rng)?,
+            25 => g.owner(rng)?,
+            26 => g.event_trigger(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -1019,6 +1023,80 @@ impl Gen {
             }
         };
         Some(format!("{head} {privs} ON {on} {to} {who}{tail}"))
+    }
+
+    /// An event trigger created (with a function of its own that does
+    /// nothing, on a random event, with or without tags), or one renamed,
+    /// enabled or disabled, commented or dropped.
+    fn event_trigger(&mut self, rng: &mut Rng) -> Option<String> {
+        if !self.event_triggers.is_empty() && rng.chance(50) {
+            let i = rng.below(self.event_triggers.len());
+            let name = q(&self.event_triggers[i]);
+            return Some(match rng.below(4) {
+                0 => {
+                    let new = self.fresh("et", rng);
+                    self.event_triggers[i] = new.clone();
+                    format!("ALTER EVENT TRIGGER {name} RENAME TO {}", q(&new))
+                }
+                1 => {
+                    let state =
+                        ["DISABLE", "ENABLE", "ENABLE REPLICA", "ENABLE ALWAYS"][rng.below(4)];
+                    format!("ALTER EVENT TRIGGER {name} {state}")
+                }
+                2 => format!("COMMENT ON EVENT TRIGGER {name} IS 'watches DDL'"),
+                _ => {
+                    self.event_triggers.remove(i);
+                    format!("DROP EVENT TRIGGER {name}")
+                }
+            });
+        }
+        let name = self.fresh("et", rng);
+        let function = self.fresh("etf", rng);
+        let (event, tags) = [
+            (
+                "ddl_command_start",
+                " WHEN TAG IN ('CREATE TABLE', 'ALTER TABLE')",
+            ),
+            ("ddl_command_end", ""),
+            ("sql_drop", " WHEN TAG IN ('DROP TABLE')"),
+            ("table_rewrite", ""),
+        ][rng.below(4)];
+        let tags = if rng.chance(50) { tags } else { "" };
+        self.event_triggers.push(name.clone());
+        Some(format!(
+            "CREATE FUNCTION {f}() RETURNS event_trigger LANGUAGE plpgsql AS $$ BEGIN END $$; \
+             CREATE EVENT TRIGGER {} ON {event}{tags} EXECUTE FUNCTION {f}()",
+            q(&name),
+            f = t(&function)
+        ))
+    }
+
+    /// A new owner (one of the harness's roles, or back to the connecting
+    /// role) for a table, view, function, domain or enum.
+    fn owner(&mut self, rng: &mut Rng) -> Option<String> {
+        let roles = [
+            q("pggit_rt_reader"),
+            q("pggit_rt_writer"),
+            q("pggit Odd \"Role\" ; --"),
+            "CURRENT_USER".to_string(),
+        ];
+        let who = &roles[rng.below(roles.len())];
+        let on = match rng.below(5) {
+            0 | 1 => {
+                let ti = self.table_index(rng, false)?;
+                format!("TABLE {}", self.tables[ti].q())
+            }
+            2 => format!("VIEW {}", t(&rng.pick(&self.views)?.name)),
+            3 => format!("FUNCTION {}(integer)", t(rng.pick(&self.functions)?)),
+            _ => {
+                if rng.chance(50) {
+                    format!("DOMAIN {}", t(rng.pick(&self.domains)?))
+                } else {
+                    format!("TYPE {}", t(&rng.pick(&self.enums)?.name))
+                }
+            }
+        };
+        Some(format!("ALTER {on} OWNER TO {who}"))
     }
 
     fn add_check(&mut self, rng: &mut Rng) -> Option<String> {
