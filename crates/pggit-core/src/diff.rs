@@ -258,6 +258,7 @@ fn strip_names(o: &mut Object) {
         | Object::Grants(_)
         | Object::DefaultGrants(_)
         | Object::Owner(_) => {}
+        Object::Cast { comment, .. } => *comment = None,
     }
 }
 

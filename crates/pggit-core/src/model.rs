@@ -121,12 +121,14 @@ pub enum Object {
     Function {
         schema: String,
         name: String,
-        /// `function`, `procedure` or `window`.
+        /// `function`, `procedure`, `window` or `aggregate`.
         routine: String,
         identity_args: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         result: Option<String>,
-        /// `pg_get_functiondef` output after `CREATE OR REPLACE FUNCTION name(`.
+        /// `pg_get_functiondef` output after `CREATE OR REPLACE FUNCTION name(`;
+        /// for an aggregate, its arguments and options after
+        /// `CREATE OR REPLACE AGGREGATE name(`.
         definition: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
@@ -200,6 +202,22 @@ pub enum Object {
     DefaultGrants(DefaultGrants),
     /// The role that owns an object (`ALTER ... OWNER TO`).
     Owner(Ownership),
+    /// `CREATE CAST`: a conversion between two types.
+    Cast {
+        /// Source and target types, as `format_type` prints them.
+        source: String,
+        target: String,
+        /// `WITH FUNCTION`: the function, as `regprocedure` prints it;
+        /// `None` with `method` `inout` or `binary`.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        function: Option<String>,
+        /// `function`, `inout` (`WITH INOUT`) or `binary` (`WITHOUT FUNCTION`).
+        method: String,
+        /// `explicit`, `assignment` (`AS ASSIGNMENT`) or `implicit`.
+        context: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// `CREATE EVENT TRIGGER`: a database-wide trigger on DDL commands.
     EventTrigger {
         name: String,
@@ -605,6 +623,7 @@ pub enum Kind {
     Type,
     Sequence,
     Function,
+    Cast,
     Table,
     Constraint,
     Index,
@@ -628,6 +647,7 @@ impl Kind {
             Kind::Type => "type",
             Kind::Sequence => "sequence",
             Kind::Function => "function",
+            Kind::Cast => "cast",
             Kind::Table => "table",
             Kind::Constraint => "constraint",
             Kind::Index => "index",
@@ -669,6 +689,7 @@ impl Object {
             Object::Grants(_) | Object::DefaultGrants(_) => Kind::Privileges,
             Object::Owner(_) => Kind::Owner,
             Object::EventTrigger { .. } => Kind::EventTrigger,
+            Object::Cast { .. } => Kind::Cast,
         }
     }
 
@@ -683,6 +704,7 @@ impl Object {
                 materialized: true, ..
             } => "materialized view",
             Object::Function { routine, .. } if routine == "procedure" => "procedure",
+            Object::Function { routine, .. } if routine == "aggregate" => "aggregate",
             Object::Table(t) if t.partition_key.is_some() => "partitioned table",
             Object::Table(t) if t.partition_of.is_some() => "partition",
             Object::Rows(_) => "reference data",
@@ -734,6 +756,7 @@ impl Object {
             Object::Grants(_) => "grants",
             Object::DefaultGrants(d) => &d.objects,
             Object::Owner(_) => "owner",
+            Object::Cast { .. } => "cast",
         }
     }
 
@@ -772,6 +795,7 @@ impl Object {
             | Object::Policy { comment, .. }
             | Object::Collation { comment, .. }
             | Object::EventTrigger { comment, .. }
+            | Object::Cast { comment, .. }
             | Object::Statistics { comment, .. } => comment.as_deref(),
             Object::Table(t) => t.comment.as_deref(),
             Object::Publication(p) => p.comment.as_deref(),

@@ -94,6 +94,7 @@ impl Tree {
             } => format!("{schema}.{name}({identity_args})"),
             Object::Grants(g) => format!("{} (grants)", self.display_name(&g.target)),
             Object::Owner(o) => format!("{} (owner)", self.display_name(&o.target)),
+            Object::Cast { source, target, .. } => format!("({source} AS {target})"),
             Object::DefaultGrants(d) => format!(
                 "for role {}{} on {}",
                 d.role,

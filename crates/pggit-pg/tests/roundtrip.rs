@@ -353,6 +353,8 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
         corpus::publications::PUBLICATIONS,
         corpus::owners::OWNERS,
         corpus::event_triggers::EVENT_TRIGGERS,
+        corpus::casts::CASTS,
+        corpus::aggregates::AGGREGATES,
     ] {
         all.extend(
             list.iter()

@@ -54,6 +54,7 @@ pub struct InitOptions {
 pub struct InitOutcome {
     pub database: String,
     pub commit: String,
+    /// Objects imported (owner entries not counted).
     pub objects: usize,
     pub capture: bool,
     /// Why capture is off, when it is.
@@ -148,7 +149,12 @@ impl Repository {
         let outcome = InitOutcome {
             database: db.clone(),
             commit: commit.id,
-            objects: tree.entries.len(),
+            // Owners are facts about objects, not objects.
+            objects: tree
+                .entries
+                .values()
+                .filter(|e| !matches!(e.object, pggit_core::model::Object::Owner(_)))
+                .count(),
             capture: capture == Capture::Installed,
             capture_note: match capture {
                 Capture::Installed => None,

@@ -36,6 +36,16 @@ pub fn approach(old: &Object, new: &Object, renames: &Renames) -> Approach {
                 ..
             },
         ) => ea == eb && ta == tb && fa == fb,
+        (O::Cast { .. }, O::Cast { .. }) => {
+            let strip = |o: &Object| {
+                let mut o = o.clone();
+                if let O::Cast { comment, .. } = &mut o {
+                    *comment = None;
+                }
+                o
+            };
+            strip(old) == strip(new)
+        }
         (O::Publication(a), O::Publication(b)) => a.all_tables == b.all_tables,
         (O::Range { options: a, .. }, O::Range { options: b, .. }) => a == b,
         (
@@ -185,6 +195,7 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         } => "ALTER MATERIALIZED VIEW",
         Object::View { .. } => "ALTER VIEW",
         Object::Function { .. } if okw == "PROCEDURE" => "ALTER PROCEDURE",
+        Object::Function { .. } if okw == "AGGREGATE" => "ALTER AGGREGATE",
         Object::Function { .. } => "ALTER FUNCTION",
         Object::Index { .. } => "ALTER INDEX",
         Object::Statistics { .. } => "ALTER STATISTICS",
@@ -224,6 +235,7 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
             return out;
         }
         Object::Extension { .. }
+        | Object::Cast { .. }
         | Object::Rows(_)
         | Object::Grants(_)
         | Object::DefaultGrants(_)

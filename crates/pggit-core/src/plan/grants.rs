@@ -322,11 +322,16 @@ pub(crate) fn sync_defaults(old: &Tree, new: &Tree) -> Result<Vec<(Statement, Id
 /// The `ON ...` keyword and name of a grant's object.
 fn on_target(tree: &Tree, object: &Object) -> (&'static str, String) {
     let (kw, name) = crate::plan::render::comment_target(tree, object);
-    let kw = match kw {
-        "VIEW" | "MATERIALIZED VIEW" => "TABLE",
-        other => other,
-    };
-    (kw, name)
+    match kw {
+        "VIEW" | "MATERIALIZED VIEW" => ("TABLE", name),
+        // `GRANT ... ON FUNCTION` names aggregates too; one without
+        // arguments is `name()` there, not `name(*)`.
+        "AGGREGATE" => match name.strip_suffix("(*)") {
+            Some(base) => ("FUNCTION", format!("{base}()")),
+            None => ("FUNCTION", name),
+        },
+        other => (other, name),
+    }
 }
 
 /// A privilege name from the catalog as a keyword.

@@ -54,10 +54,10 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
             identity_args,
             ..
         } => (
-            if routine == "procedure" {
-                "PROCEDURE"
-            } else {
-                "FUNCTION"
+            match routine.as_str() {
+                "procedure" => "PROCEDURE",
+                "aggregate" => "AGGREGATE",
+                _ => "FUNCTION",
             },
             format!("{}({identity_args})", qname(schema, name)),
         ),
@@ -71,6 +71,7 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
         Object::Collation { schema, name, .. } => ("COLLATION", qname(schema, name)),
         Object::Publication(p) => ("PUBLICATION", ident(&p.name)),
         Object::EventTrigger { name, .. } => ("EVENT TRIGGER", ident(name)),
+        Object::Cast { source, target, .. } => ("CAST", format!("({source} AS {target})")),
         Object::Rows(r) => ("TABLE", table(&r.table)),
         Object::DefaultGrants(_) => ("SCHEMA", String::new()),
         Object::Grants(Grants { target, .. }) | Object::Owner(Ownership { target, .. }) => {
@@ -327,10 +328,10 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
             routine,
             definition,
             ..
-        } => Writer::new(if routine == "procedure" {
-            "CREATE OR REPLACE PROCEDURE"
-        } else {
-            "CREATE OR REPLACE FUNCTION"
+        } => Writer::new(match routine.as_str() {
+            "procedure" => "CREATE OR REPLACE PROCEDURE",
+            "aggregate" => "CREATE OR REPLACE AGGREGATE",
+            _ => "CREATE OR REPLACE FUNCTION",
         })
         .qname(schema, name)
         .glue("(")
@@ -411,6 +412,30 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
                 w = w.glue(")");
             }
             w.kw("EXECUTE FUNCTION").def(function)
+        }
+        Object::Cast {
+            source,
+            target,
+            function,
+            method,
+            context,
+            ..
+        } => {
+            let w = Writer::new("CREATE CAST (")
+                .def(source)
+                .kw("AS")
+                .def(target)
+                .glue(")");
+            let w = match (method.as_str(), function) {
+                ("inout", _) => w.kw("WITH INOUT"),
+                ("function", Some(f)) => w.kw("WITH FUNCTION").def(f),
+                _ => w.kw("WITHOUT FUNCTION"),
+            };
+            match context.as_str() {
+                "assignment" => w.kw("AS ASSIGNMENT"),
+                "implicit" => w.kw("AS IMPLICIT"),
+                _ => w,
+            }
         }
         Object::Collation {
             schema,
@@ -708,6 +733,8 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
             ..
         } => Writer::new(if routine == "procedure" {
             "DROP PROCEDURE"
+        } else if routine == "aggregate" {
+            "DROP AGGREGATE"
         } else {
             "DROP FUNCTION"
         })
@@ -731,6 +758,11 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
         }
         Object::Publication(p) => Writer::new("DROP PUBLICATION").ident(&p.name),
         Object::EventTrigger { name, .. } => Writer::new("DROP EVENT TRIGGER").ident(name),
+        Object::Cast { source, target, .. } => Writer::new("DROP CAST (")
+            .def(source)
+            .kw("AS")
+            .def(target)
+            .glue(")"),
         // The planner never drops reference data (untracking keeps the
         // rows); dropping the object itself means emptying the table.
         Object::Rows(r) => Writer::new("DELETE FROM")

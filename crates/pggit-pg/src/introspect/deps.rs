@@ -43,6 +43,7 @@ impl<C: GenericClient> Reader<'_, C> {
             "pg_namespace" => format!("nsp:{oid}"),
             "pg_extension" => format!("ext:{oid}"),
             "pg_event_trigger" => format!("evt:{oid}"),
+            "pg_cast" => format!("cast:{oid}"),
             _ => return None,
         };
         (self.entries.contains_key(&key) || key.starts_with("col:")).then_some(key)

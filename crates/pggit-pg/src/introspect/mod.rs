@@ -12,7 +12,9 @@ use pggit_core::model::Object;
 use pggit_core::{Entry, Tree};
 use postgres::{GenericClient, Row};
 
+mod aggregates;
 mod attached;
+mod casts;
 mod collations;
 mod deps;
 mod event_triggers;
@@ -91,6 +93,8 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     r.constraints()?;
     r.indexes()?;
     r.functions(&nsps)?;
+    r.aggregates(&nsps)?;
+    r.casts(&nsps)?;
     r.triggers()?;
     r.policies()?;
     r.statistics(&nsps)?;

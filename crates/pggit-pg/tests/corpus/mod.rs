@@ -1,6 +1,8 @@
 //! The round-trip corpus: each case is a schema `a` and a change script
 //! that turns it into `b` in place (so renames keep their identity).
 
+pub mod aggregates;
+pub mod casts;
 pub mod collations;
 pub mod event_triggers;
 pub mod features;

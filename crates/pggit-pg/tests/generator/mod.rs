@@ -153,6 +153,10 @@ pub struct Gen {
     publications: Vec<(String, Vec<String>)>,
     /// Event triggers.
     event_triggers: Vec<String>,
+    /// Aggregates over `integer`.
+    aggregates: Vec<String>,
+    /// Enums with a cast to `integer`.
+    casts: Vec<String>,
     counter: usize,
 }
 
@@ -221,7 +225,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 28 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 30 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -249,6 +253,8 @@ impl Gen {
             24 => g.publication(rng)?,
             25 => g.owner(rng)?,
             26 => g.event_trigger(rng)?,
+            27 => g.aggregate(rng)?,
+            28 => g.cast(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -1023,6 +1029,64 @@ impl Gen {
             }
         };
         Some(format!("{head} {privs} ON {on} {to} {who}{tail}"))
+    }
+
+    /// An aggregate over `integer` created (with or without an initial
+    /// state, parallel or not), or one renamed, commented or dropped.
+    fn aggregate(&mut self, rng: &mut Rng) -> Option<String> {
+        if !self.aggregates.is_empty() && rng.chance(40) {
+            let i = rng.below(self.aggregates.len());
+            let name = format!("{}(integer)", t(&self.aggregates[i]));
+            return Some(match rng.below(3) {
+                0 => {
+                    let new = self.fresh("agg", rng);
+                    self.aggregates[i] = new.clone();
+                    format!("ALTER AGGREGATE {name} RENAME TO {}", q(&new))
+                }
+                1 => format!("COMMENT ON AGGREGATE {name} IS 'sums'"),
+                _ => {
+                    self.aggregates.remove(i);
+                    format!("DROP AGGREGATE {name}")
+                }
+            });
+        }
+        let name = self.fresh("agg", rng);
+        let options = [
+            "SFUNC = int4pl, STYPE = integer",
+            "SFUNC = int4pl, STYPE = integer, INITCOND = '0', COMBINEFUNC = int4pl, PARALLEL = SAFE",
+            "SFUNC = int4larger, STYPE = integer, SORTOP = >",
+        ][rng.below(3)];
+        self.aggregates.push(name.clone());
+        Some(format!(
+            "CREATE AGGREGATE {}(integer) ({options})",
+            t(&name)
+        ))
+    }
+
+    /// A cast from an enum to `integer` (through text, `AS ASSIGNMENT` or
+    /// not) created, commented or dropped.
+    fn cast(&mut self, rng: &mut Rng) -> Option<String> {
+        if let Some(i) =
+            (!self.casts.is_empty() && rng.chance(40)).then(|| rng.below(self.casts.len()))
+        {
+            let e = t(&self.casts[i]);
+            return Some(if rng.chance(50) {
+                format!("COMMENT ON CAST ({e} AS integer) IS 'by label'")
+            } else {
+                self.casts.remove(i);
+                format!("DROP CAST ({e} AS integer)")
+            });
+        }
+        let e = rng.pick(&self.enums)?.name.clone();
+        if self.casts.contains(&e) {
+            return None;
+        }
+        let context = if rng.chance(50) { " AS ASSIGNMENT" } else { "" };
+        self.casts.push(e.clone());
+        Some(format!(
+            "CREATE CAST ({} AS integer) WITH INOUT{context}",
+            t(&e)
+        ))
     }
 
     /// An event trigger created (with a function of its own that does
