@@ -224,6 +224,18 @@ fn strip_names(o: &mut Object) {
             comment,
             ..
         }
+        | Object::TextSearchDictionary {
+            schema,
+            name,
+            comment,
+            ..
+        }
+        | Object::TextSearchConfiguration {
+            schema,
+            name,
+            comment,
+            ..
+        }
         | Object::View {
             schema,
             name,

@@ -162,6 +162,33 @@ pub enum Object {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// A text search dictionary (`CREATE TEXT SEARCH DICTIONARY`).
+    TextSearchDictionary {
+        schema: String,
+        name: String,
+        /// The template, qualified (`pg_catalog.snowball`).
+        template: String,
+        /// The template's options as the catalog keeps them
+        /// (`language = 'english', stopwords = 'english'`).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        options: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    /// A text search configuration (`CREATE TEXT SEARCH CONFIGURATION`)
+    /// and its mappings.
+    TextSearchConfiguration {
+        schema: String,
+        name: String,
+        /// The parser, qualified (`pg_catalog."default"`).
+        parser: String,
+        /// Token type alias and the dictionaries it is looked up in, in the
+        /// parser's token order.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        mappings: Vec<(String, Vec<String>)>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// A collation (`CREATE COLLATION`).
     Collation {
         schema: String,
@@ -240,7 +267,7 @@ pub enum Object {
 
 /// Who owns one object: a schema, table, view, sequence (not one owned by
 /// a column: it follows its table), routine, type, collation, extended
-/// statistics, publication or event trigger.
+/// statistics, publication, event trigger or text search object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Ownership {
     /// The object owned.
@@ -620,6 +647,7 @@ pub enum Kind {
     Schema,
     Extension,
     Collation,
+    TextSearch,
     Type,
     Sequence,
     Function,
@@ -644,6 +672,7 @@ impl Kind {
             Kind::Schema => "schema",
             Kind::Extension => "extension",
             Kind::Collation => "collation",
+            Kind::TextSearch => "text search",
             Kind::Type => "type",
             Kind::Sequence => "sequence",
             Kind::Function => "function",
@@ -671,6 +700,9 @@ impl Object {
             Object::Schema { .. } => Kind::Schema,
             Object::Extension { .. } => Kind::Extension,
             Object::Collation { .. } => Kind::Collation,
+            Object::TextSearchDictionary { .. } | Object::TextSearchConfiguration { .. } => {
+                Kind::TextSearch
+            }
             Object::Enum { .. }
             | Object::Composite { .. }
             | Object::Domain { .. }
@@ -710,6 +742,8 @@ impl Object {
             Object::Rows(_) => "reference data",
             Object::Grants(_) => "privileges",
             Object::DefaultGrants(_) => "default privileges",
+            Object::TextSearchDictionary { .. } => "text search dictionary",
+            Object::TextSearchConfiguration { .. } => "text search configuration",
             other => other.kind().as_str(),
         }
     }
@@ -725,6 +759,8 @@ impl Object {
             | Object::View { schema, .. }
             | Object::Function { schema, .. }
             | Object::Collation { schema, .. }
+            | Object::TextSearchDictionary { schema, .. }
+            | Object::TextSearchConfiguration { schema, .. }
             | Object::Statistics { schema, .. } => Some(schema),
             Object::Table(t) => Some(&t.schema),
             _ => None,
@@ -749,6 +785,8 @@ impl Object {
             | Object::Policy { name, .. }
             | Object::Collation { name, .. }
             | Object::EventTrigger { name, .. }
+            | Object::TextSearchDictionary { name, .. }
+            | Object::TextSearchConfiguration { name, .. }
             | Object::Statistics { name, .. } => name,
             Object::Table(t) => &t.name,
             Object::Rows(_) => "rows",
@@ -796,6 +834,8 @@ impl Object {
             | Object::Collation { comment, .. }
             | Object::EventTrigger { comment, .. }
             | Object::Cast { comment, .. }
+            | Object::TextSearchDictionary { comment, .. }
+            | Object::TextSearchConfiguration { comment, .. }
             | Object::Statistics { comment, .. } => comment.as_deref(),
             Object::Table(t) => t.comment.as_deref(),
             Object::Publication(p) => p.comment.as_deref(),

@@ -355,6 +355,7 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
         corpus::event_triggers::EVENT_TRIGGERS,
         corpus::casts::CASTS,
         corpus::aggregates::AGGREGATES,
+        corpus::text_search::TEXT_SEARCH,
     ] {
         all.extend(
             list.iter()

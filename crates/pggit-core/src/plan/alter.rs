@@ -36,6 +36,22 @@ pub fn approach(old: &Object, new: &Object, renames: &Renames) -> Approach {
                 ..
             },
         ) => ea == eb && ta == tb && fa == fb,
+        (
+            O::TextSearchDictionary {
+                template: ta,
+                options: oa,
+                ..
+            },
+            O::TextSearchDictionary {
+                template: tb,
+                options: ob,
+                ..
+            },
+        ) => ta == tb && oa == ob,
+        (
+            O::TextSearchConfiguration { parser: a, .. },
+            O::TextSearchConfiguration { parser: b, .. },
+        ) => a == b,
         (O::Cast { .. }, O::Cast { .. }) => {
             let strip = |o: &Object| {
                 let mut o = o.clone();
@@ -202,6 +218,8 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         Object::Collation { .. } => "ALTER COLLATION",
         Object::Publication(_) => "ALTER PUBLICATION",
         Object::EventTrigger { .. } => "ALTER EVENT TRIGGER",
+        Object::TextSearchDictionary { .. } => "ALTER TEXT SEARCH DICTIONARY",
+        Object::TextSearchConfiguration { .. } => "ALTER TEXT SEARCH CONFIGURATION",
         Object::Constraint { table, .. } => {
             if old.name() != new.name() {
                 out.push(
@@ -350,6 +368,15 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                 ..
             },
         ) if ea != eb => out.push(render::trigger_state(tree, table, name, eb.as_deref())),
+        (
+            Object::TextSearchConfiguration { mappings: ma, .. },
+            Object::TextSearchConfiguration {
+                schema,
+                name,
+                mappings: mb,
+                ..
+            },
+        ) if ma != mb => out.extend(render::ts_mappings(schema, name, ma, mb)),
         (
             Object::EventTrigger { enabled: ea, .. },
             Object::EventTrigger {

@@ -69,6 +69,12 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
         }
         Object::Statistics { schema, name, .. } => ("STATISTICS", qname(schema, name)),
         Object::Collation { schema, name, .. } => ("COLLATION", qname(schema, name)),
+        Object::TextSearchDictionary { schema, name, .. } => {
+            ("TEXT SEARCH DICTIONARY", qname(schema, name))
+        }
+        Object::TextSearchConfiguration { schema, name, .. } => {
+            ("TEXT SEARCH CONFIGURATION", qname(schema, name))
+        }
         Object::Publication(p) => ("PUBLICATION", ident(&p.name)),
         Object::EventTrigger { name, .. } => ("EVENT TRIGGER", ident(name)),
         Object::Cast { source, target, .. } => ("CAST", format!("({source} AS {target})")),
@@ -413,6 +419,45 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
             }
             w.kw("EXECUTE FUNCTION").def(function)
         }
+        Object::TextSearchDictionary {
+            schema,
+            name,
+            template,
+            options,
+            ..
+        } => {
+            let w = Writer::new("CREATE TEXT SEARCH DICTIONARY")
+                .qname(schema, name)
+                .glue("(")
+                .kw("TEMPLATE =")
+                .def(template);
+            match options {
+                Some(o) => w.glue(",").def(o),
+                None => w,
+            }
+            .glue(")")
+        }
+        Object::TextSearchConfiguration {
+            schema,
+            name,
+            parser,
+            mappings,
+            ..
+        } => {
+            let mut out = vec![Writer::new("CREATE TEXT SEARCH CONFIGURATION")
+                .qname(schema, name)
+                .glue("(")
+                .kw("PARSER =")
+                .def(parser)
+                .glue(")")
+                .build()];
+            out.extend(ts_mappings(schema, name, &[], mappings));
+            if let Some(c) = object.comment() {
+                let (kw, target) = comment_target(tree, object);
+                out.push(comment_on(kw, &target, Some(c)));
+            }
+            return out;
+        }
         Object::Cast {
             source,
             target,
@@ -569,6 +614,39 @@ pub fn trigger_state(tree: &Tree, table: &str, name: &str, state: Option<&str>) 
         })
         .ident(name)
         .build()
+}
+
+/// `ALTER TEXT SEARCH CONFIGURATION ... ADD / ALTER / DROP MAPPING` that
+/// turn mappings `old` into `new`.
+pub fn ts_mappings(
+    schema: &str,
+    name: &str,
+    old: &[(String, Vec<String>)],
+    new: &[(String, Vec<String>)],
+) -> Vec<Statement> {
+    let head = || Writer::new("ALTER TEXT SEARCH CONFIGURATION").qname(schema, name);
+    let mut out = Vec::new();
+    for (token, _) in old {
+        if !new.iter().any(|(t, _)| t == token) {
+            out.push(head().kw("DROP MAPPING FOR").ident(token).build());
+        }
+    }
+    for (token, dicts) in new {
+        let kw = match old.iter().find(|(t, _)| t == token) {
+            Some((_, was)) if was == dicts => continue,
+            Some(_) => "ALTER MAPPING FOR",
+            None => "ADD MAPPING FOR",
+        };
+        out.push(
+            head()
+                .kw(kw)
+                .ident(token)
+                .kw("WITH")
+                .def(&dicts.join(", "))
+                .build(),
+        );
+    }
+    out
 }
 
 /// `ALTER EVENT TRIGGER ... ENABLE/DISABLE ...` for the state `state`.
@@ -758,6 +836,12 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
         }
         Object::Publication(p) => Writer::new("DROP PUBLICATION").ident(&p.name),
         Object::EventTrigger { name, .. } => Writer::new("DROP EVENT TRIGGER").ident(name),
+        Object::TextSearchDictionary { schema, name, .. } => {
+            Writer::new("DROP TEXT SEARCH DICTIONARY").quoted(&q(schema, name))
+        }
+        Object::TextSearchConfiguration { schema, name, .. } => {
+            Writer::new("DROP TEXT SEARCH CONFIGURATION").quoted(&q(schema, name))
+        }
         Object::Cast { source, target, .. } => Writer::new("DROP CAST (")
             .def(source)
             .kw("AS")

@@ -1,5 +1,6 @@
 //! Casts made with `CREATE CAST`, read into [`Object::Cast`]. A cast is
-//! read unless it belongs to an extension or one of its types or its
+//! read unless PostgreSQL made it along with a type (a range's cast to its
+//! multirange), it belongs to an extension, or one of its types or its
 //! function lives in a user schema that is not tracked; the built-in casts
 //! (oids below 16384) never are.
 
@@ -21,6 +22,11 @@ impl<C: GenericClient> Reader<'_, C> {
                JOIN pg_catalog.pg_type tt ON tt.oid = c.casttarget
                LEFT JOIN pg_catalog.pg_proc p ON p.oid = c.castfunc
               WHERE c.oid >= 16384
+                -- Casts PostgreSQL makes itself (a range type's cast to its
+                -- multirange) depend on their type internally.
+                AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
+                                 WHERE d.classid = 'pg_catalog.pg_cast'::regclass
+                                   AND d.objid = c.oid AND d.deptype IN ('i', 'e'))
                 AND NOT EXISTS (
                     SELECT 1 FROM pg_catalog.pg_namespace n
                      WHERE n.oid IN (ts.typnamespace, tt.typnamespace, COALESCE(p.pronamespace, ts.typnamespace))

@@ -44,6 +44,8 @@ impl<C: GenericClient> Reader<'_, C> {
             "pg_extension" => format!("ext:{oid}"),
             "pg_event_trigger" => format!("evt:{oid}"),
             "pg_cast" => format!("cast:{oid}"),
+            "pg_ts_dict" => format!("tsdict:{oid}"),
+            "pg_ts_config" => format!("tscfg:{oid}"),
             _ => return None,
         };
         (self.entries.contains_key(&key) || key.starts_with("col:")).then_some(key)

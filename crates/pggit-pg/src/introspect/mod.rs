@@ -23,6 +23,7 @@ mod owners;
 mod publications;
 mod relations;
 mod rows;
+mod text_search;
 mod types;
 
 pub use rows::{is_bookkeeping, Marked, Reference};
@@ -86,6 +87,7 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     let nsps = r.schemas(scope)?;
     r.extensions()?;
     r.collations(&nsps)?;
+    r.text_search(&nsps)?;
     r.types(&nsps)?;
     r.sequences(&nsps)?;
     r.tables(&nsps)?;

@@ -1,6 +1,6 @@
 //! Owners of the objects read, into [`Object::Owner`]: one entry per
 //! schema, table, view, sequence, routine, type, collation, extended
-//! statistics, publication and event trigger. A sequence owned by a column is left out
+//! statistics, publication, event trigger and text search object. A sequence owned by a column is left out
 //! (it belongs to its table's owner, and PostgreSQL refuses to change it
 //! alone); so are indexes and identity sequences, which follow their table.
 
@@ -20,6 +20,8 @@ const CATALOGS: &[(&str, &str, &str)] = &[
     ("stx", "pg_statistic_ext", "stxowner"),
     ("pub", "pg_publication", "pubowner"),
     ("evt", "pg_event_trigger", "evtowner"),
+    ("tsdict", "pg_ts_dict", "dictowner"),
+    ("tscfg", "pg_ts_config", "cfgowner"),
 ];
 
 impl<C: GenericClient> Reader<'_, C> {

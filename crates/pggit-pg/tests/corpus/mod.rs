@@ -10,6 +10,7 @@ pub mod owners;
 pub mod privileges;
 pub mod publications;
 pub mod statistics;
+pub mod text_search;
 
 /// Cases pggit does not get right yet: the case, the major versions it
 /// fails on (empty: all) and what is missing. The round-trip test checks

@@ -157,6 +157,8 @@ pub struct Gen {
     aggregates: Vec<String>,
     /// Enums with a cast to `integer`.
     casts: Vec<String>,
+    /// Text search configurations in `public`.
+    ts_configs: Vec<String>,
     counter: usize,
 }
 
@@ -225,7 +227,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 30 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 31 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -255,6 +257,7 @@ impl Gen {
             26 => g.event_trigger(rng)?,
             27 => g.aggregate(rng)?,
             28 => g.cast(rng)?,
+            29 => g.text_search(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -1059,6 +1062,42 @@ impl Gen {
         self.aggregates.push(name.clone());
         Some(format!(
             "CREATE AGGREGATE {}(integer) ({options})",
+            t(&name)
+        ))
+    }
+
+    /// A text search configuration copied from `english` or made bare,
+    /// or one whose mappings change, renamed, commented or dropped.
+    fn text_search(&mut self, rng: &mut Rng) -> Option<String> {
+        if !self.ts_configs.is_empty() && rng.chance(60) {
+            let i = rng.below(self.ts_configs.len());
+            let name = t(&self.ts_configs[i]);
+            let alter = format!("ALTER TEXT SEARCH CONFIGURATION {name}");
+            return Some(match rng.below(6) {
+                0 => format!("{alter} ADD MAPPING FOR asciiword, word WITH simple"),
+                1 => format!("{alter} ALTER MAPPING REPLACE simple WITH english_stem"),
+                2 => format!("{alter} DROP MAPPING IF EXISTS FOR asciiword"),
+                3 => {
+                    let new = self.fresh("ts", rng);
+                    self.ts_configs[i] = new.clone();
+                    format!("{alter} RENAME TO {}", q(&new))
+                }
+                4 => format!("COMMENT ON TEXT SEARCH CONFIGURATION {name} IS 'search'"),
+                _ => {
+                    self.ts_configs.remove(i);
+                    format!("DROP TEXT SEARCH CONFIGURATION {name}")
+                }
+            });
+        }
+        let name = self.fresh("ts", rng);
+        let how = if rng.chance(50) {
+            "COPY = pg_catalog.english"
+        } else {
+            "PARSER = pg_catalog.\"default\""
+        };
+        self.ts_configs.push(name.clone());
+        Some(format!(
+            "CREATE TEXT SEARCH CONFIGURATION {} ({how})",
             t(&name)
         ))
     }
