@@ -586,7 +586,7 @@ fn panic_text(e: Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// Generated schema pairs: `PGGIT_FUZZ_CASES` pairs (default 500) on the
-/// first server and `PGGIT_FUZZ_CASES_OTHERS` (default 100) on each other
+/// first server and `PGGIT_FUZZ_CASES_OTHERS` (default 60) on each other
 /// one, in chains of `PGGIT_FUZZ_CHAIN` steps (default 25, so schemas stay
 /// small), seeds from `PGGIT_FUZZ_SEED` (default 1) on.
 #[test]
@@ -598,7 +598,7 @@ fn generated_pairs() {
             .unwrap_or(d)
     };
     let cases = env("PGGIT_FUZZ_CASES", 500);
-    let others = env("PGGIT_FUZZ_CASES_OTHERS", 100);
+    let others = env("PGGIT_FUZZ_CASES_OTHERS", 60);
     let chain = env("PGGIT_FUZZ_CHAIN", 25).max(1);
     let first_seed = env("PGGIT_FUZZ_SEED", 1) as u64;
     let servers = servers();
