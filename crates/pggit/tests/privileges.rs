@@ -98,19 +98,7 @@ fn grants_on_two_branches_merge_as_sets() {
         "REVOKE SELECT ON public.t FROM pggit_t_reader; GRANT UPDATE ON public.t TO pggit_t_writer",
     );
     let mut repo = Repository::open(&t.db.config, Some("main".into())).unwrap();
-    let out = repo
-        .merge(&MergeOptions {
-            source: "feature".into(),
-            into: None,
-            strategy: Strategy::Auto,
-            dry_run: false,
-            fast_forward: FastForward::Never,
-            squash: false,
-            message: None,
-            signature: Signature::default(),
-            force: false,
-        })
-        .unwrap();
+    let out = merge(&mut repo, "feature");
     assert_eq!(out.status, "completed", "{out:?}");
     assert_eq!(
         acl(&mut ws(&t, "main"), "t"),
