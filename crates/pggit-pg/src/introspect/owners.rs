@@ -28,18 +28,28 @@ impl<C: GenericClient> Reader<'_, C> {
     /// Read the owner of every object read so far.
     pub(super) fn owners(&mut self) -> Result<(), PgError> {
         let by_prefix = oids_by_prefix(self.entries.keys().cloned());
-        let mut found = Vec::new();
+        // One round trip: a branch per catalog that has objects read, each
+        // with its own array of oids (catalog and column names are the
+        // constants above; the oids are bind parameters).
+        let mut parts = Vec::new();
+        let mut params: Vec<&(dyn postgres::types::ToSql + Sync)> = Vec::new();
         for (prefix, catalog, column) in CATALOGS {
             let Some(oids) = by_prefix.get(*prefix) else {
                 continue;
             };
-            let sql = format!(
-                "SELECT oid, pg_get_userbyid({column})::text FROM pg_catalog.{catalog} WHERE oid = ANY($1)"
-            );
-            for r in self.tx.query(sql.as_str(), &[oids])? {
-                let oid: u32 = r.get(0);
-                found.push((format!("{prefix}:{oid}"), r.get::<_, String>(1)));
-            }
+            params.push(oids);
+            parts.push(format!(
+                "SELECT '{prefix}', oid, pg_get_userbyid({column})::text FROM pg_catalog.{catalog} WHERE oid = ANY(${})",
+                params.len()
+            ));
+        }
+        if parts.is_empty() {
+            return Ok(());
+        }
+        let mut found = Vec::new();
+        for r in self.tx.query(parts.join(" UNION ALL ").as_str(), &params)? {
+            let (prefix, oid): (&str, u32) = (r.get(0), r.get(1));
+            found.push((format!("{prefix}:{oid}"), r.get::<_, String>(2)));
         }
         for (key, role) in found {
             let Some(target) = self.entries.get(&key) else {
