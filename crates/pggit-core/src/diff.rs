@@ -360,7 +360,11 @@ pub fn parts_changed(a: &Object, b: &Object, renames: &Renames) -> Vec<String> {
                     if o.comment != c.comment {
                         what.push("comment".into());
                     }
-                    out.push(format!("column {}: {}", c.name, what.join(", ")));
+                    // Whether a column is only inherited follows the
+                    // table's inheritance, reported below.
+                    if !what.is_empty() {
+                        out.push(format!("column {}: {}", c.name, what.join(", ")));
+                    }
                 }
                 _ => {}
             }

@@ -468,6 +468,14 @@ pub struct Table {
     /// Parent and bound (`FOR VALUES ...` or `DEFAULT`) for partitions.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub partition_of: Option<(Id, String)>,
+    /// Parents of a table that inherits (`INHERITS`), in declaration order;
+    /// partitions record their parent in `partition_of` instead.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inherits: Vec<Id>,
+    /// The composite type of a typed table (`CREATE TABLE ... OF type`):
+    /// its columns are the type's attributes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub of_type: Option<Id>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -488,6 +496,10 @@ pub struct Column {
     pub id: Id,
     pub name: String,
     pub data_type: String,
+    /// Only inherited from a parent table, not defined by the table itself
+    /// (`attislocal` false): `CREATE TABLE ... INHERITS` does not list it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub inherited: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub collation: Option<String>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -597,6 +609,8 @@ impl Table {
             unlogged: false,
             partition_key: None,
             partition_of: None,
+            inherits: vec![],
+            of_type: None,
             options: vec![],
             row_security: false,
             force_row_security: false,
@@ -613,6 +627,7 @@ impl Column {
             id: id.into(),
             name: name.into(),
             data_type: data_type.into(),
+            inherited: false,
             collation: None,
             not_null: false,
             not_null_name: None,
@@ -885,6 +900,12 @@ impl Object {
             Object::Table(t) => {
                 if let Some((parent, _)) = &mut t.partition_of {
                     *parent = f(parent);
+                }
+                for parent in &mut t.inherits {
+                    *parent = f(parent);
+                }
+                if let Some(ty) = &mut t.of_type {
+                    *ty = f(ty);
                 }
                 for c in &mut t.columns {
                     c.id = f(&c.id);

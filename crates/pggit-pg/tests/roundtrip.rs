@@ -356,6 +356,8 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
         corpus::casts::CASTS,
         corpus::aggregates::AGGREGATES,
         corpus::text_search::TEXT_SEARCH,
+        corpus::inheritance::INHERITANCE,
+        corpus::inheritance::TYPED_TABLES,
     ] {
         all.extend(
             list.iter()

@@ -19,6 +19,7 @@ mod columns;
 pub mod custom;
 mod fields;
 mod follow;
+mod inherit;
 pub mod reach;
 pub mod segments;
 mod tree_merge;
@@ -246,10 +247,12 @@ pub fn merge(base: &Tree, target: &Tree, source: &Tree, opts: &Options) -> Merge
         Some((b, t, s)) => (b, t, s),
         None => (base, target, source),
     };
-    match align::align(base, target, source) {
+    let mut merged = match align::align(base, target, source) {
         Some((t, s)) => tree_merge::run(base, &t, &s, opts),
         None => tree_merge::run(base, target, source, opts),
-    }
+    };
+    inherit::settle(&mut merged.tree);
+    merged
 }
 
 /// The three trees as the merge compares them: each definition rewritten

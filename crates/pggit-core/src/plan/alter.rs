@@ -466,6 +466,12 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
             // lacks, was renamed (ALTER TYPE ... RENAME ATTRIBUTE keeps its
             // place; dropping and adding would move it to the end).
             let renamed = composite_renames(aa, ab);
+            // Typed tables of the type change with it.
+            let typed = tree.entries.values().any(|e| {
+                matches!(&e.object, Object::Table(t) if t.of_type.as_ref().and_then(|ty| tree.get(ty))
+                    .is_some_and(|o| o.schema() == Some(schema.as_str()) && o.name() == name))
+            });
+            let cascade = |w: Writer| if typed { w.kw("CASCADE") } else { w };
             let old_name = |b: &crate::model::Attribute| -> String {
                 renamed
                     .iter()
@@ -475,34 +481,40 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
             };
             for (from, to) in &renamed {
                 out.push(
-                    Writer::new("ALTER TYPE")
-                        .qname(schema, name)
-                        .kw("RENAME ATTRIBUTE")
-                        .ident(from)
-                        .kw("TO")
-                        .ident(to)
-                        .build(),
+                    cascade(
+                        Writer::new("ALTER TYPE")
+                            .qname(schema, name)
+                            .kw("RENAME ATTRIBUTE")
+                            .ident(from)
+                            .kw("TO")
+                            .ident(to),
+                    )
+                    .build(),
                 );
             }
             for a in aa {
                 if !ab.iter().any(|b| old_name(b) == a.name) {
                     out.push(
-                        Writer::new("ALTER TYPE")
-                            .qname(schema, name)
-                            .kw("DROP ATTRIBUTE")
-                            .ident(&a.name)
-                            .build(),
+                        cascade(
+                            Writer::new("ALTER TYPE")
+                                .qname(schema, name)
+                                .kw("DROP ATTRIBUTE")
+                                .ident(&a.name),
+                        )
+                        .build(),
                     );
                 }
             }
             for b in ab {
                 match aa.iter().find(|a| a.name == old_name(b)) {
                     None => out.push(
-                        Writer::new("ALTER TYPE")
-                            .qname(schema, name)
-                            .kw("ADD ATTRIBUTE")
-                            .def(&render::attribute_def(b))
-                            .build(),
+                        cascade(
+                            Writer::new("ALTER TYPE")
+                                .qname(schema, name)
+                                .kw("ADD ATTRIBUTE")
+                                .def(&render::attribute_def(b)),
+                        )
+                        .build(),
                     ),
                     Some(a) if a.data_type != b.data_type || a.collation != b.collation => {
                         let mut w = Writer::new("ALTER TYPE")
@@ -514,7 +526,7 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                         if let Some(c) = &b.collation {
                             w = w.kw("COLLATE").def(c);
                         }
-                        out.push(w.build());
+                        out.push(cascade(w).build());
                     }
                     _ => {}
                 }
@@ -634,7 +646,7 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
 }
 
 /// Attribute renames between two versions of a composite type, by position.
-fn composite_renames(
+pub(crate) fn composite_renames(
     aa: &[crate::model::Attribute],
     ab: &[crate::model::Attribute],
 ) -> Vec<(String, String)> {

@@ -243,12 +243,13 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         .keys()
         .filter(|id| !new.entries.contains_key(*id))
         .collect();
-    let modified: Vec<&Id> = new
+    let mut modified: Vec<&Id> = new
         .entries
         .iter()
         .filter(|(id, e)| old.entries.get(*id).is_some_and(|o| o.object != e.object))
         .map(|(id, _)| id)
         .collect();
+    table::with_inheriting(old, new, &mut modified);
 
     let renames = crate::equiv::Renames::between(old, new);
     // Objects to re-create: incompatible changes, plus everything that
@@ -322,6 +323,9 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
             if let Some((p, _)) = &t.partition_of {
                 dependents.entry(p.as_str()).or_default().push(id);
             }
+            for p in &t.inherits {
+                dependents.entry(p.as_str()).or_default().push(id);
+            }
         }
     }
     let mut queue: Vec<Id> = Vec::new();
@@ -354,8 +358,13 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
                 Object::Schema { .. } => false,
                 // A dropped table leaves its publications by itself.
                 Object::Publication(_) => !removed.contains(&x),
-                // A table is re-created only with its partitioned parent.
-                Object::Table(t) => t.partition_of.as_ref().is_some_and(|(p, _)| *p == x),
+                // A table is re-created only with its partitioned parent or
+                // a parent it keeps inheriting from.
+                Object::Table(t) => {
+                    t.partition_of.as_ref().is_some_and(|(p, _)| *p == x)
+                        || (t.inherits.contains(&x)
+                            && matches!(new.get(d), Some(Object::Table(n)) if n.inherits.contains(&x)))
+                }
                 _ => true,
             };
             if follows && recreate.insert((*d).clone()) {
@@ -381,9 +390,34 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         })
         .map(|(id, _)| id)
         .collect();
+    // Inheritance that goes ends first: the parent's columns and CHECK
+    // constraints become the table's own, so they can be dropped.
+    for (id, e) in &old.entries {
+        if let (Object::Table(a), Some(Object::Table(b))) = (&e.object, new.get(id)) {
+            if (!a.inherits.is_empty() || a.of_type.is_some()) && !recreate.contains(id) {
+                out.extend(table::disinherit(old, a, b));
+                own(&mut owners, out.len(), id);
+            }
+        }
+    }
     let identity_schema = |s: &str| s.to_string();
     for id in ordered_subset(old, &early).iter().rev() {
         let o = &old.entries[id].object;
+        // A CHECK constraint that an inheriting table shares with its
+        // parent cannot be dropped alone; it goes with its table.
+        if let Object::Constraint { table, .. } = o {
+            if removed.contains(table)
+                && matches!(old.get(table), Some(Object::Table(t)) if !t.inherits.is_empty())
+            {
+                continue;
+            }
+            // One the table is about to inherit: `INHERIT` wants it there,
+            // and it stays the table's own (PostgreSQL cannot make it only
+            // inherited again).
+            if table::needed_by_inherit(old, new, table, o) {
+                continue;
+            }
+        }
         // Children vanish with their table.
         if o.parent_table()
             .is_some_and(|t| early.contains(t) && matches!(old.get(t), Some(Object::Table(_))))
@@ -436,7 +470,10 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         if let (Object::Table(a), Object::Table(b)) =
             (&old.entries[id].object, &new.entries[id].object)
         {
-            out.extend(table::rename_columns(a, b));
+            out.extend(table::rename_columns(
+                &table::after_parents(old, new, a, b),
+                b,
+            ));
             own(&mut owners, out.len(), id);
         }
     }
@@ -497,8 +534,17 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         match old.entries.get(id) {
             Some(o) if !recreate.contains(id) => {
                 out.extend(table::attach_checks(old, new, id, &attaching, &merged));
-                if o.object != *n {
-                    out.extend(alter::alter(new, &o.object, n)?);
+                match (&o.object, n) {
+                    (Object::Table(a), Object::Table(b))
+                        if !a.inherits.is_empty() || a.of_type.is_some() =>
+                    {
+                        let a = Object::Table(table::after_parents(old, new, a, b));
+                        if a != *n {
+                            out.extend(alter::alter(new, &a, n)?);
+                        }
+                    }
+                    (a, b) if a != b => out.extend(alter::alter(new, a, b)?),
+                    _ => {}
                 }
             }
             _ if kept.contains(id) => {
@@ -536,6 +582,39 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
                 out.push(render::replica_identity(t));
                 own(&mut owners, out.len(), id);
             }
+        }
+    }
+
+    // Inheritance added by `INHERIT`, once the table's constraints exist
+    // (PostgreSQL wants the parent's CHECK constraints on it first).
+    for id in &new_order {
+        let Some(Object::Table(t)) = new.get(id) else {
+            continue;
+        };
+        if let Some(ty) = &t.of_type {
+            let was = match old.get(id) {
+                Some(Object::Table(o)) if !recreate.contains(id) => o.of_type.as_ref(),
+                _ => Some(ty),
+            };
+            if was != Some(ty) {
+                out.push(
+                    crate::sql::Writer::new("ALTER TABLE")
+                        .qname(&t.schema, &t.name)
+                        .kw("OF")
+                        .quoted(&new.qualified(ty))
+                        .build(),
+                );
+                own(&mut owners, out.len(), id);
+            }
+        }
+        let before: &[Id] = match old.get(id) {
+            Some(Object::Table(o)) if !recreate.contains(id) => &o.inherits,
+            _ if render::created_with_inherits(new, t) => &t.inherits,
+            _ => &[],
+        };
+        for p in t.inherits.iter().filter(|p| !before.contains(p)) {
+            out.push(render::inherit(new, t, p, true));
+            own(&mut owners, out.len(), id);
         }
     }
 
@@ -657,6 +736,7 @@ mod tests {
                     id: "c".into(),
                     name: "login".into(),
                     data_type: "text".into(),
+                    inherited: false,
                     collation: Some(column_collation.into()),
                     not_null: false,
                     not_null_name: None,

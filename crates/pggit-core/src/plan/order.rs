@@ -60,6 +60,18 @@ pub(crate) fn requirements_with(
         if let Some((p, _)) = &t.partition_of {
             out.insert(p.clone());
         }
+        out.extend(
+            t.inherits
+                .iter()
+                .filter(|p| tree.entries.contains_key(*p))
+                .cloned(),
+        );
+        out.extend(
+            t.of_type
+                .iter()
+                .filter(|ty| tree.entries.contains_key(*ty))
+                .cloned(),
+        );
     }
     out
 }

@@ -155,14 +155,49 @@ fn create_table(tree: &Tree, t: &Table) -> Vec<Statement> {
             .kw("PARTITION OF")
             .quoted(&tree.qualified(parent))
             .def(bound);
+    } else if let Some(ty) = &t.of_type {
+        w = w.kw("OF").quoted(&tree.qualified(ty));
+        let options: Vec<String> = t
+            .columns
+            .iter()
+            .filter(|c| c.default.is_some() || c.not_null)
+            .map(|c| {
+                let mut o = Column {
+                    data_type: String::new(),
+                    collation: None,
+                    ..c.clone()
+                };
+                o.identity = None;
+                let def = column_def(&o).build().sql;
+                // `name  DEFAULT ...`: the type's own column, with options.
+                let rest = def
+                    .strip_prefix(&ident(&c.name))
+                    .unwrap_or(&def)
+                    .trim_start();
+                format!("    {} WITH OPTIONS {rest}", ident(&c.name))
+            })
+            .collect();
+        if !options.is_empty() {
+            w = w.glue(" (\n").def(&options.join(",\n")).glue("\n)");
+        }
     } else {
+        let via_inherits = created_with_inherits(tree, t);
         let cols: Vec<String> = t
             .columns
             .iter()
+            .filter(|c| !(via_inherits && c.inherited))
             .map(|c| format!("    {}", column_def(c).build().sql))
             .collect();
         // Column definitions were built by the writer; join them verbatim.
-        w = w.glue(" (\n").def(&cols.join(",\n")).glue("\n)");
+        w = if cols.is_empty() {
+            w.glue(" ()")
+        } else {
+            w.glue(" (\n").def(&cols.join(",\n")).glue("\n)")
+        };
+        if via_inherits {
+            let parents: Vec<String> = t.inherits.iter().map(|p| tree.qualified(p)).collect();
+            w = w.kw("INHERITS (").def(&parents.join(", ")).glue(")");
+        }
     }
     if let Some(key) = &t.partition_key {
         w = w.kw("PARTITION BY").def(key);
@@ -171,6 +206,9 @@ fn create_table(tree: &Tree, t: &Table) -> Vec<Statement> {
         w = w.kw("WITH (").def(&t.options.join(", ")).glue(")");
     }
     let mut out = vec![w.build()];
+    if created_with_inherits(tree, t) {
+        out.extend(inherited_column_settings(tree, t));
+    }
     if t.row_security {
         out.push(row_security(t, true, false));
     }
@@ -190,6 +228,79 @@ fn create_table(tree: &Tree, t: &Table) -> Vec<Statement> {
         }
     }
     out
+}
+
+/// Whether `t` is created with `INHERITS (...)`: its columns are in the
+/// order that gives (the parents' columns first, in the parents' order).
+/// Otherwise it is created alone and inherits by `ALTER TABLE ... INHERIT`
+/// once its constraints exist, which keeps its column order (all of its
+/// columns are then its own as well as inherited).
+pub fn created_with_inherits(tree: &Tree, t: &Table) -> bool {
+    if t.inherits.is_empty() || t.partition_of.is_some() {
+        return false;
+    }
+    let mut names: Vec<&str> = Vec::new();
+    for p in &t.inherits {
+        if let Some(Object::Table(pt)) = tree.get(p) {
+            for c in &pt.columns {
+                if !names.contains(&c.name.as_str()) {
+                    names.push(&c.name);
+                }
+            }
+        }
+    }
+    let inherited_first = t
+        .columns
+        .iter()
+        .map(|c| c.name.as_str())
+        .take(names.len())
+        .eq(names.iter().copied());
+    inherited_first || t.columns.iter().any(|c| c.inherited)
+}
+
+/// The first parent's column of that name: what an inheriting table's
+/// column starts as.
+pub fn parent_column<'t>(tree: &'t Tree, t: &Table, name: &str) -> Option<&'t Column> {
+    t.inherits.iter().find_map(|p| match tree.get(p) {
+        Some(Object::Table(pt)) => pt.columns.iter().find(|c| c.name == name),
+        _ => None,
+    })
+}
+
+/// Defaults and NOT NULL of columns a table created with `INHERITS` does
+/// not list, where they differ from what it inherits.
+fn inherited_column_settings(tree: &Tree, t: &Table) -> Vec<Statement> {
+    let mut out = Vec::new();
+    for c in t.columns.iter().filter(|c| c.inherited) {
+        let Some(pc) = parent_column(tree, t, &c.name) else {
+            continue;
+        };
+        let at = || {
+            Writer::new("ALTER TABLE")
+                .qname(&t.schema, &t.name)
+                .kw("ALTER COLUMN")
+                .ident(&c.name)
+        };
+        if c.generated.is_none() && c.default != pc.default {
+            out.push(match &c.default {
+                Some(d) => at().kw("SET DEFAULT").def(d).build(),
+                None => at().kw("DROP DEFAULT").build(),
+            });
+        }
+        if c.not_null && !pc.not_null {
+            out.push(at().kw("SET NOT NULL").build());
+        }
+    }
+    out
+}
+
+/// `ALTER TABLE t INHERIT parent` / `NO INHERIT parent`.
+pub fn inherit(tree: &Tree, t: &Table, parent: &str, add: bool) -> Statement {
+    Writer::new("ALTER TABLE")
+        .qname(&t.schema, &t.name)
+        .kw(if add { "INHERIT" } else { "NO INHERIT" })
+        .quoted(&tree.qualified(parent))
+        .build()
 }
 
 /// Statements that create `object` (and its comment).

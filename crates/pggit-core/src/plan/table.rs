@@ -174,6 +174,216 @@ pub fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
     out
 }
 
+/// `ALTER TABLE ... NO INHERIT` for each parent `a` has and `b` no longer
+/// has, before anything else changes the table (a parent that goes is
+/// dropped late, and its columns become the table's own).
+/// Runs before the renames: names are the old ones.
+/// A typed table that stops being one (`NOT OF`) goes the same way.
+pub fn disinherit(old: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
+    let at = || Writer::new("ALTER TABLE").qname(&a.schema, &a.name);
+    let mut out: Vec<Statement> = a
+        .inherits
+        .iter()
+        .filter(|p| !b.inherits.contains(p))
+        .map(|p| at().kw("NO INHERIT").quoted(&old.qualified(p)).build())
+        .collect();
+    if a.of_type.is_some() && a.of_type != b.of_type {
+        out.push(at().kw("NOT OF").build());
+    }
+    out
+}
+
+/// Table `a` as PostgreSQL leaves it once the changes of the parents it
+/// keeps were applied to them: adding, dropping and renaming a column,
+/// changing its type, default, NOT NULL or expression all recurse to the
+/// inheriting tables. The table's own changes are planned from there.
+pub fn after_parents(old: &Tree, new: &Tree, a: &Table, b: &Table) -> Table {
+    let mut t = a.clone();
+    if let (Some(ty), true) = (&a.of_type, a.of_type == b.of_type) {
+        after_type(old, new, ty, b, &mut t);
+    }
+    let kept: Vec<&crate::model::Id> = a
+        .inherits
+        .iter()
+        .filter(|p| b.inherits.contains(p))
+        .collect();
+    for p in &kept {
+        let (Some(op), Some(np)) = (parent_table(old, p), parent_table(new, p)) else {
+            continue;
+        };
+        for oc in &op.columns {
+            let Some(i) = t.columns.iter().position(|c| c.name == oc.name) else {
+                continue;
+            };
+            match np.columns.iter().find(|n| n.id == oc.id) {
+                None => {
+                    let elsewhere = kept.iter().filter(|q| **q != *p).any(|q| {
+                        parent_table(new, q)
+                            .is_some_and(|qt| qt.columns.iter().any(|c| c.name == oc.name))
+                    });
+                    if t.columns[i].inherited && !elsewhere {
+                        t.columns.remove(i);
+                    } else {
+                        t.columns[i].inherited = false;
+                    }
+                }
+                Some(nc) => {
+                    let c = &mut t.columns[i];
+                    c.name = nc.name.clone();
+                    if (&oc.data_type, &oc.collation) != (&nc.data_type, &nc.collation) {
+                        c.data_type = nc.data_type.clone();
+                        c.collation = nc.collation.clone();
+                    }
+                    if oc.default != nc.default {
+                        c.default = nc.default.clone();
+                    }
+                    if oc.not_null != nc.not_null {
+                        c.not_null = nc.not_null;
+                    }
+                    if oc.generated != nc.generated {
+                        c.generated = nc.generated.clone();
+                    }
+                }
+            }
+        }
+        for nc in np
+            .columns
+            .iter()
+            .filter(|n| !op.columns.iter().any(|o| o.id == n.id))
+        {
+            if t.columns.iter().any(|c| c.name == nc.name) {
+                continue; // merged with the table's own column
+            }
+            let id = b
+                .columns
+                .iter()
+                .find(|c| c.name == nc.name)
+                .map_or_else(|| format!("{}@{}", nc.id, p), |c| c.id.clone());
+            t.columns.push(Column {
+                id,
+                inherited: true,
+                comment: None,
+                identity: None,
+                ..nc.clone()
+            });
+        }
+    }
+    t
+}
+
+/// Adds to `modified` the kept tables that inherit (directly or not) from
+/// a modified table: what PostgreSQL does to them by recursion is planned
+/// with them ([`after_parents`]), even where their own definition is the
+/// same on both sides.
+pub fn with_inheriting<'t>(old: &Tree, new: &'t Tree, modified: &mut Vec<&'t crate::model::Id>) {
+    use crate::model::Object;
+    let children: Vec<(&crate::model::Id, &Table)> = new
+        .entries
+        .iter()
+        .filter_map(|(id, e)| match &e.object {
+            Object::Table(t)
+                if (!t.inherits.is_empty() || t.of_type.is_some())
+                    && old.entries.contains_key(id) =>
+            {
+                Some((id, t))
+            }
+            _ => None,
+        })
+        .collect();
+    if children.is_empty() {
+        return;
+    }
+    let mut i = 0;
+    while i < modified.len() {
+        let parent = modified[i];
+        for (id, t) in &children {
+            if (t.inherits.contains(parent) || t.of_type.as_ref() == Some(parent))
+                && !modified.contains(id)
+            {
+                modified.push(id);
+            }
+        }
+        i += 1;
+    }
+}
+
+/// Whether `constraint`, which this migration drops from `table`, is a
+/// CHECK constraint of a parent that the table starts to inherit from.
+pub fn needed_by_inherit(
+    old: &Tree,
+    new: &Tree,
+    table: &str,
+    constraint: &crate::model::Object,
+) -> bool {
+    use crate::model::Object;
+    let (Some(ot), Some(nt)) = (parent_table(old, table), parent_table(new, table)) else {
+        return false;
+    };
+    let added: Vec<&crate::model::Id> = nt
+        .inherits
+        .iter()
+        .filter(|p| !ot.inherits.contains(p))
+        .collect();
+    !added.is_empty()
+        && new.entries.values().any(|e| {
+            matches!(&e.object, Object::Constraint { table: t, name, definition, .. }
+                if added.contains(&t) && name.as_str() == constraint.name()
+                    && definition.starts_with("CHECK"))
+        })
+}
+
+/// What `ALTER TYPE ... CASCADE` does to a typed table `t` of `ty`: its
+/// columns are renamed, dropped, added and retyped with the attributes.
+fn after_type(old: &Tree, new: &Tree, ty: &str, b: &Table, t: &mut Table) {
+    use crate::model::Object;
+    let (
+        Some(Object::Composite { attributes: aa, .. }),
+        Some(Object::Composite { attributes: ab, .. }),
+    ) = (old.get(ty), new.get(ty))
+    else {
+        return;
+    };
+    let renamed = super::alter::composite_renames(aa, ab);
+    let now = |name: &str| -> String {
+        renamed
+            .iter()
+            .find(|(from, _)| from == name)
+            .map_or_else(|| name.to_string(), |(_, to)| to.clone())
+    };
+    t.columns.retain(|c| {
+        let n = now(&c.name);
+        !aa.iter().any(|x| x.name == c.name) || ab.iter().any(|x| x.name == n)
+    });
+    for c in &mut t.columns {
+        let n = now(&c.name);
+        let (Some(oa), Some(na)) = (
+            aa.iter().find(|x| x.name == c.name),
+            ab.iter().find(|x| x.name == n),
+        ) else {
+            continue;
+        };
+        c.name = n;
+        if oa.shape().1 != na.shape().1 || oa.collation != na.collation {
+            c.data_type = na.data_type.clone();
+            c.collation = na.collation.clone();
+        }
+    }
+    for na in ab {
+        if t.columns.iter().any(|c| c.name == na.name) {
+            continue;
+        }
+        let id = b
+            .columns
+            .iter()
+            .find(|c| c.name == na.name)
+            .map_or_else(|| format!("{ty}.{}", na.name), |c| c.id.clone());
+        t.columns.push(Column {
+            collation: na.collation.clone(),
+            ..Column::new(&id, &na.name, &na.data_type)
+        });
+    }
+}
+
 fn parent_table<'t>(tree: &'t Tree, id: &str) -> Option<&'t Table> {
     match tree.get(id) {
         Some(crate::model::Object::Table(p)) => Some(p),
@@ -344,20 +554,34 @@ pub fn kept_by_detach(old: &Tree, new: &Tree) -> std::collections::HashSet<crate
         if old.entries.contains_key(id) {
             continue;
         }
-        let Some(Object::Table(Table {
-            partition_of: Some((parent, _)),
-            ..
-        })) = old.get(table)
+        let (Some(Object::Table(ot)), Some(Object::Table(nt))) = (old.get(table), new.get(table))
         else {
             continue;
         };
-        if !matches!(new.get(table), Some(Object::Table(t)) if t.partition_of.is_none()) {
-            continue;
-        }
+        // A detached partition keeps clones of its parent's constraints
+        // and indexes; a table that stops inheriting keeps the parent's
+        // CHECK constraints.
+        let detached = ot.partition_of.is_some();
+        let parents: Vec<&crate::model::Id> = match &ot.partition_of {
+            Some((parent, _)) if nt.partition_of.is_none() => vec![parent],
+            Some(_) => continue,
+            None => {
+                if !matches!(e.object, Object::Constraint { .. }) || !def.starts_with("CHECK") {
+                    continue;
+                }
+                ot.inherits
+                    .iter()
+                    .filter(|p| !nt.inherits.contains(p))
+                    .collect()
+            }
+        };
         let same_kind = |o: &Object| std::mem::discriminant(o) == std::mem::discriminant(&e.object);
-        let cloned = new.entries.values().any(|p| {
+        let cloned = old.entries.values().chain(new.entries.values()).any(|p| {
             same_kind(&p.object)
-                && p.object.parent_table() == Some(parent)
+                && p.object
+                    .parent_table()
+                    .is_some_and(|t| parents.contains(&t))
+                && (detached || p.object.name() == e.object.name())
                 && match &p.object {
                     Object::Constraint { definition, .. } | Object::Index { definition, .. } => {
                         definition == def

@@ -62,7 +62,7 @@ impl<C: GenericClient> Reader<'_, C> {
             "SELECT c.oid, n.nspname::text, c.relname::text, n.oid, c.relpersistence = 'u',
                     CASE WHEN c.relkind = 'p' THEN pg_get_partkeydef(c.oid) END,
                     c.relispartition,
-                    (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid),
+                    ARRAY(SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno),
                     pg_get_expr(c.relpartbound, c.oid),
                     coalesce(c.reloptions, '{}')::text[],
                     c.relrowsecurity, c.relforcerowsecurity,
@@ -71,7 +71,8 @@ impl<C: GenericClient> Reader<'_, C> {
                       WHEN 'i' THEN 'index:' || (SELECT i.relname::text FROM pg_index x
                                                    JOIN pg_class i ON i.oid = x.indexrelid
                                                   WHERE x.indrelid = c.oid AND x.indisreplident)
-                    END
+                    END,
+                    c.reloftype
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
               WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1)
               ORDER BY c.oid",
@@ -96,7 +97,8 @@ impl<C: GenericClient> Reader<'_, C> {
                                  CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee)::text END,
                                  x.privilege_type, x.is_grantable::text]) WITH ORDINALITY u(v, n)
                            WHERE sc.oid = sd.objid AND sc.relacl IS NOT NULL AND x.grantee <> sc.relowner
-                           ORDER BY x.ordinality, u.n)
+                           ORDER BY x.ordinality, u.n),
+                    a.attislocal
                FROM pg_attribute a
                JOIN pg_class c ON c.oid = a.attrelid
                LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
@@ -145,6 +147,7 @@ impl<C: GenericClient> Reader<'_, C> {
                 id: format!("col:{rel}:{attnum}"),
                 name: c.get(2),
                 data_type,
+                inherited: !c.get::<_, bool>(19),
                 collation: opt(&c, 4),
                 not_null: c.get(5),
                 not_null_name: opt(&c, 17),
@@ -172,6 +175,12 @@ impl<C: GenericClient> Reader<'_, C> {
                 comment: opt(&c, 9),
             });
         }
+        let parents: HashMap<u32, Vec<u32>> = rows
+            .iter()
+            .filter(|r| !r.get::<_, bool>(6))
+            .map(|r| (r.get(0), r.get(7)))
+            .collect();
+        settle_inherited_order(&mut columns, &parents);
         for row in rows {
             let oid: u32 = row.get(0);
             if self.member("pg_class", oid) {
@@ -179,10 +188,15 @@ impl<C: GenericClient> Reader<'_, C> {
             }
             let nsp: u32 = row.get(3);
             let is_partition: bool = row.get(6);
-            let parent: Option<u32> = row.get(7);
-            let partition_of = match (is_partition, parent, opt(&row, 8)) {
+            let parent_oids: Vec<u32> = row.get(7);
+            let partition_of = match (is_partition, parent_oids.first(), opt(&row, 8)) {
                 (true, Some(p), Some(bound)) => Some((format!("rel:{p}"), bound)),
                 _ => None,
+            };
+            let inherits: Vec<String> = if is_partition {
+                Vec::new()
+            } else {
+                parent_oids.iter().map(|p| format!("rel:{p}")).collect()
             };
             if is_partition {
                 self.partitions.insert(oid);
@@ -197,6 +211,11 @@ impl<C: GenericClient> Reader<'_, C> {
                     unlogged: row.get(4),
                     partition_key: opt(&row, 5),
                     partition_of,
+                    inherits,
+                    of_type: match row.get::<_, u32>(14) {
+                        0 => None,
+                        ty => Some(format!("typ:{ty}")),
+                    },
                     options: row.get(9),
                     row_security: row.get(10),
                     force_row_security: row.get(11),
@@ -319,5 +338,61 @@ impl<C: GenericClient> Reader<'_, C> {
             );
         }
         Ok(())
+    }
+}
+
+/// Puts the columns of each inheriting table in the order a replay gives
+/// them when that order is forced on it: `CREATE TABLE ... INHERITS` places
+/// the parents' columns first, in the parents' order, then the table's own.
+/// A table that has a column only by inheritance cannot be replayed any
+/// other way (PostgreSQL has no statement that makes a local column
+/// inherited-only), so its columns are stored in that order; other
+/// inheriting tables keep their physical order (a replay creates them
+/// alone and then runs `INHERIT`).
+fn settle_inherited_order(
+    columns: &mut HashMap<u32, Vec<Column>>,
+    parents: &HashMap<u32, Vec<u32>>,
+) {
+    fn order(
+        rel: u32,
+        columns: &mut HashMap<u32, Vec<Column>>,
+        parents: &HashMap<u32, Vec<u32>>,
+        done: &mut std::collections::HashSet<u32>,
+    ) {
+        if !done.insert(rel) {
+            return;
+        }
+        let ps = parents.get(&rel).cloned().unwrap_or_default();
+        if ps.is_empty() {
+            return;
+        }
+        let mut names: Vec<String> = Vec::new();
+        for p in &ps {
+            order(*p, columns, parents, done);
+            for c in columns.get(p).into_iter().flatten() {
+                if !names.contains(&c.name) {
+                    names.push(c.name.clone());
+                }
+            }
+        }
+        let Some(cols) = columns.get_mut(&rel) else {
+            return;
+        };
+        if !cols.iter().any(|c| c.inherited) {
+            return;
+        }
+        let rank = |c: &Column| {
+            names
+                .iter()
+                .position(|n| *n == c.name)
+                .unwrap_or(usize::MAX)
+        };
+        // A stable sort keeps the table's own columns in attnum order.
+        cols.sort_by_key(rank);
+    }
+    let mut done = std::collections::HashSet::new();
+    let rels: Vec<u32> = parents.keys().copied().collect();
+    for rel in rels {
+        order(rel, columns, parents, &mut done);
     }
 }

@@ -6,6 +6,7 @@ pub mod casts;
 pub mod collations;
 pub mod event_triggers;
 pub mod features;
+pub mod inheritance;
 pub mod owners;
 pub mod privileges;
 pub mod publications;
@@ -28,10 +29,11 @@ pub const KNOWN_GAPS: &[(&str, &[i32], &str)] = &[
     ("tbl_cluster_on", &[], "CLUSTER ON (the clustered index) is not tracked"),
     ("tbl_set_without_cluster", &[], "CLUSTER ON (the clustered index) is not tracked"),
     ("mv_cluster_on", &[], "CLUSTER ON (the clustered index) is not tracked"),
-    ("tbl_inherit", &[], "table inheritance (INHERIT / NO INHERIT) is not tracked"),
-    ("tbl_no_inherit", &[], "table inheritance (INHERIT / NO INHERIT) is not tracked"),
-    ("tbl_of_type", &[], "typed tables (OF type / NOT OF) are not tracked"),
-    ("tbl_not_of_type", &[], "typed tables (OF type / NOT OF) are not tracked"),
+    ("tbl_no_inherit", &[], "undoing NO INHERIT: INHERIT makes the columns the table has merged (its own too), and PostgreSQL has no statement that makes them only inherited again"),
+    ("inh_no_inherit", &[], "undoing NO INHERIT: INHERIT makes the columns and CHECK constraints the table has merged (its own too), and PostgreSQL has no statement that makes them only inherited again"),
+    ("inh_no_inherit_and_drop_parent", &[], "undoing NO INHERIT: INHERIT makes the columns and CHECK constraints the table has merged (its own too), and PostgreSQL has no statement that makes them only inherited again"),
+    ("inh_second_parent", &[], "undoing NO INHERIT: INHERIT makes the columns the table has merged (its own too), and PostgreSQL has no statement that makes them only inherited again"),
+    ("inh_parent_add_column_child_has_it", &[], "a column a table adds itself and its parent adds after it is planned parent first, which leaves it only inherited (the table's own ADD COLUMN is then a no-op)"),
     ("seq_descending", &[], "reversing a sequence's direction needs RESTART, which pggit does not emit (it would reset a live counter)"),
     ("typ_range_rename", &[], "a renamed range keeps its multirange's old name, which replay does not restore"),
     ("typ_range_set_schema", &[], "a moved range keeps its multirange in the old schema, which replay does not restore"),

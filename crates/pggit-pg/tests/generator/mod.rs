@@ -159,7 +159,20 @@ pub struct Gen {
     casts: Vec<String>,
     /// Text search configurations in `public`.
     ts_configs: Vec<String>,
+    /// Inheritance families, kept apart from `tables`: a change to a
+    /// parent reaches its children.
+    families: Vec<Family>,
     counter: usize,
+}
+
+/// A parent in `public`, its columns (name, whether `int`; the first is
+/// the key) and the tables inheriting from it (a child's own child after it).
+#[derive(Clone, Debug)]
+struct Family {
+    parent: String,
+    cols: Vec<(String, bool)>,
+    children: Vec<String>,
+    retyped: bool,
 }
 
 fn q(name: &str) -> String {
@@ -227,7 +240,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 31 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 32 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -258,6 +271,7 @@ impl Gen {
             27 => g.aggregate(rng)?,
             28 => g.cast(rng)?,
             29 => g.text_search(rng)?,
+            30 => g.inheritance(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -1064,6 +1078,96 @@ impl Gen {
             "CREATE AGGREGATE {}(integer) ({options})",
             t(&name)
         ))
+    }
+
+    /// An inheritance family made, or its parent changed (PostgreSQL
+    /// applies the change to the children too), a child's own default set,
+    /// a grandchild made, a child dropped or let go (`NO INHERIT`).
+    fn inheritance(&mut self, rng: &mut Rng) -> Option<String> {
+        if self.families.is_empty() || rng.chance(25) {
+            let parent = self.fresh("parent", rng);
+            let key = self.fresh("id", rng);
+            let label = self.fresh("label", rng);
+            let child = self.fresh("child", rng);
+            let sql = format!(
+                "CREATE TABLE {p} ({k} int NOT NULL, {l} text DEFAULT 'x'); CREATE TABLE {c} ({e} int) INHERITS ({p})",
+                p = t(&parent),
+                k = q(&key),
+                l = q(&label),
+                c = t(&child),
+                e = q(&self.fresh("extra", rng)),
+            );
+            self.families.push(Family {
+                parent,
+                cols: vec![(key, true), (label, false)],
+                children: vec![child],
+                retyped: false,
+            });
+            return Some(sql);
+        }
+        let i = rng.below(self.families.len());
+        let f = self.families[i].clone();
+        let p = t(&f.parent);
+        let pick = 1 + rng.below(f.cols.len().max(2) - 1);
+        Some(match rng.below(9) {
+            0 => {
+                let name = self.fresh("c", rng);
+                self.families[i].cols.push((name.clone(), true));
+                format!("ALTER TABLE {p} ADD COLUMN {} int DEFAULT 7", q(&name))
+            }
+            1 if pick < f.cols.len() => {
+                let new = self.fresh("r", rng);
+                let old = std::mem::replace(&mut self.families[i].cols[pick].0, new.clone());
+                format!("ALTER TABLE {p} RENAME COLUMN {} TO {}", q(&old), q(&new))
+            }
+            2 if pick < f.cols.len() => {
+                let (name, _) = self.families[i].cols.remove(pick);
+                format!("ALTER TABLE {p} DROP COLUMN {}", q(&name))
+            }
+            3 if !f.retyped => {
+                self.families[i].retyped = true;
+                format!(
+                    "ALTER TABLE {p} ALTER COLUMN {} TYPE bigint",
+                    q(&f.cols[0].0)
+                )
+            }
+            4 if pick < f.cols.len() => {
+                let (name, int) = &f.cols[pick];
+                let d = if *int { "42" } else { "'y'" };
+                format!("ALTER TABLE {p} ALTER COLUMN {} SET DEFAULT {d}", q(name))
+            }
+            5 if pick < f.cols.len() && !f.children.is_empty() => {
+                let child = rng.pick(&f.children)?;
+                let (name, int) = &f.cols[pick];
+                let d = if *int { "-1" } else { "'own'" };
+                format!(
+                    "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {d}",
+                    t(child),
+                    q(name)
+                )
+            }
+            6 if !f.children.is_empty() => {
+                let child = f.children[f.children.len() - 1].clone();
+                let grandchild = self.fresh("grandchild", rng);
+                self.families[i].children.push(grandchild.clone());
+                format!(
+                    "CREATE TABLE {} (n int) INHERITS ({})",
+                    t(&grandchild),
+                    t(&child)
+                )
+            }
+            7 if !f.children.is_empty() => {
+                // The last child: nothing inherits from it.
+                let child = self.families[i].children.pop()?;
+                format!("DROP TABLE {}", t(&child))
+            }
+            8 => format!(
+                "ALTER TABLE {p} ADD CONSTRAINT {} CHECK ({} IS NOT NULL)",
+                q(&self.fresh("chk", rng)),
+                q(&f.cols[0].0)
+            ),
+            _ => return None,
+        })
     }
 
     /// A text search configuration copied from `english` or made bare,
