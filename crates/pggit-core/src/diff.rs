@@ -256,6 +256,8 @@ fn strip_names(o: &mut Object) {
         | Object::Index { name, comment, .. }
         | Object::Trigger { name, comment, .. }
         | Object::EventTrigger { name, comment, .. }
+        | Object::ForeignDataWrapper { name, comment, .. }
+        | Object::ForeignServer { name, comment, .. }
         | Object::Policy { name, comment, .. } => {
             cleared(name);
             *comment = None;

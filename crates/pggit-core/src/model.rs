@@ -245,6 +245,34 @@ pub enum Object {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// `CREATE FOREIGN DATA WRAPPER` (one an extension creates is the
+    /// extension's).
+    ForeignDataWrapper {
+        name: String,
+        /// The handler function, as `regproc` prints it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        handler: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        validator: Option<String>,
+        /// `key=value`, as the catalog keeps them.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        options: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    /// `CREATE SERVER`: a foreign server of a wrapper (named).
+    ForeignServer {
+        name: String,
+        wrapper: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        server_type: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        version: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        options: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// `CREATE EVENT TRIGGER`: a database-wide trigger on DDL commands.
     EventTrigger {
         name: String,
@@ -472,6 +500,9 @@ pub struct Table {
     /// partitions record their parent in `partition_of` instead.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub inherits: Vec<Id>,
+    /// A foreign table's server and options.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub foreign: Option<Foreign>,
     /// The composite type of a typed table (`CREATE TABLE ... OF type`):
     /// its columns are the type's attributes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -488,6 +519,16 @@ pub struct Table {
     pub replica_identity: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+}
+
+/// What makes a table foreign (`CREATE FOREIGN TABLE ... SERVER`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Foreign {
+    /// The server's id.
+    pub server: Id,
+    /// `key=value`, as the catalog keeps them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 /// A table column.
@@ -518,6 +559,9 @@ pub struct Column {
     pub generated: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// A foreign table column's options (`key=value`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
 }
 
 /// Identity column settings.
@@ -610,6 +654,7 @@ impl Table {
             partition_key: None,
             partition_of: None,
             inherits: vec![],
+            foreign: None,
             of_type: None,
             options: vec![],
             row_security: false,
@@ -635,6 +680,7 @@ impl Column {
             identity: None,
             generated: None,
             comment: None,
+            options: vec![],
         }
     }
 }
@@ -679,6 +725,7 @@ pub enum Kind {
     Privileges,
     Owner,
     EventTrigger,
+    ForeignData,
 }
 
 impl Kind {
@@ -704,6 +751,7 @@ impl Kind {
             Kind::Privileges => "privileges",
             Kind::Owner => "owner",
             Kind::EventTrigger => "event trigger",
+            Kind::ForeignData => "foreign data",
         }
     }
 }
@@ -736,6 +784,7 @@ impl Object {
             Object::Grants(_) | Object::DefaultGrants(_) => Kind::Privileges,
             Object::Owner(_) => Kind::Owner,
             Object::EventTrigger { .. } => Kind::EventTrigger,
+            Object::ForeignDataWrapper { .. } | Object::ForeignServer { .. } => Kind::ForeignData,
             Object::Cast { .. } => Kind::Cast,
         }
     }
@@ -753,6 +802,9 @@ impl Object {
             Object::Function { routine, .. } if routine == "procedure" => "procedure",
             Object::Function { routine, .. } if routine == "aggregate" => "aggregate",
             Object::Table(t) if t.partition_key.is_some() => "partitioned table",
+            Object::Table(t) if t.foreign.is_some() => "foreign table",
+            Object::ForeignDataWrapper { .. } => "foreign data wrapper",
+            Object::ForeignServer { .. } => "server",
             Object::Table(t) if t.partition_of.is_some() => "partition",
             Object::Rows(_) => "reference data",
             Object::Grants(_) => "privileges",
@@ -800,6 +852,8 @@ impl Object {
             | Object::Policy { name, .. }
             | Object::Collation { name, .. }
             | Object::EventTrigger { name, .. }
+            | Object::ForeignDataWrapper { name, .. }
+            | Object::ForeignServer { name, .. }
             | Object::TextSearchDictionary { name, .. }
             | Object::TextSearchConfiguration { name, .. }
             | Object::Statistics { name, .. } => name,
@@ -848,6 +902,8 @@ impl Object {
             | Object::Policy { comment, .. }
             | Object::Collation { comment, .. }
             | Object::EventTrigger { comment, .. }
+            | Object::ForeignDataWrapper { comment, .. }
+            | Object::ForeignServer { comment, .. }
             | Object::Cast { comment, .. }
             | Object::TextSearchDictionary { comment, .. }
             | Object::TextSearchConfiguration { comment, .. }
@@ -906,6 +962,9 @@ impl Object {
                 }
                 if let Some(ty) = &mut t.of_type {
                     *ty = f(ty);
+                }
+                if let Some(fo) = &mut t.foreign {
+                    fo.server = f(&fo.server);
                 }
                 for c in &mut t.columns {
                     c.id = f(&c.id);

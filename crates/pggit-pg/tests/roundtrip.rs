@@ -358,6 +358,7 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
         corpus::text_search::TEXT_SEARCH,
         corpus::inheritance::INHERITANCE,
         corpus::inheritance::TYPED_TABLES,
+        corpus::foreign::FOREIGN,
     ] {
         all.extend(
             list.iter()

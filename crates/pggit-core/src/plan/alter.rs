@@ -76,7 +76,22 @@ pub fn approach(old: &Object, new: &Object, renames: &Renames) -> Approach {
                 ..
             },
         ) => a == b && ca == cb,
-        (O::Table(a), O::Table(b)) => a.partition_key == b.partition_key,
+        (O::Table(a), O::Table(b)) => {
+            a.partition_key == b.partition_key
+                && a.foreign.as_ref().map(|f| &f.server) == b.foreign.as_ref().map(|f| &f.server)
+        }
+        (
+            O::ForeignServer {
+                wrapper: wa,
+                server_type: ta,
+                ..
+            },
+            O::ForeignServer {
+                wrapper: wb,
+                server_type: tb,
+                ..
+            },
+        ) => wa == wb && ta == tb,
         (
             O::Constraint {
                 definition: a,
@@ -218,6 +233,8 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         Object::Collation { .. } => "ALTER COLLATION",
         Object::Publication(_) => "ALTER PUBLICATION",
         Object::EventTrigger { .. } => "ALTER EVENT TRIGGER",
+        Object::ForeignDataWrapper { .. } => "ALTER FOREIGN DATA WRAPPER",
+        Object::ForeignServer { .. } => "ALTER SERVER",
         Object::TextSearchDictionary { .. } => "ALTER TEXT SEARCH DICTIONARY",
         Object::TextSearchConfiguration { .. } => "ALTER TEXT SEARCH CONFIGURATION",
         Object::Constraint { table, .. } => {
@@ -383,6 +400,62 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                 name, enabled: eb, ..
             },
         ) if ea != eb => out.push(render::event_trigger_state(name, eb.as_deref())),
+        (
+            Object::ForeignDataWrapper {
+                handler: ha,
+                validator: va,
+                options: oa,
+                ..
+            },
+            Object::ForeignDataWrapper {
+                name,
+                handler: hb,
+                validator: vb,
+                options: ob,
+                ..
+            },
+        ) => {
+            let w = || Writer::new("ALTER FOREIGN DATA WRAPPER").ident(name);
+            if ha != hb {
+                out.push(match hb {
+                    Some(h) => w().kw("HANDLER").def(h).build(),
+                    None => w().kw("NO HANDLER").build(),
+                });
+            }
+            if va != vb {
+                out.push(match vb {
+                    Some(v) => w().kw("VALIDATOR").def(v).build(),
+                    None => w().kw("NO VALIDATOR").build(),
+                });
+            }
+            if let Some(o) = render::options_change(oa, ob) {
+                out.push(w().kw("OPTIONS").def(&o).build());
+            }
+        }
+        (
+            Object::ForeignServer {
+                version: va,
+                options: oa,
+                ..
+            },
+            Object::ForeignServer {
+                name,
+                version: vb,
+                options: ob,
+                ..
+            },
+        ) => {
+            let w = || Writer::new("ALTER SERVER").ident(name);
+            if va != vb {
+                out.push(match vb {
+                    Some(v) => w().kw("VERSION").lit(v).build(),
+                    None => w().kw("VERSION NULL").build(),
+                });
+            }
+            if let Some(o) = render::options_change(oa, ob) {
+                out.push(w().kw("OPTIONS").def(&o).build());
+            }
+        }
         (
             Object::Extension {
                 schema: sa,

@@ -323,7 +323,7 @@ pub(crate) fn sync_defaults(old: &Tree, new: &Tree) -> Result<Vec<(Statement, Id
 fn on_target(tree: &Tree, object: &Object) -> (&'static str, String) {
     let (kw, name) = crate::plan::render::comment_target(tree, object);
     match kw {
-        "VIEW" | "MATERIALIZED VIEW" => ("TABLE", name),
+        "VIEW" | "MATERIALIZED VIEW" | "FOREIGN TABLE" => ("TABLE", name),
         // `GRANT ... ON FUNCTION` names aggregates too; one without
         // arguments is `name()` there, not `name(*)`.
         "AGGREGATE" => match name.strip_suffix("(*)") {

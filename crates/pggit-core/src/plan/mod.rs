@@ -326,6 +326,9 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
             for p in &t.inherits {
                 dependents.entry(p.as_str()).or_default().push(id);
             }
+            if let Some(f) = &t.foreign {
+                dependents.entry(f.server.as_str()).or_default().push(id);
+            }
         }
     }
     let mut queue: Vec<Id> = Vec::new();
@@ -362,6 +365,7 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
                 // a parent it keeps inheriting from.
                 Object::Table(t) => {
                     t.partition_of.as_ref().is_some_and(|(p, _)| *p == x)
+                        || t.foreign.as_ref().is_some_and(|f| f.server == x)
                         || (t.inherits.contains(&x)
                             && matches!(new.get(d), Some(Object::Table(n)) if n.inherits.contains(&x)))
                 }
@@ -744,6 +748,7 @@ mod tests {
                     identity: None,
                     generated: None,
                     comment: None,
+                    options: vec![],
                 }],
             )),
         );

@@ -25,6 +25,7 @@ fn rank(kind: Kind) -> u8 {
         Kind::Statistics => 14,
         Kind::Publication => 15,
         Kind::EventTrigger => 16,
+        Kind::ForeignData => 7,
         Kind::Data => 17,
         Kind::Owner => 18,
         Kind::Privileges => 19,
@@ -72,6 +73,11 @@ pub(crate) fn requirements_with(
                 .filter(|ty| tree.entries.contains_key(*ty))
                 .cloned(),
         );
+        if let Some(f) = &t.foreign {
+            if tree.entries.contains_key(&f.server) {
+                out.insert(f.server.clone());
+            }
+        }
     }
     out
 }

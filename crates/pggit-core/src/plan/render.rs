@@ -29,7 +29,10 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
         | Object::Range { schema, name, .. } => ("TYPE", qname(schema, name)),
         Object::Domain { schema, name, .. } => ("DOMAIN", qname(schema, name)),
         Object::Sequence { schema, name, .. } => ("SEQUENCE", qname(schema, name)),
+        Object::Table(t) if t.foreign.is_some() => ("FOREIGN TABLE", qname(&t.schema, &t.name)),
         Object::Table(t) => ("TABLE", qname(&t.schema, &t.name)),
+        Object::ForeignDataWrapper { name, .. } => ("FOREIGN DATA WRAPPER", ident(name)),
+        Object::ForeignServer { name, .. } => ("SERVER", ident(name)),
         Object::Constraint { table: t, name, .. } => {
             ("CONSTRAINT", format!("{} ON {}", ident(name), table(t)))
         }
@@ -100,6 +103,9 @@ pub fn index_qname(tree: &Tree, table: &str, name: &str) -> String {
 /// Column definition inside `CREATE TABLE` / `ADD COLUMN`.
 pub fn column_def(c: &Column) -> Writer {
     let mut w = Writer::new("").ident(&c.name).def(&c.data_type);
+    if !c.options.is_empty() {
+        w = w.kw("OPTIONS").def(&options_list(&c.options));
+    }
     if let Some(coll) = &c.collation {
         w = w.kw("COLLATE").def(coll);
     }
@@ -144,7 +150,9 @@ pub fn row_security(t: &Table, enable: bool, force: bool) -> Statement {
 }
 
 fn create_table(tree: &Tree, t: &Table) -> Vec<Statement> {
-    let mut w = Writer::new(if t.unlogged {
+    let mut w = Writer::new(if t.foreign.is_some() {
+        "CREATE FOREIGN TABLE"
+    } else if t.unlogged {
         "CREATE UNLOGGED TABLE"
     } else {
         "CREATE TABLE"
@@ -202,6 +210,12 @@ fn create_table(tree: &Tree, t: &Table) -> Vec<Statement> {
     if let Some(key) = &t.partition_key {
         w = w.kw("PARTITION BY").def(key);
     }
+    if let Some(f) = &t.foreign {
+        w = w.kw("SERVER").quoted(&tree.qualified(&f.server));
+        if !f.options.is_empty() {
+            w = w.kw("OPTIONS").def(&options_list(&f.options));
+        }
+    }
     if !t.options.is_empty() {
         w = w.kw("WITH (").def(&t.options.join(", ")).glue(")");
     }
@@ -216,7 +230,12 @@ fn create_table(tree: &Tree, t: &Table) -> Vec<Statement> {
         out.push(row_security(t, true, true));
     }
     if let Some(c) = &t.comment {
-        out.push(comment_on("TABLE", &qname(&t.schema, &t.name), Some(c)));
+        let kw = if t.foreign.is_some() {
+            "FOREIGN TABLE"
+        } else {
+            "TABLE"
+        };
+        out.push(comment_on(kw, &qname(&t.schema, &t.name), Some(c)));
     }
     for c in &t.columns {
         if let Some(cm) = &c.comment {
@@ -292,6 +311,70 @@ fn inherited_column_settings(tree: &Tree, t: &Table) -> Vec<Statement> {
         }
     }
     out
+}
+
+/// `key=value` options (as the catalog keeps them) as an `OPTIONS` list:
+/// `(key 'value', ...)`.
+pub fn options_list(options: &[String]) -> String {
+    let items: Vec<String> = options
+        .iter()
+        .map(|o| {
+            let (k, v) = o.split_once('=').unwrap_or((o, ""));
+            format!("{} {}", ident(k), crate::sql::literal(v))
+        })
+        .collect();
+    format!("({})", items.join(", "))
+}
+
+/// `OPTIONS (SET k 'v', ADD k 'v', DROP k)` turning options `a` into `b`,
+/// or `None` when they are the same.
+pub fn options_change(a: &[String], b: &[String]) -> Option<String> {
+    let split = |o: &String| -> (String, String) {
+        let (k, v) = o.split_once('=').unwrap_or((o, ""));
+        (k.to_string(), v.to_string())
+    };
+    let (a, b): (Vec<_>, Vec<_>) = (a.iter().map(split).collect(), b.iter().map(split).collect());
+    if a == b {
+        return None;
+    }
+    // Options keep their order (pg_dump prints it): kept ones stay in
+    // place and added ones go last; when that is not `b`'s order, all of
+    // them are dropped and added again.
+    let kept: Vec<&String> = a
+        .iter()
+        .filter(|(k, _)| b.iter().any(|(n, _)| n == k))
+        .map(|(k, _)| k)
+        .collect();
+    let in_place = b
+        .iter()
+        .map(|(k, _)| k)
+        .take(kept.len())
+        .eq(kept.iter().copied());
+    if !in_place {
+        let items: Vec<String> = a
+            .iter()
+            .map(|(k, _)| format!("DROP {}", ident(k)))
+            .chain(
+                b.iter()
+                    .map(|(k, v)| format!("ADD {} {}", ident(k), crate::sql::literal(v))),
+            )
+            .collect();
+        return Some(format!("({})", items.join(", ")));
+    }
+    let mut items = Vec::new();
+    for (k, _) in &a {
+        if !b.iter().any(|(n, _)| n == k) {
+            items.push(format!("DROP {}", ident(k)));
+        }
+    }
+    for (k, v) in &b {
+        match a.iter().find(|(o, _)| o == k) {
+            Some((_, old)) if old == v => {}
+            Some(_) => items.push(format!("SET {} {}", ident(k), crate::sql::literal(v))),
+            None => items.push(format!("ADD {} {}", ident(k), crate::sql::literal(v))),
+        }
+    }
+    Some(format!("({})", items.join(", ")))
 }
 
 /// `ALTER TABLE t INHERIT parent` / `NO INHERIT parent`.
@@ -507,6 +590,46 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
             w
         }
         Object::Publication(p) => return publication::create(tree, p),
+        Object::ForeignDataWrapper {
+            name,
+            handler,
+            validator,
+            options,
+            ..
+        } => {
+            let mut w = Writer::new("CREATE FOREIGN DATA WRAPPER").ident(name);
+            if let Some(h) = handler {
+                w = w.kw("HANDLER").def(h);
+            }
+            if let Some(v) = validator {
+                w = w.kw("VALIDATOR").def(v);
+            }
+            if !options.is_empty() {
+                w = w.kw("OPTIONS").def(&options_list(options));
+            }
+            w
+        }
+        Object::ForeignServer {
+            name,
+            wrapper,
+            server_type,
+            version,
+            options,
+            ..
+        } => {
+            let mut w = Writer::new("CREATE SERVER").ident(name);
+            if let Some(t) = server_type {
+                w = w.kw("TYPE").lit(t);
+            }
+            if let Some(v) = version {
+                w = w.kw("VERSION").lit(v);
+            }
+            w = w.kw("FOREIGN DATA WRAPPER").ident(wrapper);
+            if !options.is_empty() {
+                w = w.kw("OPTIONS").def(&options_list(options));
+            }
+            w
+        }
         Object::EventTrigger {
             name,
             event,
@@ -893,6 +1016,10 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
         Object::Sequence { schema, name, .. } => Writer::new("DROP SEQUENCE")
             .quoted(&q(schema, name))
             .destructive(),
+        // A foreign table holds no data of its own.
+        Object::Table(t) if t.foreign.is_some() => {
+            Writer::new("DROP FOREIGN TABLE").quoted(&q(&t.schema, &t.name))
+        }
         Object::Table(t) => Writer::new("DROP TABLE")
             .quoted(&q(&t.schema, &t.name))
             .destructive(),
@@ -947,6 +1074,10 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
         }
         Object::Publication(p) => Writer::new("DROP PUBLICATION").ident(&p.name),
         Object::EventTrigger { name, .. } => Writer::new("DROP EVENT TRIGGER").ident(name),
+        Object::ForeignDataWrapper { name, .. } => {
+            Writer::new("DROP FOREIGN DATA WRAPPER").ident(name)
+        }
+        Object::ForeignServer { name, .. } => Writer::new("DROP SERVER").ident(name),
         Object::TextSearchDictionary { schema, name, .. } => {
             Writer::new("DROP TEXT SEARCH DICTIONARY").quoted(&q(schema, name))
         }

@@ -60,7 +60,7 @@ pub fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
         for c in &a.columns {
             match parent.and_then(|p| p.columns.iter().find(|pc| pc.name == c.name)) {
                 None => out.push(at().kw("DROP COLUMN").ident(&c.name).destructive().build()),
-                Some(pc) => out.extend(alter_column(&t, c, &inherited(pc, c))),
+                Some(pc) => out.extend(alter_column(&t, c, &inherited(pc, c), false)),
             }
         }
     }
@@ -125,7 +125,7 @@ pub fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
             }
             continue;
         };
-        out.extend(alter_column(&t, o, c));
+        out.extend(alter_column(&t, o, c, b.foreign.is_some()));
     }
     if a.options != b.options {
         let removed: Vec<String> = a
@@ -168,8 +168,24 @@ pub fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
     if a.force_row_security != b.force_row_security {
         out.push(render::row_security(b, b.force_row_security, true));
     }
+    if let (Some(fa), Some(fb)) = (&a.foreign, &b.foreign) {
+        if let Some(o) = render::options_change(&fa.options, &fb.options) {
+            out.push(
+                Writer::new("ALTER FOREIGN TABLE")
+                    .quoted(&t)
+                    .kw("OPTIONS")
+                    .def(&o)
+                    .build(),
+            );
+        }
+    }
     if a.comment != b.comment {
-        out.push(comment_on("TABLE", &t, b.comment.as_deref()));
+        let kw = if b.foreign.is_some() {
+            "FOREIGN TABLE"
+        } else {
+            "TABLE"
+        };
+        out.push(comment_on(kw, &t, b.comment.as_deref()));
     }
     out
 }
@@ -406,14 +422,23 @@ fn inherited(pc: &Column, own: &Column) -> Column {
     }
 }
 
-fn alter_column(t: &str, o: &Column, c: &Column) -> Vec<Statement> {
+/// `foreign`: of a foreign table, which holds no data to convert (and
+/// takes no `USING`).
+fn alter_column(t: &str, o: &Column, c: &Column, foreign: bool) -> Vec<Statement> {
     let mut out = Vec::new();
     let ac = || {
-        Writer::new("ALTER TABLE")
-            .quoted(t)
-            .kw("ALTER COLUMN")
-            .ident(&c.name)
+        Writer::new(if foreign {
+            "ALTER FOREIGN TABLE"
+        } else {
+            "ALTER TABLE"
+        })
+        .quoted(t)
+        .kw("ALTER COLUMN")
+        .ident(&c.name)
     };
+    if let Some(opts) = render::options_change(&o.options, &c.options) {
+        out.push(ac().kw("OPTIONS").def(&opts).build());
+    }
     if o.generated != c.generated {
         if c.generated.is_none() {
             out.push(ac().kw("DROP EXPRESSION").build());
@@ -449,12 +474,14 @@ fn alter_column(t: &str, o: &Column, c: &Column) -> Vec<Statement> {
         if let Some(coll) = &c.collation {
             w = w.kw("COLLATE").def(coll);
         }
-        out.push(
+        out.push(if foreign {
+            w.build()
+        } else {
             w.kw("USING")
                 .quoted(&format!("{}::{}", ident(&c.name), c.data_type))
                 .destructive()
-                .build(),
-        );
+                .build()
+        });
     }
     match (o.not_null, c.not_null, &c.not_null_name) {
         // PostgreSQL 18: a named NOT NULL constraint.

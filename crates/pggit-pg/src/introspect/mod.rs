@@ -18,6 +18,7 @@ mod casts;
 mod collations;
 mod deps;
 mod event_triggers;
+mod foreign;
 mod grants;
 mod owners;
 mod publications;
@@ -103,6 +104,7 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     r.dependencies()?;
     r.publications()?;
     r.event_triggers(&nsps)?;
+    r.foreign_data()?;
     if !scope.skip_privileges {
         r.owners()?;
         r.grants()?;

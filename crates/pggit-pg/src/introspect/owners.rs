@@ -1,6 +1,7 @@
 //! Owners of the objects read, into [`Object::Owner`]: one entry per
 //! schema, table, view, sequence, routine, type, collation, extended
-//! statistics, publication, event trigger and text search object. A sequence owned by a column is left out
+//! statistics, publication, event trigger, text search object, foreign data
+//! wrapper and server. A sequence owned by a column is left out
 //! (it belongs to its table's owner, and PostgreSQL refuses to change it
 //! alone); so are indexes and identity sequences, which follow their table.
 
@@ -20,6 +21,8 @@ const CATALOGS: &[(&str, &str, &str)] = &[
     ("stx", "pg_statistic_ext", "stxowner"),
     ("pub", "pg_publication", "pubowner"),
     ("evt", "pg_event_trigger", "evtowner"),
+    ("fdw", "pg_foreign_data_wrapper", "fdwowner"),
+    ("srv", "pg_foreign_server", "srvowner"),
     ("tsdict", "pg_ts_dict", "dictowner"),
     ("tscfg", "pg_ts_config", "cfgowner"),
 ];

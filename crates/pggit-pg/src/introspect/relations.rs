@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use pggit_core::model::{Attribute, Column, Identity, Object, Privilege, SequenceOptions, Table};
+use pggit_core::model::{
+    Attribute, Column, Foreign, Identity, Object, Privilege, SequenceOptions, Table,
+};
 use postgres::GenericClient;
 
 use super::{opt, Reader};
@@ -67,14 +69,16 @@ impl<C: GenericClient> Reader<'_, C> {
                     coalesce(c.reloptions, '{}')::text[],
                     c.relrowsecurity, c.relforcerowsecurity,
                     obj_description(c.oid, 'pg_class'),
-                    CASE c.relreplident WHEN 'f' THEN 'full' WHEN 'n' THEN 'nothing'
-                      WHEN 'i' THEN 'index:' || (SELECT i.relname::text FROM pg_index x
+                    CASE WHEN c.relkind = 'f' THEN NULL  -- foreign tables have none
+                      WHEN c.relreplident = 'f' THEN 'full' WHEN c.relreplident = 'n' THEN 'nothing'
+                      WHEN c.relreplident = 'i' THEN 'index:' || (SELECT i.relname::text FROM pg_index x
                                                    JOIN pg_class i ON i.oid = x.indexrelid
                                                   WHERE x.indrelid = c.oid AND x.indisreplident)
                     END,
-                    c.reloftype
+                    c.reloftype, ft.ftserver, coalesce(ft.ftoptions, '{}')::text[]
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1)
+               LEFT JOIN pg_foreign_table ft ON ft.ftrelid = c.oid
+              WHERE c.relkind IN ('r', 'p', 'f') AND c.relnamespace = ANY($1)
               ORDER BY c.oid",
             &[&nsps],
         )?;
@@ -98,7 +102,7 @@ impl<C: GenericClient> Reader<'_, C> {
                                  x.privilege_type, x.is_grantable::text]) WITH ORDINALITY u(v, n)
                            WHERE sc.oid = sd.objid AND sc.relacl IS NOT NULL AND x.grantee <> sc.relowner
                            ORDER BY x.ordinality, u.n),
-                    a.attislocal
+                    a.attislocal, coalesce(a.attfdwoptions, '{}')::text[]
                FROM pg_attribute a
                JOIN pg_class c ON c.oid = a.attrelid
                LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
@@ -106,7 +110,7 @@ impl<C: GenericClient> Reader<'_, C> {
                     AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum AND sd.deptype = 'i'
                     AND sd.classid = 'pg_class'::regclass
                LEFT JOIN pg_sequence s ON s.seqrelid = sd.objid
-              WHERE c.relkind IN ('r', 'p') AND c.relnamespace = ANY($1) AND NOT c.relispartition
+              WHERE c.relkind IN ('r', 'p', 'f') AND c.relnamespace = ANY($1) AND NOT c.relispartition
                 AND a.attnum > 0 AND NOT a.attisdropped
               ORDER BY a.attrelid, a.attnum",
             &[&nsps],
@@ -173,6 +177,7 @@ impl<C: GenericClient> Reader<'_, C> {
                 },
                 generated: if generated == "s" { expr } else { None },
                 comment: opt(&c, 9),
+                options: c.get(20),
             });
         }
         let parents: HashMap<u32, Vec<u32>> = rows
@@ -212,6 +217,10 @@ impl<C: GenericClient> Reader<'_, C> {
                     partition_key: opt(&row, 5),
                     partition_of,
                     inherits,
+                    foreign: row.get::<_, Option<u32>>(15).map(|server| Foreign {
+                        server: format!("srv:{server}"),
+                        options: row.get(16),
+                    }),
                     of_type: match row.get::<_, u32>(14) {
                         0 => None,
                         ty => Some(format!("typ:{ty}")),

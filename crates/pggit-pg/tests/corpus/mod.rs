@@ -6,6 +6,7 @@ pub mod casts;
 pub mod collations;
 pub mod event_triggers;
 pub mod features;
+pub mod foreign;
 pub mod inheritance;
 pub mod owners;
 pub mod privileges;

@@ -162,6 +162,14 @@ pub struct Gen {
     /// Inheritance families, kept apart from `tables`: a change to a
     /// parent reaches its children.
     families: Vec<Family>,
+    /// Foreign servers (all of the wrapper `gen_fdw`) and foreign tables:
+    /// (name, server index, columns).
+    servers: Vec<String>,
+    foreign_tables: Vec<(String, usize, Vec<String>)>,
+    /// Roles given an object by `owner`: not granted to or revoked from
+    /// afterwards (a privilege revoked from an object's own owner is not
+    /// tracked).
+    owner_roles: Vec<String>,
     counter: usize,
 }
 
@@ -240,7 +248,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 32 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 33 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -272,6 +280,7 @@ impl Gen {
             28 => g.cast(rng)?,
             29 => g.text_search(rng)?,
             30 => g.inheritance(rng)?,
+            31 => g.foreign(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -973,6 +982,9 @@ impl Gen {
         } else {
             q(who)
         };
+        if self.owner_roles.contains(&who) {
+            return None;
+        }
         let verb = rng.chance(65);
         let option = rng.chance(20);
         let (head, to) = if verb {
@@ -1078,6 +1090,76 @@ impl Gen {
             "CREATE AGGREGATE {}(integer) ({options})",
             t(&name)
         ))
+    }
+
+    /// A foreign server or foreign table made (the wrapper with the first
+    /// server), or their options, columns or names changed, or dropped.
+    fn foreign(&mut self, rng: &mut Rng) -> Option<String> {
+        if self.servers.is_empty() {
+            let name = self.fresh("srv", rng);
+            self.servers.push(name.clone());
+            return Some(format!(
+                "CREATE FOREIGN DATA WRAPPER gen_fdw; CREATE SERVER {} FOREIGN DATA WRAPPER gen_fdw OPTIONS (host 'h1')",
+                q(&name)
+            ));
+        }
+        if self.foreign_tables.is_empty() || rng.chance(30) {
+            let name = self.fresh("ft", rng);
+            let col = self.fresh("c", rng);
+            let server = rng.below(self.servers.len());
+            let sql = format!(
+                "CREATE FOREIGN TABLE {} ({} int OPTIONS (column_name 'x') NOT NULL, note text) SERVER {} OPTIONS (table_name 'remote')",
+                t(&name),
+                q(&col),
+                q(&self.servers[server])
+            );
+            self.foreign_tables
+                .push((name, server, vec![col, "note".into()]));
+            return Some(sql);
+        }
+        let i = rng.below(self.foreign_tables.len());
+        let (name, server, cols) = self.foreign_tables[i].clone();
+        let ft = format!("ALTER FOREIGN TABLE {}", t(&name));
+        Some(match rng.below(8) {
+            0 => format!(
+                "{ft} OPTIONS (SET table_name '{}')",
+                self.fresh("t", rng).replace(['\'', '"', ' '], "")
+            ),
+            1 => {
+                let col = self.fresh("c", rng);
+                self.foreign_tables[i].2.push(col.clone());
+                format!(
+                    "{ft} ADD COLUMN {} bigint OPTIONS (column_name 'y')",
+                    q(&col)
+                )
+            }
+            2 => format!(
+                "{ft} ALTER COLUMN {} OPTIONS (SET column_name 'z')",
+                q(&cols[0])
+            ),
+            3 => {
+                let new = self.fresh("ft", rng);
+                self.foreign_tables[i].0 = new.clone();
+                format!("{ft} RENAME TO {}", q(&new))
+            }
+            4 => format!("COMMENT ON FOREIGN TABLE {} IS 'remote data'", t(&name)),
+            5 => {
+                let s = self.servers[server].clone();
+                format!("ALTER SERVER {} VERSION '2' OPTIONS (SET host 'h2')", q(&s))
+            }
+            6 => {
+                let s = self.fresh("srv", rng);
+                self.servers.push(s.clone());
+                format!(
+                    "CREATE SERVER {} TYPE 'x' FOREIGN DATA WRAPPER gen_fdw",
+                    q(&s)
+                )
+            }
+            _ => {
+                self.foreign_tables.remove(i);
+                format!("DROP FOREIGN TABLE {}", t(&name))
+            }
+        })
     }
 
     /// An inheritance family made, or its parent changed (PostgreSQL
@@ -1303,6 +1385,9 @@ impl Gen {
                 }
             }
         };
+        if !self.owner_roles.contains(who) && who != "CURRENT_USER" {
+            self.owner_roles.push(who.clone());
+        }
         Some(format!("ALTER {on} OWNER TO {who}"))
     }
 
