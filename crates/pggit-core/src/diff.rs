@@ -273,6 +273,16 @@ fn strip_names(o: &mut Object) {
         | Object::DefaultGrants(_)
         | Object::Owner(_) => {}
         Object::Cast { comment, .. } => *comment = None,
+        Object::Operator {
+            schema,
+            name,
+            comment,
+            ..
+        } => {
+            cleared(schema);
+            cleared(name);
+            *comment = None;
+        }
     }
 }
 

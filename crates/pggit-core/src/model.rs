@@ -245,6 +245,25 @@ pub enum Object {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// `CREATE OPERATOR`. Identified by schema, symbol and operand types.
+    Operator {
+        schema: String,
+        /// The operator's symbol (`===`): operator characters only, never
+        /// quoted.
+        name: String,
+        /// The left operand's type; `None` for a prefix operator.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        left: Option<String>,
+        right: String,
+        /// The function, as `regproc` prints it.
+        function: String,
+        /// The other clauses of `CREATE OPERATOR`, written out
+        /// (`COMMUTATOR = OPERATOR(public.===)`, `HASHES`, ...).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        options: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// `CREATE FOREIGN DATA WRAPPER` (one an extension creates is the
     /// extension's).
     ForeignDataWrapper {
@@ -726,6 +745,7 @@ pub enum Kind {
     Owner,
     EventTrigger,
     ForeignData,
+    Operator,
 }
 
 impl Kind {
@@ -752,6 +772,7 @@ impl Kind {
             Kind::Owner => "owner",
             Kind::EventTrigger => "event trigger",
             Kind::ForeignData => "foreign data",
+            Kind::Operator => "operator",
         }
     }
 }
@@ -785,6 +806,7 @@ impl Object {
             Object::Owner(_) => Kind::Owner,
             Object::EventTrigger { .. } => Kind::EventTrigger,
             Object::ForeignDataWrapper { .. } | Object::ForeignServer { .. } => Kind::ForeignData,
+            Object::Operator { .. } => Kind::Operator,
             Object::Cast { .. } => Kind::Cast,
         }
     }
@@ -826,6 +848,7 @@ impl Object {
             | Object::View { schema, .. }
             | Object::Function { schema, .. }
             | Object::Collation { schema, .. }
+            | Object::Operator { schema, .. }
             | Object::TextSearchDictionary { schema, .. }
             | Object::TextSearchConfiguration { schema, .. }
             | Object::Statistics { schema, .. } => Some(schema),
@@ -854,6 +877,7 @@ impl Object {
             | Object::EventTrigger { name, .. }
             | Object::ForeignDataWrapper { name, .. }
             | Object::ForeignServer { name, .. }
+            | Object::Operator { name, .. }
             | Object::TextSearchDictionary { name, .. }
             | Object::TextSearchConfiguration { name, .. }
             | Object::Statistics { name, .. } => name,
@@ -904,6 +928,7 @@ impl Object {
             | Object::EventTrigger { comment, .. }
             | Object::ForeignDataWrapper { comment, .. }
             | Object::ForeignServer { comment, .. }
+            | Object::Operator { comment, .. }
             | Object::Cast { comment, .. }
             | Object::TextSearchDictionary { comment, .. }
             | Object::TextSearchConfiguration { comment, .. }

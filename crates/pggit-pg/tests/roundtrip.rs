@@ -359,6 +359,7 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
         corpus::inheritance::INHERITANCE,
         corpus::inheritance::TYPED_TABLES,
         corpus::foreign::FOREIGN,
+        corpus::operators::OPERATORS,
     ] {
         all.extend(
             list.iter()

@@ -63,6 +63,18 @@ pub fn approach(old: &Object, new: &Object, renames: &Renames) -> Approach {
             strip(old) == strip(new)
         }
         (O::Publication(a), O::Publication(b)) => a.all_tables == b.all_tables,
+        // No statement renames an operator or changes its function; the
+        // rest is re-created too (it holds no data).
+        (O::Operator { .. }, O::Operator { .. }) => {
+            let strip = |o: &Object| {
+                let mut o = o.clone();
+                if let O::Operator { comment, .. } = &mut o {
+                    *comment = None;
+                }
+                o
+            };
+            strip(old) == strip(new)
+        }
         (O::Range { options: a, .. }, O::Range { options: b, .. }) => a == b,
         (
             O::Domain {
@@ -271,6 +283,7 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         }
         Object::Extension { .. }
         | Object::Cast { .. }
+        | Object::Operator { .. }
         | Object::Rows(_)
         | Object::Grants(_)
         | Object::DefaultGrants(_)

@@ -26,6 +26,7 @@ fn rank(kind: Kind) -> u8 {
         Kind::Publication => 15,
         Kind::EventTrigger => 16,
         Kind::ForeignData => 7,
+        Kind::Operator => 7,
         Kind::Data => 17,
         Kind::Owner => 18,
         Kind::Privileges => 19,

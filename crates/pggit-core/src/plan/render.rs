@@ -81,6 +81,20 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
         Object::Publication(p) => ("PUBLICATION", ident(&p.name)),
         Object::EventTrigger { name, .. } => ("EVENT TRIGGER", ident(name)),
         Object::Cast { source, target, .. } => ("CAST", format!("({source} AS {target})")),
+        Object::Operator {
+            schema,
+            name,
+            left,
+            right,
+            ..
+        } => (
+            "OPERATOR",
+            format!(
+                "{}.{name} ({}, {right})",
+                ident(schema),
+                left.as_deref().unwrap_or("NONE")
+            ),
+        ),
         Object::Rows(r) => ("TABLE", table(&r.table)),
         Object::DefaultGrants(_) => ("SCHEMA", String::new()),
         Object::Grants(Grants { target, .. }) | Object::Owner(Ownership { target, .. }) => {
@@ -590,6 +604,27 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
             w
         }
         Object::Publication(p) => return publication::create(tree, p),
+        Object::Operator {
+            schema,
+            name,
+            left,
+            right,
+            function,
+            options,
+            ..
+        } => {
+            let mut clauses = vec![format!("FUNCTION = {function}")];
+            if let Some(l) = left {
+                clauses.push(format!("LEFTARG = {l}"));
+            }
+            clauses.push(format!("RIGHTARG = {right}"));
+            clauses.extend(options.iter().cloned());
+            Writer::new("CREATE OPERATOR")
+                .def(&format!("{}.{name}", ident(schema)))
+                .glue(" (")
+                .def(&clauses.join(", "))
+                .glue(")")
+        }
         Object::ForeignDataWrapper {
             name,
             handler,
@@ -1078,6 +1113,10 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
             Writer::new("DROP FOREIGN DATA WRAPPER").ident(name)
         }
         Object::ForeignServer { name, .. } => Writer::new("DROP SERVER").ident(name),
+        Object::Operator { .. } => {
+            let (_, target) = comment_target(tree, object);
+            Writer::new("DROP OPERATOR").def(&target)
+        }
         Object::TextSearchDictionary { schema, name, .. } => {
             Writer::new("DROP TEXT SEARCH DICTIONARY").quoted(&q(schema, name))
         }

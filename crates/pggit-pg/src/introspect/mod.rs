@@ -20,6 +20,7 @@ mod deps;
 mod event_triggers;
 mod foreign;
 mod grants;
+mod operators;
 mod owners;
 mod publications;
 mod relations;
@@ -98,6 +99,7 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     r.functions(&nsps)?;
     r.aggregates(&nsps)?;
     r.casts(&nsps)?;
+    r.operators(&nsps)?;
     r.triggers()?;
     r.policies()?;
     r.statistics(&nsps)?;

@@ -23,6 +23,7 @@ const CATALOGS: &[(&str, &str, &str)] = &[
     ("evt", "pg_event_trigger", "evtowner"),
     ("fdw", "pg_foreign_data_wrapper", "fdwowner"),
     ("srv", "pg_foreign_server", "srvowner"),
+    ("opr", "pg_operator", "oprowner"),
     ("tsdict", "pg_ts_dict", "dictowner"),
     ("tscfg", "pg_ts_config", "cfgowner"),
 ];

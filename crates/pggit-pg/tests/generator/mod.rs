@@ -170,6 +170,8 @@ pub struct Gen {
     /// afterwards (a privilege revoked from an object's own owner is not
     /// tracked).
     owner_roles: Vec<String>,
+    /// Operators in `public` over two `integer`s (their symbols).
+    operators: Vec<String>,
     counter: usize,
 }
 
@@ -248,7 +250,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 33 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 34 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -281,6 +283,7 @@ impl Gen {
             29 => g.text_search(rng)?,
             30 => g.inheritance(rng)?,
             31 => g.foreign(rng)?,
+            32 => g.operator(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -1089,6 +1092,41 @@ impl Gen {
         Some(format!(
             "CREATE AGGREGATE {}(integer) ({options})",
             t(&name)
+        ))
+    }
+
+    /// An operator over `integer` made (with a commutator, hashes or a
+    /// restriction estimator), commented, changed or dropped.
+    fn operator(&mut self, rng: &mut Rng) -> Option<String> {
+        if !self.operators.is_empty() && rng.chance(50) {
+            let i = rng.below(self.operators.len());
+            let target = format!("public.{} (integer, integer)", self.operators[i]);
+            return Some(match rng.below(3) {
+                0 => format!("COMMENT ON OPERATOR {target} IS 'op'"),
+                1 => format!("ALTER OPERATOR {target} SET (RESTRICT = scalarltsel)"),
+                _ => {
+                    self.operators.remove(i);
+                    format!("DROP OPERATOR {target}")
+                }
+            });
+        }
+        let symbols = ["+++", "<=>", "#@#", "~~>", "&&&", "-|-"];
+        let symbol = symbols
+            .iter()
+            .find(|s| !self.operators.iter().any(|o| o == *s))?;
+        self.operators.push(symbol.to_string());
+        let extra = [
+            "",
+            ", COMMUTATOR = OPERATOR(public.<=>)",
+            ", RESTRICT = eqsel, JOIN = eqjoinsel",
+        ][rng.below(3)];
+        let extra = if *symbol == "<=>" || !extra.contains("<=>") {
+            extra
+        } else {
+            ""
+        };
+        Some(format!(
+            "CREATE OPERATOR public.{symbol} (FUNCTION = int4pl, LEFTARG = integer, RIGHTARG = integer{extra})"
         ))
     }
 
