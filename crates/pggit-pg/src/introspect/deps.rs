@@ -46,6 +46,9 @@ impl<C: GenericClient> Reader<'_, C> {
             "pg_cast" => format!("cast:{oid}"),
             "pg_ts_dict" => format!("tsdict:{oid}"),
             "pg_ts_config" => format!("tscfg:{oid}"),
+            "pg_operator" => format!("opr:{oid}"),
+            "pg_foreign_server" => format!("srv:{oid}"),
+            "pg_foreign_data_wrapper" => format!("fdw:{oid}"),
             _ => return None,
         };
         (self.entries.contains_key(&key) || key.starts_with("col:")).then_some(key)
@@ -99,7 +102,8 @@ impl<C: GenericClient> Reader<'_, C> {
                                   'pg_rewrite'::regclass, 'pg_attrdef'::regclass, 'pg_statistic_ext'::regclass)
                 AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
                                      'pg_constraint'::regclass, 'pg_namespace'::regclass, 'pg_extension'::regclass,
-                                     'pg_collation'::regclass)",
+                                     'pg_collation'::regclass, 'pg_operator'::regclass,
+                                     'pg_foreign_server'::regclass)",
             &[],
         )?;
         let mut deps: HashMap<String, Vec<String>> = HashMap::new();

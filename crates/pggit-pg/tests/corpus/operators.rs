@@ -21,6 +21,7 @@ pub const OPERATORS: &[Case] = &[
     Case { name: "opr_set_schema", a: OP, change: "CREATE SCHEMA ops; ALTER OPERATOR public.~= (numeric, numeric) SET SCHEMA ops;" },
     Case { name: "opr_owner", a: OP, change: "ALTER OPERATOR public.~= (numeric, numeric) OWNER TO pggit_rt_reader;" },
     Case { name: "opr_used_by_view", a: OP, change: "CREATE TABLE public.prices (a numeric, b numeric); CREATE VIEW public.close_prices AS SELECT a, b FROM public.prices WHERE a OPERATOR(public.~=) b;" },
+    Case { name: "opr_recreated_under_view_and_index", a: "CREATE OPERATOR public.=== (FUNCTION = int4eq, LEFTARG = integer, RIGHTARG = integer, COMMUTATOR = ===, NEGATOR = !==, RESTRICT = eqsel, JOIN = eqjoinsel, HASHES, MERGES); CREATE TABLE public.t (a int, b int); CREATE VIEW public.same AS SELECT a FROM public.t WHERE a OPERATOR(public.===) b; CREATE INDEX t_same ON public.t ((a OPERATOR(public.===) b));", change: "ALTER OPERATOR public.=== (integer, integer) SET (RESTRICT = scalarltsel, JOIN = scalarltjoinsel);" },
     Case { name: "opr_function_replaced", a: OP, change: "CREATE OR REPLACE FUNCTION public.approx_eq(numeric, numeric) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT abs($1 - $2) < 0.001 $$;" },
     Case { name: "opr_hostile_schema", a: "CREATE SCHEMA \"o\"\"; drop table x; --\";", change: "CREATE OPERATOR \"o\"\"; drop table x; --\".@@@ (FUNCTION = int4pl, LEFTARG = integer, RIGHTARG = integer); COMMENT ON OPERATOR \"o\"\"; drop table x; --\".@@@ (integer, integer) IS 'it''s';" },
 ];
