@@ -247,6 +247,12 @@ fn strip_names(o: &mut Object) {
             name,
             comment,
             ..
+        }
+        | Object::Operator {
+            schema,
+            name,
+            comment,
+            ..
         } => {
             cleared(schema);
             cleared(name);
@@ -273,16 +279,6 @@ fn strip_names(o: &mut Object) {
         | Object::DefaultGrants(_)
         | Object::Owner(_) => {}
         Object::Cast { comment, .. } => *comment = None,
-        Object::Operator {
-            schema,
-            name,
-            comment,
-            ..
-        } => {
-            cleared(schema);
-            cleared(name);
-            *comment = None;
-        }
     }
 }
 

@@ -187,17 +187,7 @@ mod tests {
     }
 
     fn tree(objects: Vec<(&str, Object)>) -> Tree {
-        let mut t = Tree::default();
-        for (id, o) in objects {
-            t.entries.insert(
-                id.into(),
-                Arc::new(Entry {
-                    object: o,
-                    deps: vec![],
-                }),
-            );
-        }
-        t
+        Tree::from_objects(objects)
     }
 
     fn con(def: &str) -> Object {

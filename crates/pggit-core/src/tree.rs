@@ -40,6 +40,22 @@ pub struct Tree {
 }
 
 impl Tree {
+    /// A tree of `objects` under their ids, without dependencies.
+    pub fn from_objects<'a>(objects: impl IntoIterator<Item = (&'a str, Object)>) -> Tree {
+        Tree {
+            entries: objects
+                .into_iter()
+                .map(|(id, object)| {
+                    let entry = Entry {
+                        object,
+                        deps: Vec::new(),
+                    };
+                    (id.to_string(), Arc::new(entry))
+                })
+                .collect(),
+        }
+    }
+
     /// Content address of the whole tree: hash over sorted `(id, entry hash)`.
     pub fn hash(&self) -> String {
         let mut parts: Vec<String> = Vec::with_capacity(self.entries.len() * 2);

@@ -107,17 +107,7 @@ mod tests {
     use crate::merge::{merge, Options};
 
     fn tree(objects: Vec<(&str, Object)>) -> Tree {
-        let mut t = Tree::default();
-        for (id, o) in objects {
-            t.entries.insert(
-                id.into(),
-                Arc::new(Entry {
-                    object: o,
-                    deps: vec![],
-                }),
-            );
-        }
-        t
+        Tree::from_objects(objects)
     }
 
     fn table(name: &str, cols: &[(&str, &str, bool)], inherits: &[&str]) -> Object {

@@ -58,24 +58,9 @@ pub fn owner_to(tree: &Tree, object: &Object, role: &str) -> Statement {
 mod tests {
     use super::*;
     use crate::model::Object;
-    use crate::Entry;
-    use std::sync::Arc;
 
     fn tree(objects: Vec<(&str, Object)>) -> Tree {
-        Tree {
-            entries: objects
-                .into_iter()
-                .map(|(id, object)| {
-                    (
-                        id.to_string(),
-                        Arc::new(Entry {
-                            object,
-                            deps: Vec::new(),
-                        }),
-                    )
-                })
-                .collect(),
-        }
+        Tree::from_objects(objects)
     }
 
     fn schema(name: &str) -> Object {
