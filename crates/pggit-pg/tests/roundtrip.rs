@@ -347,7 +347,10 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
     // 4th case, offset by the version so that the other servers together
     // run each case at least once (13 and 18 share a quarter); the
     // version-specific lists below run in full.
-    let slot = [13, 14, 16, 17].iter().position(|m| *m == major).unwrap_or(0);
+    let slot = [13, 14, 16, 17]
+        .iter()
+        .position(|m| *m == major)
+        .unwrap_or(0);
     let every_fourth = |i: usize| sample.is_none() || (i + slot).is_multiple_of(4);
     for list in [
         corpus::statistics::STATISTICS,

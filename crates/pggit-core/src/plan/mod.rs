@@ -474,10 +474,14 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         if let (Object::Table(a), Object::Table(b)) =
             (&old.entries[id].object, &new.entries[id].object)
         {
-            out.extend(table::rename_columns(
-                &table::after_parents(old, new, a, b),
-                b,
-            ));
+            if a.inherits.is_empty() && a.of_type.is_none() {
+                out.extend(table::rename_columns(a, b));
+            } else {
+                out.extend(table::rename_columns(
+                    &table::after_parents(old, new, a, b),
+                    b,
+                ));
+            }
             own(&mut owners, out.len(), id);
         }
     }
