@@ -111,6 +111,17 @@ impl Tree {
             Object::Grants(g) => format!("{} (grants)", self.display_name(&g.target)),
             Object::Owner(o) => format!("{} (owner)", self.display_name(&o.target)),
             Object::Cast { source, target, .. } => format!("({source} AS {target})"),
+            // Operators share symbols: their operand types tell them apart.
+            Object::Operator {
+                schema,
+                name,
+                left,
+                right,
+                ..
+            } => format!(
+                "{schema}.{name}({}, {right})",
+                left.as_deref().unwrap_or("NONE")
+            ),
             Object::DefaultGrants(d) => format!(
                 "for role {}{} on {}",
                 d.role,
