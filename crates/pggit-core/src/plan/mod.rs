@@ -409,8 +409,12 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         let o = &old.entries[id].object;
         // A CHECK constraint that an inheriting table shares with its
         // parent cannot be dropped alone; it goes with its table.
-        if let Object::Constraint { table, .. } = o {
+        if let Object::Constraint {
+            table, definition, ..
+        } = o
+        {
             if removed.contains(table)
+                && definition.starts_with("CHECK")
                 && matches!(old.get(table), Some(Object::Table(t)) if !t.inherits.is_empty())
             {
                 continue;

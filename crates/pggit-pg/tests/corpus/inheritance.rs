@@ -23,6 +23,7 @@ pub const INHERITANCE: &[Case] = &[
     Case { name: "inh_create_child_own_not_null", a: BASE, change: "CREATE TABLE public.child (extra int) INHERITS (public.base); ALTER TABLE public.child ALTER COLUMN v SET NOT NULL;" },
     Case { name: "inh_create_two_parents", a: "CREATE TABLE public.a (id int, x text); CREATE TABLE public.b (id int, y text);", change: "CREATE TABLE public.c (z int) INHERITS (public.a, public.b);" },
     Case { name: "inh_drop_child", a: CHILD, change: "DROP TABLE public.child;" },
+    Case { name: "inh_drop_child_with_foreign_key", a: "CREATE TABLE public.base (id int NOT NULL, CONSTRAINT id_pos CHECK (id > 0)); CREATE TABLE public.ref (id int PRIMARY KEY); CREATE TABLE public.child (ref_id int REFERENCES public.ref, CONSTRAINT id_pos CHECK (id > 0)) INHERITS (public.base);", change: "DROP TABLE public.child; DROP TABLE public.ref;" },
     Case { name: "inh_parent_add_column", a: CHILD, change: "ALTER TABLE public.base ADD COLUMN z int DEFAULT 5 NOT NULL;" },
     Case { name: "inh_parent_add_column_child_has_it", a: CHILD, change: "ALTER TABLE public.child ADD COLUMN z int; ALTER TABLE public.base ADD COLUMN z int;" },
     Case { name: "inh_parent_drop_column", a: CHILD, change: "ALTER TABLE public.base DROP COLUMN v;" },
