@@ -429,17 +429,16 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
             },
         ) => {
             let w = || Writer::new("ALTER FOREIGN DATA WRAPPER").ident(name);
-            if ha != hb {
-                out.push(match hb {
-                    Some(h) => w().kw("HANDLER").def(h).build(),
-                    None => w().kw("NO HANDLER").build(),
-                });
-            }
-            if va != vb {
-                out.push(match vb {
-                    Some(v) => w().kw("VALIDATOR").def(v).build(),
-                    None => w().kw("NO VALIDATOR").build(),
-                });
+            for (kw, no, a, b) in [
+                ("HANDLER", "NO HANDLER", ha, hb),
+                ("VALIDATOR", "NO VALIDATOR", va, vb),
+            ] {
+                if a != b {
+                    out.push(match b {
+                        Some(f) => w().kw(kw).def(f).build(),
+                        None => w().kw(no).build(),
+                    });
+                }
             }
             if let Some(o) = render::options_change(oa, ob) {
                 out.push(w().kw("OPTIONS").def(&o).build());

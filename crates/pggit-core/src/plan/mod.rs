@@ -625,7 +625,7 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
             _ => &[],
         };
         for p in t.inherits.iter().filter(|p| !before.contains(p)) {
-            out.push(render::inherit(new, t, p, true));
+            out.push(render::inherit(new, t, p));
             own(&mut owners, out.len(), id);
         }
     }

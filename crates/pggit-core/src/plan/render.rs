@@ -391,11 +391,12 @@ pub fn options_change(a: &[String], b: &[String]) -> Option<String> {
     Some(format!("({})", items.join(", ")))
 }
 
-/// `ALTER TABLE t INHERIT parent` / `NO INHERIT parent`.
-pub fn inherit(tree: &Tree, t: &Table, parent: &str, add: bool) -> Statement {
+/// `ALTER TABLE t INHERIT parent` (`NO INHERIT` is `table::disinherit`,
+/// which runs before the renames).
+pub fn inherit(tree: &Tree, t: &Table, parent: &str) -> Statement {
     Writer::new("ALTER TABLE")
         .qname(&t.schema, &t.name)
-        .kw(if add { "INHERIT" } else { "NO INHERIT" })
+        .kw("INHERIT")
         .quoted(&tree.qualified(parent))
         .build()
 }
