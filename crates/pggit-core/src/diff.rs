@@ -253,6 +253,18 @@ fn strip_names(o: &mut Object) {
             name,
             comment,
             ..
+        }
+        | Object::OperatorFamily {
+            schema,
+            name,
+            comment,
+            ..
+        }
+        | Object::OperatorClass {
+            schema,
+            name,
+            comment,
+            ..
         } => {
             cleared(schema);
             cleared(name);

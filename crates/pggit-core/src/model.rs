@@ -264,6 +264,38 @@ pub enum Object {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
     },
+    /// `CREATE OPERATOR FAMILY ... USING method`, with its loose members:
+    /// those added by `ALTER OPERATOR FAMILY ... ADD`, bound to no class.
+    /// The family `CREATE OPERATOR CLASS` makes implicitly is one too.
+    OperatorFamily {
+        schema: String,
+        name: String,
+        /// The index access method (`btree`, `gist`, ...).
+        method: String,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        members: Vec<OpMember>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
+    /// `CREATE OPERATOR CLASS`: its family is always written out.
+    OperatorClass {
+        schema: String,
+        name: String,
+        method: String,
+        /// The indexed data type (`FOR TYPE`).
+        for_type: String,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        default: bool,
+        /// The family (an [`Object::OperatorFamily`] of the same method).
+        family: Id,
+        /// `STORAGE`: the type stored in the index, when it differs.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        storage: Option<String>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        members: Vec<OpMember>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        comment: Option<String>,
+    },
     /// `CREATE FOREIGN DATA WRAPPER` (one an extension creates is the
     /// extension's).
     ForeignDataWrapper {
@@ -720,6 +752,44 @@ pub struct NamedDef {
     pub comment: Option<String>,
 }
 
+/// An operator or support function of an operator class or family.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpMember {
+    /// `OPERATOR` or `FUNCTION`.
+    pub kind: String,
+    /// Strategy or support number.
+    pub number: i16,
+    /// The operand types it serves (`amoplefttype`, `amoprighttype`).
+    pub types: (String, String),
+    /// The operator as `regoperator` prints it (`public.<<<(integer,integer)`)
+    /// or the function as `regprocedure` does.
+    pub target: String,
+    /// `FOR ORDER BY` this family (qualified) for an ordering operator.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_by: Option<String>,
+}
+
+impl OpMember {
+    /// The member as `CREATE OPERATOR CLASS` and `ALTER OPERATOR FAMILY ...
+    /// ADD` write it.
+    pub fn render(&self) -> String {
+        let (l, r) = &self.types;
+        match (self.kind.as_str(), &self.order_by) {
+            ("OPERATOR", Some(f)) => {
+                format!("OPERATOR {} {} FOR ORDER BY {f}", self.number, self.target)
+            }
+            ("OPERATOR", None) => format!("OPERATOR {} {}", self.number, self.target),
+            _ => format!("FUNCTION {} ({l}, {r}) {}", self.number, self.target),
+        }
+    }
+
+    /// The member as `ALTER OPERATOR FAMILY ... DROP` names it.
+    pub fn drop_clause(&self) -> String {
+        let (l, r) = &self.types;
+        format!("{} {} ({l}, {r})", self.kind, self.number)
+    }
+}
+
 /// The kind of an object, as shown to users.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -806,7 +876,9 @@ impl Object {
             Object::Owner(_) => Kind::Owner,
             Object::EventTrigger { .. } => Kind::EventTrigger,
             Object::ForeignDataWrapper { .. } | Object::ForeignServer { .. } => Kind::ForeignData,
-            Object::Operator { .. } => Kind::Operator,
+            Object::Operator { .. }
+            | Object::OperatorFamily { .. }
+            | Object::OperatorClass { .. } => Kind::Operator,
             Object::Cast { .. } => Kind::Cast,
         }
     }
@@ -831,6 +903,8 @@ impl Object {
             Object::Rows(_) => "reference data",
             Object::Grants(_) => "privileges",
             Object::DefaultGrants(_) => "default privileges",
+            Object::OperatorFamily { .. } => "operator family",
+            Object::OperatorClass { .. } => "operator class",
             Object::TextSearchDictionary { .. } => "text search dictionary",
             Object::TextSearchConfiguration { .. } => "text search configuration",
             other => other.kind().as_str(),
@@ -849,6 +923,8 @@ impl Object {
             | Object::Function { schema, .. }
             | Object::Collation { schema, .. }
             | Object::Operator { schema, .. }
+            | Object::OperatorFamily { schema, .. }
+            | Object::OperatorClass { schema, .. }
             | Object::TextSearchDictionary { schema, .. }
             | Object::TextSearchConfiguration { schema, .. }
             | Object::Statistics { schema, .. } => Some(schema),
@@ -878,6 +954,8 @@ impl Object {
             | Object::ForeignDataWrapper { name, .. }
             | Object::ForeignServer { name, .. }
             | Object::Operator { name, .. }
+            | Object::OperatorFamily { name, .. }
+            | Object::OperatorClass { name, .. }
             | Object::TextSearchDictionary { name, .. }
             | Object::TextSearchConfiguration { name, .. }
             | Object::Statistics { name, .. } => name,
@@ -929,6 +1007,8 @@ impl Object {
             | Object::ForeignDataWrapper { comment, .. }
             | Object::ForeignServer { comment, .. }
             | Object::Operator { comment, .. }
+            | Object::OperatorFamily { comment, .. }
+            | Object::OperatorClass { comment, .. }
             | Object::Cast { comment, .. }
             | Object::TextSearchDictionary { comment, .. }
             | Object::TextSearchConfiguration { comment, .. }
@@ -948,6 +1028,7 @@ impl Object {
             | Object::Policy { table, .. }
             | Object::Statistics { table, .. } => *table = f(table),
             Object::Owner(o) => o.target = f(&o.target),
+            Object::OperatorClass { family, .. } => *family = f(family),
             Object::Grants(g) => {
                 g.target = f(&g.target);
                 for (c, _) in &mut g.columns {

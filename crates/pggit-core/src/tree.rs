@@ -122,6 +122,19 @@ impl Tree {
                 "{schema}.{name}({}, {right})",
                 left.as_deref().unwrap_or("NONE")
             ),
+            // A class and its implicit family share a name.
+            Object::OperatorFamily {
+                schema,
+                name,
+                method,
+                ..
+            } => format!("{schema}.{name} USING {method} (family)"),
+            Object::OperatorClass {
+                schema,
+                name,
+                method,
+                ..
+            } => format!("{schema}.{name} USING {method}"),
             Object::DefaultGrants(d) => format!(
                 "for role {}{} on {}",
                 d.role,

@@ -365,6 +365,7 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
         corpus::inheritance::TYPED_TABLES,
         corpus::foreign::FOREIGN,
         corpus::operators::OPERATORS,
+        corpus::opclasses::OPCLASSES,
     ] {
         all.extend(
             list.iter()

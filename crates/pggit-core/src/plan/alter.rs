@@ -75,6 +75,27 @@ pub fn approach(old: &Object, new: &Object, renames: &Renames) -> Approach {
             };
             strip(old) == strip(new)
         }
+        // Members of a family change in place; a class's only by being
+        // made again.
+        (O::OperatorFamily { method: a, .. }, O::OperatorFamily { method: b, .. }) => a == b,
+        (O::OperatorClass { .. }, O::OperatorClass { .. }) => {
+            let strip = |o: &Object| {
+                let mut o = o.clone();
+                if let O::OperatorClass {
+                    schema,
+                    name,
+                    comment,
+                    ..
+                } = &mut o
+                {
+                    schema.clear();
+                    name.clear();
+                    *comment = None;
+                }
+                o
+            };
+            strip(old) == strip(new)
+        }
         (O::Range { options: a, .. }, O::Range { options: b, .. }) => a == b,
         (
             O::Domain {
@@ -249,6 +270,8 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
         Object::ForeignServer { .. } => "ALTER SERVER",
         Object::TextSearchDictionary { .. } => "ALTER TEXT SEARCH DICTIONARY",
         Object::TextSearchConfiguration { .. } => "ALTER TEXT SEARCH CONFIGURATION",
+        Object::OperatorFamily { .. } => "ALTER OPERATOR FAMILY",
+        Object::OperatorClass { .. } => "ALTER OPERATOR CLASS",
         Object::Constraint { table, .. } => {
             if old.name() != new.name() {
                 out.push(
@@ -292,6 +315,9 @@ pub fn rename(old_tree: &Tree, new_tree: &Tree, old: &Object, new: &Object) -> V
     // Current name: the old name in the (possibly renamed) new schema.
     let signature = |o: &Object| match o {
         Object::Function { identity_args, .. } => format!("({identity_args})"),
+        Object::OperatorFamily { method, .. } | Object::OperatorClass { method, .. } => {
+            format!(" USING {}", ident(method))
+        }
         _ => String::new(),
     };
     let index_schema = |tree: &Tree, o: &Object| match o {
@@ -442,6 +468,39 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
             }
             if let Some(o) = render::options_change(oa, ob) {
                 out.push(w().kw("OPTIONS").def(&o).build());
+            }
+        }
+        (
+            Object::OperatorFamily { members: ma, .. },
+            Object::OperatorFamily {
+                schema,
+                name,
+                method,
+                members: mb,
+                ..
+            },
+        ) => {
+            let w = || {
+                Writer::new("ALTER OPERATOR FAMILY")
+                    .quoted(&qname(schema, name))
+                    .kw("USING")
+                    .ident(method)
+            };
+            let gone: Vec<String> = ma
+                .iter()
+                .filter(|m| !mb.contains(m))
+                .map(|m| m.drop_clause())
+                .collect();
+            if !gone.is_empty() {
+                out.push(w().kw("DROP").def(&gone.join(", ")).build());
+            }
+            let added: Vec<String> = mb
+                .iter()
+                .filter(|m| !ma.contains(m))
+                .map(|m| m.render())
+                .collect();
+            if !added.is_empty() {
+                out.push(w().kw("ADD").def(&added.join(", ")).build());
             }
         }
         (

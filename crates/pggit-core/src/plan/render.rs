@@ -95,6 +95,24 @@ pub fn comment_target(tree: &Tree, object: &Object) -> (&'static str, String) {
                 left.as_deref().unwrap_or("NONE")
             ),
         ),
+        Object::OperatorFamily {
+            schema,
+            name,
+            method,
+            ..
+        } => (
+            "OPERATOR FAMILY",
+            format!("{} USING {}", qname(schema, name), ident(method)),
+        ),
+        Object::OperatorClass {
+            schema,
+            name,
+            method,
+            ..
+        } => (
+            "OPERATOR CLASS",
+            format!("{} USING {}", qname(schema, name), ident(method)),
+        ),
         Object::Rows(r) => ("TABLE", table(&r.table)),
         Object::DefaultGrants(_) => ("SCHEMA", String::new()),
         Object::Grants(Grants { target, .. }) | Object::Owner(Ownership { target, .. }) => {
@@ -728,6 +746,64 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
             }
             return out;
         }
+        Object::OperatorFamily {
+            schema,
+            name,
+            method,
+            members,
+            ..
+        } => {
+            let (_, target) = comment_target(tree, object);
+            let mut out = vec![Writer::new("CREATE OPERATOR FAMILY")
+                .quoted(&target)
+                .build()];
+            if !members.is_empty() {
+                let added: Vec<String> = members.iter().map(|m| m.render()).collect();
+                out.push(
+                    Writer::new("ALTER OPERATOR FAMILY")
+                        .qname(schema, name)
+                        .kw("USING")
+                        .ident(method)
+                        .kw("ADD")
+                        .def(&added.join(", "))
+                        .build(),
+                );
+            }
+            if let Some(c) = object.comment() {
+                out.push(comment_on("OPERATOR FAMILY", &target, Some(c)));
+            }
+            return out;
+        }
+        Object::OperatorClass {
+            schema,
+            name,
+            method,
+            for_type,
+            default,
+            family,
+            storage,
+            members,
+            ..
+        } => {
+            let mut items: Vec<String> = members.iter().map(|m| m.render()).collect();
+            // A class needs one item: when its members are all the
+            // family's, a STORAGE clause naming its own type says nothing.
+            match storage {
+                Some(st) => items.push(format!("STORAGE {st}")),
+                None if items.is_empty() => items.push(format!("STORAGE {for_type}")),
+                None => {}
+            }
+            let w = Writer::new("CREATE OPERATOR CLASS").qname(schema, name);
+            let w = if *default { w.kw("DEFAULT") } else { w };
+            w.kw("FOR TYPE")
+                .def(for_type)
+                .kw("USING")
+                .ident(method)
+                .kw("FAMILY")
+                .quoted(&table(family))
+                .kw("AS")
+                .def(&items.join(", "))
+        }
         Object::Cast {
             source,
             target,
@@ -1117,6 +1193,15 @@ pub fn drop(tree: &Tree, object: &Object, schema_of: &dyn Fn(&str) -> String) ->
         Object::Operator { .. } => {
             let (_, target) = comment_target(tree, object);
             Writer::new("DROP OPERATOR").def(&target)
+        }
+        Object::OperatorFamily { .. } | Object::OperatorClass { .. } => {
+            let (kw, target) = comment_target(tree, object);
+            Writer::new(if kw == "OPERATOR CLASS" {
+                "DROP OPERATOR CLASS"
+            } else {
+                "DROP OPERATOR FAMILY"
+            })
+            .quoted(&target)
         }
         Object::TextSearchDictionary { schema, name, .. } => {
             Writer::new("DROP TEXT SEARCH DICTIONARY").quoted(&q(schema, name))

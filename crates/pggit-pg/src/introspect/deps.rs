@@ -47,6 +47,8 @@ impl<C: GenericClient> Reader<'_, C> {
             "pg_ts_dict" => format!("tsdict:{oid}"),
             "pg_ts_config" => format!("tscfg:{oid}"),
             "pg_operator" => format!("opr:{oid}"),
+            "pg_opclass" => format!("opc:{oid}"),
+            "pg_opfamily" => format!("opf:{oid}"),
             "pg_foreign_server" => format!("srv:{oid}"),
             "pg_foreign_data_wrapper" => format!("fdw:{oid}"),
             _ => return None,
@@ -103,6 +105,7 @@ impl<C: GenericClient> Reader<'_, C> {
                 AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
                                      'pg_constraint'::regclass, 'pg_namespace'::regclass, 'pg_extension'::regclass,
                                      'pg_collation'::regclass, 'pg_operator'::regclass,
+                                     'pg_opclass'::regclass, 'pg_opfamily'::regclass,
                                      'pg_foreign_server'::regclass)",
             &[],
         )?;

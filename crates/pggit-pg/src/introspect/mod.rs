@@ -20,6 +20,7 @@ mod deps;
 mod event_triggers;
 mod foreign;
 mod grants;
+mod opclasses;
 mod operators;
 mod owners;
 mod publications;
@@ -100,6 +101,7 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
     r.aggregates(&nsps)?;
     r.casts(&nsps)?;
     r.operators(&nsps)?;
+    r.operator_classes(&nsps)?;
     r.triggers()?;
     r.policies()?;
     r.statistics(&nsps)?;

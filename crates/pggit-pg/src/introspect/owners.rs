@@ -24,6 +24,8 @@ const CATALOGS: &[(&str, &str, &str)] = &[
     ("fdw", "pg_foreign_data_wrapper", "fdwowner"),
     ("srv", "pg_foreign_server", "srvowner"),
     ("opr", "pg_operator", "oprowner"),
+    ("opc", "pg_opclass", "opcowner"),
+    ("opf", "pg_opfamily", "opfowner"),
     ("tsdict", "pg_ts_dict", "dictowner"),
     ("tscfg", "pg_ts_config", "cfgowner"),
 ];

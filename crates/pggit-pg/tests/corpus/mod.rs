@@ -8,6 +8,7 @@ pub mod event_triggers;
 pub mod features;
 pub mod foreign;
 pub mod inheritance;
+pub mod opclasses;
 pub mod operators;
 pub mod owners;
 pub mod privileges;

@@ -172,6 +172,9 @@ pub struct Gen {
     owner_roles: Vec<String>,
     /// Operators in `public` over two `integer`s (their symbols).
     operators: Vec<String>,
+    /// Operator classes over `integer` in `public`: (class, its family,
+    /// whether the family has a loose `>` as strategy 5).
+    opclasses: Vec<(String, String, bool)>,
     counter: usize,
 }
 
@@ -250,7 +253,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 34 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 35 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -284,6 +287,7 @@ impl Gen {
             30 => g.inheritance(rng)?,
             31 => g.foreign(rng)?,
             32 => g.operator(rng)?,
+            33 => g.opclass(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -1127,6 +1131,59 @@ impl Gen {
         };
         Some(format!(
             "CREATE OPERATOR public.{symbol} (FUNCTION = int4pl, LEFTARG = integer, RIGHTARG = integer{extra})"
+        ))
+    }
+
+    /// An operator class over `integer` made (in its own family or an
+    /// explicit one) from the server's operators, or commented, renamed,
+    /// given or stripped of a loose family member, or dropped with its
+    /// family.
+    fn opclass(&mut self, rng: &mut Rng) -> Option<String> {
+        if !self.opclasses.is_empty() && rng.chance(60) {
+            let i = rng.below(self.opclasses.len());
+            let (class, family, loose) = self.opclasses[i].clone();
+            let (c, f) = (q(&class), q(&family));
+            return Some(match rng.below(4) {
+                0 => format!("COMMENT ON OPERATOR CLASS public.{c} USING btree IS 'opc'"),
+                1 => {
+                    let name = self.fresh("opc", rng);
+                    self.opclasses[i].0 = name.clone();
+                    format!(
+                        "ALTER OPERATOR CLASS public.{c} USING btree RENAME TO {}",
+                        q(&name)
+                    )
+                }
+                2 => {
+                    self.opclasses[i].2 = !loose;
+                    if loose {
+                        format!("ALTER OPERATOR FAMILY public.{f} USING btree DROP OPERATOR 5 (integer, integer)")
+                    } else {
+                        format!("ALTER OPERATOR FAMILY public.{f} USING btree ADD OPERATOR 5 >(integer, integer)")
+                    }
+                }
+                _ => {
+                    self.opclasses.remove(i);
+                    format!("DROP OPERATOR FAMILY public.{f} USING btree")
+                }
+            });
+        }
+        let class = self.fresh("opc", rng);
+        let (family, family_sql) = if rng.chance(50) {
+            (class.clone(), String::new())
+        } else {
+            let f = self.fresh("opf", rng);
+            let sql = format!("CREATE OPERATOR FAMILY public.{} USING btree; ", q(&f));
+            (f, sql)
+        };
+        let family_clause = if family == class {
+            String::new()
+        } else {
+            format!(" FAMILY public.{}", q(&family))
+        };
+        self.opclasses.push((class.clone(), family, false));
+        Some(format!(
+            "{family_sql}CREATE OPERATOR CLASS public.{} FOR TYPE integer USING btree{family_clause} AS OPERATOR 1 <, OPERATOR 3 =, FUNCTION 1 btint4cmp(integer, integer)",
+            q(&class)
         ))
     }
 
