@@ -202,16 +202,19 @@ fn subject(message: &str) -> std::borrow::Cow<'_, str> {
 
 fn init(ctx: &mut Ctx<'_>, schemas: &[String], skip_privileges: bool) -> anyhow::Result<Code> {
     let config = config(ctx.cli)?;
-    let spin = Spinner::start("importing the schema");
-    let (_, o) = Repository::init(
+    let bar = crate::style::Bar::when_drawing();
+    let (_, o) = Repository::init_with(
         &config,
         &InitOptions {
             schemas: schemas.to_vec(),
             signature: signature(),
             skip_privileges,
         },
+        match &bar {
+            Some(b) => b,
+            None => &pggit::core::progress::Silent,
+        },
     )?;
-    drop(spin);
     if ctx.cli.json {
         json(ctx.out, &o)?;
         return Ok(0);

@@ -1,7 +1,7 @@
 //! Progress on a terminal: `checkout -b` run under a pseudo-terminal
 //! (util-linux `script`) draws a bar with counts and a rate on stderr while
-//! it builds the workspace; with `--json`, or with stderr not a terminal,
-//! nothing is drawn.
+//! it builds the workspace, and one for reading the catalog; with `--json`,
+//! or with stderr not a terminal, nothing is drawn.
 
 #![allow(clippy::unwrap_used)]
 
@@ -87,6 +87,12 @@ fn checkout_draws_a_bar_on_a_terminal_only() {
     );
     assert!(shown.contains("/s, "), "{shown}");
     assert!(shown.contains("Switched to branch 'feature'"), "{shown}");
+
+    // Reading the catalog (status, commit, init) is counted reader by reader.
+    let shown = env.on_terminal("status");
+    assert!(shown.contains("reading catalog ["), "{shown}");
+    let json = env.on_terminal("--json status");
+    assert!(!json.contains("reading catalog"), "{json}");
 
     let json = env.on_terminal("--json checkout -b other");
     assert!(!json.contains("building workspace"), "{json}");

@@ -45,11 +45,14 @@ pub fn assign(raw: &Tree, known: &IdentityMap, reference: Option<&Tree>, salt: &
             }
         }
     }
-    // 2. exact name match in the reference tree.
+    // 2. exact name match in the reference tree, among the ids step 1 left
+    // unclaimed (a claimed id cannot be given again; naming only the rest
+    // keeps this step as small as the change).
     if let Some(reference) = reference {
         let by_name: HashMap<String, &Id> = reference
             .entries
             .keys()
+            .filter(|id| !claimed.contains(*id))
             .filter_map(|id| reference.name_key(id).map(|k| (k, id)))
             .collect();
         for key in raw.entries.keys() {

@@ -32,6 +32,21 @@ impl Entry {
     }
 }
 
+/// One entry of a [`Hashed`] tree.
+pub struct HashedEntry<'a> {
+    pub id: &'a Id,
+    pub entry: &'a Entry,
+    /// Canonical JSON: the stored body.
+    pub json: String,
+    pub hash: String,
+}
+
+/// A tree with its entries serialised and hashed, in id order.
+pub struct Hashed<'a> {
+    pub hash: String,
+    pub entries: Vec<HashedEntry<'a>>,
+}
+
 /// The schema at one point in time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Tree {
@@ -58,13 +73,51 @@ impl Tree {
 
     /// Content address of the whole tree: hash over sorted `(id, entry hash)`.
     pub fn hash(&self) -> String {
-        let mut parts: Vec<String> = Vec::with_capacity(self.entries.len() * 2);
-        for (id, e) in &self.entries {
-            parts.push(id.clone());
-            parts.push(e.hash());
+        self.hashed().hash
+    }
+
+    /// Every entry serialised and hashed once (on two threads for a big
+    /// tree), with the tree's hash: what comparing and storing a tree need.
+    pub fn hashed(&self) -> Hashed<'_> {
+        fn hash_all<'a>(chunk: &[(&'a Id, &'a Arc<Entry>)]) -> Vec<HashedEntry<'a>> {
+            chunk
+                .iter()
+                .map(|(id, e)| {
+                    let json = e.canonical_json();
+                    HashedEntry {
+                        id,
+                        entry: e,
+                        hash: sha256_hex(json.as_bytes()),
+                        json,
+                    }
+                })
+                .collect()
         }
-        let refs: Vec<&str> = parts.iter().map(String::as_str).collect();
-        sha256_parts(&refs)
+        let all: Vec<(&Id, &Arc<Entry>)> = self.entries.iter().collect();
+        let entries = if all.len() < 2000 {
+            hash_all(&all)
+        } else {
+            let (a, b) = all.split_at(all.len() / 2);
+            std::thread::scope(|s| {
+                let second = s.spawn(|| hash_all(b));
+                let mut first = hash_all(a);
+                match second.join() {
+                    Ok(rest) => first.extend(rest),
+                    // A panic while serialising plain data: do it here.
+                    Err(_) => first.extend(hash_all(b)),
+                }
+                first
+            })
+        };
+        let mut parts: Vec<&str> = Vec::with_capacity(entries.len() * 2);
+        for e in &entries {
+            parts.push(e.id);
+            parts.push(&e.hash);
+        }
+        Hashed {
+            hash: sha256_parts(&parts),
+            entries,
+        }
     }
 
     pub fn get(&self, id: &str) -> Option<&Object> {

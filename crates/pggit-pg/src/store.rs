@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use pggit_core::hash::sha256_parts;
 use pggit_core::identity::IdentityMap;
+use pggit_core::tree::Hashed;
 use pggit_core::{Entry, Tree};
 use postgres::GenericClient;
 use serde::Serialize;
@@ -54,22 +55,22 @@ impl Commit {
 
 /// Store a tree and its objects (idempotent). Returns the tree hash.
 pub fn write_tree(tx: &mut impl GenericClient, tree: &Tree) -> Result<String, PgError> {
-    let hash = tree.hash();
+    let hashed = tree.hashed();
+    write_hashed(tx, &hashed)?;
+    Ok(hashed.hash)
+}
+
+/// Store a tree already hashed ([`Tree::hashed`]) and its objects
+/// (idempotent).
+pub fn write_hashed(tx: &mut impl GenericClient, tree: &Hashed<'_>) -> Result<(), PgError> {
     let exists = tx
-        .query_opt("SELECT 1 FROM pggit.trees WHERE hash = $1", &[&hash])?
+        .query_opt("SELECT 1 FROM pggit.trees WHERE hash = $1", &[&tree.hash])?
         .is_some();
     if exists {
-        return Ok(hash);
+        return Ok(());
     }
-    let mut ids = Vec::with_capacity(tree.entries.len());
-    let mut hashes = Vec::with_capacity(tree.entries.len());
-    let mut bodies = Vec::with_capacity(tree.entries.len());
-    for (id, e) in &tree.entries {
-        let body = e.canonical_json();
-        ids.push(id.clone());
-        hashes.push(pggit_core::hash::sha256_hex(body.as_bytes()));
-        bodies.push((e.object.kind().as_str(), body));
-    }
+    let ids: Vec<&str> = tree.entries.iter().map(|e| e.id.as_str()).collect();
+    let hashes: Vec<&str> = tree.entries.iter().map(|e| e.hash.as_str()).collect();
     // Send only the bodies the store does not have yet.
     let present: std::collections::HashSet<String> = tx
         .query(
@@ -82,11 +83,11 @@ pub fn write_tree(tx: &mut impl GenericClient, tree: &Tree) -> Result<String, Pg
     let mut new_hashes = Vec::new();
     let mut kinds = Vec::new();
     let mut new_bodies = Vec::new();
-    for (h, (kind, body)) in hashes.iter().zip(bodies) {
-        if !present.contains(h) {
-            new_hashes.push(h.clone());
-            kinds.push(kind.to_string());
-            new_bodies.push(body);
+    for e in &tree.entries {
+        if !present.contains(&e.hash) {
+            new_hashes.push(e.hash.as_str());
+            kinds.push(e.entry.object.kind().as_str());
+            new_bodies.push(e.json.as_str());
         }
     }
     if !new_hashes.is_empty() {
@@ -99,9 +100,9 @@ pub fn write_tree(tx: &mut impl GenericClient, tree: &Tree) -> Result<String, Pg
     }
     tx.execute(
         "INSERT INTO pggit.trees (hash, ids, objects) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING",
-        &[&hash, &ids, &hashes],
+        &[&tree.hash, &ids, &hashes],
     )?;
-    Ok(hash)
+    Ok(())
 }
 
 /// Entry hashes of a tree, by object id (cheap: no object bodies).

@@ -87,7 +87,8 @@ impl Repository {
                 .into_iter()
                 .filter(|e| e.id <= live.ddl_high)
                 .collect();
-            let tree_hash = live.tree.hash();
+            let hashed = live.tree.hashed();
+            let tree_hash = hashed.hash.clone();
             if tree_hash == head.tree {
                 return Err(Error::NothingToCommit(short(&head.id)));
             }
@@ -98,7 +99,7 @@ impl Repository {
             };
             let commit = self.new_commit(tree_hash, &head, message, &opts.signature)?;
             let mut tx = self.client.transaction()?;
-            store::write_tree(&mut tx, &live.tree)?;
+            store::write_hashed(&mut tx, &hashed)?;
             store::write_commit(&mut tx, &commit)?;
             let subject = commit
                 .message

@@ -5,7 +5,7 @@
 use pggit_core::identity::{assign, Assigned};
 use pggit_core::{rev, Tree};
 use pggit_pg::connect::{connect, url, with_dbname};
-use pggit_pg::introspect::{snapshot_in, Reference, Scope};
+use pggit_pg::introspect::{snapshot_in_with, Reference, Scope};
 use pggit_pg::schema::{self, Capture, Installed, SCHEMA_VERSION};
 use pggit_pg::store::{self, Commit};
 use pggit_pg::workspace::{self, Workspace};
@@ -72,6 +72,15 @@ impl Repository {
     /// Install pggit into the database `config` points at and import its
     /// schema as the root commit of `main`.
     pub fn init(config: &Config, opts: &InitOptions) -> Result<(Repository, InitOutcome)> {
+        Repository::init_with(config, opts, &pggit_core::progress::Silent)
+    }
+
+    /// [`Repository::init`], reporting the catalog read to `progress`.
+    pub fn init_with(
+        config: &Config,
+        opts: &InitOptions,
+        progress: &dyn pggit_core::progress::Progress,
+    ) -> Result<(Repository, InitOutcome)> {
         let mut client = connect(config)?;
         let (version_num, version): (i32, String) = {
             let r = client.query_one(
@@ -120,7 +129,7 @@ impl Repository {
             },
             skip_privileges: opts.skip_privileges,
         };
-        let raw = snapshot_in(&mut tx, &scope)?;
+        let raw = snapshot_in_with(&mut tx, &scope, progress)?;
         let Assigned { tree, map } = assign(&raw, &Default::default(), None, &format!("root:{db}"));
         let tree_hash = store::write_tree(&mut tx, &tree)?;
         let author = match &opts.signature.author {
@@ -447,7 +456,7 @@ impl Repository {
             .read_only(true)
             .start()?;
         let ddl_high = store::ddl_high_water(&mut tx)?;
-        let raw = snapshot_in(&mut tx, &scope)?;
+        let raw = snapshot_in_with(&mut tx, &scope, &*self.progress)?;
         tx.commit()?;
         let known = store::read_identities(&mut self.client, branch)?;
         let Assigned { tree, map } = assign(&raw, &known, Some(reference), salt);

@@ -1,6 +1,7 @@
 //! Progress reporting: a workspace build and a migration applied by
 //! `reset --hard` report one phase each, whose total is the number of
-//! statements and whose advances add up to it (one per statement).
+//! statements and whose advances add up to it (one per statement); `init`
+//! and `commit` report reading the catalog, reader by reader.
 
 #![allow(clippy::unwrap_used)]
 
@@ -42,6 +43,19 @@ impl Recorder {
         }
         out
     }
+
+    /// The phases other than reading the catalog, after checking that each
+    /// of those ran to its end.
+    fn work(&self) -> Vec<(String, u64, u64, bool)> {
+        let (reads, work): (Vec<_>, Vec<_>) = self
+            .phases()
+            .into_iter()
+            .partition(|p| p.0 == "reading catalog");
+        for (_, total, done, ended) in &reads {
+            assert!(*total > 20 && done == total && *ended, "{reads:?}");
+        }
+        work
+    }
 }
 
 #[test]
@@ -52,12 +66,17 @@ fn workspace_builds_and_resets_report_every_statement() {
         .map(|i| format!("CREATE TABLE public.t{i} (id int PRIMARY KEY, v text);"))
         .collect();
     c.batch_execute(&tables).unwrap();
-    let (mut repo, _) = Repository::init(&db.config, &InitOptions::default()).unwrap();
+    let rec = Recorder::default();
+    let (mut repo, _) = Repository::init_with(&db.config, &InitOptions::default(), &rec).unwrap();
+    let phases = rec.phases();
+    assert_eq!(phases.len(), 1, "{phases:?}");
+    assert_eq!(phases[0].0, "reading catalog");
+    assert!(rec.work().is_empty());
 
     let rec = Arc::new(Recorder::default());
     repo.set_progress(rec.clone());
     repo.checkout("feature", Some(None)).unwrap();
-    let phases = rec.phases();
+    let phases = rec.work();
     assert_eq!(phases.len(), 1, "{phases:?}");
     let (what, total, done, ended) = &phases[0];
     assert_eq!(what, "building workspace");
@@ -84,15 +103,21 @@ fn workspace_builds_and_resets_report_every_statement() {
         .batch_execute(&drops)
         .unwrap();
     let mut on = Repository::open(&db.config, Some("feature".into())).unwrap();
+    let rec = Arc::new(Recorder::default());
+    on.set_progress(rec.clone());
     on.commit_workspace(&CommitOptions {
         message: Some("drop ten".into()),
         signature: Signature::default(),
     })
     .unwrap();
+    let phases = rec.phases();
+    assert_eq!(phases.len(), 1, "{phases:?}");
+    assert_eq!(phases[0].0, "reading catalog");
+    assert!(rec.work().is_empty());
     let rec = Arc::new(Recorder::default());
     on.set_progress(rec.clone());
     on.reset_hard("HEAD~1", true).unwrap();
-    let phases = rec.phases();
+    let phases = rec.work();
     assert_eq!(phases.len(), 1, "{phases:?}");
     let (what, total, done, ended) = &phases[0];
     assert_eq!(what, "applying migration");

@@ -28,7 +28,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use thiserror::Error;
 
 pub use alter::{approach, Approach};
-pub use order::{ordered_subset, requirements};
+pub use order::{ordered_subset, ordered_subset_with, requirements};
 
 use crate::model::{Id, Kind, Object};
 use crate::sql::Statement;
@@ -303,6 +303,7 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
 
     // Reverse edges of the old tree: requirement (or column) -> dependents.
     let columns = old.column_index();
+    let new_columns = new.column_index();
     let mut dependents: HashMap<&str, Vec<&Id>> = HashMap::new();
     for (id, e) in &old.entries {
         for d in &e.deps {
@@ -405,7 +406,7 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         }
     }
     let identity_schema = |s: &str| s.to_string();
-    for id in ordered_subset(old, &early).iter().rev() {
+    for id in ordered_subset_with(old, &columns, &early).iter().rev() {
         let o = &old.entries[id].object;
         // A CHECK constraint that an inheriting table shares with its
         // parent cannot be dropped alone; it goes with its table.
@@ -448,7 +449,7 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         })
         .map(|(id, _)| id)
         .collect();
-    for id in ordered_subset(new, &new_schemas) {
+    for id in ordered_subset_with(new, &new_columns, &new_schemas) {
         out.extend(render::create(new, &new.entries[&id].object));
         own(&mut owners, out.len(), &id);
     }
@@ -463,7 +464,7 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
             a.name() != b.name() || a.schema() != b.schema() || matches!(a, Object::Table(_))
         })
         .collect();
-    let mut renames = ordered_subset(new, &renamed);
+    let mut renames = ordered_subset_with(new, &new_columns, &renamed);
     renames.sort_by_key(|id| new.get(id).map(|o| o.kind() != Kind::Schema));
     for id in &renames {
         out.extend(alter::rename(
@@ -525,7 +526,7 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         .filter(|id| !old.entries.contains_key(*id) || recreate.contains(*id))
         .chain(modified.iter().copied())
         .collect();
-    let new_order = ordered_subset(new, &changed);
+    let new_order = ordered_subset_with(new, &new_columns, &changed);
     let kept = table::kept_by_detach(old, new);
     let attaching = table::attached(old, new);
     let mut late_type_drops = Vec::new();
@@ -642,7 +643,7 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
         .filter(|id| !drops_early(old.entries[*id].object.kind()) && !replaced.contains(*id))
         .collect();
     let schema_after = |s: &str| alter::schema_after_renames(old, new, s);
-    for id in ordered_subset(old, &late).iter().rev() {
+    for id in ordered_subset_with(old, &columns, &late).iter().rev() {
         let o = &old.entries[id].object;
         if let Object::Sequence {
             owned_by: Some((t, _)),

@@ -89,7 +89,16 @@ pub(crate) fn requirements_with(
 /// size of a change, not of the schema. Ties are broken by kind rank, then
 /// name; a cycle (which the catalog should not produce) is cut where found.
 pub fn ordered_subset(tree: &Tree, subset: &HashSet<&Id>) -> Vec<Id> {
-    let columns = tree.column_index();
+    ordered_subset_with(tree, &tree.column_index(), subset)
+}
+
+/// [`ordered_subset`] with the tree's [`Tree::column_index`] built once by
+/// the caller (the planner orders several subsets of one tree).
+pub fn ordered_subset_with(
+    tree: &Tree,
+    columns: &HashMap<&str, (&str, &str)>,
+    subset: &HashSet<&Id>,
+) -> Vec<Id> {
     let key = |id: &str| {
         let o = tree.get(id).map(|o| rank(o.kind())).unwrap_or(u8::MAX);
         (o, tree.display_name(id), id.to_string())
@@ -106,7 +115,7 @@ pub fn ordered_subset(tree: &Tree, subset: &HashSet<&Id>) -> Vec<Id> {
         // Iterative DFS: (id, requirements still to visit).
         let mut stack: Vec<(String, Vec<String>)> = Vec::new();
         let reqs_of = |id: &str| -> Vec<String> {
-            let mut r: Vec<(u8, String, String)> = requirements_with(tree, &columns, id)
+            let mut r: Vec<(u8, String, String)> = requirements_with(tree, columns, id)
                 .iter()
                 .map(|r| key(r))
                 .collect();

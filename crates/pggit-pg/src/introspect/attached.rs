@@ -25,15 +25,19 @@ impl<C: GenericClient> Reader<'_, C> {
     pub(super) fn constraints(&mut self) -> Result<(), PgError> {
         let rels = self.tracked_relations();
         let rows = self.tx.query(
-            "SELECT oid, conrelid, conname::text, pg_get_constraintdef(oid), obj_description(oid, 'pg_constraint'), conindid,
-                    CASE WHEN contype <> 'f' AND conindid <> 0 THEN obj_description(conindid, 'pg_class') END,
+            "SELECT k.oid, k.conrelid, k.conname::text, pg_get_constraintdef(k.oid), kd.description, k.conindid,
+                    CASE WHEN k.contype <> 'f' AND k.conindid <> 0 THEN id.description END,
                     -- storage parameters of the key's index: pg_get_constraintdef leaves them out
-                    CASE WHEN contype IN ('p', 'u') AND conindid <> 0 THEN
-                      (SELECT array_to_string(i.reloptions, ', ') FROM pg_class i WHERE i.oid = conindid) END
-               FROM pg_constraint
-              WHERE conrelid = ANY($1) AND contype IN ('c', 'f', 'p', 'u', 'x')
-                AND conparentid = 0 AND conislocal
-              ORDER BY oid",
+                    CASE WHEN k.contype IN ('p', 'u') AND k.conindid <> 0 THEN
+                      (SELECT array_to_string(i.reloptions, ', ') FROM pg_class i WHERE i.oid = k.conindid) END
+               FROM pg_constraint k
+               LEFT JOIN pg_description kd ON kd.objoid = k.oid AND kd.classoid = 'pg_constraint'::regclass
+                    AND kd.objsubid = 0
+               LEFT JOIN pg_description id ON id.objoid = k.conindid AND id.classoid = 'pg_class'::regclass
+                    AND id.objsubid = 0
+              WHERE k.conrelid = ANY($1) AND k.contype IN ('c', 'f', 'p', 'u', 'x')
+                AND k.conparentid = 0 AND k.conislocal
+              ORDER BY k.oid",
             &[&rels],
         )?;
         for row in rows {
@@ -67,11 +71,13 @@ impl<C: GenericClient> Reader<'_, C> {
                     'CREATE ' || CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
                       || quote_ident(i.relname) || ' ON ' || CASE WHEN i.relkind = 'I' THEN 'ONLY ' ELSE '' END
                       || quote_ident(n.nspname) || '.' || quote_ident(t.relname) || ' ',
-                    obj_description(i.oid, 'pg_class')
+                    d.description
                FROM pg_index x
                JOIN pg_class i ON i.oid = x.indexrelid
                JOIN pg_class t ON t.oid = x.indrelid
                JOIN pg_namespace n ON n.oid = t.relnamespace
+               LEFT JOIN pg_description d ON d.objoid = i.oid AND d.classoid = 'pg_class'::regclass
+                    AND d.objsubid = 0
               WHERE x.indrelid = ANY($1) AND NOT i.relispartition
                 AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid
                                  AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u', 'x'))

@@ -9,6 +9,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use pggit_core::model::Object;
+use pggit_core::progress::{Phase, Progress, Silent};
 use pggit_core::{Entry, Tree};
 use postgres::{GenericClient, Row};
 
@@ -78,7 +79,21 @@ pub fn snapshot(client: &mut postgres::Client, scope: &Scope) -> Result<RawTree,
 /// Read the schema inside an existing transaction (sets `search_path`
 /// locally).
 pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree, PgError> {
-    tx.batch_execute("SET LOCAL search_path = ''")?;
+    snapshot_in_with(tx, scope, &Silent)
+}
+
+/// One catalog reader: schema oids in, objects into the reader.
+type Step<C> = fn(&mut Reader<'_, C>, &[u32]) -> Result<(), PgError>;
+
+/// [`snapshot_in`], advancing `progress` by one after each catalog reader.
+pub fn snapshot_in_with<C: GenericClient>(
+    tx: &mut C,
+    scope: &Scope,
+    progress: &dyn Progress,
+) -> Result<RawTree, PgError> {
+    // JIT only slows catalog queries down: their cost estimates (correlated
+    // subqueries) pass its threshold, and compiling takes longer than running.
+    tx.batch_execute("SET LOCAL search_path = ''; SET LOCAL jit = off")?;
     let mut r = Reader {
         tx,
         entries: BTreeMap::new(),
@@ -87,34 +102,52 @@ pub fn snapshot_in(tx: &mut impl GenericClient, scope: &Scope) -> Result<RawTree
         type_key: HashMap::new(),
         ext_members: HashSet::new(),
     };
+    // In dependency order: a reader finds what earlier ones read.
+    let steps: [Step<C>; 22] = [
+        |r, _| r.extensions(),
+        |r, n| r.collations(n),
+        |r, n| r.text_search(n),
+        |r, n| r.types(n),
+        |r, n| r.sequences(n),
+        |r, n| r.tables(n),
+        |r, n| r.views(n),
+        |r, _| r.constraints(),
+        |r, _| r.indexes(),
+        |r, n| r.functions(n),
+        |r, n| r.aggregates(n),
+        |r, n| r.casts(n),
+        |r, n| r.operators(n),
+        |r, n| r.operator_classes(n),
+        |r, _| r.triggers(),
+        |r, _| r.policies(),
+        |r, n| r.statistics(n),
+        |r, _| r.dependencies(),
+        |r, _| r.publications(),
+        |r, n| r.event_triggers(n),
+        |r, _| r.foreign_data(),
+        |r, _| {
+            r.owners()?;
+            r.grants()
+        },
+    ];
+    let phase = Phase::begin(progress, "reading catalog", steps.len() + 3);
     let nsps = r.schemas(scope)?;
-    r.extensions()?;
-    r.collations(&nsps)?;
-    r.text_search(&nsps)?;
-    r.types(&nsps)?;
-    r.sequences(&nsps)?;
-    r.tables(&nsps)?;
-    r.views(&nsps)?;
-    r.constraints()?;
-    r.indexes()?;
-    r.functions(&nsps)?;
-    r.aggregates(&nsps)?;
-    r.casts(&nsps)?;
-    r.operators(&nsps)?;
-    r.operator_classes(&nsps)?;
-    r.triggers()?;
-    r.policies()?;
-    r.statistics(&nsps)?;
-    r.dependencies()?;
-    r.publications()?;
-    r.event_triggers(&nsps)?;
-    r.foreign_data()?;
+    phase.advance(1);
+    for (i, step) in steps.iter().enumerate() {
+        // Owners and privileges last, unless the repository leaves them out.
+        if i + 1 == steps.len() && scope.skip_privileges {
+            phase.advance(1);
+            continue;
+        }
+        step(&mut r, &nsps)?;
+        phase.advance(1);
+    }
     if !scope.skip_privileges {
-        r.owners()?;
-        r.grants()?;
         r.default_grants(&nsps)?;
     }
+    phase.advance(1);
     r.reference_rows(&scope.reference)?;
+    phase.advance(1);
     Ok(Tree {
         entries: r
             .entries

@@ -67,8 +67,7 @@ impl<C: GenericClient> Reader<'_, C> {
                     ARRAY(SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno),
                     pg_get_expr(c.relpartbound, c.oid),
                     coalesce(c.reloptions, '{}')::text[],
-                    c.relrowsecurity, c.relforcerowsecurity,
-                    obj_description(c.oid, 'pg_class'),
+                    c.relrowsecurity, c.relforcerowsecurity, cd.description,
                     CASE WHEN c.relkind = 'f' THEN NULL  -- foreign tables have none
                       WHEN c.relreplident = 'f' THEN 'full' WHEN c.relreplident = 'n' THEN 'nothing'
                       WHEN c.relreplident = 'i' THEN 'index:' || (SELECT i.relname::text FROM pg_index x
@@ -78,30 +77,43 @@ impl<C: GenericClient> Reader<'_, C> {
                     c.reloftype, ft.ftserver, coalesce(ft.ftoptions, '{}')::text[]
                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                LEFT JOIN pg_foreign_table ft ON ft.ftrelid = c.oid
+               LEFT JOIN pg_description cd ON cd.objoid = c.oid AND cd.classoid = 'pg_class'::regclass
+                    AND cd.objsubid = 0
               WHERE c.relkind IN ('r', 'p', 'f') AND c.relnamespace = ANY($1)
               ORDER BY c.oid",
             &[&nsps],
         )?;
+        // Only PostgreSQL 18 names NOT NULL constraints: skip the lookup before.
+        let named_not_null: bool = self
+            .tx
+            .query_one(
+                "SELECT current_setting('server_version_num')::int >= 180000",
+                &[],
+            )?
+            .get(0);
         let cols = self.tx.query(
             "SELECT a.attrelid, a.attnum::int4, a.attname::text, format_type(a.atttypid, a.atttypmod),
                     CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
                          THEN a.attcollation::regcollation::text END,
-                    a.attnotnull, pg_get_expr(ad.adbin, ad.adrelid), a.attidentity::text, a.attgenerated::text,
-                    col_description(a.attrelid, a.attnum),
-                    CASE WHEN a.attidentity <> '' THEN pg_get_serial_sequence(a.attrelid::regclass::text, a.attname) END,
+                    a.attnotnull,
+                    -- a default names no column: deparsed without opening the table
+                    pg_get_expr(ad.adbin, CASE WHEN a.attgenerated <> '' THEN ad.adrelid ELSE 0 END),
+                    a.attidentity::text, a.attgenerated::text, cd.description,
+                    quote_ident(sqn.nspname) || '.' || quote_ident(sq.relname),
                     s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache, s.seqcycle,
                     -- PostgreSQL 18: NOT NULL constraints have names (none before)
-                    (SELECT n.conname::text FROM pg_constraint n
-                      WHERE n.conrelid = a.attrelid AND n.contype = 'n' AND n.conkey[1] = a.attnum),
+                    CASE WHEN $2 THEN (SELECT n.conname::text FROM pg_constraint n
+                      WHERE n.conrelid = a.attrelid AND n.contype = 'n' AND n.conkey[1] = a.attnum) END,
                     -- privileges on the identity sequence, flat: grantee ('' for PUBLIC),
                     -- privilege, grantable, grantee, ...
+                    CASE WHEN sd.objid IS NULL THEN '{}'::text[] ELSE
                     ARRAY(SELECT u.v
                             FROM pg_class sc CROSS JOIN LATERAL aclexplode(sc.relacl) WITH ORDINALITY x
                            CROSS JOIN LATERAL unnest(ARRAY[
                                  CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee)::text END,
                                  x.privilege_type, x.is_grantable::text]) WITH ORDINALITY u(v, n)
                            WHERE sc.oid = sd.objid AND sc.relacl IS NOT NULL AND x.grantee <> sc.relowner
-                           ORDER BY x.ordinality, u.n),
+                           ORDER BY x.ordinality, u.n) END,
                     a.attislocal, coalesce(a.attfdwoptions, '{}')::text[]
                FROM pg_attribute a
                JOIN pg_class c ON c.oid = a.attrelid
@@ -110,10 +122,14 @@ impl<C: GenericClient> Reader<'_, C> {
                     AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum AND sd.deptype = 'i'
                     AND sd.classid = 'pg_class'::regclass
                LEFT JOIN pg_sequence s ON s.seqrelid = sd.objid
+               LEFT JOIN pg_class sq ON sq.oid = sd.objid
+               LEFT JOIN pg_namespace sqn ON sqn.oid = sq.relnamespace
+               LEFT JOIN pg_description cd ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass
+                    AND cd.objsubid = a.attnum
               WHERE c.relkind IN ('r', 'p', 'f') AND c.relnamespace = ANY($1) AND NOT c.relispartition
                 AND a.attnum > 0 AND NOT a.attisdropped
               ORDER BY a.attrelid, a.attnum",
-            &[&nsps],
+            &[&nsps, &named_not_null],
         )?;
         let mut columns: HashMap<u32, Vec<Column>> = HashMap::new();
         for c in cols {
