@@ -8,7 +8,8 @@
 //! of the application's database at that commit (as `pg_dump | psql`
 //! would reproduce it), its `django_migrations` rows must be the ones
 //! applied at that step, and at the end Django itself must find nothing
-//! to migrate in the branch (`migrate --check`).
+//! to migrate in the branch (`migrate --check`). MLflow's Alembic history
+//! (mlflow-skinny) is replayed the same way, a commit per revision.
 //!
 //! Needs a Python with those packages: `PGGIT_PYTHON` (set up by
 //! `.ci/test`, see `.ci/python-apps`). Without it the test says so and
@@ -45,6 +46,20 @@ fn url_of(db: &ScratchDb) -> String {
 }
 
 impl App {
+    /// A new database with a pggit repository in it.
+    fn new() -> App {
+        let db = ScratchDb::create(&test_admin_config(), "pggit_app").expect("create db");
+        let app = App {
+            url: url_of(&db),
+            state: std::env::temp_dir().join(format!("pggit-state-{}", db.name)),
+            out: std::env::temp_dir().join(format!("pggit-app-{}", db.name)),
+            db,
+        };
+        std::fs::create_dir_all(&app.out).unwrap();
+        app.pggit(&["init"]);
+        app
+    }
+
     fn pggit(&self, args: &[&str]) -> String {
         let out = Command::new(env!("CARGO_BIN_EXE_pggit"))
             .args(args)
@@ -167,18 +182,39 @@ fn columns_unordered(text: &str) -> String {
     out.join("\n")
 }
 
-fn migrations(url: &str) -> Vec<String> {
+/// The application's bookkeeping rows (`query` over its migration table),
+/// none before that table exists.
+fn rows(url: &str, table: &str, query: &str) -> Vec<String> {
     let (c, _) = pggit::pg::connect::resolve(Some(url), &|_| None).unwrap();
-    pggit::pg::connect::connect(&c)
+    let mut c = pggit::pg::connect::connect(&c).unwrap();
+    let present: bool = c
+        .query_one("SELECT to_regclass($1) IS NOT NULL", &[&table])
         .unwrap()
-        .query(
-            "SELECT app || ' ' || name FROM public.django_migrations ORDER BY 1",
-            &[],
-        )
+        .get(0);
+    if !present {
+        return Vec::new();
+    }
+    c.query(query, &[])
         .unwrap()
         .iter()
         .map(|r| r.get(0))
         .collect()
+}
+
+fn django_migrations(url: &str) -> Vec<String> {
+    rows(
+        url,
+        "public.django_migrations",
+        "SELECT app || ' ' || name FROM public.django_migrations ORDER BY 1",
+    )
+}
+
+fn alembic_version(url: &str) -> Vec<String> {
+    rows(
+        url,
+        "public.alembic_version",
+        "SELECT version_num::text FROM public.alembic_version ORDER BY 1",
+    )
 }
 
 fn django(python: &str, dir: &Path, db: &str, args: &[&str]) -> std::process::Output {
@@ -194,30 +230,23 @@ fn django(python: &str, dir: &Path, db: &str, args: &[&str]) -> std::process::Ou
         .expect("run python")
 }
 
-#[test]
-fn django_wagtail_allauth_oauth_toolkit() {
-    let Some(python) = std::env::var("PGGIT_PYTHON").ok().filter(|p| !p.is_empty()) else {
-        eprintln!("skipped: set PGGIT_PYTHON to a Python with Django, wagtail, allauth and django-oauth-toolkit (.ci/python-apps)");
-        return;
-    };
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apps/django");
-    let db = ScratchDb::create(&test_admin_config(), "pggit_app").expect("create db");
-    let app = App {
-        url: url_of(&db),
-        state: std::env::temp_dir().join(format!("pggit-state-{}", db.name)),
-        out: std::env::temp_dir().join(format!("pggit-app-{}", db.name)),
-        db,
-    };
-    std::fs::create_dir_all(&app.out).unwrap();
-    app.pggit(&["init"]);
-
-    // The team's history: one commit per app migrated.
-    let run = Command::new(&python)
-        .arg(dir.join("drive.py"))
-        .current_dir(&dir)
-        .env("DJANGO_SETTINGS_MODULE", "settings")
-        .env("PYTHONPATH", &dir)
-        .env("PGGIT_APP_DB", &app.db.name)
+/// Run an application's driver (which commits after every step and saves
+/// each step's dump and bookkeeping rows), then check out every
+/// `checkout_every`-th commit (and the last) into a branch of its own and move
+/// one branch through every commit forward and back with `reset --hard`:
+/// each time the workspace must dump as the application's database did at
+/// that commit and hold the same bookkeeping rows. At most `max_reordered`
+/// steps going back may differ only in column order (a re-added column goes
+/// last). Returns the steps: (number, label, commit).
+fn replay(
+    app: &App,
+    mut driver: Command,
+    bookkeeping: fn(&str) -> Vec<String>,
+    min_steps: usize,
+    checkout_every: usize,
+    max_reordered: usize,
+) -> Vec<(usize, String, String)> {
+    let run = driver
         .env("PGGIT_BIN", env!("CARGO_BIN_EXE_pggit"))
         .env("PGGIT_PG_DUMP", pg_dump_program(&test_admin_config()))
         .env("PGGIT_OUT", &app.out)
@@ -225,10 +254,10 @@ fn django_wagtail_allauth_oauth_toolkit() {
         .env("PGGIT_STATE_DIR", &app.state)
         .env_remove("DATABASE_URL")
         .output()
-        .expect("run the Django driver");
+        .expect("run the application's driver");
     assert!(
         run.status.success(),
-        "the Django driver failed: {}",
+        "the driver failed: {}",
         String::from_utf8_lossy(&run.stderr)
     );
     let steps: Vec<(usize, String, String)> = String::from_utf8_lossy(&run.stdout)
@@ -243,8 +272,8 @@ fn django_wagtail_allauth_oauth_toolkit() {
         })
         .collect();
     assert!(
-        steps.len() >= 15,
-        "expected a commit per app, got {steps:?}"
+        steps.len() >= min_steps,
+        "expected a commit per step, got {steps:?}"
     );
     let want: Vec<(String, Vec<String>)> = steps
         .iter()
@@ -283,12 +312,15 @@ fn django_wagtail_allauth_oauth_toolkit() {
                 }
                 failures.push(format!("{what}: pg_dump differs\n{}", d.join("\n")));
             }
-            if migrations(url) != *rows {
-                failures.push(format!("{what}: django_migrations differs"));
+            if bookkeeping(url) != *rows {
+                failures.push(format!("{what}: bookkeeping rows differ"));
             }
         };
     // Every commit checked out into a branch of its own.
     for ((n, label, commit), w) in steps.iter().zip(&want) {
+        if *n % checkout_every != 0 && *n != steps.len() {
+            continue;
+        }
         let branch = format!("at{n}");
         app.pggit(&["checkout", "-b", &branch, commit]);
         check(
@@ -314,14 +346,35 @@ fn django_wagtail_allauth_oauth_toolkit() {
         );
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    // Known: contenttypes.0002 drops `name`; going back re-adds it last.
     assert!(
-        reordered.len() <= 1,
+        reordered.len() <= max_reordered,
         "columns out of order after going back: {reordered:?}"
     );
     if !reordered.is_empty() {
         eprintln!("column order differs (re-added columns go last): {reordered:?}");
     }
+    steps
+}
+
+#[test]
+fn django_wagtail_allauth_oauth_toolkit() {
+    let Some(python) = std::env::var("PGGIT_PYTHON").ok().filter(|p| !p.is_empty()) else {
+        eprintln!("skipped: set PGGIT_PYTHON to a Python with Django, wagtail, allauth and django-oauth-toolkit (.ci/python-apps)");
+        return;
+    };
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apps/django");
+    let app = App::new();
+
+    // The team's history: one commit per app migrated.
+    let mut driver = Command::new(&python);
+    driver
+        .arg(dir.join("drive.py"))
+        .current_dir(&dir)
+        .env("DJANGO_SETTINGS_MODULE", "settings")
+        .env("PYTHONPATH", &dir)
+        .env("PGGIT_APP_DB", &app.db.name);
+    // Known: contenttypes.0002 drops `name`; going back re-adds it last.
+    let steps = replay(&app, driver, django_migrations, 15, 1, 1);
 
     // Django agrees that the branch is fully migrated.
     let last = format!("at{}", steps.len());
@@ -340,5 +393,47 @@ fn django_wagtail_allauth_oauth_toolkit() {
         "Django finds unapplied migrations in the branch: {}{}",
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// MLflow's tracking store, from `mlflow-skinny`: the initial tables it
+/// creates first, then its Alembic revisions one at a time
+/// (`tests/apps/mlflow/drive.py`), a commit after each; `alembic_version` is
+/// the bookkeeping table. The suite replays the first 24 revisions and checks
+/// out every 4th commit; `PGGIT_APPS_FULL=1` replays all of them (about 70) and
+/// checks out every commit.
+#[test]
+fn mlflow_alembic_revisions() {
+    let Some(python) = std::env::var("PGGIT_PYTHON").ok().filter(|p| !p.is_empty()) else {
+        eprintln!("skipped: set PGGIT_PYTHON to a Python with mlflow-skinny, alembic and SQLAlchemy (.ci/python-apps)");
+        return;
+    };
+    let full = std::env::var_os("PGGIT_APPS_FULL").is_some();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/apps/mlflow");
+    let app = App::new();
+    let app_url = app
+        .url
+        .replacen("postgresql://", "postgresql+psycopg://", 1)
+        .replacen("postgres://", "postgresql+psycopg://", 1);
+    let mut driver = Command::new(&python);
+    driver
+        .arg(dir.join("drive.py"))
+        .current_dir(&dir)
+        .env("PGGIT_APP_URL", app_url)
+        .env("PGGIT_APP_STEPS", if full { "0" } else { "24" });
+    let steps = replay(
+        &app,
+        driver,
+        alembic_version,
+        if full { 60 } else { 25 },
+        if full { 1 } else { 4 },
+        usize::MAX,
+    );
+    // The last step is MLflow's newest revision (or the 24th).
+    let last = &steps[steps.len() - 1];
+    assert_eq!(
+        alembic_version(&app.url),
+        vec![last.1.clone()],
+        "{steps:?}"
     );
 }
