@@ -431,9 +431,5 @@ fn mlflow_alembic_revisions() {
     );
     // The last step is MLflow's newest revision (or the 24th).
     let last = &steps[steps.len() - 1];
-    assert_eq!(
-        alembic_version(&app.url),
-        vec![last.1.clone()],
-        "{steps:?}"
-    );
+    assert_eq!(alembic_version(&app.url), vec![last.1.clone()], "{steps:?}");
 }

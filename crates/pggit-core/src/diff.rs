@@ -380,6 +380,12 @@ pub fn parts_changed(a: &Object, b: &Object, renames: &Renames) -> Vec<String> {
                     if o.comment != c.comment {
                         what.push("comment".into());
                     }
+                    if o.settings != c.settings {
+                        what.push("settings".into());
+                    }
+                    if o.options != c.options {
+                        what.push("options".into());
+                    }
                     // Whether a column is only inherited follows the
                     // table's inheritance, reported below.
                     if !what.is_empty() {

@@ -75,6 +75,9 @@ pub enum Object {
         cache: i64,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         cycle: bool,
+        /// `UNLOGGED` (PostgreSQL 15+).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        unlogged: bool,
         /// Owning table and column (`OWNED BY`).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         owned_by: Option<(Id, Id)>,
@@ -94,6 +97,9 @@ pub enum Object {
         /// constraint's name).
         #[serde(default, skip_serializing_if = "Option::is_none")]
         index_comment: Option<String>,
+        /// The table is clustered on the constraint's index (`CLUSTER ON`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        clustered: bool,
     },
     Index {
         table: Id,
@@ -104,6 +110,13 @@ pub enum Object {
         definition: String,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         comment: Option<String>,
+        /// The table is clustered on this index (`CLUSTER ON`).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        clustered: bool,
+        /// Statistics targets of expression columns (`ALTER INDEX ...
+        /// ALTER COLUMN n SET STATISTICS t`), as (column number, target).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        statistics: Vec<(i32, i32)>,
     },
     View {
         schema: String,
@@ -613,6 +626,43 @@ pub struct Column {
     /// A foreign table column's options (`key=value`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub options: Vec<String>,
+    /// Planner and storage settings (`SET STATISTICS`, `SET STORAGE`,
+    /// `SET (n_distinct = ...)`, `SET COMPRESSION`).
+    #[serde(default, skip_serializing_if = "ColumnSettings::is_default")]
+    pub settings: ColumnSettings,
+}
+
+/// A column's planner and storage settings, each only when set: what
+/// `pg_dump` writes as `ALTER TABLE ONLY ... ALTER COLUMN ...`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnSettings {
+    /// `SET STATISTICS n` (none: the server's default target).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub statistics: Option<i32>,
+    /// `SET STORAGE`, when it is not the type's own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub storage: Option<Storage>,
+    /// Attribute options (`n_distinct=-1`), as the catalog keeps them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub options: Vec<String>,
+    /// `SET COMPRESSION` method (PostgreSQL 14+; none: the server's default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compression: Option<String>,
+}
+
+impl ColumnSettings {
+    pub fn is_default(&self) -> bool {
+        *self == ColumnSettings::default()
+    }
+}
+
+/// A column's storage mode (`plain`, `main`, `external`, `extended`) and
+/// its type's, which `SET STORAGE` goes back to (`SET STORAGE DEFAULT`
+/// exists only from PostgreSQL 16).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Storage {
+    pub mode: String,
+    pub type_default: String,
 }
 
 /// Identity column settings.
@@ -732,6 +782,7 @@ impl Column {
             generated: None,
             comment: None,
             options: vec![],
+            settings: ColumnSettings::default(),
         }
     }
 }

@@ -197,6 +197,7 @@ mod tests {
             definition: def.into(),
             comment: None,
             index_comment: None,
+            clustered: false,
         }
     }
 

@@ -366,6 +366,7 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
         corpus::foreign::FOREIGN,
         corpus::operators::OPERATORS,
         corpus::opclasses::OPCLASSES,
+        corpus::settings::SETTINGS,
     ] {
         all.extend(
             list.iter()
@@ -377,6 +378,8 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
     for (min, list) in [
         (14, corpus::features::FEATURES_PG14),
         (14, corpus::statistics::STATISTICS_PG14),
+        (14, corpus::settings::SETTINGS_PG14),
+        (15, corpus::settings::SETTINGS_PG15),
         (15, corpus::features::FEATURES_PG15),
         (16, corpus::features::FEATURES_PG16),
         (16, corpus::collations::COLLATIONS_PG16),

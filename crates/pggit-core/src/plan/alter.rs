@@ -747,14 +747,38 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
                 }
             }
         }
-        (Object::Sequence { .. }, Object::Sequence { schema, name, .. })
+        (
+            Object::Sequence { unlogged: was, .. },
+            Object::Sequence {
+                schema,
+                name,
+                unlogged,
+                ..
+            },
+        ) => {
             if render::sequence_options(Writer::new(""), old).build()
-                != render::sequence_options(Writer::new(""), new).build() =>
-        {
-            out.push(
-                render::sequence_options(Writer::new("ALTER SEQUENCE").qname(schema, name), new)
+                != render::sequence_options(Writer::new(""), new).build()
+            {
+                out.push(
+                    render::sequence_options(
+                        Writer::new("ALTER SEQUENCE").qname(schema, name),
+                        new,
+                    )
                     .build(),
-            );
+                );
+            }
+            if was != unlogged {
+                out.push(
+                    Writer::new("ALTER SEQUENCE")
+                        .qname(schema, name)
+                        .kw(if *unlogged {
+                            "SET UNLOGGED"
+                        } else {
+                            "SET LOGGED"
+                        })
+                        .build(),
+                );
+            }
         }
         (
             Object::View { .. },
@@ -777,6 +801,7 @@ pub fn alter(tree: &Tree, old: &Object, new: &Object) -> Result<Vec<Statement>, 
         _ => {}
     }
     out.extend(render::index_comment(tree, Some(old), new));
+    out.extend(super::settings::index(tree, Some(old), new));
     out.extend(render::attribute_comments(Some(old), new));
     if old.comment() != new.comment() {
         let (kw, target) = comment_target(tree, new);

@@ -21,6 +21,7 @@ mod order;
 mod owners;
 mod publication;
 pub mod render;
+mod settings;
 mod table;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -566,6 +567,7 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
                     out.push(render::comment_on(kw, &target, Some(c)));
                 }
                 out.extend(render::index_comment(new, None, n));
+                out.extend(settings::index(new, None, n));
             }
             _ => {
                 if let Object::Table(t) = n {
@@ -758,6 +760,7 @@ mod tests {
                     generated: None,
                     comment: None,
                     options: vec![],
+                    settings: Default::default(),
                 }],
             )),
         );

@@ -269,6 +269,7 @@ fn create_table(tree: &Tree, t: &Table) -> Vec<Statement> {
         };
         out.push(comment_on(kw, &qname(&t.schema, &t.name), Some(c)));
     }
+    let via_inherits = created_with_inherits(tree, t);
     for c in &t.columns {
         if let Some(cm) = &c.comment {
             out.push(comment_on(
@@ -277,6 +278,18 @@ fn create_table(tree: &Tree, t: &Table) -> Vec<Statement> {
                 Some(cm),
             ));
         }
+        let implied = match parent_column(tree, t, &c.name) {
+            Some(pc) if via_inherits => super::settings::inherited(pc),
+            _ => crate::model::ColumnSettings::default(),
+        };
+        out.extend(super::settings::change(
+            &qname(&t.schema, &t.name),
+            t.foreign.is_some(),
+            &c.name,
+            &implied,
+            &c.settings,
+            false,
+        ));
     }
     out
 }
@@ -506,9 +519,20 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
             .kw("AS RANGE (")
             .def(&options.join(", "))
             .glue(")"),
-        Object::Sequence { schema, name, .. } => {
-            sequence_options(Writer::new("CREATE SEQUENCE").qname(schema, name), object)
-        }
+        Object::Sequence {
+            schema,
+            name,
+            unlogged,
+            ..
+        } => sequence_options(
+            Writer::new(if *unlogged {
+                "CREATE UNLOGGED SEQUENCE"
+            } else {
+                "CREATE SEQUENCE"
+            })
+            .qname(schema, name),
+            object,
+        ),
         Object::Constraint {
             table: t,
             name,
@@ -900,6 +924,7 @@ pub fn create_or_replace(tree: &Tree, object: &Object, replace: bool) -> Vec<Sta
         out.push(comment_on(kw, &target, Some(c)));
     }
     out.extend(index_comment(tree, None, object));
+    out.extend(super::settings::index(tree, None, object));
     out.extend(attribute_comments(None, object));
     out
 }

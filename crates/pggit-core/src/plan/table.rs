@@ -4,7 +4,8 @@
 use std::collections::HashMap;
 
 use super::render::{self, column_def, comment_on};
-use crate::model::{Column, SequenceOptions, Table};
+use super::settings;
+use crate::model::{Column, ColumnSettings, SequenceOptions, Table};
 use crate::sql::{ident, qname, Statement, Writer};
 use crate::tree::Tree;
 
@@ -123,6 +124,14 @@ pub fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
                     Some(cm),
                 ));
             }
+            out.extend(settings::change(
+                &t,
+                b.foreign.is_some(),
+                &c.name,
+                &ColumnSettings::default(),
+                &c.settings,
+                false,
+            ));
             continue;
         };
         out.extend(alter_column(&t, o, c, b.foreign.is_some()));
@@ -418,6 +427,7 @@ fn inherited(pc: &Column, own: &Column) -> Column {
         // PostgreSQL 18: an attached partition keeps its own NOT NULL
         // constraint (and its name); one it lacks gets the default name.
         not_null_name: own.not_null_name.clone().filter(|_| own.not_null),
+        settings: settings::inherited(pc),
         ..pc.clone()
     }
 }
@@ -460,6 +470,14 @@ fn alter_column(t: &str, o: &Column, c: &Column, foreign: bool) -> Vec<Statement
                     .def(&column_def(c).build().sql)
                     .build(),
             );
+            out.extend(settings::change(
+                t,
+                foreign,
+                &c.name,
+                &ColumnSettings::default(),
+                &c.settings,
+                false,
+            ));
             return out;
         }
     }
@@ -552,6 +570,14 @@ fn alter_column(t: &str, o: &Column, c: &Column, foreign: bool) -> Vec<Statement
         }
         _ => {}
     }
+    out.extend(settings::change(
+        t,
+        foreign,
+        &c.name,
+        &o.settings,
+        &c.settings,
+        o.data_type != c.data_type || o.collation != c.collation,
+    ));
     if o.comment != c.comment {
         out.push(comment_on(
             "COLUMN",

@@ -29,7 +29,9 @@ impl<C: GenericClient> Reader<'_, C> {
                     CASE WHEN k.contype <> 'f' AND k.conindid <> 0 THEN id.description END,
                     -- storage parameters of the key's index: pg_get_constraintdef leaves them out
                     CASE WHEN k.contype IN ('p', 'u') AND k.conindid <> 0 THEN
-                      (SELECT array_to_string(i.reloptions, ', ') FROM pg_class i WHERE i.oid = k.conindid) END
+                      (SELECT array_to_string(i.reloptions, ', ') FROM pg_class i WHERE i.oid = k.conindid) END,
+                    k.contype IN ('p', 'u', 'x') AND coalesce((SELECT x.indisclustered FROM pg_index x
+                                                              WHERE x.indexrelid = k.conindid), false)
                FROM pg_constraint k
                LEFT JOIN pg_description kd ON kd.objoid = k.oid AND kd.classoid = 'pg_constraint'::regclass
                     AND kd.objsubid = 0
@@ -57,6 +59,7 @@ impl<C: GenericClient> Reader<'_, C> {
                     definition,
                     comment: opt(&row, 4),
                     index_comment: opt(&row, 6),
+                    clustered: row.get(8),
                 },
                 vec![],
             );
@@ -71,7 +74,12 @@ impl<C: GenericClient> Reader<'_, C> {
                     'CREATE ' || CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
                       || quote_ident(i.relname) || ' ON ' || CASE WHEN i.relkind = 'I' THEN 'ONLY ' ELSE '' END
                       || quote_ident(n.nspname) || '.' || quote_ident(t.relname) || ' ',
-                    d.description
+                    d.description, x.indisclustered,
+                    -- statistics targets set on expression columns (PostgreSQL 17: NULL when unset)
+                    coalesce((SELECT array_agg(a.attnum::int4 ORDER BY a.attnum) FROM pg_attribute a
+                               WHERE a.attrelid = i.oid AND a.attstattarget <> -1), '{}'),
+                    coalesce((SELECT array_agg(a.attstattarget::int4 ORDER BY a.attnum) FROM pg_attribute a
+                               WHERE a.attrelid = i.oid AND a.attstattarget <> -1), '{}')
                FROM pg_index x
                JOIN pg_class i ON i.oid = x.indexrelid
                JOIN pg_class t ON t.oid = x.indrelid
@@ -104,6 +112,12 @@ impl<C: GenericClient> Reader<'_, C> {
                     unique: row.get(3),
                     definition: definition.to_string(),
                     comment: opt(&row, 6),
+                    clustered: row.get(7),
+                    statistics: row
+                        .get::<_, Vec<i32>>(8)
+                        .into_iter()
+                        .zip(row.get::<_, Vec<i32>>(9))
+                        .collect(),
                 },
                 vec![],
             );

@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 
 use pggit_core::model::{
-    Attribute, Column, Foreign, Identity, Object, Privilege, SequenceOptions, Table,
+    Attribute, Column, ColumnSettings, Foreign, Identity, Object, Privilege, SequenceOptions,
+    Storage, Table,
 };
 use postgres::GenericClient;
 
@@ -19,7 +20,8 @@ impl<C: GenericClient> Reader<'_, C> {
                     (SELECT d.refobjid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
                         AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype = 'a'),
                     (SELECT d.refobjsubid FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid
-                        AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype = 'a')
+                        AND d.refclassid = 'pg_class'::regclass AND d.refobjsubid > 0 AND d.deptype = 'a'),
+                    c.relpersistence = 'u'
                FROM pg_class c
                JOIN pg_namespace n ON n.oid = c.relnamespace
                JOIN pg_sequence s ON s.seqrelid = c.oid
@@ -49,6 +51,7 @@ impl<C: GenericClient> Reader<'_, C> {
                     start: row.get(8),
                     cache: row.get(9),
                     cycle: row.get(10),
+                    unlogged: row.get(14),
                     owned_by: owner
                         .zip(attnum)
                         .map(|(t, a)| (format!("rel:{t}"), format!("col:{t}:{a}"))),
@@ -66,7 +69,11 @@ impl<C: GenericClient> Reader<'_, C> {
                     c.relispartition,
                     ARRAY(SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = c.oid ORDER BY i.inhseqno),
                     pg_get_expr(c.relpartbound, c.oid),
-                    coalesce(c.reloptions, '{}')::text[],
+                    -- the table's storage parameters, then its TOAST table's as toast.*
+                    coalesce(c.reloptions, '{}')::text[]
+                      || coalesce((SELECT array_agg('toast.' || o ORDER BY n)
+                                     FROM pg_class tc CROSS JOIN LATERAL unnest(tc.reloptions) WITH ORDINALITY u(o, n)
+                                    WHERE c.reltoastrelid <> 0 AND tc.oid = c.reltoastrelid), '{}')::text[],
                     c.relrowsecurity, c.relforcerowsecurity, cd.description,
                     CASE WHEN c.relkind = 'f' THEN NULL  -- foreign tables have none
                       WHEN c.relreplident = 'f' THEN 'full' WHEN c.relreplident = 'n' THEN 'nothing'
@@ -83,17 +90,21 @@ impl<C: GenericClient> Reader<'_, C> {
               ORDER BY c.oid",
             &[&nsps],
         )?;
-        // Only PostgreSQL 18 names NOT NULL constraints: skip the lookup before.
-        let named_not_null: bool = self
+        let version: i32 = self
             .tx
-            .query_one(
-                "SELECT current_setting('server_version_num')::int >= 180000",
-                &[],
-            )?
+            .query_one("SELECT current_setting('server_version_num')::int", &[])?
             .get(0);
+        // Only PostgreSQL 18 names NOT NULL constraints: skip the lookup before.
+        let named_not_null = version >= 180000;
+        // Column compression exists from PostgreSQL 14.
+        let compression_col = if version >= 140000 {
+            "nullif(a.attcompression::text, '')"
+        } else {
+            "NULL::text"
+        };
         let cols = self.tx.query(
-            "SELECT a.attrelid, a.attnum::int4, a.attname::text, format_type(a.atttypid, a.atttypmod),
-                    CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
+            &format!("SELECT a.attrelid, a.attnum::int4, a.attname::text, format_type(a.atttypid, a.atttypmod),
+                    CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
                          THEN a.attcollation::regcollation::text END,
                     a.attnotnull,
                     -- a default names no column: deparsed without opening the table
@@ -106,7 +117,7 @@ impl<C: GenericClient> Reader<'_, C> {
                       WHERE n.conrelid = a.attrelid AND n.contype = 'n' AND n.conkey[1] = a.attnum) END,
                     -- privileges on the identity sequence, flat: grantee ('' for PUBLIC),
                     -- privilege, grantable, grantee, ...
-                    CASE WHEN sd.objid IS NULL THEN '{}'::text[] ELSE
+                    CASE WHEN sd.objid IS NULL THEN '{{}}'::text[] ELSE
                     ARRAY(SELECT u.v
                             FROM pg_class sc CROSS JOIN LATERAL aclexplode(sc.relacl) WITH ORDINALITY x
                            CROSS JOIN LATERAL unnest(ARRAY[
@@ -114,9 +125,17 @@ impl<C: GenericClient> Reader<'_, C> {
                                  x.privilege_type, x.is_grantable::text]) WITH ORDINALITY u(v, n)
                            WHERE sc.oid = sd.objid AND sc.relacl IS NOT NULL AND x.grantee <> sc.relowner
                            ORDER BY x.ordinality, u.n) END,
-                    a.attislocal, coalesce(a.attfdwoptions, '{}')::text[]
+                    a.attislocal, coalesce(a.attfdwoptions, '{{}}')::text[],
+                    nullif(a.attstattarget::int4, -1), a.attstorage::text, ty.typstorage::text,
+                    -- the options ALTER COLUMN SET (...) takes (a server may keep others)
+                    CASE WHEN a.attoptions IS NULL THEN '{{}}'::text[] ELSE
+                    ARRAY(SELECT o FROM unnest(a.attoptions) WITH ORDINALITY x(o, n)
+                           WHERE split_part(o, '=', 1) IN ('n_distinct', 'n_distinct_inherited')
+                           ORDER BY n) END,
+                    {compression_col}
                FROM pg_attribute a
                JOIN pg_class c ON c.oid = a.attrelid
+               JOIN pg_type ty ON ty.oid = a.atttypid
                LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
                LEFT JOIN pg_depend sd ON a.attidentity <> '' AND sd.refclassid = 'pg_class'::regclass
                     AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum AND sd.deptype = 'i'
@@ -128,7 +147,7 @@ impl<C: GenericClient> Reader<'_, C> {
                     AND cd.objsubid = a.attnum
               WHERE c.relkind IN ('r', 'p', 'f') AND c.relnamespace = ANY($1) AND NOT c.relispartition
                 AND a.attnum > 0 AND NOT a.attisdropped
-              ORDER BY a.attrelid, a.attnum",
+              ORDER BY a.attrelid, a.attnum"),
             &[&nsps, &named_not_null],
         )?;
         let mut columns: HashMap<u32, Vec<Column>> = HashMap::new();
@@ -194,6 +213,12 @@ impl<C: GenericClient> Reader<'_, C> {
                 generated: if generated == "s" { expr } else { None },
                 comment: opt(&c, 9),
                 options: c.get(20),
+                settings: ColumnSettings {
+                    statistics: c.get(21),
+                    storage: storage(c.get(22), c.get(23)),
+                    options: c.get(24),
+                    compression: opt(&c, 25).map(|m| compression(&m)),
+                },
             });
         }
         let parents: HashMap<u32, Vec<u32>> = rows
@@ -420,4 +445,33 @@ fn settle_inherited_order(
     for rel in rels {
         order(rel, columns, parents, &mut done);
     }
+}
+
+/// A column's storage (`pg_attribute.attstorage`) when it is not its
+/// type's (`pg_type.typstorage`), by name.
+fn storage(column: String, of_type: String) -> Option<Storage> {
+    let name = |c: &str| {
+        match c {
+            "p" => "plain",
+            "e" => "external",
+            "m" => "main",
+            "x" => "extended",
+            other => other,
+        }
+        .to_string()
+    };
+    (column != of_type).then(|| Storage {
+        mode: name(&column),
+        type_default: name(&of_type),
+    })
+}
+
+/// A compression method (`pg_attribute.attcompression`) by name.
+fn compression(code: &str) -> String {
+    match code {
+        "p" => "pglz",
+        "l" => "lz4",
+        other => other,
+    }
+    .to_string()
 }

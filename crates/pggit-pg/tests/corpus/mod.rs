@@ -13,6 +13,7 @@ pub mod operators;
 pub mod owners;
 pub mod privileges;
 pub mod publications;
+pub mod settings;
 pub mod statistics;
 pub mod text_search;
 
@@ -21,17 +22,7 @@ pub mod text_search;
 /// that each still fails there, so a fix shows up as a test failure until
 /// the case is taken off this list.
 pub const KNOWN_GAPS: &[(&str, &[i32], &str)] = &[
-    ("tbl_set_statistics", &[], "column statistics targets (SET STATISTICS) are not tracked"),
-    ("tbl_reset_statistics", &[], "column statistics targets (SET STATISTICS) are not tracked"),
-    ("idx_alter_column_statistics", &[], "index column statistics targets are not tracked"),
-    ("tbl_set_storage_external_main", &[], "column storage (SET STORAGE) is not tracked"),
-    ("tbl_column_set_n_distinct", &[], "column options (n_distinct, ...) are not tracked"),
-    ("tbl_column_reset_options", &[], "column options (n_distinct, ...) are not tracked"),
-    ("tbl_set_toast_params", &[], "TOAST storage parameters (toast.*) are not tracked"),
     ("tbl_set_unlogged_with_identity", &[], "an identity sequence's persistence follows SET UNLOGGED and is not tracked"),
-    ("tbl_cluster_on", &[], "CLUSTER ON (the clustered index) is not tracked"),
-    ("tbl_set_without_cluster", &[], "CLUSTER ON (the clustered index) is not tracked"),
-    ("mv_cluster_on", &[], "CLUSTER ON (the clustered index) is not tracked"),
     ("tbl_no_inherit", &[], "undoing NO INHERIT: INHERIT makes the columns the table has merged (its own too), and PostgreSQL has no statement that makes them only inherited again"),
     ("inh_no_inherit", &[], "undoing NO INHERIT: INHERIT makes the columns and CHECK constraints the table has merged (its own too), and PostgreSQL has no statement that makes them only inherited again"),
     ("inh_no_inherit_and_drop_parent", &[], "undoing NO INHERIT: INHERIT makes the columns and CHECK constraints the table has merged (its own too), and PostgreSQL has no statement that makes them only inherited again"),
@@ -49,10 +40,6 @@ pub const KNOWN_GAPS: &[(&str, &[i32], &str)] = &[
     ("part_partition_create_with_constraint", &[], "a partition's own column defaults are not tracked"),
     ("cmt_sequence_and_identity_sequence", &[], "comments on identity sequences are not tracked"),
     ("cmt_extension", &[], "extension comments are not tracked"),
-    ("pg14_column_compression", &[], "column compression (SET COMPRESSION) is not tracked"),
-    ("pg14_create_with_compression", &[], "column compression (SET COMPRESSION) is not tracked"),
-    ("pg15_unlogged_sequence", &[], "sequence persistence (UNLOGGED sequences) is not tracked"),
-    ("pg15_logged_sequence", &[], "sequence persistence (UNLOGGED sequences) is not tracked"),
     ("part_attach_existing_table", &[18], "PostgreSQL 18: an attached partition keeps its own NOT NULL constraint name, and a replay (CREATE TABLE ... PARTITION OF) names it after the parent's"),
 ];
 

@@ -253,7 +253,7 @@ impl Gen {
     /// chosen change does not apply to this schema (the caller tries again).
     pub fn step(&self, rng: &mut Rng) -> Option<(String, Gen)> {
         let mut g = self.clone();
-        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 35 }) {
+        let sql = match rng.below(if self.tables.is_empty() { 1 } else { 36 }) {
             0 => g.create_table(rng),
             1 => g.add_column(rng)?,
             2 => g.drop_column(rng)?,
@@ -288,6 +288,7 @@ impl Gen {
             31 => g.foreign(rng)?,
             32 => g.operator(rng)?,
             33 => g.opclass(rng)?,
+            34 => g.settings(rng)?,
             _ => g.drop_table(rng)?,
         };
         Some((sql, g))
@@ -1132,6 +1133,50 @@ impl Gen {
         Some(format!(
             "CREATE OPERATOR public.{symbol} (FUNCTION = int4pl, LEFTARG = integer, RIGHTARG = integer{extra})"
         ))
+    }
+
+    /// A column's statistics target, storage mode or `n_distinct` (set or
+    /// reset, on the table only), or a new index the table is clustered on,
+    /// or the table no longer clustered.
+    fn settings(&mut self, rng: &mut Rng) -> Option<String> {
+        let ti = self.table_index(rng, true)?;
+        let tq = self.tables[ti].q();
+        let ci = rng.below(self.tables[ti].cols.len().max(1));
+        let col = self.tables[ti].cols.get(ci)?.clone();
+        let at = format!("ALTER TABLE ONLY {tq} ALTER COLUMN {}", q(&col.name));
+        Some(match rng.below(6) {
+            0 => format!("{at} SET STATISTICS {}", [-1, 0, 50, 1000][rng.below(4)]),
+            1 => {
+                let varlena = matches!(
+                    col.ty,
+                    Ty::Text | Ty::Varchar(_) | Ty::Numeric(..) | Ty::Jsonb | Ty::IntArray
+                );
+                let modes: &[&str] = if varlena {
+                    &["PLAIN", "MAIN", "EXTERNAL", "EXTENDED"]
+                } else {
+                    &["PLAIN"]
+                };
+                format!("{at} SET STORAGE {}", modes[rng.below(modes.len())])
+            }
+            2 => format!(
+                "{at} SET (n_distinct = {})",
+                ["-1", "-0.5", "100"][rng.below(3)]
+            ),
+            3 => format!("{at} RESET (n_distinct)"),
+            4 => {
+                let name = self.fresh("cl", rng);
+                self.tables[ti]
+                    .indexes
+                    .push((name.clone(), vec![col.name.clone()]));
+                format!(
+                    "CREATE INDEX {} ON {tq} ({}); ALTER TABLE ONLY {tq} CLUSTER ON {}",
+                    q(&name),
+                    q(&col.name),
+                    q(&name)
+                )
+            }
+            _ => format!("ALTER TABLE ONLY {tq} SET WITHOUT CLUSTER"),
+        })
     }
 
     /// An operator class over `integer` made (in its own family or an
