@@ -22,7 +22,6 @@ pub mod text_search;
 /// that each still fails there, so a fix shows up as a test failure until
 /// the case is taken off this list.
 pub const KNOWN_GAPS: &[(&str, &[i32], &str)] = &[
-    ("tbl_set_unlogged_with_identity", &[], "an identity sequence's persistence follows SET UNLOGGED and is not tracked"),
     ("tbl_no_inherit", &[], "undoing NO INHERIT: INHERIT makes the columns the table has merged (its own too), and PostgreSQL has no statement that makes them only inherited again"),
     ("inh_no_inherit", &[], "undoing NO INHERIT: INHERIT makes the columns and CHECK constraints the table has merged (its own too), and PostgreSQL has no statement that makes them only inherited again"),
     ("inh_no_inherit_and_drop_parent", &[], "undoing NO INHERIT: INHERIT makes the columns and CHECK constraints the table has merged (its own too), and PostgreSQL has no statement that makes them only inherited again"),
