@@ -14,10 +14,10 @@ fn coupled(kind: &str) -> &'static [&'static [&'static str]] {
     match kind {
         "function" => &[&["definition", "routine", "identity_args", "result"]],
         "view" => &[&["query", "materialized", "columns"]],
-        "index" => &[&["definition", "unique"]],
+        "index" => &[&["definition", "unique", "statistics"]],
         "trigger" => &[&["definition", "constraint"]],
         "domain" => &[&["base", "collation"]],
-        "column" => &[&["data_type", "collation"]],
+        "column" => &[&["data_type", "collation", "settings"]],
         "rows" => &[&["rows", "columns", "key"]],
         _ => &[],
     }

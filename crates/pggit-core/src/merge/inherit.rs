@@ -67,6 +67,11 @@ fn settled(tree: &Tree, id: &str, t: &Table) -> Table {
         .retain(|c| !c.inherited || from_parent(&c.name).is_some());
     for c in &mut out.columns {
         if let Some(pc) = from_parent(&c.name) {
+            if (&c.data_type, &c.collation) != (&pc.data_type, &pc.collation) {
+                // A type change resets storage and compression.
+                c.settings.storage = None;
+                c.settings.compression = None;
+            }
             c.data_type = pc.data_type.clone();
             c.collation = pc.collation.clone();
         }
@@ -84,6 +89,7 @@ fn settled(tree: &Tree, id: &str, t: &Table) -> Table {
                     inherited: true,
                     comment: None,
                     identity: None,
+                    settings: crate::model::ColumnSettings::default(),
                     ..pc.clone()
                 });
             }
@@ -175,5 +181,69 @@ mod tests {
         };
         assert_eq!(c.columns.len(), 1);
         assert_eq!(c.columns[0].name, "id");
+    }
+
+    #[test]
+    fn a_parent_retyped_on_one_side_resets_the_storage_of_the_other_sides_child() {
+        let base = tree(vec![("p", table("p", &[("p1", "body", false)], &[]))]);
+        let mut retyped = table("p", &[("p1", "body", false)], &[]);
+        if let Object::Table(t) = &mut retyped {
+            t.columns[0].data_type = "text".into();
+        }
+        let target = tree(vec![("p", retyped)]);
+        let mut child = table("c", &[("c1", "body", true)], &["p"]);
+        if let Object::Table(t) = &mut child {
+            t.columns[0].settings.storage = Some(crate::model::Storage {
+                mode: "main".into(),
+                type_default: "plain".into(),
+            });
+            t.columns[0].settings.statistics = Some(10);
+        }
+        let source = tree(vec![
+            ("p", table("p", &[("p1", "body", false)], &[])),
+            ("c", child),
+        ]);
+        let m = merge(&base, &target, &source, &Options::default());
+        let Some(Object::Table(c)) = m.tree.get("c") else {
+            panic!("child merged away");
+        };
+        assert_eq!(c.columns[0].data_type, "text");
+        assert_eq!(c.columns[0].settings.storage, None);
+        assert_eq!(c.columns[0].settings.statistics, Some(10));
+    }
+
+    #[test]
+    fn two_sides_clustering_one_table_on_different_indexes_conflict() {
+        let index = |name: &str, clustered: bool| Object::Index {
+            table: "t".into(),
+            name: name.into(),
+            unique: false,
+            definition: "USING btree (id)".into(),
+            comment: None,
+            clustered,
+            statistics: vec![],
+        };
+        let t = || table("t", &[("t1", "id", false)], &[]);
+        let base = tree(vec![
+            ("t", t()),
+            ("a", index("a", false)),
+            ("b", index("b", false)),
+        ]);
+        let target = tree(vec![
+            ("t", t()),
+            ("a", index("a", true)),
+            ("b", index("b", false)),
+        ]);
+        let source = tree(vec![
+            ("t", t()),
+            ("a", index("a", false)),
+            ("b", index("b", true)),
+        ]);
+        let m = merge(&base, &target, &source, &Options::default());
+        let found: Vec<&str> = m.unresolved().map(|c| c.key.id.as_str()).collect();
+        assert_eq!(found, ["b"], "{:?}", m.conflicts);
+        // One side only: clean.
+        let m = merge(&base, &base, &source, &Options::default());
+        assert!(m.is_clean());
     }
 }

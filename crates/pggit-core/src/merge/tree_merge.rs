@@ -483,6 +483,33 @@ impl<'a> Cx<'a> {
                 }
             }
         }
+        // A table is clustered on one index at most (CLUSTER ON moves the mark).
+        let mut clustered: BTreeMap<&Id, Vec<&Id>> = BTreeMap::new();
+        for (id, e) in &tree.entries {
+            if let Object::Index {
+                table,
+                clustered: true,
+                ..
+            }
+            | Object::Constraint {
+                table,
+                clustered: true,
+                ..
+            } = &e.object
+            {
+                clustered.entry(table).or_default().push(id);
+            }
+        }
+        for (table, ids) in clustered.iter().filter(|(_, ids)| ids.len() > 1) {
+            for id in ids {
+                if !same(tree.entries.get(*id), self.target.entries.get(*id)) {
+                    found.push((
+                        (*id).clone(),
+                        format!("two indexes would cluster {}", tree.display_name(table)),
+                    ));
+                }
+            }
+        }
         // A provisional (unresolved) version says nothing about the result.
         let open: HashSet<Id> = self
             .conflicts

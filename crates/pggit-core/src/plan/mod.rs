@@ -560,6 +560,13 @@ fn plan_schema_of(old: &Tree, new: &Tree) -> Result<(Vec<Statement>, Vec<Id>), P
                     (a, b) if a != b => out.extend(alter::alter(new, a, b)?),
                     _ => {}
                 }
+                if let (Object::Table(a), Object::Table(b)) = (&o.object, n) {
+                    if table::retyped(a, b) {
+                        out.extend(settings::after_rebuild(new, id, &|i| {
+                            recreate.contains(i) || !old.entries.contains_key(i)
+                        }));
+                    }
+                }
             }
             _ if kept.contains(id) => {
                 let (kw, target) = render::comment_target(new, n);

@@ -157,6 +157,30 @@ pub fn index(tree: &Tree, old: Option<&Object>, new: &Object) -> Vec<Statement> 
     out
 }
 
+/// Statistics targets of the indexes of `table` after a column type change,
+/// which rebuilds them without their targets (it keeps `CLUSTER ON`);
+/// `skip`: indexes created or re-created by the migration anyway.
+pub fn after_rebuild(tree: &Tree, table: &str, skip: &dyn Fn(&str) -> bool) -> Vec<Statement> {
+    let mut out = Vec::new();
+    for (id, e) in &tree.entries {
+        if let Object::Index {
+            table: t,
+            name,
+            statistics,
+            ..
+        } = &e.object
+        {
+            if t == table && !statistics.is_empty() && !skip(id) {
+                let index = super::render::index_qname(tree, table, name);
+                for (column, target) in statistics {
+                    out.push(statistics_target(&index, *column, i64::from(*target)));
+                }
+            }
+        }
+    }
+    out
+}
+
 fn statistics_target(index: &str, column: i32, target: i64) -> Statement {
     Writer::new("ALTER INDEX")
         .quoted(index)

@@ -80,7 +80,16 @@ pub fn alter_table(tree: &Tree, a: &Table, b: &Table) -> Vec<Statement> {
         a.partition_of
             .as_ref()
             .and_then(|(p, _)| parent_table(tree, p))
-            .map(|p| p.columns.iter().map(|pc| inherited(pc, pc)).collect())
+            .map(|p| {
+                p.columns
+                    .iter()
+                    .map(|pc| Column {
+                        // What the partition was created with.
+                        settings: settings::inherited(pc),
+                        ..inherited(pc, pc)
+                    })
+                    .collect()
+            })
             .unwrap_or_default()
     } else {
         Vec::new()
@@ -258,6 +267,7 @@ pub fn after_parents(old: &Tree, new: &Tree, a: &Table, b: &Table) -> Table {
                     if (&oc.data_type, &oc.collation) != (&nc.data_type, &nc.collation) {
                         c.data_type = nc.data_type.clone();
                         c.collation = nc.collation.clone();
+                        reset_by_retype(c);
                     }
                     if oc.default != nc.default {
                         c.default = nc.default.clone();
@@ -284,11 +294,13 @@ pub fn after_parents(old: &Tree, new: &Tree, a: &Table, b: &Table) -> Table {
                 .iter()
                 .find(|c| c.name == nc.name)
                 .map_or_else(|| format!("{}@{}", nc.id, p), |c| c.id.clone());
+            // ADD COLUMN recursing to a child gives it no settings.
             t.columns.push(Column {
                 id,
                 inherited: true,
                 comment: None,
                 identity: None,
+                settings: ColumnSettings::default(),
                 ..nc.clone()
             });
         }
@@ -391,6 +403,7 @@ fn after_type(old: &Tree, new: &Tree, ty: &str, b: &Table, t: &mut Table) {
         if oa.shape().1 != na.shape().1 || oa.collation != na.collation {
             c.data_type = na.data_type.clone();
             c.collation = na.collation.clone();
+            reset_by_retype(c);
         }
     }
     for na in ab {
@@ -407,6 +420,24 @@ fn after_type(old: &Tree, new: &Tree, ty: &str, b: &Table, t: &mut Table) {
             ..Column::new(&id, &na.name, &na.data_type)
         });
     }
+}
+
+/// Whether a column of `a` has another type (or collation) in `b`: its
+/// indexes are rebuilt by PostgreSQL.
+pub fn retyped(a: &Table, b: &Table) -> bool {
+    a.columns.iter().any(|o| {
+        b.columns
+            .iter()
+            .any(|c| c.id == o.id && (&c.data_type, &c.collation) != (&o.data_type, &o.collation))
+    })
+}
+
+/// What `ALTER COLUMN ... TYPE` does to a column's settings when it
+/// recurses from a parent or a composite type: its storage becomes the new
+/// type's and its compression the default.
+fn reset_by_retype(c: &mut Column) {
+    c.settings.storage = None;
+    c.settings.compression = None;
 }
 
 fn parent_table<'t>(tree: &'t Tree, id: &str) -> Option<&'t Table> {
@@ -427,7 +458,8 @@ fn inherited(pc: &Column, own: &Column) -> Column {
         // PostgreSQL 18: an attached partition keeps its own NOT NULL
         // constraint (and its name); one it lacks gets the default name.
         not_null_name: own.not_null_name.clone().filter(|_| own.not_null),
-        settings: settings::inherited(pc),
+        // A partition's own settings are not tracked: left as they are.
+        settings: own.settings.clone(),
         ..pc.clone()
     }
 }

@@ -96,9 +96,10 @@ impl<C: GenericClient> Reader<'_, C> {
             .get(0);
         // Only PostgreSQL 18 names NOT NULL constraints: skip the lookup before.
         let named_not_null = version >= 180000;
-        // Column compression exists from PostgreSQL 14.
+        // Column compression exists from PostgreSQL 14 (and cannot be
+        // altered on a foreign table, whose data is elsewhere).
         let compression_col = if version >= 140000 {
-            "nullif(a.attcompression::text, '')"
+            "CASE WHEN c.relkind <> 'f' THEN nullif(a.attcompression::text, '') END"
         } else {
             "NULL::text"
         };

@@ -36,6 +36,7 @@ pub const KNOWN_GAPS: &[(&str, &[i32], &str)] = &[
     ("view_alter_column_drop_default", &[], "view column defaults are not tracked"),
     ("part_index_on_only_then_attach", &[], "an index created ON ONLY a partitioned table and attached partition by partition is re-created as one index"),
     ("part_partition_own_default_and_not_null", &[], "a partition's own column defaults and NOT NULL are not tracked"),
+    ("settings_kept_by_attach", &[], "a partition's own column settings (statistics, storage) are not tracked"),
     ("part_partition_create_with_constraint", &[], "a partition's own column defaults are not tracked"),
     ("cmt_sequence_and_identity_sequence", &[], "comments on identity sequences are not tracked"),
     ("cmt_extension", &[], "extension comments are not tracked"),
