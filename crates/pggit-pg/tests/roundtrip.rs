@@ -536,7 +536,10 @@ fn generated_chain(admin: &Config, seed: u64, steps: usize) -> Result<usize, Str
         let mut c = db.connect().expect("connect");
         if let Err(e) = c.batch_execute(&format!("BEGIN; {sql}; COMMIT")) {
             let _ = c.batch_execute("ROLLBACK");
-            rejected.push(format!("{sql}: {e}"));
+            let why = e
+                .as_db_error()
+                .map_or_else(|| e.to_string(), |d| d.message().to_string());
+            rejected.push(format!("{sql}: {why}"));
             continue;
         }
         gen = next;

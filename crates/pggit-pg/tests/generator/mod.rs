@@ -1115,7 +1115,7 @@ impl Gen {
                 }
             });
         }
-        let symbols = ["+++", "<=>", "#@#", "~~>", "&&&", "-|-"];
+        let symbols = ["@+@", "<=>", "#@#", "~~>", "&&&", "-|-"];
         let symbol = symbols
             .iter()
             .find(|s| !self.operators.iter().any(|o| o == *s))?;
