@@ -94,6 +94,9 @@ pub fn snapshot_in_with<C: GenericClient>(
     // JIT only slows catalog queries down: their cost estimates (correlated
     // subqueries) pass its threshold, and compiling takes longer than running.
     tx.batch_execute("SET LOCAL search_path = ''; SET LOCAL jit = off")?;
+    let version: i32 = tx
+        .query_one("SELECT current_setting('server_version_num')::int", &[])?
+        .get(0);
     let mut r = Reader {
         tx,
         entries: BTreeMap::new(),
@@ -101,6 +104,7 @@ pub fn snapshot_in_with<C: GenericClient>(
         partitions: HashSet::new(),
         type_key: HashMap::new(),
         ext_members: HashSet::new(),
+        version,
     };
     // In dependency order: a reader finds what earlier ones read.
     let steps: [Step<C>; 22] = [
@@ -181,6 +185,8 @@ struct Reader<'a, C: GenericClient> {
     type_key: HashMap<u32, String>,
     /// (catalog, oid) pairs that belong to extensions.
     ext_members: HashSet<(String, u32)>,
+    /// `server_version_num`, read once: some catalogs differ by version.
+    version: i32,
 }
 
 fn opt(row: &Row, i: usize) -> Option<String> {

@@ -28,10 +28,7 @@ impl<C: GenericClient> Reader<'_, C> {
         if rows.is_empty() {
             return Ok(());
         }
-        let version: i32 = self
-            .tx
-            .query_one("SELECT current_setting('server_version_num')::int", &[])?
-            .get(0);
+        let version = self.version;
         let members = if version >= 150000 {
             "SELECT pr.prpubid, pr.prrelid, pg_get_expr(pr.prqual, pr.prrelid),
                     ARRAY(SELECT a.attname::text FROM unnest(pr.prattrs) WITH ORDINALITY k(n, i)

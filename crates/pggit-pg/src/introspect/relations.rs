@@ -90,10 +90,7 @@ impl<C: GenericClient> Reader<'_, C> {
               ORDER BY c.oid",
             &[&nsps],
         )?;
-        let version: i32 = self
-            .tx
-            .query_one("SELECT current_setting('server_version_num')::int", &[])?
-            .get(0);
+        let version = self.version;
         // Only PostgreSQL 18 names NOT NULL constraints: skip the lookup before.
         let named_not_null = version >= 180000;
         // Column compression exists from PostgreSQL 14 (and cannot be
