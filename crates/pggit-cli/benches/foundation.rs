@@ -303,6 +303,31 @@ fn main() {
             .collect(),
     );
 
+    // What `Repository::diff` does between commits: load only the slices
+    // the change reaches, then diff and plan over them.
+    let mut sliced = None;
+    let load_slices = median(
+        (0..15)
+            .map(|_| {
+                timed(|| {
+                    sliced =
+                        pggit::pg::store::read_slices(&mut c, &ca.tree, &cb.tree).expect("slices");
+                })
+            })
+            .collect(),
+    );
+    let (sa, sb) = sliced.expect("trees written by this pggit store their references");
+    let pure_slices = median(
+        (0..15)
+            .map(|_| {
+                timed(|| {
+                    std::hint::black_box(pggit::core::diff::diff(&sa, &sb));
+                    std::hint::black_box(pggit::core::plan::plan(&sa, &sb).expect("plan"));
+                })
+            })
+            .collect(),
+    );
+
     // Capture overhead per DDL statement: the same statements with and
     // without the event triggers.
     let plain = ScratchDb::create(&admin, "pggit_bench_plain").expect("create db");
@@ -356,15 +381,32 @@ fn main() {
         "| `pggit diff A B --sql`, whole CLI process (median of 15) | {} | < 100 ms |",
         ms(diff_cli)
     );
-    println!("| `Repository::diff` in process: load both trees, diff, plan (median of 15) | {} | < 100 ms |", ms(diff_lib));
     println!(
-        "| of which: load both trees ({} objects each) | {} | — |",
+        "| `Repository::diff` in process: load, diff, plan (median of 15) | {} | — |",
+        ms(diff_lib)
+    );
+    println!(
+        "| of which: load the slices the change reaches ({} and {} of {} objects) | {} | — |",
+        sa.entries.len(),
+        sb.entries.len(),
         trees[0].entries.len(),
+        ms(load_slices)
+    );
+    println!(
+        "| of which: diff + plan over the slices | {} | — |",
+        ms(pure_slices)
+    );
+    println!(
+        "| for comparison: load both trees whole | {} | — |",
         ms(load)
     );
     println!(
-        "| of which: diff + plan in memory ({statements} statements) | {} | — |",
+        "| for comparison: diff + plan over whole trees ({statements} statements) | {} | — |",
         ms(pure)
+    );
+    println!(
+        "| diff / pg_dump ratio (whole process) | {:.3} | ≤ 0.05 |",
+        diff_cli.as_secs_f64() / dump.as_secs_f64()
     );
     println!(
         "| DDL statement with capture / without (median of 5 × 300) | {} / {} | — |",

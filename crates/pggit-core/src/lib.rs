@@ -17,6 +17,7 @@ pub mod progress;
 pub mod rev;
 pub mod rewrites;
 pub mod settle;
+pub mod slice;
 pub mod sql;
 pub mod tree;
 

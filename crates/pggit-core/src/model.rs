@@ -1069,6 +1069,49 @@ impl Object {
         }
     }
 
+    /// Every identity this object refers to: the ids [`Object::remap_ids`]
+    /// rewrites (its own column ids included), read without copying.
+    pub fn referenced_ids(&self) -> Vec<&Id> {
+        let mut out = Vec::new();
+        match self {
+            Object::Constraint { table, .. }
+            | Object::Index { table, .. }
+            | Object::Trigger { table, .. }
+            | Object::Policy { table, .. }
+            | Object::Statistics { table, .. } => out.push(table),
+            Object::Owner(o) => out.push(&o.target),
+            Object::OperatorClass { family, .. } => out.push(family),
+            Object::Grants(g) => {
+                out.push(&g.target);
+                out.extend(g.columns.iter().map(|(c, _)| c));
+            }
+            Object::Publication(p) => {
+                out.extend(p.tables.iter().map(|t| &t.table));
+                out.extend(p.schemas.iter());
+            }
+            Object::Rows(r) => {
+                out.push(&r.table);
+                out.extend(r.columns.iter().chain(r.key.iter()));
+            }
+            Object::Sequence {
+                owned_by: Some((table, column)),
+                ..
+            } => {
+                out.push(table);
+                out.push(column);
+            }
+            Object::Table(t) => {
+                out.extend(t.partition_of.iter().map(|(p, _)| p));
+                out.extend(t.inherits.iter());
+                out.extend(t.of_type.iter());
+                out.extend(t.foreign.iter().map(|f| &f.server));
+                out.extend(t.columns.iter().map(|c| &c.id));
+            }
+            _ => {}
+        }
+        out
+    }
+
     /// Rewrites every identity this object refers to (its parent table,
     /// owning column, parent partition, column ids).
     pub fn remap_ids(&mut self, f: &mut dyn FnMut(&str) -> Id) {

@@ -6,7 +6,7 @@ use postgres::GenericClient;
 use crate::PgError;
 
 /// Version of the repository schema this build writes.
-pub const SCHEMA_VERSION: i32 = 3;
+pub const SCHEMA_VERSION: i32 = 4;
 
 /// Repository tables (only in the repository database).
 const REPOSITORY_SQL: &str = r#"
@@ -223,6 +223,15 @@ CREATE TABLE pggit.segment_children (
 CREATE INDEX segment_children_entry ON pggit.segment_children (segment, generation);
 "#;
 
+/// Schema version 4: the references between a tree's entries, stored with
+/// its index so that a diff between two commits chooses the entries it
+/// needs before reading any body (`pggit_core::slice`). Flat triples
+/// `(from, to, link)`: positions in `ids`, and `pggit_core::slice::Link`'s
+/// code. NULL for trees written before version 4, which are read whole.
+const TREE_REFS_SQL: &str = r#"
+ALTER TABLE pggit.trees ADD COLUMN refs integer[];
+"#;
+
 /// DDL capture (in the repository database and in every workspace).
 const CAPTURE_TABLE_SQL: &str = r#"
 CREATE TABLE pggit.ddl_log (
@@ -329,6 +338,7 @@ pub fn install_repository(tx: &mut postgres::Transaction<'_>) -> Result<Capture,
     tx.batch_execute(REPOSITORY_SQL)?;
     tx.batch_execute(MERGE_SQL)?;
     tx.batch_execute(SEGMENT_INDEX_SQL)?;
+    tx.batch_execute(TREE_REFS_SQL)?;
     tx.execute(
         "INSERT INTO pggit.meta (key, value) VALUES ('schema_version', $1)",
         &[&SCHEMA_VERSION.to_string()],
@@ -470,6 +480,7 @@ pub fn upgrade(tx: &mut postgres::Transaction<'_>, from: i32) -> Result<(), PgEr
                 tx.batch_execute(SEGMENT_INDEX_SQL)?;
                 crate::store::index_segments(tx)?;
             }
+            3 => tx.batch_execute(TREE_REFS_SQL)?,
             v => {
                 return Err(PgError::Unexpected(format!(
                     "no upgrade step from repository schema version {v}"

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use pggit_core::hash::sha256_parts;
 use pggit_core::identity::IdentityMap;
+use pggit_core::slice;
 use pggit_core::tree::Hashed;
 use pggit_core::{Entry, Tree};
 use postgres::GenericClient;
@@ -56,13 +57,17 @@ impl Commit {
 /// Store a tree and its objects (idempotent). Returns the tree hash.
 pub fn write_tree(tx: &mut impl GenericClient, tree: &Tree) -> Result<String, PgError> {
     let hashed = tree.hashed();
-    write_hashed(tx, &hashed)?;
+    write_hashed(tx, tree, &hashed)?;
     Ok(hashed.hash)
 }
 
-/// Store a tree already hashed ([`Tree::hashed`]) and its objects
-/// (idempotent).
-pub fn write_hashed(tx: &mut impl GenericClient, tree: &Hashed<'_>) -> Result<(), PgError> {
+/// Store `whole`, already hashed as `tree` ([`Tree::hashed`]), and its
+/// objects (idempotent).
+pub fn write_hashed(
+    tx: &mut impl GenericClient,
+    whole: &Tree,
+    tree: &Hashed<'_>,
+) -> Result<(), PgError> {
     let exists = tx
         .query_opt("SELECT 1 FROM pggit.trees WHERE hash = $1", &[&tree.hash])?
         .is_some();
@@ -98,11 +103,146 @@ pub fn write_hashed(tx: &mut impl GenericClient, tree: &Hashed<'_>) -> Result<()
             &[&new_hashes, &kinds, &new_bodies],
         )?;
     }
+    let refs = ref_positions(whole, &ids);
     tx.execute(
-        "INSERT INTO pggit.trees (hash, ids, objects) VALUES ($1, $2, $3) ON CONFLICT (hash) DO NOTHING",
-        &[&tree.hash, &ids, &hashes],
+        "INSERT INTO pggit.trees (hash, ids, objects, refs) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING",
+        &[&tree.hash, &ids, &hashes, &refs],
     )?;
     Ok(())
+}
+
+/// The references between the entries of `tree` as stored: flat triples of
+/// positions in `ids` and link codes.
+fn ref_positions(tree: &Tree, ids: &[&str]) -> Vec<i32> {
+    let position: HashMap<&str, i32> = ids.iter().zip(0..).map(|(id, i)| (*id, i)).collect();
+    let mut out = Vec::new();
+    for (from, to, link) in slice::references(tree) {
+        if let (Some(f), Some(t)) = (position.get(from), position.get(to)) {
+            out.extend([*f, *t, link.code()]);
+        }
+    }
+    out
+}
+
+/// The slices of two stored trees that a diff between them reads
+/// ([`slice`]), loading only their bodies; `None` when a tree was written
+/// before its references were stored (read it whole).
+pub fn read_slices(
+    client: &mut impl GenericClient,
+    old: &str,
+    new: &str,
+) -> Result<Option<(Tree, Tree)>, PgError> {
+    let rows = client.query(
+        "SELECT hash, ids, objects, refs FROM pggit.trees WHERE hash = ANY($1)",
+        &[&[old, new].as_slice()],
+    )?;
+    let index = |hash: &str| -> Result<Option<TreeIndex<'_>>, PgError> {
+        let row = rows
+            .iter()
+            .find(|r| r.get::<_, &str>(0) == hash)
+            .ok_or_else(|| PgError::Unexpected(format!("tree {hash} is missing")))?;
+        let refs: Option<Vec<i32>> = row.get(3);
+        Ok(refs.map(|refs| TreeIndex {
+            ids: row.get(1),
+            hashes: row.get(2),
+            refs,
+        }))
+    };
+    let (Some(a), Some(b)) = (index(old)?, index(new)?) else {
+        return Ok(None);
+    };
+    let bad = || PgError::Unexpected("a tree's reference index is malformed".into());
+    if a.ids.len() != a.hashes.len() || b.ids.len() != b.hashes.len() {
+        return Err(bad());
+    }
+    // Nodes: the old tree's positions, then the new tree's entries that the
+    // old one lacks.
+    let position: HashMap<&str, u32> = a.ids.iter().copied().zip(0..).collect();
+    let mut next = a.ids.len() as u32;
+    let node_b: Vec<u32> = b
+        .ids
+        .iter()
+        .map(|id| {
+            position.get(id).copied().unwrap_or_else(|| {
+                next += 1;
+                next - 1
+            })
+        })
+        .collect();
+    let mut graph = slice::Graph {
+        nodes: next as usize,
+        ..Default::default()
+    };
+    for (ix, node) in [(&a, None), (&b, Some(&node_b))] {
+        if ix.refs.len() % 3 != 0 {
+            return Err(bad());
+        }
+        for t in ix.refs.chunks_exact(3) {
+            let link = slice::Link::from_code(t[2]).ok_or_else(bad)?;
+            let map = |p: i32| -> Result<u32, PgError> {
+                let p = usize::try_from(p)
+                    .ok()
+                    .filter(|p| *p < ix.ids.len())
+                    .ok_or_else(bad)?;
+                Ok(node.map_or(p as u32, |n| n[p]))
+            };
+            graph.refs.push((map(t[0])?, map(t[1])?, link));
+        }
+    }
+    let hash_b: HashMap<&str, &str> = b
+        .ids
+        .iter()
+        .copied()
+        .zip(b.hashes.iter().copied())
+        .collect();
+    for (p, (id, h)) in a.ids.iter().zip(&a.hashes).enumerate() {
+        if hash_b.get(id) != Some(h) {
+            graph.changed.push(p as u32);
+        }
+    }
+    for (p, h) in b.hashes.iter().enumerate() {
+        let n = node_b[p];
+        if (n as usize) >= a.ids.len() || a.hashes[n as usize] != *h {
+            graph.changed.push(n);
+        }
+    }
+    let keep = slice::reach(&graph);
+    let kept_a: Vec<usize> = (0..a.ids.len()).filter(|p| keep[*p]).collect();
+    let kept_b: Vec<usize> = (0..b.ids.len())
+        .filter(|p| keep[node_b[*p] as usize])
+        .collect();
+    let mut wanted: Vec<&str> = kept_a
+        .iter()
+        .map(|p| a.hashes[*p])
+        .chain(kept_b.iter().map(|p| b.hashes[*p]))
+        .collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let bodies = client.query(
+        "SELECT hash, body::text FROM pggit.objects WHERE hash = ANY($1)",
+        &[&wanted],
+    )?;
+    let bodies = parse_bodies(&bodies)?;
+    let build = |ix: &TreeIndex<'_>, kept: &[usize]| -> Result<Tree, PgError> {
+        let mut tree = Tree::default();
+        for p in kept {
+            let h = ix.hashes[*p];
+            let entry = bodies
+                .get(h)
+                .ok_or_else(|| PgError::Unexpected(format!("object {h} is missing")))?;
+            tree.entries
+                .insert(ix.ids[*p].to_string(), Arc::clone(entry));
+        }
+        Ok(tree)
+    };
+    Ok(Some((build(&a, &kept_a)?, build(&b, &kept_b)?)))
+}
+
+/// A stored tree's index, borrowed from its row.
+struct TreeIndex<'a> {
+    ids: Vec<&'a str>,
+    hashes: Vec<&'a str>,
+    refs: Vec<i32>,
 }
 
 /// Entry hashes of a tree, by object id (cheap: no object bodies).

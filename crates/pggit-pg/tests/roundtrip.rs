@@ -185,6 +185,36 @@ fn dump_diff(want: &str, got: &str) -> String {
     out.join("\n")
 }
 
+/// A diff between commits loads only the slice of the two trees that the
+/// change reaches (`pggit_core::slice`): the diff, the plan and the row
+/// checks over the slice must be those over the whole trees.
+fn assert_slice_suffices(from: &Tree, to: &Tree, stmts: &[pggit_core::sql::Statement], what: &str) {
+    let (a, b) = pggit_core::slice::slices(from, to);
+    let sliced =
+        plan::plan(&a, &b).unwrap_or_else(|e| panic!("{what}: plan over the slice failed: {e}"));
+    if sliced != stmts {
+        panic!(
+            "{what}: the plan over the slice ({} of {} / {} of {} entries) differs\n--- whole trees ---\n{}\n--- slice ---\n{}",
+            a.entries.len(),
+            from.entries.len(),
+            b.entries.len(),
+            to.entries.len(),
+            pggit_core::sql::script(stmts),
+            pggit_core::sql::script(&sliced)
+        );
+    }
+    assert_eq!(
+        pggit_core::diff::diff(&a, &b),
+        pggit_core::diff::diff(from, to),
+        "{what}: the diff over the slice differs"
+    );
+    assert_eq!(
+        pggit_core::preflight::checks(&a, &b),
+        pggit_core::preflight::checks(from, to),
+        "{what}: the row checks over the slice differ"
+    );
+}
+
 fn migrate(
     db: &ScratchDb,
     map: &IdentityMap,
@@ -194,6 +224,7 @@ fn migrate(
     what: &str,
 ) -> IdentityMap {
     let stmts = plan::plan(from, to).unwrap_or_else(|e| panic!("{what}: plan failed: {e}"));
+    assert_slice_suffices(from, to, &stmts, what);
     assert_single_statements(&stmts, what);
     let mut c = db.connect().expect("connect");
     pggit_pg::apply::apply(&mut c, &stmts).unwrap_or_else(|e| {

@@ -50,8 +50,7 @@ impl Repository {
         let head = self.branch_ref(&branch)?;
         let w = self.workspace(&branch)?;
         let mut wc = self.connect_workspace(&w)?;
-        let head_tree = self.tree(&head.tree)?;
-        let live = self.live_tree(&mut wc, &branch, &head_tree, &head.id)?;
+        let (head_tree, live) = self.head_and_live(&mut wc, &branch, &head.tree, &head.id)?;
         Ok(Status {
             capture: pggit_pg::schema::capture_active(&mut wc)?,
             captured: store::ddl_since(&mut wc, w.ddl_seen)?,
@@ -81,8 +80,7 @@ impl Repository {
             self.recover(&branch)?;
             let w = self.workspace(&branch)?;
             let mut wc = self.connect_workspace(&w)?;
-            let head_tree = self.tree(&head.tree)?;
-            let live = self.live_tree(&mut wc, &branch, &head_tree, &head.id)?;
+            let (head_tree, live) = self.head_and_live(&mut wc, &branch, &head.tree, &head.id)?;
             let captured: Vec<DdlEvent> = store::ddl_since(&mut wc, w.ddl_seen)?
                 .into_iter()
                 .filter(|e| e.id <= live.ddl_high)
@@ -99,7 +97,7 @@ impl Repository {
             };
             let commit = self.new_commit(tree_hash, &head, message, &opts.signature)?;
             let mut tx = self.client.transaction()?;
-            store::write_hashed(&mut tx, &hashed)?;
+            store::write_hashed(&mut tx, &live.tree, &hashed)?;
             store::write_commit(&mut tx, &commit)?;
             let subject = commit
                 .message

@@ -56,10 +56,20 @@ impl Repository {
         let ((from_label, old), (to_label, new)) = match (from, to) {
             (Side::Rev(a), Side::Rev(b)) => {
                 let (ca, cb) = (self.resolve(a)?, self.resolve(b)?);
-                let mut trees =
-                    pggit_pg::store::read_trees(&mut self.client, &[&ca.tree, &cb.tree])?;
-                let new = trees.pop().unwrap_or_default();
-                let old = trees.pop().unwrap_or_default();
+                // Only the entries the change reaches, when the trees'
+                // references are stored; else both trees whole.
+                let (old, new) =
+                    match pggit_pg::store::read_slices(&mut self.client, &ca.tree, &cb.tree)? {
+                        Some(trees) => trees,
+                        None => {
+                            let mut trees = pggit_pg::store::read_trees(
+                                &mut self.client,
+                                &[&ca.tree, &cb.tree],
+                            )?;
+                            let new = trees.pop().unwrap_or_default();
+                            (trees.pop().unwrap_or_default(), new)
+                        }
+                    };
                 (
                     (crate::commit::short(&ca.id), old),
                     (crate::commit::short(&cb.id), new),

@@ -9,6 +9,7 @@ use pggit_pg::introspect::{snapshot_in_with, Reference, Scope};
 use pggit_pg::schema::{self, Capture, Installed, SCHEMA_VERSION};
 use pggit_pg::store::{self, Commit};
 use pggit_pg::workspace::{self, Workspace};
+use pggit_pg::PgError;
 use postgres::{Client, Config, GenericClient};
 use serde::Serialize;
 
@@ -438,6 +439,39 @@ impl Repository {
         Ok((WorkspaceHealth::Ok, Some(client)))
     }
 
+    /// Load the tree `head_tree` and snapshot the workspace at once (the
+    /// snapshot on its own thread and connection: the workspace is another
+    /// database), then give the snapshot stable ids against that tree.
+    /// Returns the loaded tree and the live one.
+    pub(crate) fn head_and_live(
+        &mut self,
+        wclient: &mut Client,
+        branch: &str,
+        head_tree: &str,
+        salt: &str,
+    ) -> Result<(Tree, Live)> {
+        let scope = self.scope()?;
+        let progress = std::sync::Arc::clone(&self.progress);
+        let (head, known, taken) = std::thread::scope(|s| {
+            let taken = s.spawn(move || live_snapshot(wclient, &scope, &*progress));
+            let head = self.tree(head_tree);
+            let known = store::read_identities(&mut self.client, branch);
+            let taken = taken
+                .join()
+                .map_err(|_| PgError::Unexpected("the snapshot thread panicked".into()));
+            (head, known, taken)
+        });
+        let (head, known, (raw, ddl_high)) = (head?, known?, taken??);
+        let Assigned { tree, map } = assign(&raw, &known, Some(&head), salt);
+        let live = Live {
+            tree,
+            map,
+            known,
+            ddl_high,
+        };
+        Ok((head, live))
+    }
+
     /// Snapshot a workspace and give it stable ids, using its identity map
     /// and `reference` for name matches.
     pub(crate) fn live_tree(
@@ -448,16 +482,7 @@ impl Repository {
         salt: &str,
     ) -> Result<Live> {
         let scope = self.scope()?;
-        // The captured-DDL high-water mark is read in the snapshot's own
-        // transaction, so a commit covers exactly the statements it saw.
-        let mut tx = wclient
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()?;
-        let ddl_high = store::ddl_high_water(&mut tx)?;
-        let raw = snapshot_in_with(&mut tx, &scope, &*self.progress)?;
-        tx.commit()?;
+        let (raw, ddl_high) = live_snapshot(wclient, &scope, &*self.progress)?;
         let known = store::read_identities(&mut self.client, branch)?;
         let Assigned { tree, map } = assign(&raw, &known, Some(reference), salt);
         Ok(Live {
@@ -535,4 +560,23 @@ pub(crate) fn timestamp(sig: &Signature) -> String {
     sig.at
         .clone()
         .unwrap_or_else(|| chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+/// A workspace's snapshot with its captured-DDL high-water mark, read in
+/// the snapshot's own transaction so that a commit covers exactly the
+/// statements it saw.
+fn live_snapshot(
+    wclient: &mut Client,
+    scope: &Scope,
+    progress: &dyn pggit_core::progress::Progress,
+) -> Result<(pggit_pg::introspect::RawTree, i64)> {
+    let mut tx = wclient
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    let ddl_high = store::ddl_high_water(&mut tx)?;
+    let raw = snapshot_in_with(&mut tx, scope, progress)?;
+    tx.commit()?;
+    Ok((raw, ddl_high))
 }

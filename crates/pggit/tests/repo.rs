@@ -564,3 +564,84 @@ fn tracked_schemas_are_configurable() {
         .unwrap();
     assert_eq!(repo.status().unwrap().changes.len(), 1);
 }
+
+/// A diff between commits reads only the slice of the two trees that the
+/// change reaches, from the stored reference index: it must hold exactly
+/// the entries the in-memory slice of the whole trees holds, and a tree
+/// stored without references (before schema version 4) is read whole.
+#[test]
+fn diff_between_commits_loads_the_slice_of_whole_trees() {
+    let (t, mut repo) = TestRepo::new(
+        "CREATE SCHEMA app;
+         CREATE TYPE app.mood AS ENUM ('ok', 'sad');
+         CREATE TABLE app.a (id int PRIMARY KEY, m app.mood, note text);
+         CREATE TABLE app.b (id int PRIMARY KEY, a_id int REFERENCES app.a (id));
+         CREATE INDEX b_a ON app.b (a_id);
+         CREATE VIEW app.v AS SELECT a.id, b.id AS b_id FROM app.a a JOIN app.b b ON b.a_id = a.id;
+         CREATE TABLE app.far (id int PRIMARY KEY, x text);
+         CREATE INDEX far_x ON app.far (x);
+         ALTER DEFAULT PRIVILEGES IN SCHEMA app GRANT SELECT ON TABLES TO PUBLIC;",
+    );
+    t.sql(
+        "ALTER TABLE app.a ADD COLUMN extra int;
+         CREATE INDEX a_note ON app.a (note);
+         ALTER TYPE app.mood ADD VALUE 'glad';
+         CREATE TABLE app.c (id int);",
+    );
+    commit(&mut repo, Some("change")).unwrap();
+    let mut c = t.db.connect().unwrap();
+    let trees: Vec<String> = ["HEAD~1", "HEAD"]
+        .iter()
+        .map(|r| repo.resolve(r).unwrap().tree)
+        .collect();
+    let whole = pggit::pg::store::read_trees(&mut c, &[&trees[0], &trees[1]]).unwrap();
+    let (want_a, want_b) = pggit::core::slice::slices(&whole[0], &whole[1]);
+    let (got_a, got_b) = pggit::pg::store::read_slices(&mut c, &trees[0], &trees[1])
+        .unwrap()
+        .expect("references are stored");
+    assert_eq!(got_a, want_a);
+    assert_eq!(got_b, want_b);
+    // The far table is not in the slice; the default privileges always are.
+    let names: Vec<String> = got_b
+        .entries
+        .keys()
+        .map(|id| got_b.display_name(id))
+        .collect();
+    assert!(!names.iter().any(|n| n.starts_with("app.far")), "{names:?}");
+    assert!(names.iter().any(|n| n.starts_with("for role")), "{names:?}");
+    assert!(got_b.entries.len() < whole[1].entries.len());
+    let sliced = repo
+        .diff(
+            &Side::Rev("HEAD~1".into()),
+            &Side::Rev("HEAD".into()),
+            false,
+        )
+        .unwrap();
+    assert_eq!(
+        sliced.statements,
+        pggit::core::plan::plan(&whole[0], &whole[1]).unwrap()
+    );
+    // Reversed: the same slice.
+    let (ra, rb) = pggit::pg::store::read_slices(&mut c, &trees[1], &trees[0])
+        .unwrap()
+        .unwrap();
+    assert_eq!((ra, rb), (want_b, want_a));
+    // Without stored references: no slice, and the diff reads whole trees.
+    c.batch_execute("UPDATE pggit.trees SET refs = NULL")
+        .unwrap();
+    assert!(pggit::pg::store::read_slices(&mut c, &trees[0], &trees[1])
+        .unwrap()
+        .is_none());
+    let whole_diff = repo
+        .diff(
+            &Side::Rev("HEAD~1".into()),
+            &Side::Rev("HEAD".into()),
+            false,
+        )
+        .unwrap();
+    assert_eq!(whole_diff.statements, sliced.statements);
+    // A malformed index is an error, not a wrong slice.
+    c.batch_execute("UPDATE pggit.trees SET refs = '{1,2}'")
+        .unwrap();
+    assert!(pggit::pg::store::read_slices(&mut c, &trees[0], &trees[1]).is_err());
+}
