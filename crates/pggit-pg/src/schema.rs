@@ -229,7 +229,7 @@ CREATE INDEX segment_children_entry ON pggit.segment_children (segment, generati
 /// `(from, to, link)`: positions in `ids`, and `pggit_core::slice::Link`'s
 /// code. NULL for trees written before version 4, which are read whole.
 const TREE_REFS_SQL: &str = r#"
-ALTER TABLE pggit.trees ADD COLUMN refs integer[];
+ALTER TABLE pggit.trees ADD COLUMN IF NOT EXISTS refs integer[];
 "#;
 
 /// DDL capture (in the repository database and in every workspace).

@@ -1276,6 +1276,7 @@ fn merge_into_another_branch_and_schema_upgrade() {
             "DROP TABLE pggit.segment_children, pggit.segments;
              DROP VIEW pggit.merges, pggit.conflicts; DROP TABLE pggit.merge_conflicts, pggit.merge_records;
              DROP INDEX pggit.commits_generation; ALTER TABLE pggit.commits DROP COLUMN segment;
+             ALTER TABLE pggit.trees DROP COLUMN refs;
              UPDATE pggit.meta SET value = '1' WHERE key = 'schema_version'",
         )
         .unwrap();
@@ -1289,7 +1290,7 @@ fn merge_into_another_branch_and_schema_upgrade() {
             )
             .unwrap()
             .get(0);
-    assert_eq!(v, "3");
+    assert_eq!(v, "4");
     // Segments were backfilled: main's history continues one segment, and
     // merge bases still work.
     let segs: i64 =
@@ -1319,6 +1320,16 @@ fn merge_into_another_branch_and_schema_upgrade() {
             .unwrap()
             .get(0);
     assert_eq!(indexed, segs);
+    // Trees stored before version 4 have no reference index: a diff
+    // between them reads them whole.
+    let d = again
+        .diff(
+            &pggit::Side::Rev("main".into()),
+            &pggit::Side::Rev("feature".into()),
+            false,
+        )
+        .unwrap();
+    assert!(!d.statements.is_empty(), "{:?}", d.changes);
     assert_eq!(again.merge_base("main", "feature").unwrap().len(), 1);
     assert!(again.conflicts(&ConflictFilter::default()).is_err()); // no merge recorded yet, clear error
 }
