@@ -363,7 +363,14 @@ fn server_major(admin: &Config) -> i32 {
 /// the feature corpus is thinned to every `sample`-th case (offset by the
 /// version, so the servers together cover more of it).
 fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
-    let mut all: Vec<&corpus::Case> = corpus::CASES.iter().collect();
+    // Thinned: every 2nd core case (a subset of the whole list, so only
+    // cases that run everywhere in full runs).
+    let mut all: Vec<&corpus::Case> = corpus::CASES
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| sample.is_none() || i.is_multiple_of(2))
+        .map(|(_, c)| c)
+        .collect();
     let keep = |i: usize| sample.is_none_or(|n| (i + major as usize).is_multiple_of(n.max(1)));
     all.extend(
         corpus::features::FEATURES
@@ -375,14 +382,14 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
     all.extend(corpus::privileges::PRIVILEGES);
     all.extend(corpus::privileges::DEFAULT_PRIVILEGES);
     // The object-kind corpora: where the feature corpus is thinned, every
-    // 4th case, offset by the version so that the other servers together
-    // run each case at least once (13 and 18 share a quarter); the
-    // version-specific lists below run in full.
+    // 8th case, offset by the version so that the other servers together
+    // run half of them (13 and 18 share an eighth); the version-specific
+    // lists below run in full.
     let slot = [13, 14, 16, 17]
         .iter()
         .position(|m| *m == major)
         .unwrap_or(0);
-    let every_fourth = |i: usize| sample.is_none() || (i + slot).is_multiple_of(4);
+    let every_eighth = |i: usize| sample.is_none() || (i + slot).is_multiple_of(8);
     for list in [
         corpus::statistics::STATISTICS,
         corpus::collations::COLLATIONS,
@@ -402,7 +409,7 @@ fn cases_for(major: i32, sample: Option<usize>) -> Vec<&'static corpus::Case> {
         all.extend(
             list.iter()
                 .enumerate()
-                .filter(|(i, _)| every_fourth(*i))
+                .filter(|(i, _)| every_eighth(*i))
                 .map(|(_, c)| c),
         );
     }
@@ -467,8 +474,8 @@ fn corpus_has_enough_cases() {
 }
 
 /// Every case on the first server (`PGGIT_TEST_SERVERS`, else the test
-/// server); on the others the core corpus and every `PGGIT_RT_SAMPLE`-th
-/// feature case (default 8; `PGGIT_RT_FULL=1` runs everything everywhere).
+/// server); on the others every 2nd core case and every `PGGIT_RT_SAMPLE`-th
+/// feature case (default 16; `PGGIT_RT_FULL=1` runs everything everywhere).
 /// Servers run in parallel (`PGGIT_RT_THREADS` workers each, default 2).
 /// `PGGIT_CASE` (comma-separated) runs only those cases. A case listed in
 /// `corpus::KNOWN_GAPS` for a version must still fail there: when it
@@ -484,7 +491,7 @@ fn round_trip_corpus() {
     let sample: usize = std::env::var("PGGIT_RT_SAMPLE")
         .ok()
         .and_then(|t| t.parse().ok())
-        .unwrap_or(8);
+        .unwrap_or(16);
     let servers = servers();
     let many = servers.len() > 1;
     let report: Vec<String> = std::thread::scope(|scope| {
@@ -633,7 +640,7 @@ fn panic_text(e: Box<dyn std::any::Any + Send>) -> String {
 }
 
 /// Generated schema pairs: `PGGIT_FUZZ_CASES` pairs (default 500) on the
-/// first server and `PGGIT_FUZZ_CASES_OTHERS` (default 60) on each other
+/// first server and `PGGIT_FUZZ_CASES_OTHERS` (default 30) on each other
 /// one, in chains of `PGGIT_FUZZ_CHAIN` steps (default 25, so schemas stay
 /// small), seeds from `PGGIT_FUZZ_SEED` (default 1) on.
 #[test]
@@ -645,7 +652,7 @@ fn generated_pairs() {
             .unwrap_or(d)
     };
     let cases = env("PGGIT_FUZZ_CASES", 500);
-    let others = env("PGGIT_FUZZ_CASES_OTHERS", 60);
+    let others = env("PGGIT_FUZZ_CASES_OTHERS", 30);
     let chain = env("PGGIT_FUZZ_CHAIN", 25).max(1);
     let first_seed = env("PGGIT_FUZZ_SEED", 1) as u64;
     let servers = servers();
