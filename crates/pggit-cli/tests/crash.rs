@@ -313,12 +313,16 @@ fn killed_merge_completes_or_leaves_no_trace() {
             .unwrap()
             .get(0);
         assert_eq!(open, 0, "{point}");
+        // Only this repository's scratch databases (`pggit_{kind}_{tag}_…`):
+        // the other tests of this file merge on the same server meanwhile.
+        let tag = &pggit::core::hash::sha256_hex(e.db.name.as_bytes())[..8];
         let scratch: i64 =
             e.db.connect()
                 .unwrap()
                 .query_one(
-                    "SELECT count(*) FROM pg_database WHERE datname LIKE 'pggit\\_merge\\_%'",
-                    &[],
+                    "SELECT count(*) FROM pg_database WHERE datname LIKE 'pggit\\_merge\\_%' \
+                     AND datname LIKE '%\\_' || $1 || '\\_%'",
+                    &[&tag],
                 )
                 .unwrap()
                 .get(0);
