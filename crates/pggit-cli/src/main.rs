@@ -51,6 +51,7 @@ fn error_code(e: &anyhow::Error) -> &'static str {
 }
 
 fn main() {
+    let total = pggit::pg::trace::span("process");
     let cli = cli::Cli::parse();
     let style = style::Style::new(cli.color);
     let stdout = std::io::stdout();
@@ -90,5 +91,6 @@ fn main() {
     };
     let _ = out.flush();
     drop(out);
+    drop(total);
     std::process::exit(code);
 }

@@ -16,6 +16,8 @@ use std::sync::Arc;
 
 use crate::hash::sha256_parts;
 use crate::model::{Id, Object};
+use crate::packed::Index;
+use crate::slice::Link;
 use crate::tree::{Entry, Tree};
 
 /// Catalog key to stable id.
@@ -32,18 +34,78 @@ fn new_id(salt: &str, what: &str) -> Id {
     sha256_parts(&["pggit-id", salt, what])[..20].to_string()
 }
 
+/// Known catalog keys claimed in step 1 of [`assign`]: key to id, each id
+/// given once (the first key in order keeps it).
+fn claim_known<'a>(raw: &'a Tree, known: &'a IdentityMap) -> HashMap<&'a str, &'a Id> {
+    let mut claimed: HashSet<&Id> = HashSet::new();
+    raw.entries
+        .keys()
+        .filter_map(|key| {
+            let id = known.get(key)?;
+            claimed.insert(id).then_some((key.as_str(), id))
+        })
+        .collect()
+}
+
+/// The entries of a reference tree that [`assign`] reads for `raw` and
+/// `known`, as positions in the reference's index: the entries no known key
+/// claims (they may match by name), the tables whose columns are not all
+/// known (their columns may match by name), and, transitively, what those
+/// hang off (a name includes its table's, a grant's its target's). A
+/// reference cut to these gives the same assignment as the whole one, so a
+/// commit reads only these bodies of HEAD.
+pub fn reference_needs(raw: &Tree, known: &IdentityMap, reference: &Index<'_>) -> Vec<usize> {
+    let claimed = claim_known(raw, known);
+    let claimed_ids: HashSet<&str> = claimed.values().map(|id| id.as_str()).collect();
+    let position = |id: &str| reference.ids.binary_search(&id).ok();
+    let mut keep = vec![false; reference.ids.len()];
+    for (p, id) in reference.ids.iter().enumerate() {
+        keep[p] = !claimed_ids.contains(id);
+    }
+    for (key, entry) in &raw.entries {
+        let Object::Table(t) = &entry.object else {
+            continue;
+        };
+        // A table without a claimed id is new or matched by name: its
+        // reference entry, if any, is unclaimed and already kept.
+        let Some(p) = claimed.get(key.as_str()).and_then(|id| position(id)) else {
+            continue;
+        };
+        let mut used: HashSet<&Id> = HashSet::new();
+        let all_known = t
+            .columns
+            .iter()
+            .all(|c| known.get(&c.id).is_some_and(|id| used.insert(id)));
+        if !all_known {
+            keep[p] = true;
+        }
+    }
+    let mut up: Vec<Vec<u32>> = vec![Vec::new(); reference.ids.len()];
+    for (from, to, link) in &reference.refs {
+        if *link == Link::Belongs {
+            up[*from as usize].push(*to);
+        }
+    }
+    let mut queue: Vec<usize> = (0..keep.len()).filter(|p| keep[*p]).collect();
+    while let Some(p) = queue.pop() {
+        for &to in &up[p] {
+            if !std::mem::replace(&mut keep[to as usize], true) {
+                queue.push(to as usize);
+            }
+        }
+    }
+    (0..keep.len()).filter(|p| keep[*p]).collect()
+}
+
 /// Assign stable ids to a freshly introspected tree (see module docs).
 pub fn assign(raw: &Tree, known: &IdentityMap, reference: Option<&Tree>, salt: &str) -> Assigned {
     let mut map: IdentityMap = HashMap::new();
     let mut claimed: HashSet<Id> = HashSet::new();
 
     // 1. known catalog keys.
-    for key in raw.entries.keys() {
-        if let Some(id) = known.get(key) {
-            if claimed.insert(id.clone()) {
-                map.insert(key.clone(), id.clone());
-            }
-        }
+    for (key, id) in claim_known(raw, known) {
+        claimed.insert(id.clone());
+        map.insert(key.to_string(), id.clone());
     }
     // 2. exact name match in the reference tree, among the ids step 1 left
     // unclaimed (a claimed id cannot be given again; naming only the rest

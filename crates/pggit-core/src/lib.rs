@@ -11,6 +11,7 @@ pub mod identity;
 mod lex;
 pub mod merge;
 pub mod model;
+pub mod packed;
 pub mod plan;
 pub mod preflight;
 pub mod progress;

@@ -25,6 +25,7 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use crate::model::Object;
+use crate::packed::{self, Index, Malformed};
 use crate::tree::Tree;
 
 /// How one entry refers to another.
@@ -61,9 +62,6 @@ impl Link {
     }
 }
 
-/// A reference from one entry to another.
-pub type Ref<'a> = (&'a str, &'a str, Link);
-
 /// Two trees' entries as numbered nodes (an entry both trees hold is one
 /// node), with their references and the nodes whose entries differ: what a
 /// tree index tells without the entries' bodies.
@@ -76,35 +74,42 @@ pub struct Graph {
     pub changed: Vec<u32>,
 }
 
-/// Every reference between entries of `tree`, in id order of the referring
-/// entry; a column stands for its table. No entry refers to itself, except
-/// with [`Link::Always`].
-pub fn references(tree: &Tree) -> Vec<Ref<'_>> {
-    let columns = tree.column_index();
-    let schemas: HashMap<&str, &str> = tree
-        .entries
-        .iter()
-        .filter_map(|(id, e)| match &e.object {
-            Object::Schema { name, .. } => Some((name.as_str(), id.as_str())),
-            _ => None,
-        })
-        .collect();
-    let resolve = |id: &str| -> Option<&str> {
-        match tree.entries.get_key_value(id) {
-            Some((k, _)) => Some(k.as_str()),
-            None => columns.get(id).map(|(t, _)| *t),
+/// Every reference between entries of `tree`, as `(from, to, link)`
+/// between positions in id order, ordered by the referring entry; a column
+/// stands for its table. No entry refers to itself, except with
+/// [`Link::Always`].
+pub fn references(tree: &Tree) -> Vec<(u32, u32, Link)> {
+    // Entry and column ids to the position of their entry, in one map.
+    let mut position: HashMap<&str, u32> = HashMap::with_capacity(tree.entries.len() * 2);
+    let mut schemas: HashMap<&str, u32> = HashMap::new();
+    for (p, e) in (0u32..).zip(tree.entries.values()) {
+        match &e.object {
+            Object::Table(t) => {
+                for c in &t.columns {
+                    position.entry(c.id.as_str()).or_insert(p);
+                }
+            }
+            Object::Schema { name, .. } => {
+                schemas.insert(name.as_str(), p);
+            }
+            _ => {}
         }
-    };
+    }
+    // An entry's own id wins over a column id that happens to equal it.
+    for (p, id) in (0u32..).zip(tree.entries.keys()) {
+        position.insert(id.as_str(), p);
+    }
     let mut out = Vec::new();
-    for (id, e) in &tree.entries {
+    let mut seen: HashSet<(u32, Link)> = HashSet::new();
+    for (p, e) in (0u32..).zip(tree.entries.values()) {
         if let Object::DefaultGrants(d) = &e.object {
-            out.push((id.as_str(), id.as_str(), Link::Always));
+            out.push((p, p, Link::Always));
             // Defaults in a schema name it, not its id.
             if let Some(to) = d.schema.as_deref().and_then(|s| schemas.get(s)) {
-                out.push((id.as_str(), to, Link::Depends));
+                out.push((p, *to, Link::Depends));
             }
         }
-        let mut seen: HashSet<(&str, Link)> = HashSet::new();
+        seen.clear();
         let belongs = e
             .object
             .referenced_ids()
@@ -112,9 +117,9 @@ pub fn references(tree: &Tree) -> Vec<Ref<'_>> {
             .map(|r| (r, Link::Belongs));
         let depends = e.deps.iter().map(|r| (r, Link::Depends));
         for (r, link) in belongs.chain(depends) {
-            if let Some(to) = resolve(r) {
-                if to != id && seen.insert((to, link)) {
-                    out.push((id.as_str(), to, link));
+            if let Some(&to) = position.get(r.as_str()) {
+                if to != p && seen.insert((to, link)) {
+                    out.push((p, to, link));
                 }
             }
         }
@@ -164,6 +169,55 @@ pub fn reach(g: &Graph) -> Vec<bool> {
     keep
 }
 
+/// The positions of the entries of `a` and of `b` that are in the slice
+/// between them, chosen from their indexes alone.
+pub fn choose(a: &Index<'_>, b: &Index<'_>) -> (Vec<usize>, Vec<usize>) {
+    // Nodes: the old tree's positions, then the new tree's entries that the
+    // old one lacks. Both id lists ascend: one merge pairs them up.
+    let mut node_b: Vec<u32> = Vec::with_capacity(b.ids.len());
+    let mut next = a.ids.len() as u32;
+    let mut changed = Vec::new();
+    let mut pa = 0;
+    for (pb, id) in b.ids.iter().enumerate() {
+        while pa < a.ids.len() && a.ids[pa] < *id {
+            changed.push(pa as u32); // removed
+            pa += 1;
+        }
+        if pa < a.ids.len() && a.ids[pa] == *id {
+            if a.hashes[pa] != b.hashes[pb] {
+                changed.push(pa as u32);
+            }
+            node_b.push(pa as u32);
+            pa += 1;
+        } else {
+            changed.push(next); // added
+            node_b.push(next);
+            next += 1;
+        }
+    }
+    changed.extend(pa as u32..a.ids.len() as u32);
+    let refs = a
+        .refs
+        .iter()
+        .copied()
+        .chain(
+            b.refs
+                .iter()
+                .map(|(f, t, l)| (node_b[*f as usize], node_b[*t as usize], *l)),
+        )
+        .collect();
+    let keep = reach(&Graph {
+        nodes: next as usize,
+        refs,
+        changed,
+    });
+    let kept_a = (0..a.ids.len()).filter(|p| keep[*p]).collect();
+    let kept_b = (0..b.ids.len())
+        .filter(|p| keep[node_b[*p] as usize])
+        .collect();
+    (kept_a, kept_b)
+}
+
 /// Mark everything the marked nodes refer to, transitively.
 fn follow(keep: &mut [bool], forward: &[Vec<u32>]) {
     let mut queue: Vec<u32> = (0..keep.len() as u32)
@@ -190,47 +244,20 @@ pub fn prune(tree: &Tree, keep: &BTreeSet<&str>) -> Tree {
     }
 }
 
-/// Both trees cut down to their slice, with references computed from the
-/// entries themselves and entries compared by content: what loading by
-/// index gives, for tests and callers that hold whole trees.
-pub fn slices(old: &Tree, new: &Tree) -> (Tree, Tree) {
-    let mut number: HashMap<&str, u32> = HashMap::new();
-    let mut names: Vec<&str> = Vec::new();
-    for id in old.entries.keys().chain(new.entries.keys()) {
-        number.entry(id.as_str()).or_insert_with(|| {
-            names.push(id.as_str());
-            names.len() as u32 - 1
-        });
-    }
-    let changed = old
-        .entries
+/// Both trees cut down to their slice, chosen as a diff between stored
+/// trees chooses it (each packed into its index, [`choose`] on those): for
+/// tests and callers that hold whole trees.
+pub fn slices(old: &Tree, new: &Tree) -> Result<(Tree, Tree), Malformed> {
+    let (ho, hn) = (old.hashed(), new.hashed());
+    let (po, pn) = (packed::pack(old, &ho)?, packed::pack(new, &hn)?);
+    let (io, i_n) = (packed::decode(&po)?, packed::decode(&pn)?);
+    let (ko, kn) = choose(&io, &i_n);
+    let keep: BTreeSet<&str> = ko
         .iter()
-        .filter(|(id, e)| new.entries.get(*id) != Some(*e))
-        .chain(
-            new.entries
-                .iter()
-                .filter(|(id, e)| old.entries.get(*id) != Some(*e)),
-        )
-        .map(|(id, _)| number[id.as_str()])
+        .map(|p| io.ids[*p])
+        .chain(kn.iter().map(|p| i_n.ids[*p]))
         .collect();
-    let refs = references(old)
-        .into_iter()
-        .chain(references(new))
-        .map(|(f, t, link)| (number[f], number[t], link))
-        .collect();
-    let g = Graph {
-        nodes: names.len(),
-        refs,
-        changed,
-    };
-    let mask = reach(&g);
-    let keep: BTreeSet<&str> = names
-        .iter()
-        .zip(mask)
-        .filter(|(_, k)| *k)
-        .map(|(id, _)| *id)
-        .collect();
-    (prune(old, &keep), prune(new, &keep))
+    Ok((prune(old, &keep), prune(new, &keep)))
 }
 
 #[cfg(test)]
@@ -315,7 +342,7 @@ mod tests {
         let mut new = base();
         new.entries
             .insert("t".into(), table("t", &["a", "b"], &["s"]));
-        let (a, b) = slices(&old, &new);
+        let (a, b) = slices(&old, &new).unwrap();
         let ids: Vec<&str> = b.entries.keys().map(String::as_str).collect();
         // t changed; t_a and u_ta depend on its column; u_ta belongs to u;
         // the schema is referred to. w and its index are not reached.
@@ -329,7 +356,7 @@ mod tests {
         let mut new = base();
         new.entries
             .insert("w_b".into(), index("w", "w_b", &["w.a"]));
-        let (a, b) = slices(&old, &new);
+        let (a, b) = slices(&old, &new).unwrap();
         let ids: Vec<&str> = b.entries.keys().map(String::as_str).collect();
         assert_eq!(ids, ["s", "w", "w_a", "w_b"]);
         assert!(!a.entries.contains_key("w_b"));
@@ -337,7 +364,7 @@ mod tests {
 
     #[test]
     fn equal_trees_have_an_empty_slice() {
-        let (a, b) = slices(&base(), &base());
+        let (a, b) = slices(&base(), &base()).unwrap();
         assert!(a.entries.is_empty() && b.entries.is_empty());
     }
 
@@ -346,8 +373,10 @@ mod tests {
         let mut tree = base();
         tree.entries
             .insert("x".into(), index("nowhere", "x", &["gone", "t.a"]));
+        let ids: Vec<&str> = tree.entries.keys().map(String::as_str).collect();
         let refs: Vec<_> = references(&tree)
             .into_iter()
+            .map(|(f, t, l)| (ids[f as usize], ids[t as usize], l))
             .filter(|(from, _, _)| *from == "x")
             .collect();
         assert_eq!(refs, [("x", "t", Link::Depends)]);

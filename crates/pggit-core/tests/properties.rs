@@ -5,13 +5,14 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use pggit_core::diff::{diff, Status};
-use pggit_core::identity::assign;
+use pggit_core::identity::{assign, reference_needs};
 use pggit_core::model::{Attribute, Column, Object, Table};
 use pggit_core::plan::{ordered_subset, plan, requirements};
+use pggit_core::{packed, slice};
 use pggit_core::{Entry, Tree};
 use proptest::prelude::*;
 
@@ -205,6 +206,38 @@ proptest! {
         // ...and without the map, exact names find them.
         let by_name = assign(&raw, &HashMap::new(), Some(&first.tree), "later");
         prop_assert_eq!(&by_name.tree, &first.tree);
+    }
+
+    #[test]
+    fn assignment_reads_only_the_reference_it_needs(
+        a in shape(),
+        b in shape(),
+        forget in proptest::collection::vec(any::<bool>(), 0..64),
+    ) {
+        // A workspace's map knows a's keys, some forgotten; its catalog now
+        // holds b's; HEAD is a's tree.
+        let first = assign(&build(&a), &HashMap::new(), None, "root");
+        let mut keys: Vec<&String> = first.map.keys().collect();
+        keys.sort();
+        let known: HashMap<String, String> = keys
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !forget.get(*i).copied().unwrap_or(false))
+            .map(|(_, k)| ((*k).clone(), first.map[*k].clone()))
+            .collect();
+        let raw = build(&b);
+        let hashed = first.tree.hashed();
+        let bytes = packed::pack(&first.tree, &hashed).unwrap();
+        let index = packed::decode(&bytes).unwrap();
+        let needs: BTreeSet<&str> = reference_needs(&raw, &known, &index)
+            .into_iter()
+            .map(|p| index.ids[p])
+            .collect();
+        let cut = slice::prune(&first.tree, &needs);
+        let whole = assign(&raw, &known, Some(&first.tree), "later");
+        let lazy = assign(&raw, &known, Some(&cut), "later");
+        prop_assert_eq!(&lazy.tree, &whole.tree);
+        prop_assert_eq!(&lazy.map, &whole.map);
     }
 
     #[test]

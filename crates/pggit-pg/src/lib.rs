@@ -14,6 +14,7 @@ pub mod reference;
 pub mod schema;
 pub mod scratch;
 pub mod store;
+pub mod trace;
 pub mod workspace;
 
 use thiserror::Error;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use pggit_core::hash::sha256_parts;
 use pggit_core::identity::IdentityMap;
-use pggit_core::slice;
 use pggit_core::tree::Hashed;
+use pggit_core::{packed, slice};
 use pggit_core::{Entry, Tree};
 use postgres::GenericClient;
 use serde::Serialize;
@@ -57,16 +57,20 @@ impl Commit {
 /// Store a tree and its objects (idempotent). Returns the tree hash.
 pub fn write_tree(tx: &mut impl GenericClient, tree: &Tree) -> Result<String, PgError> {
     let hashed = tree.hashed();
-    write_hashed(tx, tree, &hashed)?;
+    let packed = packed::pack(tree, &hashed).map_err(|e| PgError::Unexpected(e.to_string()))?;
+    write_hashed(tx, &hashed, &packed, &|_| false)?;
     Ok(hashed.hash)
 }
 
-/// Store `whole`, already hashed as `tree` ([`Tree::hashed`]), and its
-/// objects (idempotent).
+/// Store a tree, already hashed ([`Tree::hashed`]) and its index packed
+/// ([`packed::pack`]), and its objects (idempotent). `stored` tells the
+/// hashes known to be in the store already (a parent tree's): the rest are
+/// looked up, and only bodies the store lacks are sent.
 pub fn write_hashed(
     tx: &mut impl GenericClient,
-    whole: &Tree,
     tree: &Hashed<'_>,
+    packed: &[u8],
+    stored: &dyn Fn(&str) -> bool,
 ) -> Result<(), PgError> {
     let exists = tx
         .query_opt("SELECT 1 FROM pggit.trees WHERE hash = $1", &[&tree.hash])?
@@ -76,20 +80,26 @@ pub fn write_hashed(
     }
     let ids: Vec<&str> = tree.entries.iter().map(|e| e.id.as_str()).collect();
     let hashes: Vec<&str> = tree.entries.iter().map(|e| e.hash.as_str()).collect();
-    // Send only the bodies the store does not have yet.
-    let present: std::collections::HashSet<String> = tx
-        .query(
+    let t = crate::trace::span("write: which objects are stored");
+    let unsure: Vec<&str> = hashes.iter().copied().filter(|h| !stored(h)).collect();
+    let present: std::collections::HashSet<String> = if unsure.is_empty() {
+        Default::default()
+    } else {
+        tx.query(
             "SELECT hash FROM pggit.objects WHERE hash = ANY($1)",
-            &[&hashes],
+            &[&unsure],
         )?
         .iter()
         .map(|r| r.get(0))
-        .collect();
+        .collect()
+    };
+    drop(t);
+    let t = crate::trace::span("write: new objects");
     let mut new_hashes = Vec::new();
     let mut kinds = Vec::new();
     let mut new_bodies = Vec::new();
     for e in &tree.entries {
-        if !present.contains(&e.hash) {
+        if !stored(&e.hash) && !present.contains(&e.hash) {
             new_hashes.push(e.hash.as_str());
             kinds.push(e.entry.object.kind().as_str());
             new_bodies.push(e.json.as_str());
@@ -103,132 +113,90 @@ pub fn write_hashed(
             &[&new_hashes, &kinds, &new_bodies],
         )?;
     }
-    let refs = ref_positions(whole, &ids);
+    drop(t);
+    let _t = crate::trace::span("write: tree row");
     tx.execute(
-        "INSERT INTO pggit.trees (hash, ids, objects, refs) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING",
-        &[&tree.hash, &ids, &hashes, &refs],
+        "INSERT INTO pggit.trees (hash, ids, objects, packed) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO NOTHING",
+        &[&tree.hash, &ids, &hashes, &packed],
     )?;
     Ok(())
 }
 
-/// The references between the entries of `tree` as stored: flat triples of
-/// positions in `ids` and link codes.
-fn ref_positions(tree: &Tree, ids: &[&str]) -> Vec<i32> {
-    let position: HashMap<&str, i32> = ids.iter().zip(0..).map(|(id, i)| (*id, i)).collect();
-    let mut out = Vec::new();
-    for (from, to, link) in slice::references(tree) {
-        if let (Some(f), Some(t)) = (position.get(from), position.get(to)) {
-            out.extend([*f, *t, link.code()]);
-        }
+/// Object bodies by hash (each hash once).
+pub fn read_bodies(
+    client: &mut impl GenericClient,
+    hashes: &[String],
+) -> Result<HashMap<String, Arc<Entry>>, PgError> {
+    if hashes.is_empty() {
+        return Ok(HashMap::new());
     }
-    out
+    let rows = client.query(
+        "SELECT hash, body::text FROM pggit.objects WHERE hash = ANY($1)",
+        &[&hashes],
+    )?;
+    let bodies = parse_bodies(&rows)?;
+    let out: HashMap<String, Arc<Entry>> = bodies
+        .into_iter()
+        .map(|(h, e)| (h.to_string(), e))
+        .collect();
+    if let Some(h) = hashes.iter().find(|h| !out.contains_key(*h)) {
+        return Err(PgError::Unexpected(format!("object {h} is missing")));
+    }
+    Ok(out)
 }
 
 /// The slices of two stored trees that a diff between them reads
-/// ([`slice`]), loading only their bodies; `None` when a tree was written
-/// before its references were stored (read it whole).
+/// ([`slice`]), chosen from their packed indexes and loading only their
+/// bodies; `None` when a tree was written before its index was packed
+/// (read it whole).
 pub fn read_slices(
     client: &mut impl GenericClient,
     old: &str,
     new: &str,
 ) -> Result<Option<(Tree, Tree)>, PgError> {
+    let t = crate::trace::span("slice: read tree indexes");
     let rows = client.query(
-        "SELECT hash, ids, objects, refs FROM pggit.trees WHERE hash = ANY($1)",
+        "SELECT hash, packed FROM pggit.trees WHERE hash = ANY($1)",
         &[&[old, new].as_slice()],
     )?;
-    let index = |hash: &str| -> Result<Option<TreeIndex<'_>>, PgError> {
+    drop(t);
+    let t = crate::trace::span("slice: choose");
+    let packed_of = |hash: &str| -> Result<Option<&[u8]>, PgError> {
         let row = rows
             .iter()
             .find(|r| r.get::<_, &str>(0) == hash)
             .ok_or_else(|| PgError::Unexpected(format!("tree {hash} is missing")))?;
-        let refs: Option<Vec<i32>> = row.get(3);
-        Ok(refs.map(|refs| TreeIndex {
-            ids: row.get(1),
-            hashes: row.get(2),
-            refs,
-        }))
+        Ok(row.get(1))
     };
-    let (Some(a), Some(b)) = (index(old)?, index(new)?) else {
+    let (Some(a), Some(b)) = (packed_of(old)?, packed_of(new)?) else {
         return Ok(None);
     };
-    let bad = || PgError::Unexpected("a tree's reference index is malformed".into());
-    if a.ids.len() != a.hashes.len() || b.ids.len() != b.hashes.len() {
-        return Err(bad());
-    }
-    // Nodes: the old tree's positions, then the new tree's entries that the
-    // old one lacks.
-    let position: HashMap<&str, u32> = a.ids.iter().copied().zip(0..).collect();
-    let mut next = a.ids.len() as u32;
-    let node_b: Vec<u32> = b
-        .ids
+    let bad = |e: packed::Malformed| PgError::Unexpected(e.to_string());
+    let (a, b) = (
+        packed::decode(a).map_err(bad)?,
+        packed::decode(b).map_err(bad)?,
+    );
+    let (kept_a, kept_b) = slice::choose(&a, &b);
+    let mut wanted: Vec<String> = kept_a
         .iter()
-        .map(|id| {
-            position.get(id).copied().unwrap_or_else(|| {
-                next += 1;
-                next - 1
-            })
-        })
-        .collect();
-    let mut graph = slice::Graph {
-        nodes: next as usize,
-        ..Default::default()
-    };
-    for (ix, node) in [(&a, None), (&b, Some(&node_b))] {
-        if ix.refs.len() % 3 != 0 {
-            return Err(bad());
-        }
-        for t in ix.refs.chunks_exact(3) {
-            let link = slice::Link::from_code(t[2]).ok_or_else(bad)?;
-            let map = |p: i32| -> Result<u32, PgError> {
-                let p = usize::try_from(p)
-                    .ok()
-                    .filter(|p| *p < ix.ids.len())
-                    .ok_or_else(bad)?;
-                Ok(node.map_or(p as u32, |n| n[p]))
-            };
-            graph.refs.push((map(t[0])?, map(t[1])?, link));
-        }
-    }
-    let hash_b: HashMap<&str, &str> = b
-        .ids
-        .iter()
-        .copied()
-        .zip(b.hashes.iter().copied())
-        .collect();
-    for (p, (id, h)) in a.ids.iter().zip(&a.hashes).enumerate() {
-        if hash_b.get(id) != Some(h) {
-            graph.changed.push(p as u32);
-        }
-    }
-    for (p, h) in b.hashes.iter().enumerate() {
-        let n = node_b[p];
-        if (n as usize) >= a.ids.len() || a.hashes[n as usize] != *h {
-            graph.changed.push(n);
-        }
-    }
-    let keep = slice::reach(&graph);
-    let kept_a: Vec<usize> = (0..a.ids.len()).filter(|p| keep[*p]).collect();
-    let kept_b: Vec<usize> = (0..b.ids.len())
-        .filter(|p| keep[node_b[*p] as usize])
-        .collect();
-    let mut wanted: Vec<&str> = kept_a
-        .iter()
-        .map(|p| a.hashes[*p])
-        .chain(kept_b.iter().map(|p| b.hashes[*p]))
+        .map(|p| a.hash_hex(*p))
+        .chain(kept_b.iter().map(|p| b.hash_hex(*p)))
         .collect();
     wanted.sort_unstable();
     wanted.dedup();
+    drop(t);
+    let _t = crate::trace::span("slice: read and parse bodies");
     let bodies = client.query(
         "SELECT hash, body::text FROM pggit.objects WHERE hash = ANY($1)",
         &[&wanted],
     )?;
     let bodies = parse_bodies(&bodies)?;
-    let build = |ix: &TreeIndex<'_>, kept: &[usize]| -> Result<Tree, PgError> {
+    let build = |ix: &packed::Index<'_>, kept: &[usize]| -> Result<Tree, PgError> {
         let mut tree = Tree::default();
         for p in kept {
-            let h = ix.hashes[*p];
+            let h = ix.hash_hex(*p);
             let entry = bodies
-                .get(h)
+                .get(h.as_str())
                 .ok_or_else(|| PgError::Unexpected(format!("object {h} is missing")))?;
             tree.entries
                 .insert(ix.ids[*p].to_string(), Arc::clone(entry));
@@ -238,11 +206,28 @@ pub fn read_slices(
     Ok(Some((build(&a, &kept_a)?, build(&b, &kept_b)?)))
 }
 
-/// A stored tree's index, borrowed from its row.
-struct TreeIndex<'a> {
-    ids: Vec<&'a str>,
-    hashes: Vec<&'a str>,
-    refs: Vec<i32>,
+/// A tree's packed index ([`packed`]); `None` for a tree written before
+/// indexes were packed.
+pub fn read_packed(
+    client: &mut impl GenericClient,
+    hash: &str,
+) -> Result<Option<Vec<u8>>, PgError> {
+    Ok(client
+        .query_opt("SELECT packed FROM pggit.trees WHERE hash = $1", &[&hash])?
+        .and_then(|r| r.get(0)))
+}
+
+/// Replace a tree's packed index (`doctor --repair`).
+pub fn write_packed(
+    client: &mut impl GenericClient,
+    hash: &str,
+    packed: &[u8],
+) -> Result<(), PgError> {
+    client.execute(
+        "UPDATE pggit.trees SET packed = $2 WHERE hash = $1",
+        &[&hash, &packed],
+    )?;
+    Ok(())
 }
 
 /// Entry hashes of a tree, by object id (cheap: no object bodies).

@@ -189,7 +189,7 @@ fn dump_diff(want: &str, got: &str) -> String {
 /// change reaches (`pggit_core::slice`): the diff, the plan and the row
 /// checks over the slice must be those over the whole trees.
 fn assert_slice_suffices(from: &Tree, to: &Tree, stmts: &[pggit_core::sql::Statement], what: &str) {
-    let (a, b) = pggit_core::slice::slices(from, to);
+    let (a, b) = pggit_core::slice::slices(from, to).unwrap();
     let sliced =
         plan::plan(&a, &b).unwrap_or_else(|e| panic!("{what}: plan over the slice failed: {e}"));
     if sliced != stmts {

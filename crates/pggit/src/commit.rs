@@ -1,10 +1,11 @@
 //! `status` and `commit`.
 
-use pggit_core::diff::{diff, Change};
+use pggit_core::diff::Change;
 use pggit_pg::store::{self, Commit, DdlEvent};
-use pggit_pg::workspace;
+use pggit_pg::{trace, workspace};
 use serde::Serialize;
 
+use crate::compare::Stamped;
 use crate::error::{Error, Result};
 use crate::repo::{Repository, Signature};
 
@@ -50,11 +51,17 @@ impl Repository {
         let head = self.branch_ref(&branch)?;
         let w = self.workspace(&branch)?;
         let mut wc = self.connect_workspace(&w)?;
-        let (head_tree, live) = self.head_and_live(&mut wc, &branch, &head.tree, &head.id)?;
+        let (mut head_tree, live) = self.head_and_live(&mut wc, &branch, &head.tree, &head.id)?;
+        let stamped = Stamped::of(&live.tree)?;
+        let changes = if stamped.hashed.hash == head.tree {
+            Vec::new()
+        } else {
+            self.compare_head(&mut head_tree, &live.tree, &stamped)?
+        };
         Ok(Status {
             capture: pggit_pg::schema::capture_active(&mut wc)?,
             captured: store::ddl_since(&mut wc, w.ddl_seen)?,
-            changes: diff(&head_tree, &live.tree),
+            changes,
             branch,
             head: head.id,
             workspace: w.dbname,
@@ -80,24 +87,29 @@ impl Repository {
             self.recover(&branch)?;
             let w = self.workspace(&branch)?;
             let mut wc = self.connect_workspace(&w)?;
-            let (head_tree, live) = self.head_and_live(&mut wc, &branch, &head.tree, &head.id)?;
+            let (mut head_tree, live) =
+                self.head_and_live(&mut wc, &branch, &head.tree, &head.id)?;
             let captured: Vec<DdlEvent> = store::ddl_since(&mut wc, w.ddl_seen)?
                 .into_iter()
                 .filter(|e| e.id <= live.ddl_high)
                 .collect();
-            let hashed = live.tree.hashed();
-            let tree_hash = hashed.hash.clone();
+            let stamped = Stamped::of(&live.tree)?;
+            let tree_hash = stamped.hashed.hash.clone();
             if tree_hash == head.tree {
                 return Err(Error::NothingToCommit(short(&head.id)));
             }
-            let changes = diff(&head_tree, &live.tree);
+            let changes = self.compare_head(&mut head_tree, &live.tree, &stamped)?;
             let message = match &opts.message {
                 Some(m) => m.clone(),
                 None => default_message(&captured, &changes),
             };
             let commit = self.new_commit(tree_hash, &head, message, &opts.signature)?;
             let mut tx = self.client.transaction()?;
-            store::write_hashed(&mut tx, &live.tree, &hashed)?;
+            {
+                let _t = trace::span("write tree");
+                let stored = head_tree.stores();
+                store::write_hashed(&mut tx, &stamped.hashed, &stamped.packed, &stored)?;
+            }
             store::write_commit(&mut tx, &commit)?;
             let subject = commit
                 .message

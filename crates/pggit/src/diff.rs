@@ -77,6 +77,7 @@ impl Repository {
             }
             _ => (self.side_tree(from)?, self.side_tree(to)?),
         };
+        let _t = pggit_pg::trace::span("diff and plan");
         if reverse {
             DiffResult::new(to_label, from_label, &new, &old)
         } else {

@@ -51,13 +51,32 @@ impl Repository {
         let trees = store::all_tree_hashes(&mut self.client)?;
         for hash in &trees {
             let tree = self.tree(hash)?;
-            if tree.hash() != *hash {
+            let hashed = tree.hashed();
+            if hashed.hash != *hash {
                 findings.push(Finding {
                     check: "tree",
                     subject: hash.clone(),
-                    problem: format!("its contents hash to {}", tree.hash()),
+                    problem: format!("its contents hash to {}", hashed.hash),
                     repaired: false,
                 });
+                continue;
+            }
+            // The packed index a diff chooses its slice from must say what
+            // the entries say; rebuilt from them on repair.
+            if let Some(stored) = store::read_packed(&mut self.client, hash)? {
+                let want = pggit_core::packed::pack(&tree, &hashed)
+                    .map_err(|e| pggit_pg::PgError::Unexpected(e.to_string()))?;
+                if stored != want {
+                    if repair {
+                        store::write_packed(&mut self.client, hash, &want)?;
+                    }
+                    findings.push(Finding {
+                        check: "tree",
+                        subject: hash.clone(),
+                        problem: "its packed index does not match its entries".into(),
+                        repaired: repair,
+                    });
+                }
             }
         }
         let workspaces = workspace::list(&mut self.client)?;

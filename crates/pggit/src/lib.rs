@@ -5,6 +5,7 @@
 
 mod branch;
 mod commit;
+mod compare;
 mod diff;
 mod doctor;
 mod error;

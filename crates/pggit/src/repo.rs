@@ -8,8 +8,8 @@ use pggit_pg::connect::{connect, url, with_dbname};
 use pggit_pg::introspect::{snapshot_in_with, Reference, Scope};
 use pggit_pg::schema::{self, Capture, Installed, SCHEMA_VERSION};
 use pggit_pg::store::{self, Commit};
+use pggit_pg::trace;
 use pggit_pg::workspace::{self, Workspace};
-use pggit_pg::PgError;
 use postgres::{Client, Config, GenericClient};
 use serde::Serialize;
 
@@ -191,6 +191,7 @@ impl Repository {
     /// Open the repository behind `config`. A workspace database leads to
     /// its repository, with its branch as the current one.
     pub fn open(config: &Config, branch: Option<String>) -> Result<Repository> {
+        let _t = trace::span("open repository");
         let mut client = connect(config)?;
         let db: String = client
             .query_one("SELECT current_database()::text", &[])?
@@ -439,39 +440,6 @@ impl Repository {
         Ok((WorkspaceHealth::Ok, Some(client)))
     }
 
-    /// Load the tree `head_tree` and snapshot the workspace at once (the
-    /// snapshot on its own thread and connection: the workspace is another
-    /// database), then give the snapshot stable ids against that tree.
-    /// Returns the loaded tree and the live one.
-    pub(crate) fn head_and_live(
-        &mut self,
-        wclient: &mut Client,
-        branch: &str,
-        head_tree: &str,
-        salt: &str,
-    ) -> Result<(Tree, Live)> {
-        let scope = self.scope()?;
-        let progress = std::sync::Arc::clone(&self.progress);
-        let (head, known, taken) = std::thread::scope(|s| {
-            let taken = s.spawn(move || live_snapshot(wclient, &scope, &*progress));
-            let head = self.tree(head_tree);
-            let known = store::read_identities(&mut self.client, branch);
-            let taken = taken
-                .join()
-                .map_err(|_| PgError::Unexpected("the snapshot thread panicked".into()));
-            (head, known, taken)
-        });
-        let (head, known, (raw, ddl_high)) = (head?, known?, taken??);
-        let Assigned { tree, map } = assign(&raw, &known, Some(&head), salt);
-        let live = Live {
-            tree,
-            map,
-            known,
-            ddl_high,
-        };
-        Ok((head, live))
-    }
-
     /// Snapshot a workspace and give it stable ids, using its identity map
     /// and `reference` for name matches.
     pub(crate) fn live_tree(
@@ -565,7 +533,7 @@ pub(crate) fn timestamp(sig: &Signature) -> String {
 /// A workspace's snapshot with its captured-DDL high-water mark, read in
 /// the snapshot's own transaction so that a commit covers exactly the
 /// statements it saw.
-fn live_snapshot(
+pub(crate) fn live_snapshot(
     wclient: &mut Client,
     scope: &Scope,
     progress: &dyn pggit_core::progress::Progress,

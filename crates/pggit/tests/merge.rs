@@ -1276,7 +1276,7 @@ fn merge_into_another_branch_and_schema_upgrade() {
             "DROP TABLE pggit.segment_children, pggit.segments;
              DROP VIEW pggit.merges, pggit.conflicts; DROP TABLE pggit.merge_conflicts, pggit.merge_records;
              DROP INDEX pggit.commits_generation; ALTER TABLE pggit.commits DROP COLUMN segment;
-             ALTER TABLE pggit.trees DROP COLUMN refs;
+             ALTER TABLE pggit.trees DROP COLUMN packed;
              UPDATE pggit.meta SET value = '1' WHERE key = 'schema_version'",
         )
         .unwrap();

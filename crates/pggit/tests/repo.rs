@@ -595,10 +595,10 @@ fn diff_between_commits_loads_the_slice_of_whole_trees() {
         .map(|r| repo.resolve(r).unwrap().tree)
         .collect();
     let whole = pggit::pg::store::read_trees(&mut c, &[&trees[0], &trees[1]]).unwrap();
-    let (want_a, want_b) = pggit::core::slice::slices(&whole[0], &whole[1]);
+    let (want_a, want_b) = pggit::core::slice::slices(&whole[0], &whole[1]).unwrap();
     let (got_a, got_b) = pggit::pg::store::read_slices(&mut c, &trees[0], &trees[1])
         .unwrap()
-        .expect("references are stored");
+        .expect("indexes are packed");
     assert_eq!(got_a, want_a);
     assert_eq!(got_b, want_b);
     // The far table is not in the slice; the default privileges always are.
@@ -625,9 +625,9 @@ fn diff_between_commits_loads_the_slice_of_whole_trees() {
     let (ra, rb) = pggit::pg::store::read_slices(&mut c, &trees[1], &trees[0])
         .unwrap()
         .unwrap();
-    assert_eq!((ra, rb), (want_b, want_a));
+    assert_eq!((ra, rb), (want_b.clone(), want_a.clone()));
     // Without stored references: no slice, and the diff reads whole trees.
-    c.batch_execute("UPDATE pggit.trees SET refs = NULL")
+    c.batch_execute("UPDATE pggit.trees SET packed = NULL")
         .unwrap();
     assert!(pggit::pg::store::read_slices(&mut c, &trees[0], &trees[1])
         .unwrap()
@@ -641,7 +641,26 @@ fn diff_between_commits_loads_the_slice_of_whole_trees() {
         .unwrap();
     assert_eq!(whole_diff.statements, sliced.statements);
     // A malformed index is an error, not a wrong slice.
-    c.batch_execute("UPDATE pggit.trees SET refs = '{1,2}'")
+    c.batch_execute("UPDATE pggit.trees SET packed = '\\x01ff'")
         .unwrap();
     assert!(pggit::pg::store::read_slices(&mut c, &trees[0], &trees[1]).is_err());
+    // doctor finds the bad indexes and --repair rebuilds them.
+    let report = repo.doctor(false).unwrap();
+    let bad = report
+        .findings
+        .iter()
+        .filter(|f| f.problem.contains("packed index"))
+        .count();
+    assert!(bad >= 2, "{:?}", report.findings);
+    let repaired = repo.doctor(true).unwrap();
+    assert!(
+        repaired.findings.iter().all(|f| f.repaired),
+        "{:?}",
+        repaired.findings
+    );
+    assert_eq!(repo.doctor(false).unwrap().problems, 0);
+    let (ra, rb) = pggit::pg::store::read_slices(&mut c, &trees[0], &trees[1])
+        .unwrap()
+        .unwrap();
+    assert_eq!((ra, rb), (want_a, want_b));
 }

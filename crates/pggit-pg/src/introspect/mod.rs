@@ -137,21 +137,51 @@ pub fn snapshot_in_with<C: GenericClient>(
     let phase = Phase::begin(progress, "reading catalog", steps.len() + 3);
     let nsps = r.schemas(scope)?;
     phase.advance(1);
-    for (i, step) in steps.iter().enumerate() {
+    const NAMES: [&str; 22] = [
+        "catalog: extensions",
+        "catalog: collations",
+        "catalog: text search",
+        "catalog: types",
+        "catalog: sequences",
+        "catalog: tables",
+        "catalog: views",
+        "catalog: constraints",
+        "catalog: indexes",
+        "catalog: functions",
+        "catalog: aggregates",
+        "catalog: casts",
+        "catalog: operators",
+        "catalog: operator classes",
+        "catalog: triggers",
+        "catalog: policies",
+        "catalog: statistics",
+        "catalog: dependencies",
+        "catalog: publications",
+        "catalog: event triggers",
+        "catalog: foreign data",
+        "catalog: owners and privileges",
+    ];
+    for (i, (step, name)) in steps.iter().zip(NAMES).enumerate() {
         // Owners and privileges last, unless the repository leaves them out.
         if i + 1 == steps.len() && scope.skip_privileges {
             phase.advance(1);
             continue;
         }
+        let _t = crate::trace::span(name);
         step(&mut r, &nsps)?;
         phase.advance(1);
     }
     if !scope.skip_privileges {
+        let _t = crate::trace::span("catalog: default privileges");
         r.default_grants(&nsps)?;
     }
     phase.advance(1);
-    r.reference_rows(&scope.reference)?;
+    {
+        let _t = crate::trace::span("catalog: reference rows");
+        r.reference_rows(&scope.reference)?;
+    }
     phase.advance(1);
+    let _t = crate::trace::span("catalog: settle");
     Ok(Tree {
         entries: r
             .entries
