@@ -12,7 +12,7 @@ use std::process::Command;
 
 use pggit_core::identity::{assign, IdentityMap};
 use pggit_core::{plan, Tree};
-use pggit_pg::introspect::{snapshot, Scope};
+use pggit_pg::introspect::{snapshot, snapshot_shared, Scope};
 use pggit_pg::scratch::{test_admin_config, ScratchDb};
 use postgres::Config;
 
@@ -77,6 +77,24 @@ fn take(
 ) -> (Tree, IdentityMap) {
     let mut c = db.connect().expect("connect");
     let raw = snapshot(&mut c, &Scope::default()).expect("snapshot");
+    // The same snapshot read with a helper connection reading ahead.
+    let mut tx = c
+        .build_transaction()
+        .isolation_level(postgres::IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()
+        .expect("transaction");
+    let config = db.config.clone();
+    let (shared, served) = snapshot_shared(
+        &mut tx,
+        move || pggit_pg::connect::connect(&config).ok(),
+        &Scope::default(),
+        &pggit_core::progress::Silent,
+    )
+    .expect("shared snapshot");
+    tx.commit().expect("commit");
+    assert_eq!(served, 4, "the helper answered {served} of 4 queries");
+    assert_trees_eq(&shared, &raw, "snapshot read with a helper connection");
     let a = assign(&raw, known, reference, salt);
     (a.tree, a.map)
 }
@@ -458,6 +476,49 @@ fn run_cases(
         }
     });
     failures.into_inner().unwrap()
+}
+
+/// Without a helper connection (it could not connect), or with one whose
+/// snapshot cannot be imported, a shared snapshot reads everything itself.
+#[test]
+fn shared_snapshot_reads_alone_when_the_helper_fails() {
+    let admin = test_admin_config();
+    let db = ScratchDb::create(&admin, "pggit_rt_helper").expect("create db");
+    run(
+        &db,
+        "CREATE TABLE t (id int PRIMARY KEY, v text DEFAULT 'x' CHECK (v <> ''));
+         CREATE INDEX t_v ON t (v); CREATE VIEW w AS SELECT id FROM t;",
+    );
+    let mut c = db.connect().expect("connect");
+    let plain = snapshot(&mut c, &Scope::default()).expect("snapshot");
+    let config = db.config.clone();
+    let helpers: [Box<dyn FnOnce() -> Option<postgres::Client> + Send>; 2] = [
+        Box::new(|| None),
+        // A connection to another database cannot import the snapshot.
+        Box::new(move || {
+            let mut other = config.clone();
+            other.dbname("postgres");
+            pggit_pg::connect::connect(&other).ok()
+        }),
+    ];
+    for helper in helpers {
+        let mut tx = c
+            .build_transaction()
+            .isolation_level(postgres::IsolationLevel::RepeatableRead)
+            .read_only(true)
+            .start()
+            .expect("transaction");
+        let (tree, served) = snapshot_shared(
+            &mut tx,
+            helper,
+            &Scope::default(),
+            &pggit_core::progress::Silent,
+        )
+        .expect("shared snapshot");
+        tx.commit().expect("commit");
+        assert_eq!(served, 0);
+        assert_trees_eq(&tree, &plain, "snapshot read alone");
+    }
 }
 
 #[test]

@@ -94,11 +94,12 @@ impl Repository {
         salt: &str,
     ) -> Result<(Head, Live)> {
         let scope = self.scope()?;
+        let helper = self.helper_config(branch);
         let progress = Arc::clone(&self.progress);
         let (packed, known, taken) = std::thread::scope(|s| {
             let taken = s.spawn(move || {
                 let _t = trace::span("snapshot (thread)");
-                live_snapshot(wclient, &scope, &*progress)
+                live_snapshot(wclient, helper, &scope, &*progress)
             });
             let packed = store::read_packed(&mut self.client, head_tree);
             let known = store::read_identities(&mut self.client, branch);

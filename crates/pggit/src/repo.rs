@@ -5,7 +5,7 @@
 use pggit_core::identity::{assign, Assigned};
 use pggit_core::{rev, Tree};
 use pggit_pg::connect::{connect, url, with_dbname};
-use pggit_pg::introspect::{snapshot_in_with, Reference, Scope};
+use pggit_pg::introspect::{snapshot_in_with, snapshot_shared, Reference, Scope};
 use pggit_pg::schema::{self, Capture, Installed, SCHEMA_VERSION};
 use pggit_pg::store::{self, Commit};
 use pggit_pg::trace;
@@ -372,6 +372,12 @@ impl Repository {
         }
     }
 
+    /// Where a snapshot of `branch`'s workspace opens its helper connection.
+    pub(crate) fn helper_config(&mut self, branch: &str) -> Option<Config> {
+        let w = workspace::get(&mut self.client, branch).ok()??;
+        Some(self.workspace_config(&w))
+    }
+
     pub(crate) fn workspace_config(&self, w: &Workspace) -> Config {
         with_dbname(&self.config, &w.dbname)
     }
@@ -450,7 +456,8 @@ impl Repository {
         salt: &str,
     ) -> Result<Live> {
         let scope = self.scope()?;
-        let (raw, ddl_high) = live_snapshot(wclient, &scope, &*self.progress)?;
+        let helper = self.helper_config(branch);
+        let (raw, ddl_high) = live_snapshot(wclient, helper, &scope, &*self.progress)?;
         let known = store::read_identities(&mut self.client, branch)?;
         let Assigned { tree, map } = assign(&raw, &known, Some(reference), salt);
         Ok(Live {
@@ -533,8 +540,11 @@ pub(crate) fn timestamp(sig: &Signature) -> String {
 /// A workspace's snapshot with its captured-DDL high-water mark, read in
 /// the snapshot's own transaction so that a commit covers exactly the
 /// statements it saw.
+/// `helper` connects to the workspace again: a second connection reads the
+/// heaviest catalogs in the same snapshot meanwhile.
 pub(crate) fn live_snapshot(
     wclient: &mut Client,
+    helper: Option<Config>,
     scope: &Scope,
     progress: &dyn pggit_core::progress::Progress,
 ) -> Result<(pggit_pg::introspect::RawTree, i64)> {
@@ -544,7 +554,10 @@ pub(crate) fn live_snapshot(
         .read_only(true)
         .start()?;
     let ddl_high = store::ddl_high_water(&mut tx)?;
-    let raw = snapshot_in_with(&mut tx, scope, progress)?;
+    let raw = match helper {
+        Some(config) => snapshot_shared(&mut tx, move || connect(&config).ok(), scope, progress)?.0,
+        None => snapshot_in_with(&mut tx, scope, progress)?,
+    };
     tx.commit()?;
     Ok((raw, ddl_high))
 }

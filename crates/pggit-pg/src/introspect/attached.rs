@@ -1,8 +1,11 @@
 //! Objects attached to a table: constraints, indexes, triggers, policies.
 
+use std::collections::HashSet;
+
 use pggit_core::model::Object;
 use postgres::GenericClient;
 
+use super::ahead::Ahead;
 use super::{opt, Reader};
 use crate::PgError;
 
@@ -23,28 +26,15 @@ fn with_index_options(definition: String, options: Option<String>) -> String {
 
 impl<C: GenericClient> Reader<'_, C> {
     pub(super) fn constraints(&mut self) -> Result<(), PgError> {
-        let rels = self.tracked_relations();
-        let rows = self.tx.query(
-            "SELECT k.oid, k.conrelid, k.conname::text, pg_get_constraintdef(k.oid), kd.description, k.conindid,
-                    CASE WHEN k.contype <> 'f' AND k.conindid <> 0 THEN id.description END,
-                    -- storage parameters of the key's index: pg_get_constraintdef leaves them out
-                    CASE WHEN k.contype IN ('p', 'u') AND k.conindid <> 0 THEN
-                      (SELECT array_to_string(i.reloptions, ', ') FROM pg_class i WHERE i.oid = k.conindid) END,
-                    k.contype IN ('p', 'u', 'x') AND coalesce((SELECT x.indisclustered FROM pg_index x
-                                                              WHERE x.indexrelid = k.conindid), false)
-               FROM pg_constraint k
-               LEFT JOIN pg_description kd ON kd.objoid = k.oid AND kd.classoid = 'pg_constraint'::regclass
-                    AND kd.objsubid = 0
-               LEFT JOIN pg_description id ON id.objoid = k.conindid AND id.classoid = 'pg_class'::regclass
-                    AND id.objsubid = 0
-              WHERE k.conrelid = ANY($1) AND k.contype IN ('c', 'f', 'p', 'u', 'x')
-                AND k.conparentid = 0 AND k.conislocal
-              ORDER BY k.oid",
-            &[&rels],
-        )?;
+        let rels: HashSet<u32> = self.tracked_relations().into_iter().collect();
+        let nsps = self.nsps.clone();
+        let rows = self.rows(Ahead::Constraints, CONSTRAINTS_SQL, &[&nsps])?;
         for row in rows {
             let oid: u32 = row.get(0);
             let rel: u32 = row.get(1);
+            if !rels.contains(&rel) {
+                continue;
+            }
             let index: u32 = row.get(5);
             let key = format!("con:{oid}");
             let definition = with_index_options(row.get(3), opt(&row, 7));
@@ -68,33 +58,15 @@ impl<C: GenericClient> Reader<'_, C> {
     }
 
     pub(super) fn indexes(&mut self) -> Result<(), PgError> {
-        let rels = self.tracked_relations();
-        let rows = self.tx.query(
-            "SELECT i.oid, x.indrelid, i.relname::text, x.indisunique, pg_get_indexdef(i.oid),
-                    'CREATE ' || CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
-                      || quote_ident(i.relname) || ' ON ' || CASE WHEN i.relkind = 'I' THEN 'ONLY ' ELSE '' END
-                      || quote_ident(n.nspname) || '.' || quote_ident(t.relname) || ' ',
-                    d.description, x.indisclustered,
-                    -- statistics targets set on expression columns (PostgreSQL 17: NULL when unset)
-                    coalesce((SELECT array_agg(a.attnum::int4 ORDER BY a.attnum) FROM pg_attribute a
-                               WHERE a.attrelid = i.oid AND a.attstattarget <> -1), '{}'),
-                    coalesce((SELECT array_agg(a.attstattarget::int4 ORDER BY a.attnum) FROM pg_attribute a
-                               WHERE a.attrelid = i.oid AND a.attstattarget <> -1), '{}')
-               FROM pg_index x
-               JOIN pg_class i ON i.oid = x.indexrelid
-               JOIN pg_class t ON t.oid = x.indrelid
-               JOIN pg_namespace n ON n.oid = t.relnamespace
-               LEFT JOIN pg_description d ON d.objoid = i.oid AND d.classoid = 'pg_class'::regclass
-                    AND d.objsubid = 0
-              WHERE x.indrelid = ANY($1) AND NOT i.relispartition
-                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid
-                                 AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u', 'x'))
-              ORDER BY i.oid",
-            &[&rels],
-        )?;
+        let rels: HashSet<u32> = self.tracked_relations().into_iter().collect();
+        let nsps = self.nsps.clone();
+        let rows = self.rows(Ahead::Indexes, INDEXES_SQL, &[&nsps])?;
         for row in rows {
             let oid: u32 = row.get(0);
             let rel: u32 = row.get(1);
+            if !rels.contains(&rel) {
+                continue;
+            }
             let def: String = row.get(4);
             let prefix: String = row.get(5);
             let Some(definition) = def.strip_prefix(&prefix) else {
@@ -252,3 +224,45 @@ impl<C: GenericClient> Reader<'_, C> {
         Ok(())
     }
 }
+
+/// Constraints of the relations in the schemas `$1` (the caller keeps those of
+/// tracked relations).
+pub(super) const CONSTRAINTS_SQL: &str = "SELECT k.oid, k.conrelid, k.conname::text, pg_get_constraintdef(k.oid), kd.description, k.conindid,
+                    CASE WHEN k.contype <> 'f' AND k.conindid <> 0 THEN id.description END,
+                    -- storage parameters of the key's index: pg_get_constraintdef leaves them out
+                    CASE WHEN k.contype IN ('p', 'u') AND k.conindid <> 0 THEN
+                      (SELECT array_to_string(i.reloptions, ', ') FROM pg_class i WHERE i.oid = k.conindid) END,
+                    k.contype IN ('p', 'u', 'x') AND coalesce((SELECT x.indisclustered FROM pg_index x
+                                                              WHERE x.indexrelid = k.conindid), false)
+               FROM pg_constraint k
+               LEFT JOIN pg_description kd ON kd.objoid = k.oid AND kd.classoid = 'pg_constraint'::regclass
+                    AND kd.objsubid = 0
+               LEFT JOIN pg_description id ON id.objoid = k.conindid AND id.classoid = 'pg_class'::regclass
+                    AND id.objsubid = 0
+              WHERE k.conrelid IN (SELECT r.oid FROM pg_class r WHERE r.relnamespace = ANY($1))
+                AND k.contype IN ('c', 'f', 'p', 'u', 'x')
+                AND k.conparentid = 0 AND k.conislocal
+              ORDER BY k.oid";
+
+/// Indexes of the relations in the schemas `$1` that back no constraint (the
+/// caller keeps those of tracked relations).
+pub(super) const INDEXES_SQL: &str = "SELECT i.oid, x.indrelid, i.relname::text, x.indisunique, pg_get_indexdef(i.oid),
+                    'CREATE ' || CASE WHEN x.indisunique THEN 'UNIQUE ' ELSE '' END || 'INDEX '
+                      || quote_ident(i.relname) || ' ON ' || CASE WHEN i.relkind = 'I' THEN 'ONLY ' ELSE '' END
+                      || quote_ident(n.nspname) || '.' || quote_ident(t.relname) || ' ',
+                    d.description, x.indisclustered,
+                    -- statistics targets set on expression columns (PostgreSQL 17: NULL when unset)
+                    coalesce((SELECT array_agg(a.attnum::int4 ORDER BY a.attnum) FROM pg_attribute a
+                               WHERE a.attrelid = i.oid AND a.attstattarget <> -1), '{}'),
+                    coalesce((SELECT array_agg(a.attstattarget::int4 ORDER BY a.attnum) FROM pg_attribute a
+                               WHERE a.attrelid = i.oid AND a.attstattarget <> -1), '{}')
+               FROM pg_index x
+               JOIN pg_class i ON i.oid = x.indexrelid
+               JOIN pg_class t ON t.oid = x.indrelid
+               JOIN pg_namespace n ON n.oid = t.relnamespace
+               LEFT JOIN pg_description d ON d.objoid = i.oid AND d.classoid = 'pg_class'::regclass
+                    AND d.objsubid = 0
+              WHERE t.relnamespace = ANY($1) AND NOT i.relispartition
+                AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.oid
+                                 AND c.conrelid = x.indrelid AND c.contype IN ('p', 'u', 'x'))
+              ORDER BY i.oid";

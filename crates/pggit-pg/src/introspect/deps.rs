@@ -6,6 +6,7 @@ use pggit_core::model::Object;
 use pggit_core::Entry;
 use postgres::GenericClient;
 
+use super::ahead::Ahead;
 use super::Reader;
 use crate::PgError;
 
@@ -112,26 +113,7 @@ impl<C: GenericClient> Reader<'_, C> {
                 }
             }
         }
-        let rows = self.tx.query(
-            "SELECT d.classid,
-                    CASE d.classid WHEN 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid)
-                                   WHEN 'pg_attrdef'::regclass THEN (SELECT a.adrelid FROM pg_attrdef a WHERE a.oid = d.objid)
-                                   ELSE d.objid END,
-                    CASE WHEN d.classid IN ('pg_rewrite'::regclass, 'pg_attrdef'::regclass) THEN 'pg_class'::regclass::oid
-                         ELSE d.classid END,
-                    d.objsubid, d.refclassid, d.refobjid, d.refobjsubid
-               FROM pg_depend d
-              WHERE d.deptype IN ('n', 'a')
-                AND d.classid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
-                                  'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass,
-                                  'pg_rewrite'::regclass, 'pg_attrdef'::regclass, 'pg_statistic_ext'::regclass)
-                AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
-                                     'pg_constraint'::regclass, 'pg_namespace'::regclass, 'pg_extension'::regclass,
-                                     'pg_collation'::regclass, 'pg_operator'::regclass,
-                                     'pg_opclass'::regclass, 'pg_opfamily'::regclass,
-                                     'pg_foreign_server'::regclass)",
-            &[],
-        )?;
+        let rows = self.rows(Ahead::Dependencies, DEPENDENCIES_SQL, &[])?;
         let mut deps: HashMap<String, Vec<String>> = HashMap::new();
         for row in rows {
             let objid: Option<u32> = row.get(1);
@@ -175,3 +157,22 @@ impl<C: GenericClient> Reader<'_, C> {
         Ok(())
     }
 }
+
+/// The dependencies between objects of the kinds a snapshot reads.
+pub(super) const DEPENDENCIES_SQL: &str = "SELECT d.classid,
+                    CASE d.classid WHEN 'pg_rewrite'::regclass THEN (SELECT r.ev_class FROM pg_rewrite r WHERE r.oid = d.objid)
+                                   WHEN 'pg_attrdef'::regclass THEN (SELECT a.adrelid FROM pg_attrdef a WHERE a.oid = d.objid)
+                                   ELSE d.objid END,
+                    CASE WHEN d.classid IN ('pg_rewrite'::regclass, 'pg_attrdef'::regclass) THEN 'pg_class'::regclass::oid
+                         ELSE d.classid END,
+                    d.objsubid, d.refclassid, d.refobjid, d.refobjsubid
+               FROM pg_depend d
+              WHERE d.deptype IN ('n', 'a')
+                AND d.classid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
+                                  'pg_constraint'::regclass, 'pg_trigger'::regclass, 'pg_policy'::regclass,
+                                  'pg_rewrite'::regclass, 'pg_attrdef'::regclass, 'pg_statistic_ext'::regclass)
+                AND d.refclassid IN ('pg_class'::regclass, 'pg_type'::regclass, 'pg_proc'::regclass,
+                                     'pg_constraint'::regclass, 'pg_namespace'::regclass, 'pg_extension'::regclass,
+                                     'pg_collation'::regclass, 'pg_operator'::regclass,
+                                     'pg_opclass'::regclass, 'pg_opfamily'::regclass,
+                                     'pg_foreign_server'::regclass)";

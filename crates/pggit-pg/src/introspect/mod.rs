@@ -14,6 +14,7 @@ use pggit_core::{Entry, Tree};
 use postgres::{GenericClient, Row};
 
 mod aggregates;
+mod ahead;
 mod attached;
 mod casts;
 mod collations;
@@ -91,13 +92,55 @@ pub fn snapshot_in_with<C: GenericClient>(
     scope: &Scope,
     progress: &dyn Progress,
 ) -> Result<RawTree, PgError> {
+    read(
+        tx,
+        scope,
+        progress,
+        None,
+        &std::sync::atomic::AtomicUsize::new(0),
+    )
+}
+
+/// [`snapshot_in_with`] with a second connection to the same database (from
+/// `helper`, opened on the helper's thread; `None`: read alone), reading the heaviest catalogs ahead in the same snapshot
+/// ([`ahead`]). `tx` must be a REPEATABLE READ transaction. Returns the
+/// tree and how many of the reader's queries the helper answered.
+pub fn snapshot_shared<C: GenericClient>(
+    tx: &mut C,
+    helper: impl FnOnce() -> Option<postgres::Client> + Send + 'static,
+    scope: &Scope,
+    progress: &dyn Progress,
+) -> Result<(RawTree, usize), PgError> {
+    let helper = match ahead::export(tx)? {
+        Some(snapshot) => Some(ahead::Helper::start(helper, snapshot)),
+        None => None,
+    };
+    let served = std::sync::atomic::AtomicUsize::new(0);
+    let tree = read(tx, scope, progress, helper, &served)?;
+    Ok((tree, served.into_inner()))
+}
+
+fn server_version(tx: &mut impl GenericClient) -> Result<i32, PgError> {
+    Ok(tx
+        .query_one("SELECT current_setting('server_version_num')::int", &[])?
+        .get(0))
+}
+
+fn read<C: GenericClient>(
+    tx: &mut C,
+    scope: &Scope,
+    progress: &dyn Progress,
+    helper: Option<ahead::Helper>,
+    served: &std::sync::atomic::AtomicUsize,
+) -> Result<RawTree, PgError> {
     // JIT only slows catalog queries down: their cost estimates (correlated
     // subqueries) pass its threshold, and compiling takes longer than running.
     tx.batch_execute("SET LOCAL search_path = ''; SET LOCAL jit = off")?;
-    let version: i32 = tx
-        .query_one("SELECT current_setting('server_version_num')::int", &[])?
-        .get(0);
+    let version = server_version(tx)?;
     let mut r = Reader {
+        helper,
+        served,
+        nsps: Vec::new(),
         tx,
         entries: BTreeMap::new(),
         class_key: HashMap::new(),
@@ -136,6 +179,10 @@ pub fn snapshot_in_with<C: GenericClient>(
     ];
     let phase = Phase::begin(progress, "reading catalog", steps.len() + 3);
     let nsps = r.schemas(scope)?;
+    r.nsps = nsps.clone();
+    if let Some(h) = &mut r.helper {
+        h.schemas(&nsps);
+    }
     phase.advance(1);
     const NAMES: [&str; 22] = [
         "catalog: extensions",
@@ -206,6 +253,12 @@ pub fn snapshot_in_with<C: GenericClient>(
 
 struct Reader<'a, C: GenericClient> {
     tx: &'a mut C,
+    /// A second connection reading the heaviest catalogs ahead.
+    helper: Option<ahead::Helper>,
+    /// Queries the helper answered.
+    served: &'a std::sync::atomic::AtomicUsize,
+    /// The schemas read.
+    nsps: Vec<u32>,
     entries: BTreeMap<String, Entry>,
     /// pg_class oid -> key of the object that stands for it.
     class_key: HashMap<u32, String>,
@@ -224,6 +277,22 @@ fn opt(row: &Row, i: usize) -> Option<String> {
 }
 
 impl<C: GenericClient> Reader<'_, C> {
+    /// Rows of a query the helper may have read ahead (`sql` and `params`
+    /// are what it ran), else of `sql` on the reader's connection.
+    fn rows(
+        &mut self,
+        what: ahead::Ahead,
+        sql: &str,
+        params: &[&(dyn postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>, PgError> {
+        if let Some(rows) = self.helper.as_mut().and_then(|h| h.take(what)) {
+            self.served
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return Ok(rows);
+        }
+        Ok(self.tx.query(sql, params)?)
+    }
+
     fn add(&mut self, key: String, object: Object, deps: Vec<String>) {
         self.entries.insert(key, Entry { object, deps });
     }

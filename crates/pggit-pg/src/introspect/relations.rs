@@ -8,6 +8,7 @@ use pggit_core::model::{
 };
 use postgres::GenericClient;
 
+use super::ahead::Ahead;
 use super::{opt, Reader};
 use crate::PgError;
 
@@ -93,61 +94,9 @@ impl<C: GenericClient> Reader<'_, C> {
         let version = self.version;
         // Only PostgreSQL 18 names NOT NULL constraints: skip the lookup before.
         let named_not_null = version >= 180000;
-        // Column compression exists from PostgreSQL 14 (and cannot be
-        // altered on a foreign table, whose data is elsewhere).
-        let compression_col = if version >= 140000 {
-            "CASE WHEN c.relkind <> 'f' THEN nullif(a.attcompression::text, '') END"
-        } else {
-            "NULL::text"
-        };
-        let cols = self.tx.query(
-            &format!("SELECT a.attrelid, a.attnum::int4, a.attname::text, format_type(a.atttypid, a.atttypmod),
-                    CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
-                         THEN a.attcollation::regcollation::text END,
-                    a.attnotnull,
-                    -- a default names no column: deparsed without opening the table
-                    pg_get_expr(ad.adbin, CASE WHEN a.attgenerated <> '' THEN ad.adrelid ELSE 0 END),
-                    a.attidentity::text, a.attgenerated::text, cd.description,
-                    quote_ident(sqn.nspname) || '.' || quote_ident(sq.relname),
-                    s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache, s.seqcycle,
-                    -- PostgreSQL 18: NOT NULL constraints have names (none before)
-                    CASE WHEN $2 THEN (SELECT n.conname::text FROM pg_constraint n
-                      WHERE n.conrelid = a.attrelid AND n.contype = 'n' AND n.conkey[1] = a.attnum) END,
-                    -- privileges on the identity sequence, flat: grantee ('' for PUBLIC),
-                    -- privilege, grantable, grantee, ...
-                    CASE WHEN sd.objid IS NULL THEN '{{}}'::text[] ELSE
-                    ARRAY(SELECT u.v
-                            FROM pg_class sc CROSS JOIN LATERAL aclexplode(sc.relacl) WITH ORDINALITY x
-                           CROSS JOIN LATERAL unnest(ARRAY[
-                                 CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee)::text END,
-                                 x.privilege_type, x.is_grantable::text]) WITH ORDINALITY u(v, n)
-                           WHERE sc.oid = sd.objid AND sc.relacl IS NOT NULL AND x.grantee <> sc.relowner
-                           ORDER BY x.ordinality, u.n) END,
-                    a.attislocal, coalesce(a.attfdwoptions, '{{}}')::text[],
-                    nullif(a.attstattarget::int4, -1), a.attstorage::text, ty.typstorage::text,
-                    -- the options ALTER COLUMN SET (...) takes (a server may keep others)
-                    CASE WHEN a.attoptions IS NULL THEN '{{}}'::text[] ELSE
-                    ARRAY(SELECT o FROM unnest(a.attoptions) WITH ORDINALITY x(o, n)
-                           WHERE split_part(o, '=', 1) IN ('n_distinct', 'n_distinct_inherited')
-                           ORDER BY n) END,
-                    {compression_col}
-               FROM pg_attribute a
-               JOIN pg_class c ON c.oid = a.attrelid
-               JOIN pg_type ty ON ty.oid = a.atttypid
-               LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
-               LEFT JOIN pg_depend sd ON a.attidentity <> '' AND sd.refclassid = 'pg_class'::regclass
-                    AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum AND sd.deptype = 'i'
-                    AND sd.classid = 'pg_class'::regclass
-               LEFT JOIN pg_sequence s ON s.seqrelid = sd.objid
-               LEFT JOIN pg_class sq ON sq.oid = sd.objid
-               LEFT JOIN pg_namespace sqn ON sqn.oid = sq.relnamespace
-               LEFT JOIN pg_description cd ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass
-                    AND cd.objsubid = a.attnum
-              WHERE c.relkind IN ('r', 'p', 'f') AND c.relnamespace = ANY($1) AND NOT c.relispartition
-                AND a.attnum > 0 AND NOT a.attisdropped
-              ORDER BY a.attrelid, a.attnum"),
-            &[&nsps, &named_not_null],
-        )?;
+        let cols = self
+            .tx
+            .query(&columns_sql(version), &[&nsps, &named_not_null])?;
         let mut columns: HashMap<u32, Vec<Column>> = HashMap::new();
         for c in cols {
             let rel: u32 = c.get(0);
@@ -284,21 +233,7 @@ impl<C: GenericClient> Reader<'_, C> {
     }
 
     pub(super) fn views(&mut self, nsps: &[u32]) -> Result<(), PgError> {
-        let rows = self.tx.query(
-            "SELECT c.oid, n.nspname::text, c.relname::text, n.oid, c.relkind = 'm',
-                    pg_get_viewdef(c.oid, true), coalesce(c.reloptions, '{}')::text[],
-                    obj_description(c.oid, 'pg_class'),
-                    (SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}') FROM pg_attribute a
-                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
-                    (SELECT coalesce(array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum), '{}') FROM pg_attribute a
-                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
-                    (SELECT coalesce(array_agg(col_description(c.oid, a.attnum) ORDER BY a.attnum), '{}') FROM pg_attribute a
-                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
-               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-              WHERE c.relkind IN ('v', 'm') AND c.relnamespace = ANY($1)
-              ORDER BY c.oid",
-            &[&nsps],
-        )?;
+        let rows = self.rows(Ahead::Views, VIEWS_SQL, &[&nsps])?;
         for row in rows {
             let oid: u32 = row.get(0);
             if self.member("pg_class", oid) {
@@ -473,3 +408,74 @@ fn compression(code: &str) -> String {
     }
     .to_string()
 }
+
+/// The columns of the tables in the schemas `$1`; `$2`: whether NOT NULL
+/// constraints have names (PostgreSQL 18).
+fn columns_sql(version: i32) -> String {
+    // Column compression exists from PostgreSQL 14 (and cannot be
+    // altered on a foreign table, whose data is elsewhere).
+    let compression_col = if version >= 140000 {
+        "CASE WHEN c.relkind <> 'f' THEN nullif(a.attcompression::text, '') END"
+    } else {
+        "NULL::text"
+    };
+    format!("SELECT a.attrelid, a.attnum::int4, a.attname::text, format_type(a.atttypid, a.atttypmod),
+                    CASE WHEN a.attcollation <> 0 AND a.attcollation <> ty.typcollation
+                         THEN a.attcollation::regcollation::text END,
+                    a.attnotnull,
+                    -- a default names no column: deparsed without opening the table
+                    pg_get_expr(ad.adbin, CASE WHEN a.attgenerated <> '' THEN ad.adrelid ELSE 0 END),
+                    a.attidentity::text, a.attgenerated::text, cd.description,
+                    quote_ident(sqn.nspname) || '.' || quote_ident(sq.relname),
+                    s.seqincrement, s.seqmin, s.seqmax, s.seqstart, s.seqcache, s.seqcycle,
+                    -- PostgreSQL 18: NOT NULL constraints have names (none before)
+                    CASE WHEN $2 THEN (SELECT n.conname::text FROM pg_constraint n
+                      WHERE n.conrelid = a.attrelid AND n.contype = 'n' AND n.conkey[1] = a.attnum) END,
+                    -- privileges on the identity sequence, flat: grantee ('' for PUBLIC),
+                    -- privilege, grantable, grantee, ...
+                    CASE WHEN sd.objid IS NULL THEN '{{}}'::text[] ELSE
+                    ARRAY(SELECT u.v
+                            FROM pg_class sc CROSS JOIN LATERAL aclexplode(sc.relacl) WITH ORDINALITY x
+                           CROSS JOIN LATERAL unnest(ARRAY[
+                                 CASE WHEN x.grantee = 0 THEN '' ELSE pg_get_userbyid(x.grantee)::text END,
+                                 x.privilege_type, x.is_grantable::text]) WITH ORDINALITY u(v, n)
+                           WHERE sc.oid = sd.objid AND sc.relacl IS NOT NULL AND x.grantee <> sc.relowner
+                           ORDER BY x.ordinality, u.n) END,
+                    a.attislocal, coalesce(a.attfdwoptions, '{{}}')::text[],
+                    nullif(a.attstattarget::int4, -1), a.attstorage::text, ty.typstorage::text,
+                    -- the options ALTER COLUMN SET (...) takes (a server may keep others)
+                    CASE WHEN a.attoptions IS NULL THEN '{{}}'::text[] ELSE
+                    ARRAY(SELECT o FROM unnest(a.attoptions) WITH ORDINALITY x(o, n)
+                           WHERE split_part(o, '=', 1) IN ('n_distinct', 'n_distinct_inherited')
+                           ORDER BY n) END,
+                    {compression_col}
+               FROM pg_attribute a
+               JOIN pg_class c ON c.oid = a.attrelid
+               JOIN pg_type ty ON ty.oid = a.atttypid
+               LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+               LEFT JOIN pg_depend sd ON a.attidentity <> '' AND sd.refclassid = 'pg_class'::regclass
+                    AND sd.refobjid = a.attrelid AND sd.refobjsubid = a.attnum AND sd.deptype = 'i'
+                    AND sd.classid = 'pg_class'::regclass
+               LEFT JOIN pg_sequence s ON s.seqrelid = sd.objid
+               LEFT JOIN pg_class sq ON sq.oid = sd.objid
+               LEFT JOIN pg_namespace sqn ON sqn.oid = sq.relnamespace
+               LEFT JOIN pg_description cd ON cd.objoid = a.attrelid AND cd.classoid = 'pg_class'::regclass
+                    AND cd.objsubid = a.attnum
+              WHERE c.relkind IN ('r', 'p', 'f') AND c.relnamespace = ANY($1) AND NOT c.relispartition
+                AND a.attnum > 0 AND NOT a.attisdropped
+              ORDER BY a.attrelid, a.attnum")
+}
+
+/// Views and materialized views in the schemas `$1`.
+pub(super) const VIEWS_SQL: &str = "SELECT c.oid, n.nspname::text, c.relname::text, n.oid, c.relkind = 'm',
+                    pg_get_viewdef(c.oid, true), coalesce(c.reloptions, '{}')::text[],
+                    obj_description(c.oid, 'pg_class'),
+                    (SELECT coalesce(array_agg(a.attname::text ORDER BY a.attnum), '{}') FROM pg_attribute a
+                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+                    (SELECT coalesce(array_agg(format_type(a.atttypid, a.atttypmod) ORDER BY a.attnum), '{}') FROM pg_attribute a
+                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped),
+                    (SELECT coalesce(array_agg(col_description(c.oid, a.attnum) ORDER BY a.attnum), '{}') FROM pg_attribute a
+                      WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped)
+               FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+              WHERE c.relkind IN ('v', 'm') AND c.relnamespace = ANY($1)
+              ORDER BY c.oid";
