@@ -82,17 +82,21 @@ impl Repository {
     fn commit_locked(&mut self, branch: &str, opts: &CommitOptions) -> Result<CommitOutcome> {
         let branch = branch.to_string();
         for attempt in 1..=MAX_ATTEMPTS {
+            let t = trace::span("prepare (head, recovery, workspace connection)");
             let head = self.branch_ref(&branch)?;
             // Finish or discard an interrupted reset/revert first.
             self.recover(&branch)?;
             let w = self.workspace(&branch)?;
             let mut wc = self.connect_workspace(&w)?;
+            drop(t);
             let (mut head_tree, live) =
                 self.head_and_live(&mut wc, &branch, &head.tree, &head.id)?;
+            let t = trace::span("read captured DDL");
             let captured: Vec<DdlEvent> = store::ddl_since(&mut wc, w.ddl_seen)?
                 .into_iter()
                 .filter(|e| e.id <= live.ddl_high)
                 .collect();
+            drop(t);
             let stamped = Stamped::of(&live.tree)?;
             let tree_hash = stamped.hashed.hash.clone();
             if tree_hash == head.tree {
@@ -127,10 +131,12 @@ impl Repository {
                 tx.rollback()?;
                 continue;
             }
+            let t = trace::span("write identities, commit");
             store::write_identities(&mut tx, &branch, Some(&live.known), &live.map)?;
             workspace::set_ddl_seen(&mut tx, &branch, live.ddl_high)?;
             crate::failpoint::hit("commit.before_commit");
             tx.commit()?;
+            drop(t);
             return Ok(CommitOutcome {
                 branch,
                 commit,
