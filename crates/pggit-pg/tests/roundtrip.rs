@@ -78,25 +78,36 @@ fn take(
     let mut c = db.connect().expect("connect");
     let raw = snapshot(&mut c, &Scope::default()).expect("snapshot");
     // The same snapshot read with a helper connection reading ahead.
+    let config = db.config.clone();
+    let (shared, served) =
+        shared_snapshot(&mut c, move || pggit_pg::connect::connect(&config).ok());
+    assert_eq!(served, 4, "the helper answered {served} of 4 queries");
+    assert_trees_eq(&shared, &raw, "snapshot read with a helper connection");
+    let a = assign(&raw, known, reference, salt);
+    (a.tree, a.map)
+}
+
+/// A snapshot read with a helper connection from `helper`, and how many
+/// queries the helper answered.
+fn shared_snapshot(
+    c: &mut postgres::Client,
+    helper: impl FnOnce() -> Option<postgres::Client> + Send + 'static,
+) -> (Tree, usize) {
     let mut tx = c
         .build_transaction()
         .isolation_level(postgres::IsolationLevel::RepeatableRead)
         .read_only(true)
         .start()
         .expect("transaction");
-    let config = db.config.clone();
-    let (shared, served) = snapshot_shared(
+    let out = snapshot_shared(
         &mut tx,
-        move || pggit_pg::connect::connect(&config).ok(),
+        helper,
         &Scope::default(),
         &pggit_core::progress::Silent,
     )
     .expect("shared snapshot");
     tx.commit().expect("commit");
-    assert_eq!(served, 4, "the helper answered {served} of 4 queries");
-    assert_trees_eq(&shared, &raw, "snapshot read with a helper connection");
-    let a = assign(&raw, known, reference, salt);
-    (a.tree, a.map)
+    out
 }
 
 fn run(db: &ScratchDb, sql: &str) {
@@ -502,20 +513,7 @@ fn shared_snapshot_reads_alone_when_the_helper_fails() {
         }),
     ];
     for helper in helpers {
-        let mut tx = c
-            .build_transaction()
-            .isolation_level(postgres::IsolationLevel::RepeatableRead)
-            .read_only(true)
-            .start()
-            .expect("transaction");
-        let (tree, served) = snapshot_shared(
-            &mut tx,
-            helper,
-            &Scope::default(),
-            &pggit_core::progress::Silent,
-        )
-        .expect("shared snapshot");
-        tx.commit().expect("commit");
+        let (tree, served) = shared_snapshot(&mut c, helper);
         assert_eq!(served, 0);
         assert_trees_eq(&tree, &plain, "snapshot read alone");
     }

@@ -111,10 +111,7 @@ pub fn snapshot_shared<C: GenericClient>(
     scope: &Scope,
     progress: &dyn Progress,
 ) -> Result<(RawTree, usize), PgError> {
-    let helper = match ahead::export(tx)? {
-        Some(snapshot) => Some(ahead::Helper::start(helper, snapshot)),
-        None => None,
-    };
+    let helper = ahead::export(tx)?.map(|snapshot| ahead::Helper::start(helper, snapshot));
     let served = std::sync::atomic::AtomicUsize::new(0);
     let tree = read(tx, scope, progress, helper, &served)?;
     Ok((tree, served.into_inner()))
