@@ -503,8 +503,13 @@ fn shared_snapshot_reads_alone_when_the_helper_fails() {
     let mut c = db.connect().expect("connect");
     let plain = snapshot(&mut c, &Scope::default()).expect("snapshot");
     let config = db.config.clone();
-    let helpers: [Box<dyn FnOnce() -> Option<postgres::Client> + Send>; 2] = [
+    let helpers: [Box<dyn FnOnce() -> Option<postgres::Client> + Send>; 3] = [
         Box::new(|| None),
+        // One that hangs while connecting is given up on, and not waited for.
+        Box::new(|| {
+            std::thread::sleep(std::time::Duration::from_secs(9));
+            None
+        }),
         // A connection to another database cannot import the snapshot.
         Box::new(move || {
             let mut other = config.clone();
@@ -513,7 +518,9 @@ fn shared_snapshot_reads_alone_when_the_helper_fails() {
         }),
     ];
     for helper in helpers {
+        let started = std::time::Instant::now();
         let (tree, served) = shared_snapshot(&mut c, helper);
+        assert!(started.elapsed().as_secs() < 8, "{:?}", started.elapsed());
         assert_eq!(served, 0);
         assert_trees_eq(&tree, &plain, "snapshot read alone");
     }

@@ -555,7 +555,14 @@ pub(crate) fn live_snapshot(
         .start()?;
     let ddl_high = store::ddl_high_water(&mut tx)?;
     let raw = match helper {
-        Some(config) => snapshot_shared(&mut tx, move || connect(&config).ok(), scope, progress)?.0,
+        Some(mut config) => {
+            // A helper that cannot connect soon is given up on (the reader
+            // stops waiting for it after a few seconds anyway).
+            if config.get_connect_timeout().is_none() {
+                config.connect_timeout(std::time::Duration::from_secs(5));
+            }
+            snapshot_shared(&mut tx, move || connect(&config).ok(), scope, progress)?.0
+        }
         None => snapshot_in_with(&mut tx, scope, progress)?,
     };
     tx.commit()?;

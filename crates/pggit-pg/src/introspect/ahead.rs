@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use postgres::{Client, GenericClient, IsolationLevel, Row};
 
@@ -27,26 +28,43 @@ pub(super) enum Ahead {
     Dependencies,
 }
 
-type Fetched = (Ahead, Result<Vec<Row>, PgError>);
+/// What the helper sends: that it holds the snapshot, then each query's rows.
+enum Msg {
+    Ready,
+    Rows(Ahead, Result<Vec<Row>, PgError>),
+}
+
+/// How long the reader waits for the helper to connect and import the
+/// snapshot before reading alone (a pooler with no free connection, a slow
+/// network).
+const READY_WAIT: Duration = Duration::from_secs(5);
+
+/// How long a helper query waits for a catalog lock. Past it the query fails
+/// and the reader runs it itself: it holds the locks already, where the
+/// helper could queue behind a `VACUUM FULL` of a catalog that waits for the
+/// reader — a cycle through this process that PostgreSQL cannot see.
+const HELPER_LOCK_TIMEOUT: &str = "1s";
 
 /// The helper connection's work in progress.
 pub(super) struct Helper {
     nsps: Option<Sender<Vec<u32>>>,
-    rows: Option<Receiver<Fetched>>,
+    rows: Option<Receiver<Msg>>,
+    ready: bool,
+    started: Instant,
     got: HashMap<Ahead, Vec<Row>>,
     thread: Option<JoinHandle<()>>,
 }
 
 impl Helper {
-    /// Start reading ahead on a connection from `connect` in the snapshot `snapshot` (from
-    /// `pg_export_snapshot()`); the queries start once [`Helper::schemas`]
-    /// gives the schemas.
+    /// Start reading ahead on a connection from `connect` in the snapshot
+    /// `snapshot` (from `pg_export_snapshot()`); the queries start once
+    /// [`Helper::schemas`] gives the schemas.
     pub(super) fn start(
         connect: impl FnOnce() -> Option<Client> + Send + 'static,
         snapshot: String,
     ) -> Helper {
         let (nsps_tx, nsps_rx) = channel::<Vec<u32>>();
-        let (rows_tx, rows_rx) = channel::<Fetched>();
+        let (rows_tx, rows_rx) = channel::<Msg>();
         let thread = std::thread::spawn(move || {
             let _t = crate::trace::span("catalog: helper connection");
             let Some(mut client) = connect() else {
@@ -61,10 +79,12 @@ impl Helper {
                 return;
             };
             let set = format!(
-                "SET TRANSACTION SNAPSHOT {}; SET LOCAL search_path = ''; SET LOCAL jit = off",
-                pggit_core::sql::literal(&snapshot)
+                "SET TRANSACTION SNAPSHOT {}; SET LOCAL search_path = ''; SET LOCAL jit = off; \
+                 SET LOCAL lock_timeout = {}",
+                pggit_core::sql::literal(&snapshot),
+                pggit_core::sql::literal(HELPER_LOCK_TIMEOUT)
             );
-            if tx.batch_execute(&set).is_err() {
+            if tx.batch_execute(&set).is_err() || rows_tx.send(Msg::Ready).is_err() {
                 return;
             }
             let Ok(nsps) = nsps_rx.recv() else {
@@ -84,7 +104,11 @@ impl Helper {
                     _ => tx.query(sql, &[&nsps]),
                 };
                 let failed = rows.is_err();
-                if rows_tx.send((what, rows.map_err(PgError::from))).is_err() || failed {
+                if rows_tx
+                    .send(Msg::Rows(what, rows.map_err(PgError::from)))
+                    .is_err()
+                    || failed
+                {
                     return;
                 }
             }
@@ -93,6 +117,8 @@ impl Helper {
         Helper {
             nsps: Some(nsps_tx),
             rows: Some(rows_rx),
+            ready: false,
+            started: Instant::now(),
             got: HashMap::new(),
             thread: Some(thread),
         }
@@ -111,16 +137,24 @@ impl Helper {
         if let Some(rows) = self.got.remove(&what) {
             return Some(rows);
         }
-        let rx = self.rows.as_ref()?;
         let _t = crate::trace::span("catalog: wait for the helper");
         loop {
-            match rx.recv() {
-                Ok((w, Ok(rows))) if w == what => return Some(rows),
-                Ok((w, Ok(rows))) => {
+            let rx = self.rows.as_ref()?;
+            let msg = if self.ready {
+                rx.recv().ok()
+            } else {
+                let left = READY_WAIT.saturating_sub(self.started.elapsed());
+                rx.recv_timeout(left).ok()
+            };
+            match msg {
+                Some(Msg::Ready) => self.ready = true,
+                Some(Msg::Rows(w, Ok(rows))) if w == what => return Some(rows),
+                Some(Msg::Rows(w, Ok(rows))) => {
                     self.got.insert(w, rows);
                 }
-                // An error or a helper that stopped: read the rest alone.
-                Ok((_, Err(_))) | Err(_) => {
+                // An error, a helper that stopped or never got ready: read
+                // the rest alone.
+                Some(Msg::Rows(_, Err(_))) | None => {
                     self.rows = None;
                     return None;
                 }
@@ -131,12 +165,15 @@ impl Helper {
 
 impl Drop for Helper {
     fn drop(&mut self) {
-        // Stop the helper at its next query and wait for it, so that its
-        // connection is closed when the snapshot is.
+        // Stop the helper at its next query and, if it got going, wait for
+        // it, so that its connection is closed when the snapshot is. One
+        // that never got ready (stuck connecting) is left to give up alone.
         self.nsps = None;
         self.rows = None;
         if let Some(t) = self.thread.take() {
-            let _ = t.join();
+            if self.ready || t.is_finished() {
+                let _ = t.join();
+            }
         }
     }
 }
