@@ -537,6 +537,12 @@ pub(crate) fn timestamp(sig: &Signature) -> String {
         .unwrap_or_else(|| chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string())
 }
 
+/// Size of `pg_attribute` (about 0.5 MB in an empty database, 6 MB with
+/// 10,000 columns and 4,000 indexes) from which a snapshot opens a helper
+/// connection. Its file size is current where row estimates wait for a
+/// vacuum.
+const HELPER_MIN_ATTRIBUTE_BYTES: i64 = 2 << 20;
+
 /// A workspace's snapshot with its captured-DDL high-water mark, read in
 /// the snapshot's own transaction so that a commit covers exactly the
 /// statements it saw.
@@ -554,6 +560,15 @@ pub(crate) fn live_snapshot(
         .read_only(true)
         .start()?;
     let ddl_high = store::ddl_high_water(&mut tx)?;
+    // A small catalog is read before a second connection would be open:
+    // the helper is worth its connection slot only for a big one.
+    let attributes: Option<i64> = tx
+        .query_one(
+            "SELECT pg_catalog.pg_relation_size('pg_catalog.pg_attribute'::pg_catalog.regclass)",
+            &[],
+        )?
+        .get(0);
+    let helper = helper.filter(|_| attributes.is_none_or(|b| b >= HELPER_MIN_ATTRIBUTE_BYTES));
     let raw = match helper {
         Some(mut config) => {
             // A helper that cannot connect soon is given up on (the reader
