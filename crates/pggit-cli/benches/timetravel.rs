@@ -351,5 +351,14 @@ fn main() {
     }
 
     drop(repo);
+    if std::env::var_os("PGGIT_BENCH_KEEP").is_some() {
+        println!(
+            "keeping database {} (moments {})",
+            db.name,
+            moments.join(" | ")
+        );
+        std::mem::forget(db);
+        return;
+    }
     db.drop_workspaces();
 }

@@ -1,6 +1,6 @@
 //! The `pggit` binary: parse arguments, run, map errors to exit codes
 //! (0 ok, 1 nothing to do / differences found, 2 usage or input error,
-//! 3 database error). A closed stdout (e.g. `| head`) is not an error.
+//! 3 database error, 4 the output could not be written). A closed stdout (e.g. `| head`) is not an error.
 
 mod cli;
 mod data_cmd;
@@ -60,7 +60,9 @@ fn main() {
     let mut out: Box<dyn std::io::Write> = if stdout.is_terminal() {
         Box::new(style::SafeOut::new(stdout.lock(), style))
     } else {
-        Box::new(stdout.lock())
+        // Redirected: block-buffered. `StdoutLock` alone flushes at every
+        // newline, one write(2) per CSV row or SQL line.
+        Box::new(std::io::BufWriter::with_capacity(1 << 16, stdout.lock()))
     };
     let mut ctx = run::Ctx {
         cli: &cli,
@@ -89,7 +91,15 @@ fn main() {
             }
         }
     };
-    let _ = out.flush();
+    // The last block is written here: a full disk must not pass as
+    // success with a truncated file. A closed pipe is still not an error.
+    let code = match out.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe && code == 0 => {
+            eprintln!("error: cannot write the output: {e}");
+            4
+        }
+        _ => code,
+    };
     drop(out);
     drop(total);
     std::process::exit(code);

@@ -181,6 +181,24 @@ fn errors_and_exit_codes() {
     assert_eq!(r.code, 2, "clap usage errors exit 2");
     let r = e.pggit(&["--db", "postgresql://postgres@127.0.0.1:1/none", "status"]);
     assert_eq!(r.code, 3, "connection failure is a database error");
+    // Output that cannot be written (a full disk) is exit 4, never a
+    // silent success with a truncated file, for small outputs too (they
+    // reach the file only at the final flush).
+    for args in [&["log"][..], &["show", "--json"], &["status", "--json"]] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_pggit"))
+            .args(args)
+            .env("PGGIT_DATABASE_URL", &e.url)
+            .env("PGGIT_STATE_DIR", e.state_dir())
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(4), "{args:?} to /dev/full: {out:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write the output"));
+    }
     // The database is untouched by all of the above.
     let mut c = e.db.connect().unwrap();
     let n: i64 = c
