@@ -126,6 +126,10 @@ impl pggit::core::progress::Progress for Bar {
     fn advance(&self, n: u64) {
         if let Some(bar) = &*self.slot() {
             bar.inc(n);
+            // The length may be an estimate (a table's row count).
+            if bar.length().is_some_and(|len| bar.position() > len) {
+                bar.set_length(bar.position());
+            }
         }
     }
 

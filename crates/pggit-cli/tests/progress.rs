@@ -108,3 +108,39 @@ fn checkout_draws_a_bar_on_a_terminal_only() {
     assert!(out.status.success());
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+#[test]
+fn restore_draws_the_rows_it_rebuilds() {
+    let env = Env::new();
+    let mut c = env.db.connect().unwrap();
+    c.batch_execute(
+        "CREATE TABLE public.big (id int PRIMARY KEY, v int);
+         INSERT INTO public.big SELECT g, g FROM generate_series(1, 50000) g;
+         ANALYZE public.big",
+    )
+    .unwrap();
+    let out = env.command().args(["track", "public.big"]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let at: String = c
+        .query_one("SELECT now()::text", &[])
+        .unwrap()
+        .get(0);
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    // A slow statement trigger keeps the restore open after its rebuild,
+    // so the bar is drawn whatever the machine's speed.
+    c.batch_execute(
+        "UPDATE public.big SET v = -v WHERE id % 2 = 0;
+         CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN PERFORM pg_sleep(1); RETURN NULL; END $$;
+         CREATE TRIGGER slow AFTER UPDATE ON public.big FOR EACH STATEMENT EXECUTE FUNCTION public.slow()",
+    )
+    .unwrap();
+    let shown = env.on_terminal(&format!("restore public.big --at {} --in-place", sh_quote(&at)));
+    assert!(shown.contains("rebuilding public.big as of "), "{shown}");
+    // 50,000 rows in steps of 4,096, out of the table's estimate.
+    assert!(shown.contains("49,152/50,000"), "{shown}");
+    assert!(shown.contains("25000 updated"), "{shown}");
+    let json = env.on_terminal(&format!("--json restore public.big --at {} --in-place", sh_quote(&at)));
+    assert!(!json.contains("rebuilding"), "{json}");
+}

@@ -10,6 +10,11 @@ pub trait Progress: Send + Sync {
     fn advance(&self, n: u64);
     /// The current phase is over (finished or abandoned).
     fn end(&self);
+    /// Whether anything receives the progress: measuring it may cost
+    /// something (a second connection), worth paying only when it does.
+    fn shown(&self) -> bool {
+        true
+    }
 }
 
 /// Progress that goes nowhere.
@@ -20,6 +25,9 @@ impl Progress for Silent {
     fn begin(&self, _: &str, _: u64) {}
     fn advance(&self, _: u64) {}
     fn end(&self) {}
+    fn shown(&self) -> bool {
+        false
+    }
 }
 
 /// A phase that ends when dropped, so that an early return or an error

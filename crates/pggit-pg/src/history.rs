@@ -34,7 +34,9 @@ pub fn installed(client: &mut impl GenericClient) -> Result<bool, PgError> {
 /// 2: capture, commit stamp and schema sync run as pggit's role (SECURITY
 /// DEFINER) so that every role can write tracked tables, record the acting
 /// role, and every function has a fixed `search_path`.
-pub const HISTORY_VERSION: i32 = 2;
+/// 3: restore and the as-of cache count the rows they rebuild
+/// (`pggit.counted`), for a progress bar.
+pub const HISTORY_VERSION: i32 = 3;
 
 /// Version 1 → 2, in place.
 const UPGRADE_2_SQL: &str = r#"
@@ -70,9 +72,13 @@ pub fn upgrade(client: &mut impl GenericClient) -> Result<bool, PgError> {
         return Ok(false);
     }
     client.batch_execute(crate::schema::ACTING_ROLE_SQL)?;
-    client.batch_execute(UPGRADE_2_SQL)?;
+    if version < 2 {
+        client.batch_execute(UPGRADE_2_SQL)?;
+    }
+    // Every function of these files is CREATE OR REPLACE.
     client.batch_execute(include_str!("history/replaceable.sql"))?;
     client.batch_execute(include_str!("history/restore.sql"))?;
+    client.batch_execute(include_str!("history/retention.sql"))?;
     // A table that may not be captured any more (see untrusted_code)
     // keeps its old capture function rather than failing the upgrade.
     client.batch_execute(
@@ -99,6 +105,37 @@ pub fn outdated(client: &mut impl GenericClient) -> Result<bool, PgError> {
             &[&HISTORY_VERSION],
         )?
         .get(0))
+}
+
+/// Ask this session's rebuilds of past rows (restore, the as-of cache) to
+/// count the rows they produce where a second connection can read them
+/// ([`rows_counted`]). Best effort: `false` (and nothing counted) where
+/// the session cannot have a temporary sequence (a hot standby, no TEMP
+/// right). Call it outside a transaction.
+pub fn count_rows(client: &mut postgres::Client) -> bool {
+    client
+        .batch_execute(
+            r#"CREATE TEMP SEQUENCE IF NOT EXISTS "pggit$progress" CACHE 4096;
+               SELECT setval('pg_temp."pggit$progress"', 1, false);
+               SET pggit.count_rows = 'on'"#,
+        )
+        .is_ok()
+}
+
+/// How many rows the session `pid` has rebuilt so far in its current
+/// transaction (in steps of 4,096), read from `pg_stat_activity`; `None`
+/// when it is not counting now.
+pub fn rows_counted(client: &mut impl GenericClient, pid: i32) -> Result<Option<u64>, PgError> {
+    let name: Option<String> = client
+        .query_opt(
+            "SELECT application_name FROM pg_stat_activity WHERE pid = $1",
+            &[&pid],
+        )?
+        .and_then(|r| r.get(0));
+    Ok(name
+        .as_deref()
+        .and_then(|n| n.strip_prefix("pggit rows "))
+        .and_then(|n| n.parse().ok()))
 }
 
 /// Wait until every transaction that has stamped its commit time has
@@ -136,11 +173,15 @@ pub fn copy_csv(
     client: &mut impl GenericClient,
     sql: &str,
     out: &mut dyn std::io::Write,
+    rows: &mut dyn FnMut(u64),
 ) -> Result<u64, CopyError> {
     use std::io::BufRead;
     let copy = format!("COPY ({sql}) TO STDOUT WITH (FORMAT csv, HEADER)");
     let mut reader = client.copy_out(copy.as_str()).map_err(PgError::from)?;
     let mut written = 0u64;
+    // Each message of the stream is one row; the first is the header.
+    let mut unreported = 0u64;
+    let mut header = true;
     loop {
         let chunk = reader
             .fill_buf()
@@ -152,7 +193,16 @@ pub fn copy_csv(
         let n = chunk.len();
         written += n as u64;
         reader.consume(n);
+        if std::mem::take(&mut header) {
+            continue;
+        }
+        unreported += 1;
+        if unreported == 4096 {
+            rows(unreported);
+            unreported = 0;
+        }
     }
+    rows(unreported);
     Ok(written)
 }
 

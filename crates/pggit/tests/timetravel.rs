@@ -788,3 +788,140 @@ fn as_of_csv_is_what_copy_writes() {
         .unwrap_err();
     assert_eq!(e.exit_code(), 2, "{e}");
 }
+
+/// What a progress bar would have shown: each phase, its length, and how
+/// far it got.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<(String, u64, u64)>>);
+
+impl pggit::core::progress::Progress for Recorder {
+    fn begin(&self, what: &str, total: u64) {
+        self.0.lock().unwrap().push((what.to_string(), total, 0));
+    }
+    fn advance(&self, n: u64) {
+        if let Some(last) = self.0.lock().unwrap().last_mut() {
+            last.2 += n;
+        }
+    }
+    fn end(&self) {}
+}
+
+#[test]
+fn restore_and_the_as_of_cache_report_the_rows_they_rebuild() {
+    let (t, mut repo) = TestRepo::new(
+        "CREATE TABLE public.t (id int PRIMARY KEY, v int);
+         INSERT INTO public.t SELECT g, g FROM generate_series(1, 20000) g;
+         ANALYZE public.t",
+    );
+    repo.track(&["public.t".into()], None).unwrap();
+    let rec = Arc::new(Recorder::default());
+    repo.set_progress(rec.clone());
+    let mut c = t.client();
+    let at = moment(&mut c, "copy_0", "SELECT * FROM public.t");
+    c.batch_execute("UPDATE public.t SET v = -v WHERE id % 2 = 0")
+        .unwrap();
+    // The restore's UPDATE holds its transaction open a while after the
+    // rebuild, so the count is read before it ends, whatever the speed.
+    c.batch_execute(
+        "CREATE FUNCTION public.slow() RETURNS trigger LANGUAGE plpgsql AS
+           $$ BEGIN PERFORM pg_sleep(1.5); RETURN NULL; END $$;
+         CREATE TRIGGER slow AFTER UPDATE ON public.t FOR EACH STATEMENT EXECUTE FUNCTION public.slow()",
+    )
+    .unwrap();
+    let r = repo
+        .restore("public.t", &at, &RestoreTarget::InPlace, None)
+        .unwrap();
+    assert_eq!(r.updated, 10000);
+    assert_eq!(
+        difference(&mut c, "SELECT * FROM public.t", "SELECT * FROM copy_0"),
+        0,
+        "counting changes no row"
+    );
+    // 20,000 rows rebuilt, counted in steps of 4,096; the table's estimate
+    // is the length of the bar.
+    let phases = rec.0.lock().unwrap().clone();
+    assert_eq!(phases.len(), 1, "{phases:?}");
+    assert!(
+        phases[0].0.starts_with("rebuilding public.t as of "),
+        "{phases:?}"
+    );
+    assert_eq!((phases[0].1, phases[0].2), (20000, 16384), "{phases:?}");
+
+    // The second request for a moment materialises the cache; the last
+    // step of that (marking the cache entry) waits for this lock.
+    repo.as_of("public.t", &at, None).unwrap();
+    let mut holder = t.client();
+    let release = std::thread::spawn(move || {
+        let mut tx = holder.transaction().unwrap();
+        tx.batch_execute("SELECT * FROM pggit.asof_cache FOR UPDATE")
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        tx.commit().unwrap();
+    });
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let second = repo.as_of("public.t", &at, None).unwrap();
+    release.join().unwrap();
+    assert_eq!(second.rows.rows.len(), 20000);
+    let third = repo.as_of("public.t", &at, None).unwrap();
+    assert!(third.cached);
+    let phases = rec.0.lock().unwrap().clone();
+    let caching: Vec<_> = phases
+        .iter()
+        .filter(|p| p.0.starts_with("caching public.t"))
+        .collect();
+    assert_eq!(caching.len(), 1, "{phases:?}");
+    assert_eq!((caching[0].1, caching[0].2), (20000, 16384), "{phases:?}");
+
+    // Writing CSV counts the rows it streams, exactly.
+    let mut csv = Vec::new();
+    repo.as_of_csv("public.t", &at, None, false, &mut csv)
+        .unwrap();
+    let phases = rec.0.lock().unwrap().clone();
+    let last = phases.last().unwrap();
+    assert!(last.0.starts_with("writing public.t as of "), "{phases:?}");
+    assert_eq!((last.1, last.2), (20000, 20000), "{phases:?}");
+    assert_eq!(csv.iter().filter(|b| **b == b'\n').count(), 20001);
+
+    // Nothing is measured when nothing is shown.
+    repo.set_progress(Arc::new(pggit::core::progress::Silent));
+    repo.restore(
+        "public.t",
+        &at,
+        &RestoreTarget::Into("public.t2".into()),
+        None,
+    )
+    .unwrap();
+    assert_eq!(
+        difference(&mut c, "SELECT * FROM public.t2", "SELECT * FROM copy_0"),
+        0
+    );
+}
+
+#[test]
+fn row_history_upgrades_in_place_to_counting() {
+    let (t, mut repo) = TestRepo::new("CREATE TABLE public.t (id int PRIMARY KEY)");
+    repo.track(&["public.t".into()], None).unwrap();
+    let mut c = t.client();
+    // As version 2 left it: no pggit.counted, a cache lookup without it.
+    c.batch_execute(
+        "UPDATE pggit.history_meta SET value = '2' WHERE key = 'version';
+         DROP FUNCTION pggit.counted(text)",
+    )
+    .unwrap();
+    let e = c.batch_execute("SELECT pggit.counted('SELECT 1')");
+    assert!(e.is_err());
+    repo.tracked().unwrap();
+    let v: String = c
+        .query_one(
+            "SELECT value FROM pggit.history_meta WHERE key = 'version'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(v, pggit::pg::history::HISTORY_VERSION.to_string());
+    let q: String = c
+        .query_one("SELECT pggit.counted('SELECT 1')", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(q, "SELECT 1", "counts only when the session asks");
+}

@@ -157,3 +157,22 @@ BEGIN
     RETURN q;
 END
 $$;
+
+-- A query that counts the rows it produces, for a progress bar: when the
+-- session asks for it (pggit.count_rows = on, and its temporary sequence
+-- "pggit$progress" exists), every 4,096th row sets this transaction's
+-- application_name to 'pggit rows N', which pg_stat_activity shows to a
+-- second connection at once. Otherwise the query as given.
+CREATE OR REPLACE FUNCTION pggit.counted(q text) RETURNS text
+LANGUAGE sql STABLE AS $$
+    SELECT CASE WHEN current_setting('pggit.count_rows', true) = 'on'
+                 AND to_regclass('pg_temp."pggit$progress"') IS NOT NULL
+           -- OFFSET 0: the (volatile) count must not be pushed down into
+           -- the rebuild, where it would count rows the rebuild drops.
+           THEN format('SELECT * FROM (%s OFFSET 0) "pggit$counted"'
+                       ' WHERE nextval(%L::regclass) %% 4096 <> 0'
+                       ' OR set_config(%L, %L || currval(%L::regclass), true) IS NOT NULL',
+                       q, 'pg_temp."pggit$progress"', 'application_name', 'pggit rows ',
+                       'pg_temp."pggit$progress"')
+           ELSE q END;
+$$;

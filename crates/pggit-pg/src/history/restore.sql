@@ -40,7 +40,7 @@ BEGIN
     SELECT coalesce(array_agg(c->>'name'), '{}') INTO added_after
       FROM jsonb_array_elements(t.columns) c
      WHERE pggit.is_after((c->>'added')::bigint, w.lo, w.inc);
-    src := format('SELECT * FROM (%s) q WHERE %s', pggit.as_of_sql(p, at), cond);
+    src := pggit.counted(format('SELECT * FROM (%s) q WHERE %s', pggit.as_of_sql(p, at), cond));
     SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) INTO ins_cols
       FROM pg_attribute a WHERE a.attrelid = tbl AND a.attnum > 0 AND NOT a.attisdropped AND a.attgenerated = '' AND a.attname::text <> ALL (added_after);
     IF into_table IS NOT NULL THEN

@@ -2,7 +2,7 @@
 -- Cache of "as of" results: a time in the past never changes, so the
 -- second request for the same (table, time, shape) materialises it and
 -- later ones read the copy. Returns the cache table, or NULL.
-CREATE FUNCTION pggit.asof_cache_lookup(p integer, at timestamptz, materialise boolean,
+CREATE OR REPLACE FUNCTION pggit.asof_cache_lookup(p integer, at timestamptz, materialise boolean,
                                         then_shape boolean DEFAULT false) RETURNS text
 LANGUAGE plpgsql SET work_mem = '128MB' SET jit = off AS $$
 DECLARE
@@ -26,7 +26,7 @@ BEGIN
         RETURN NULL;
     END IF;
     name := 'asof_' || p || '_' || nextval('pggit.data_seq');
-    EXECUTE format('CREATE TABLE pggit.%I AS %s', name, pggit.as_of_sql(p, at, then_shape));
+    EXECUTE format('CREATE TABLE pggit.%I AS %s', name, pggit.counted(pggit.as_of_sql(p, at, then_shape)));
     -- Repeated questions are often about a few keys.
     IF (SELECT key_columns FROM pggit.tracked WHERE period = p) IS NOT NULL THEN
         EXECUTE format('CREATE INDEX ON pggit.%I (%s)', name,
@@ -46,7 +46,7 @@ $$;
 
 -- Forget history older than `older_than`. Snapshots before it block the
 -- prune unless forced (then they are dropped too).
-CREATE FUNCTION pggit.prune_history(older_than timestamptz, force boolean DEFAULT false, dry_run boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION pggit.prune_history(older_than timestamptz, force boolean DEFAULT false, dry_run boolean DEFAULT false)
 RETURNS TABLE (item text, count bigint)
 LANGUAGE plpgsql AS $$
 DECLARE

@@ -4,6 +4,7 @@
 //! this module resolves times and connects; `read` and `write` hold the
 //! operations.
 
+mod counting;
 mod read;
 mod write;
 

@@ -1,6 +1,7 @@
 //! Reading history: tracked tables, a table as of a moment, one row's
 //! changes, the changes between two moments.
 
+use pggit_core::progress::Phase;
 use pggit_pg::history::{self, TextRows};
 use serde::Serialize;
 
@@ -157,10 +158,32 @@ impl Repository {
         out: &mut dyn std::io::Write,
     ) -> Result<AsOf> {
         let mut q = self.as_of_query(table, at, filter, then_shape)?;
-        q.read(|tx, sql| match history::copy_csv(tx, sql, out) {
-            Ok(_) => Ok(()),
-            Err(history::CopyError::Pg(e)) => Err(e.into()),
-            Err(history::CopyError::Write(e)) => Err(Error::Output(e)),
+        let progress = self.progress.clone();
+        let what = format!("writing {} as of {}", q.table, q.moment.at);
+        let rel = q.table.clone();
+        q.read(|tx, sql| {
+            let phase = if progress.shown() {
+                let total: Option<i64> = tx
+                    .query_one(
+                        "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass($1)",
+                        &[&rel],
+                    )?
+                    .get(0);
+                let total = total.and_then(|t| usize::try_from(t).ok()).unwrap_or(0);
+                Some(Phase::begin(&*progress, &what, total))
+            } else {
+                None
+            };
+            let mut rows = |n: u64| {
+                if let Some(p) = &phase {
+                    p.advance(usize::try_from(n).unwrap_or(usize::MAX));
+                }
+            };
+            match history::copy_csv(tx, sql, out, &mut rows) {
+                Ok(_) => Ok(()),
+                Err(history::CopyError::Pg(e)) => Err(e.into()),
+                Err(history::CopyError::Write(e)) => Err(Error::Output(e)),
+            }
         })?;
         Ok(q.done(TextRows::default()))
     }
@@ -180,16 +203,39 @@ impl Repository {
         let table = super::user_table(&mut client, table)?;
         let moment = self.moment_in(&mut client, at)?;
         history::settle(&mut client)?;
-        let mut tx = client.transaction()?;
-        let row = tx
+        // A second request for the same moment materialises the cache here.
+        let materialises = client
             .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pggit.asof_cache k
+                                 WHERE k.period = pggit.period_at($1, $2::text::timestamptz)
+                                   AND k.at = $2::text::timestamptz AND k.cache_table IS NULL)",
+                &[&table, &moment.at],
+            )
+            .is_ok_and(|r| r.get(0));
+        let counter = if materialises {
+            self.row_counter(&mut client, &table)
+        } else {
+            None
+        };
+        let mut tx = client.transaction()?;
+        let mut lookup = || {
+            tx.query_one(
                 "SELECT c.cache, CASE WHEN c.cache IS NULL THEN pggit.as_of_sql(p, $2::text::timestamptz, $3) END,
                         (SELECT key_columns FROM pggit.tracked WHERE period = p)
                    FROM pggit.period_at($1, $2::text::timestamptz) p,
                         LATERAL (SELECT pggit.asof_cache_lookup(p, $2::text::timestamptz, true, $3) AS cache) c",
                 &[&table, &moment.at, &then_shape],
             )
-            .map_err(input_error)?;
+        };
+        let row = match &counter {
+            Some(c) => c.watch(
+                &*self.progress,
+                &format!("caching {table} as of {}", moment.at),
+                lookup,
+            ),
+            None => lookup(),
+        }
+        .map_err(input_error)?;
         let cache: Option<String> = row.get(0);
         let base = match &cache {
             Some(c) => format!("SELECT * FROM pggit.{}", pggit_core::sql::ident(c)),

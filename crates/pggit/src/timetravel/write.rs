@@ -138,6 +138,7 @@ impl Repository {
         let table = &super::user_table(&mut client, table)?;
         let moment = self.moment_in(&mut client, at)?;
         history::settle(&mut client)?;
+        let counter = self.row_counter(&mut client, table);
         let mut tx = client.transaction()?;
         let rel = regclass_text(&mut tx, table)?;
         if let Some(c) = &cond {
@@ -151,12 +152,21 @@ impl Repository {
             RestoreTarget::Into(t) => (Some(t.clone()), false),
             RestoreTarget::InPlace => (None, true),
         };
-        let row = tx
-            .query_one(
+        let mut restore = || {
+            tx.query_one(
                 "SELECT inserted, updated, deleted FROM pggit.restore_table($1::text::regclass, $2::text::timestamptz, $3, $4, $5)",
                 &[&table, &moment.at, &into, &in_place, &cond],
             )
-            .map_err(|e| policy.explain(input_error(e)))?;
+        };
+        let row = match &counter {
+            Some(c) => c.watch(
+                &*self.progress,
+                &format!("rebuilding {rel} as of {}", moment.at),
+                restore,
+            ),
+            None => restore(),
+        }
+        .map_err(|e| policy.explain(input_error(e)))?;
         let out = Restored {
             table: rel,
             moment,
