@@ -757,3 +757,51 @@ fn generated_pairs() {
     });
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
 }
+
+/// A role made for one test, dropped after it (and after what it owns).
+struct TestRole(String);
+
+impl Drop for TestRole {
+    fn drop(&mut self) {
+        if let Ok(mut c) = pggit_pg::connect::connect(&test_admin_config()) {
+            let _ = c.batch_execute(&format!("DROP ROLE IF EXISTS \"{}\"", self.0));
+        }
+    }
+}
+
+#[test]
+fn shared_snapshot_as_a_database_owner_who_is_not_superuser() {
+    let admin = test_admin_config();
+    let role = TestRole(format!("pggit_rt_owner_{}", std::process::id()));
+    let mut a = pggit_pg::connect::connect(&admin).expect("connect");
+    a.batch_execute(&format!(
+        "DROP ROLE IF EXISTS \"{0}\"; CREATE ROLE \"{0}\" LOGIN NOSUPERUSER PASSWORD 'pggit-test'",
+        role.0
+    ))
+    .expect("create role");
+    let db = ScratchDb::create(&admin, "pggit_rt_owner").expect("create db");
+    run(
+        &db,
+        &format!(
+            "ALTER DATABASE \"{db}\" OWNER TO \"{r}\"; ALTER SCHEMA public OWNER TO \"{r}\";
+             SET ROLE \"{r}\";
+             CREATE TABLE t (id int PRIMARY KEY, v text DEFAULT 'x' CHECK (v <> ''), p int REFERENCES t);
+             CREATE INDEX t_v ON t (v); CREATE VIEW w AS SELECT id FROM t;
+             CREATE FUNCTION f(int) RETURNS int LANGUAGE sql AS 'SELECT $1';",
+            db = db.name,
+            r = role.0
+        ),
+    );
+    let mut owner = db.config.clone();
+    owner.user(&role.0).password("pggit-test");
+    let mut c = pggit_pg::connect::connect(&owner).expect("connect as the owner");
+    let plain = snapshot(&mut c, &Scope::default()).expect("snapshot");
+    let helper_config = owner.clone();
+    let (tree, served) = shared_snapshot(&mut c, move || {
+        pggit_pg::connect::connect(&helper_config).ok()
+    });
+    assert_eq!(served, 4, "the owner's helper connection imports the snapshot");
+    assert_trees_eq(&tree, &plain, "the owner's shared snapshot");
+    drop(c);
+    drop(db);
+}
