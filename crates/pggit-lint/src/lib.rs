@@ -1,0 +1,556 @@
+//! Migration risk analysis: what each statement of a migration does to a
+//! running PostgreSQL (locks, rewrites, scans, breaking changes), and lint
+//! rules over that, with PostgreSQL's own parser (`pg_query`). Pure: no
+//! files, no connections; the CLI reads files and a database layer may add
+//! the target's real sizes later.
+//!
+//! Directives, in a comment before a statement:
+//! `-- pggit-lint: disable=rule-a,rule-b` (that statement) or anywhere
+//! `-- pggit-lint: disable-file=rule-a` (the whole file). A directive that
+//! suppresses nothing is itself reported (`unused-disable`).
+
+#![forbid(unsafe_code)]
+
+pub mod facts;
+mod render;
+pub mod rules;
+pub mod source;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use pg_query::protobuf::{node::Node as N, ConstrType, TransactionStmtKind};
+use serde::Serialize;
+
+pub use facts::{Facts, Intent, LockLevel};
+pub use render::{human, json};
+pub use rules::{Rule, Severity};
+pub use source::{Source, SyntaxError};
+
+/// What to check, for which server.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Major version of the target server (13–18).
+    pub pg_version: u32,
+    /// The migration tool runs the whole file in one transaction (Django,
+    /// Rails, Flyway, Alembic and others do by default).
+    pub assume_in_transaction: bool,
+    /// Opt-in rules to turn on (`all` turns on every rule).
+    pub enable: Vec<String>,
+    /// Rules to turn off.
+    pub disable: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            pg_version: 18,
+            assume_in_transaction: false,
+            enable: Vec::new(),
+            disable: Vec::new(),
+        }
+    }
+}
+
+/// One finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// The rule's one-line explanation.
+    pub why: &'static str,
+    /// The safe alternative.
+    pub instead: &'static str,
+    /// 1-based statement number (none for a meta-command).
+    pub statement: Option<usize>,
+    pub line: usize,
+    pub column: usize,
+    /// Byte span in the file.
+    pub start: usize,
+    pub end: usize,
+}
+
+/// One statement and its facts.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatementReport {
+    pub number: usize,
+    pub line: usize,
+    pub column: usize,
+    pub text: String,
+    pub facts: Facts,
+}
+
+/// The lint of one file.
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub statements: Vec<StatementReport>,
+    pub findings: Vec<Finding>,
+    #[serde(skip)]
+    pub source: Source,
+}
+
+impl Report {
+    /// The most severe finding's level.
+    pub fn worst(&self) -> Option<Severity> {
+        self.findings.iter().map(|f| f.severity).max()
+    }
+}
+
+/// Unknown rule ids in `--enable`/`--disable`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("no lint rule is called '{0}' (see docs/LINT.md)")]
+pub struct UnknownRule(pub String);
+
+/// The rules `options` turns on.
+pub fn active_rules(options: &Options) -> Result<Vec<&'static Rule>, UnknownRule> {
+    for id in options.enable.iter().chain(&options.disable) {
+        if id != "all" && rules::by_id(id).is_none() {
+            return Err(UnknownRule(id.clone()));
+        }
+    }
+    let all_on = options.enable.iter().any(|e| e == "all");
+    Ok(rules::all()
+        .into_iter()
+        .filter(|r| r.default || all_on || options.enable.iter().any(|e| e == r.id))
+        .filter(|r| !options.disable.iter().any(|d| d == r.id))
+        .collect())
+}
+
+/// Lint the text of a migration file.
+pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
+    let active = active_rules(options)?;
+    let parsed = source::parse(text)?;
+    let on = |id: &str| active.iter().any(|r| r.id == id);
+    let mut state = rules::State {
+        in_transaction: options.assume_in_transaction,
+        version: options.pg_version,
+        ..rules::State::default()
+    };
+    let file_disabled = directives(
+        parsed
+            .statements
+            .iter()
+            .flat_map(|s| &s.comments)
+            .chain(&parsed.trailing_comments),
+        "disable-file",
+    );
+    let mut used: HashSet<(Option<usize>, String)> = HashSet::new();
+    let mut findings = Vec::new();
+    let mut statements = Vec::new();
+    // Foreign keys of tables created here, and the leading columns of their
+    // indexes, for `foreign-key-without-index`.
+    let mut fks: Vec<(String, Vec<String>, usize)> = Vec::new();
+    let mut indexed: HashMap<String, Vec<Vec<String>>> = HashMap::new();
+    for (i, stmt) in parsed.statements.iter().enumerate() {
+        let number = i + 1;
+        let facts = facts::facts(&stmt.node, options.pg_version);
+        let (line, column) = parsed.source.line_col(stmt.start);
+        let disabled = directives(stmt.comments.iter(), "disable");
+        {
+            let ctx = rules::Ctx {
+                stmt,
+                facts: &facts,
+                state: &state,
+                number,
+            };
+            for rule in &active {
+                for message in (rule.check)(&ctx) {
+                    if disabled.contains(rule.id) {
+                        used.insert((Some(number), rule.id.to_string()));
+                        continue;
+                    }
+                    if file_disabled.contains(rule.id) {
+                        used.insert((None, rule.id.to_string()));
+                        continue;
+                    }
+                    findings.push(finding(
+                        rule,
+                        message,
+                        Some(number),
+                        stmt.start,
+                        stmt.end,
+                        &parsed.source,
+                    ));
+                }
+            }
+            // Directives for rules decided at the end of the file are
+            // checked there.
+            for id in disabled
+                .iter()
+                .filter(|id| id.as_str() != "foreign-key-without-index")
+            {
+                if used.contains(&(Some(number), id.clone())) || !on("unused-disable") {
+                    continue;
+                }
+                if let Some(rule) = rules::by_id("unused-disable") {
+                    let message = if rules::by_id(id).is_some() {
+                        format!("disable={id} suppressed nothing here")
+                    } else {
+                        format!("disable={id}: there is no such rule")
+                    };
+                    findings.push(finding(
+                        rule,
+                        message,
+                        Some(number),
+                        stmt.start,
+                        stmt.end,
+                        &parsed.source,
+                    ));
+                }
+            }
+            track_indexes(&stmt.node, &state, number, &mut fks, &mut indexed);
+            advance(&mut state, &stmt.node, &facts, number);
+        }
+        statements.push(StatementReport {
+            number,
+            line,
+            column,
+            text: stmt.text.clone(),
+            facts,
+        });
+    }
+    // End of file.
+    let end = text.trim_end().len();
+    if state.explicit_begin
+        && on("ban-uncommitted-transaction")
+        && !file_disabled.contains("ban-uncommitted-transaction")
+    {
+        if let Some(r) = rules::by_id("ban-uncommitted-transaction") {
+            findings.push(finding(
+                r,
+                "the file ends inside a transaction block".into(),
+                None,
+                end,
+                end,
+                &parsed.source,
+            ));
+        }
+    }
+    if on("foreign-key-without-index") {
+        if let Some(r) = rules::by_id("foreign-key-without-index") {
+            for (rel, cols, number) in &fks {
+                let covered = indexed.get(rel).is_some_and(|ix| {
+                    ix.iter()
+                        .any(|lead| lead.len() >= cols.len() && lead[..cols.len()] == cols[..])
+                });
+                let suppressed = file_disabled.contains(r.id)
+                    || directives(parsed.statements[number - 1].comments.iter(), "disable")
+                        .contains(r.id);
+                if !covered && !suppressed {
+                    let s = &parsed.statements[number - 1];
+                    findings.push(finding(
+                        r,
+                        format!("no index on {rel} ({}) in this file", cols.join(", ")),
+                        Some(*number),
+                        s.start,
+                        s.end,
+                        &parsed.source,
+                    ));
+                } else if suppressed {
+                    used.insert((None, r.id.to_string()));
+                    used.insert((Some(*number), r.id.to_string()));
+                }
+            }
+        }
+    }
+    if on("psql-meta-command") {
+        if let Some(r) = rules::by_id("psql-meta-command") {
+            for m in &parsed.meta {
+                findings.push(finding(
+                    r,
+                    format!("{} is a psql meta-command; it was not analysed", m.text),
+                    None,
+                    m.start,
+                    m.start + m.text.len(),
+                    &parsed.source,
+                ));
+            }
+        }
+    }
+    if on("unused-disable") {
+        if let Some(r) = rules::by_id("unused-disable") {
+            for id in &file_disabled {
+                if !used.contains(&(None, id.clone())) {
+                    let message = if rules::by_id(id).is_some() {
+                        format!("disable-file={id} suppressed nothing")
+                    } else {
+                        format!("disable-file={id}: there is no such rule")
+                    };
+                    findings.push(finding(r, message, None, 0, 0, &parsed.source));
+                }
+            }
+        }
+    }
+    findings.sort_by_key(|f| (f.start, std::cmp::Reverse(f.severity)));
+    Ok(Report {
+        statements,
+        findings,
+        source: parsed.source,
+    })
+}
+
+/// Lint failed before any rule ran.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LintError {
+    #[error(transparent)]
+    Syntax(#[from] SyntaxError),
+    #[error(transparent)]
+    UnknownRule(#[from] UnknownRule),
+}
+
+fn finding(
+    rule: &'static Rule,
+    message: String,
+    statement: Option<usize>,
+    start: usize,
+    end: usize,
+    source: &Source,
+) -> Finding {
+    let (line, column) = source.line_col(start);
+    Finding {
+        rule: rule.id,
+        severity: rule.severity,
+        message,
+        why: rule.summary,
+        instead: rule.good,
+        statement,
+        line,
+        column,
+        start,
+        end,
+    }
+}
+
+/// Rule ids named by `-- pggit-lint: <key>=a,b` directives in `comments`.
+fn directives<'a>(comments: impl Iterator<Item = &'a String>, key: &str) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    for c in comments {
+        let body = c
+            .trim_start_matches("--")
+            .trim_start_matches("/*")
+            .trim_end_matches("*/")
+            .trim();
+        let Some(rest) = body.strip_prefix("pggit-lint:") else {
+            continue;
+        };
+        for part in rest.split_whitespace() {
+            if let Some(ids) = part.strip_prefix(key).and_then(|p| p.strip_prefix('=')) {
+                for id in ids.split(',').filter(|i| !i.is_empty()) {
+                    out.insert(id.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What this statement changes in the state the next one sees.
+fn advance(state: &mut rules::State, node: &N, done: &Facts, number: usize) {
+    track_not_null_proofs(state, node);
+    match node {
+        N::TransactionStmt(t) => match t.kind() {
+            TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart => {
+                state.in_transaction = true;
+                state.explicit_begin = true;
+            }
+            TransactionStmtKind::TransStmtCommit
+            | TransactionStmtKind::TransStmtRollback
+            | TransactionStmtKind::TransStmtCommitPrepared
+            | TransactionStmtKind::TransStmtPrepare => {
+                state.in_transaction = false;
+                state.explicit_begin = false;
+                end_transaction(state);
+            }
+            _ => {}
+        },
+        N::VariableSetStmt(s) => match s.name.as_str() {
+            "lock_timeout" => state.lock_timeout = true,
+            "statement_timeout" => state.statement_timeout = true,
+            _ => {}
+        },
+        N::CreateStmt(s) => {
+            if let Some(r) = &s.relation {
+                state.created.insert(facts::range_name(r));
+            }
+        }
+        N::CreateTableAsStmt(s) => {
+            if let Some(r) = s.into.as_ref().and_then(|i| i.rel.as_ref()) {
+                state.created.insert(facts::range_name(r));
+            }
+        }
+        _ => {}
+    }
+    if !state.in_transaction {
+        // Autocommit: each statement is its own transaction.
+        end_transaction(state);
+        if let N::AlterTableStmt(s) = node {
+            if let Some(r) = &s.relation {
+                state.altered.entry(facts::range_name(r)).or_insert(number);
+            }
+        }
+        return;
+    }
+    if let Some(l) = done
+        .locks
+        .iter()
+        .find(|l| l.level == LockLevel::AccessExclusive && !state.is_new(&l.relation))
+    {
+        state.exclusive.get_or_insert((l.relation.clone(), number));
+    }
+    if let N::AlterTableStmt(s) = node {
+        if let Some(r) = &s.relation {
+            let rel = facts::range_name(r);
+            state.altered.entry(rel.clone()).or_insert(number);
+            for k in s.cmds.iter().filter_map(|c| match &c.node {
+                Some(N::AlterTableCmd(c)) => match c.def.as_ref().and_then(|d| d.node.as_ref()) {
+                    Some(N::Constraint(k)) if k.skip_validation => Some(k.conname.clone()),
+                    _ => None,
+                },
+                _ => None,
+            }) {
+                state.not_valid.insert((rel.clone(), k));
+            }
+        }
+    }
+}
+
+/// The column of a `CHECK (col IS NOT NULL)`.
+fn not_null_check(k: &pg_query::protobuf::Constraint) -> Option<String> {
+    if k.contype() != ConstrType::ConstrCheck {
+        return None;
+    }
+    match k.raw_expr.as_ref().and_then(|e| e.node.as_ref()) {
+        Some(N::NullTest(t)) if t.nulltesttype() == pg_query::protobuf::NullTestType::IsNotNull => {
+            match t.arg.as_ref().and_then(|a| a.node.as_ref()) {
+                Some(N::ColumnRef(c)) if c.fields.len() == 1 => match &c.fields[0].node {
+                    Some(N::String(s)) => Some(s.sval.clone()),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+        _ => None,
+    }
+}
+
+/// Valid `CHECK (col IS NOT NULL)` constraints, which let SET NOT NULL skip
+/// its scan: added valid, or added NOT VALID and validated later.
+fn track_not_null_proofs(state: &mut rules::State, node: &N) {
+    let N::AlterTableStmt(s) = node else { return };
+    let Some(rel) = s.relation.as_ref().map(facts::range_name) else {
+        return;
+    };
+    for c in &s.cmds {
+        let Some(N::AlterTableCmd(c)) = &c.node else {
+            continue;
+        };
+        match c.def.as_ref().and_then(|d| d.node.as_ref()) {
+            Some(N::Constraint(k)) => {
+                if let Some(col) = not_null_check(k) {
+                    if k.skip_validation {
+                        state
+                            .not_null_checks
+                            .insert((rel.clone(), k.conname.clone()), col);
+                    } else {
+                        state.proven_not_null.insert((rel.clone(), col));
+                    }
+                }
+            }
+            _ if c.subtype() == pg_query::protobuf::AlterTableType::AtValidateConstraint => {
+                if let Some(col) = state.not_null_checks.get(&(rel.clone(), c.name.clone())) {
+                    state.proven_not_null.insert((rel.clone(), col.clone()));
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn end_transaction(state: &mut rules::State) {
+    state.exclusive = None;
+    state.not_valid.clear();
+}
+
+/// Record foreign keys of tables created in this file and the leading
+/// columns of indexes on them.
+fn track_indexes(
+    node: &N,
+    state: &rules::State,
+    number: usize,
+    fks: &mut Vec<(String, Vec<String>, usize)>,
+    indexed: &mut HashMap<String, Vec<Vec<String>>>,
+) {
+    let names = |items: &[pg_query::protobuf::Node]| -> Vec<String> {
+        items
+            .iter()
+            .filter_map(|n| match &n.node {
+                Some(N::String(s)) => Some(s.sval.clone()),
+                Some(N::IndexElem(e)) if !e.name.is_empty() => Some(e.name.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    match node {
+        N::CreateStmt(s) => {
+            let Some(rel) = s.relation.as_ref().map(facts::range_name) else {
+                return;
+            };
+            for col in facts::column_defs(&s.table_elts) {
+                for k in facts::constraints_of(&col.constraints) {
+                    match k.contype() {
+                        ConstrType::ConstrForeign => {
+                            fks.push((rel.clone(), vec![col.colname.clone()], number))
+                        }
+                        ConstrType::ConstrPrimary | ConstrType::ConstrUnique => {
+                            indexed
+                                .entry(rel.clone())
+                                .or_default()
+                                .push(vec![col.colname.clone()]);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            for k in facts::constraints_of(&s.table_elts) {
+                match k.contype() {
+                    ConstrType::ConstrForeign => {
+                        fks.push((rel.clone(), names(&k.fk_attrs), number))
+                    }
+                    ConstrType::ConstrPrimary | ConstrType::ConstrUnique => {
+                        indexed.entry(rel.clone()).or_default().push(names(&k.keys));
+                    }
+                    _ => {}
+                }
+            }
+        }
+        N::IndexStmt(s) => {
+            if let Some(rel) = s.relation.as_ref().map(facts::range_name) {
+                indexed.entry(rel).or_default().push(names(&s.index_params));
+            }
+        }
+        N::AlterTableStmt(s) => {
+            let Some(rel) = s.relation.as_ref().map(facts::range_name) else {
+                return;
+            };
+            if !state.is_new(&rel) {
+                return;
+            }
+            for c in &s.cmds {
+                if let Some(N::AlterTableCmd(c)) = &c.node {
+                    if let Some(N::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) {
+                        match k.contype() {
+                            ConstrType::ConstrForeign => {
+                                fks.push((rel.clone(), names(&k.fk_attrs), number))
+                            }
+                            ConstrType::ConstrPrimary | ConstrType::ConstrUnique => {
+                                indexed.entry(rel.clone()).or_default().push(names(&k.keys));
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+}

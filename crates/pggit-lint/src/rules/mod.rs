@@ -1,0 +1,160 @@
+//! The lint rules. Each rule is a function over one statement, its facts
+//! and what the statements before it did ([`State`]), with its id, default,
+//! severity, a one-line explanation, a bad example and the safe
+//! alternative. `docs/LINT.md` is generated from this table (a test keeps
+//! them equal), and every rule is tested on its own examples: the bad one
+//! must fire it, the safe one must not.
+
+mod breaking;
+mod hygiene;
+mod locking;
+mod transactions;
+
+use std::collections::{HashMap, HashSet};
+
+use serde::Serialize;
+
+use crate::facts::Facts;
+use crate::source::Statement;
+
+/// How bad a finding is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub fn name(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            "critical" => Some(Severity::Critical),
+            _ => None,
+        }
+    }
+}
+
+/// What the statements before the current one did.
+#[derive(Debug, Clone, Default)]
+pub struct State {
+    /// Inside a transaction block (an explicit `BEGIN`, or the whole file
+    /// is run in one by the migration tool).
+    pub in_transaction: bool,
+    /// An explicit `BEGIN` is open.
+    pub explicit_begin: bool,
+    pub lock_timeout: bool,
+    pub statement_timeout: bool,
+    /// Tables created earlier in this file (empty: no lock or rewrite risk).
+    pub created: HashSet<String>,
+    /// A relation locked ACCESS EXCLUSIVE earlier in the current
+    /// transaction, and by which statement (1-based).
+    pub exclusive: Option<(String, usize)>,
+    /// Constraints added NOT VALID in the current transaction, by table.
+    pub not_valid: HashSet<(String, String)>,
+    /// ALTER TABLE statements of each table in the current transaction.
+    pub altered: HashMap<String, usize>,
+    /// CHECK (col IS NOT NULL) constraints added NOT VALID: (table, name) → column.
+    pub not_null_checks: HashMap<(String, String), String>,
+    /// Columns a valid CHECK (col IS NOT NULL) proves, so SET NOT NULL
+    /// does not scan: (table, column).
+    pub proven_not_null: HashSet<(String, String)>,
+    /// Server major version the file is meant for.
+    pub version: u32,
+}
+
+impl State {
+    /// Whether `rel` was created earlier in this file (so it is empty and
+    /// nobody uses it yet).
+    pub fn is_new(&self, rel: &str) -> bool {
+        self.created.contains(rel)
+    }
+}
+
+/// One statement as a rule sees it.
+pub struct Ctx<'a> {
+    pub stmt: &'a Statement,
+    pub facts: &'a Facts,
+    pub state: &'a State,
+    /// 1-based number of the statement in the file.
+    pub number: usize,
+}
+
+/// A rule.
+pub struct Rule {
+    pub id: &'static str,
+    /// On unless asked for (squawk's opt-in rules are off here too).
+    pub default: bool,
+    pub severity: Severity,
+    pub summary: &'static str,
+    pub bad: &'static str,
+    pub good: &'static str,
+    /// Messages of the findings on this statement.
+    pub check: fn(&Ctx<'_>) -> Vec<String>,
+}
+
+/// Every rule, in the order of `docs/LINT.md`.
+pub fn all() -> Vec<&'static Rule> {
+    let mut v: Vec<&'static Rule> = Vec::new();
+    v.extend(locking::RULES);
+    v.extend(breaking::RULES);
+    v.extend(transactions::RULES);
+    v.extend(hygiene::RULES);
+    v
+}
+
+/// The rule with this id.
+pub fn by_id(id: &str) -> Option<&'static Rule> {
+    all().into_iter().find(|r| r.id == id)
+}
+
+/// `docs/LINT.md`: every rule with its id, default, severity, explanation,
+/// bad example and safe alternative.
+pub fn markdown() -> String {
+    let mut out = String::from(
+        "# pggit lint rules\n\n\
+         Generated from `crates/pggit-lint/src/rules/` (a test keeps this file equal to it). Each rule\n\
+         fires on its bad example and not on its safe alternative (tested). Rules marked *opt-in* run\n\
+         with `--enable RULE` or `--enable all`. Disable one for a statement with a comment before it,\n\
+         `-- pggit-lint: disable=RULE[,RULE]`, or for the file with `-- pggit-lint: disable-file=RULE`.\n\
+         A table created earlier in the same file is empty and unused, so lock and rewrite rules leave it\n\
+         alone.\n",
+    );
+    for r in all() {
+        out.push_str(&format!(
+            "\n## `{}`\n\n{}, {}. {}.\n\nBad:\n\n```sql\n{}\n```\n\nInstead:\n\n```sql\n{}\n```\n",
+            r.id,
+            r.severity.name(),
+            if r.default {
+                "on by default"
+            } else {
+                "*opt-in*"
+            },
+            upper_first(r.summary),
+            r.bad,
+            r.good
+        ));
+    }
+    out
+}
+
+fn upper_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
+    }
+}
