@@ -219,12 +219,56 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ReferenceAction>,
     },
+    /// Analyse migration SQL (files, or `-` for standard input) without a
+    /// database: the locks each statement takes, tables it rewrites or
+    /// scans, changes that break running clients, and lint rules (docs/LINT.md).
+    Lint(LintArgs),
     /// Run a guided tour on a throwaway database.
     Demo {
         /// Keep the throwaway cluster's data directory (for inspection).
         #[arg(long)]
         keep: bool,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// SQL files; `-` reads standard input.
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<String>,
+    /// Major version of the target server.
+    #[arg(long, value_name = "N", default_value_t = 18, value_parser = clap::value_parser!(u32).range(13..=18))]
+    pub pg_version: u32,
+    /// The migration tool runs each file in one transaction (Django, Rails, Flyway, Alembic do).
+    #[arg(long)]
+    pub assume_in_transaction: bool,
+    /// Turn on an opt-in rule (repeatable; `all` turns on every rule).
+    #[arg(long = "enable", value_name = "RULE")]
+    pub enable: Vec<String>,
+    /// Turn off a rule (repeatable).
+    #[arg(long = "disable", value_name = "RULE")]
+    pub disable: Vec<String>,
+    /// Output format (`--json` is the same as `--format json`).
+    #[arg(long, value_enum, default_value_t = LintFormat::Human)]
+    pub format: LintFormat,
+    /// Exit 1 when a finding is at least this severe (`none`: never).
+    #[arg(long, value_enum, default_value_t = FailOn::High)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum LintFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FailOn {
+    Low,
+    Medium,
+    High,
+    Critical,
+    None,
 }
 
 #[derive(Debug, Args)]

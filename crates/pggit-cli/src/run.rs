@@ -185,6 +185,7 @@ pub fn run(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
             Ok(0)
         }
         Command::Demo { keep } => crate::demo::run(ctx, *keep),
+        Command::Lint(args) => crate::lint_cmd::run(ctx, args),
         Command::Track { .. }
         | Command::Untrack { .. }
         | Command::Asof { .. }

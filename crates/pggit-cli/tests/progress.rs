@@ -119,13 +119,14 @@ fn restore_draws_the_rows_it_rebuilds() {
          ANALYZE public.big",
     )
     .unwrap();
-    let out = env.command().args(["track", "public.big"]).output().unwrap();
+    let out = env
+        .command()
+        .args(["track", "public.big"])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{out:?}");
     std::thread::sleep(std::time::Duration::from_millis(50));
-    let at: String = c
-        .query_one("SELECT now()::text", &[])
-        .unwrap()
-        .get(0);
+    let at: String = c.query_one("SELECT now()::text", &[]).unwrap().get(0);
     std::thread::sleep(std::time::Duration::from_millis(50));
     // A slow statement trigger keeps the restore open after its rebuild,
     // so the bar is drawn whatever the machine's speed.
@@ -136,11 +137,17 @@ fn restore_draws_the_rows_it_rebuilds() {
          CREATE TRIGGER slow AFTER UPDATE ON public.big FOR EACH STATEMENT EXECUTE FUNCTION public.slow()",
     )
     .unwrap();
-    let shown = env.on_terminal(&format!("restore public.big --at {} --in-place", sh_quote(&at)));
+    let shown = env.on_terminal(&format!(
+        "restore public.big --at {} --in-place",
+        sh_quote(&at)
+    ));
     assert!(shown.contains("rebuilding public.big as of "), "{shown}");
     // 50,000 rows in steps of 4,096, out of the table's estimate.
     assert!(shown.contains("49,152/50,000"), "{shown}");
     assert!(shown.contains("25000 updated"), "{shown}");
-    let json = env.on_terminal(&format!("--json restore public.big --at {} --in-place", sh_quote(&at)));
+    let json = env.on_terminal(&format!(
+        "--json restore public.big --at {} --in-place",
+        sh_quote(&at)
+    ));
     assert!(!json.contains("rebuilding"), "{json}");
 }

@@ -800,7 +800,10 @@ fn shared_snapshot_as_a_database_owner_who_is_not_superuser() {
     let (tree, served) = shared_snapshot(&mut c, move || {
         pggit_pg::connect::connect(&helper_config).ok()
     });
-    assert_eq!(served, 4, "the owner's helper connection imports the snapshot");
+    assert_eq!(
+        served, 4,
+        "the owner's helper connection imports the snapshot"
+    );
     assert_trees_eq(&tree, &plain, "the owner's shared snapshot");
     drop(c);
     drop(db);

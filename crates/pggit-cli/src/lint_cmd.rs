@@ -1,0 +1,93 @@
+//! `pggit lint`: read the files, run `pggit_lint`, print, and set the exit
+//! code (0 nothing at or above `--fail-on`, 1 something is, 2 a file could
+//! not be read or parsed, or a rule name is unknown).
+
+use std::io::Read;
+
+use pggit_lint::{LintError, Options, Severity};
+
+use crate::cli::{FailOn, LintArgs, LintFormat};
+use crate::run::{Code, Ctx, UsageError};
+
+pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
+    let options = Options {
+        pg_version: args.pg_version,
+        assume_in_transaction: args.assume_in_transaction,
+        enable: args.enable.clone(),
+        disable: args.disable.clone(),
+    };
+    // A misspelt rule is a usage error before any file is read.
+    pggit_lint::active_rules(&options).map_err(|e| UsageError(e.to_string()))?;
+    let json = ctx.cli.json || args.format == LintFormat::Json;
+    let threshold = match args.fail_on {
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::High => Some(Severity::High),
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::None => None,
+    };
+    let mut failed = false;
+    let mut broken = false;
+    let mut docs = Vec::new();
+    for path in &args.files {
+        let text = match read(path) {
+            Ok(t) => t,
+            Err(e) => {
+                broken = true;
+                if json {
+                    docs.push(serde_json::json!({ "file": path, "error": { "message": e } }));
+                } else {
+                    eprintln!("error: {}", crate::style::esc_message(&format!("{path}: {e}")));
+                }
+                continue;
+            }
+        };
+        match pggit_lint::lint(&text, &options) {
+            Ok(report) => {
+                failed |= threshold.is_some_and(|t| report.worst().is_some_and(|w| w >= t));
+                if json {
+                    docs.push(pggit_lint::json(&report, path));
+                } else {
+                    write!(ctx.out, "{}", pggit_lint::human(&report, path))?;
+                }
+            }
+            Err(LintError::Syntax(e)) => {
+                broken = true;
+                if json {
+                    docs.push(serde_json::json!({
+                        "file": path,
+                        "error": { "message": e.message, "line": e.line, "column": e.column }
+                    }));
+                } else {
+                    eprintln!(
+                        "error: {}",
+                        crate::style::esc_message(&format!("{path}:{}:{}: {}", e.line, e.column, e.message))
+                    );
+                }
+            }
+            Err(e @ LintError::UnknownRule(_)) => anyhow::bail!(UsageError(e.to_string())),
+        }
+    }
+    if json {
+        crate::run::json(ctx.out, &docs)?;
+    }
+    Ok(if broken {
+        2
+    } else if failed {
+        1
+    } else {
+        0
+    })
+}
+
+/// A file's text, or standard input for `-`.
+fn read(path: &str) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    let got = if path == "-" {
+        std::io::stdin().read_to_end(&mut bytes).map(|_| ())
+    } else {
+        std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
+    };
+    got.map_err(|e| e.to_string())?;
+    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+}

@@ -1,0 +1,91 @@
+//! `pggit lint` end to end: output, exit codes, standard input. No
+//! database is needed.
+
+#![allow(clippy::unwrap_used)]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+fn lint(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pggit"))
+        .arg("lint")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .env_remove("PGGIT_DATABASE_URL")
+        .env_remove("DATABASE_URL")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.unwrap_or("").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    )
+}
+
+const RISKY: &str = "BEGIN;
+ALTER TABLE orders ADD COLUMN region text NOT NULL;
+CREATE INDEX orders_region ON orders (region);
+COMMIT;
+";
+
+const SAFE: &str = "SET lock_timeout = '2s';
+CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_region ON orders (region);
+";
+
+#[test]
+fn findings_exit_codes_and_formats() {
+    let (code, out, err) = lint(&["-"], Some(RISKY));
+    assert_eq!(code, 1, "high findings fail by default: {err}");
+    insta::assert_snapshot!("lint_human", out);
+
+    let (code, out, _) = lint(&["--fail-on", "none", "-"], Some(RISKY));
+    assert_eq!(code, 0);
+    assert!(out.contains("require-concurrent-index-creation"));
+    let (code, _, _) = lint(&["--fail-on", "critical", "-"], Some(RISKY));
+    assert_eq!(code, 0);
+
+    let (code, out, _) = lint(&["--json", "-"], Some(RISKY));
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let findings = doc[0]["findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f["rule"] == "adding-required-field" && f["line"] == 2));
+    assert_eq!(doc[0]["statements"][1]["facts"]["locks"][0]["level"], "ACCESS_EXCLUSIVE");
+
+    let (code, out, _) = lint(&["-"], Some(SAFE));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("0 finding(s)"), "{out}");
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_exit_2() {
+    let (code, _, err) = lint(&["-"], Some("SELECT 1;\nALTER TABLE t ADD COLUMN x int DEFALT 1;\n"));
+    assert_eq!(code, 2);
+    assert_eq!(err.trim(), "error: -:2:32: syntax error at or near \"DEFALT\"");
+    let (code, _, err) = lint(&["/nonexistent/x.sql"], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/x.sql"), "{err}");
+    let (code, _, err) = lint(&["--enable", "no-such-rule", "-"], Some(SAFE));
+    assert_eq!(code, 2);
+    assert!(err.contains("no-such-rule"), "{err}");
+    let (code, _, _) = lint(&["--pg-version", "9", "-"], Some(SAFE));
+    assert_eq!(code, 2);
+    // Not UTF-8.
+    let dir = std::env::temp_dir().join(format!("pggit-lint-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("latin1.sql");
+    std::fs::write(&f, b"SELECT '\xe9';").unwrap();
+    let (code, _, err) = lint(&[f.to_str().unwrap()], None);
+    assert_eq!(code, 2);
+    assert!(err.contains("not UTF-8"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
