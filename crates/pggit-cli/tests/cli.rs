@@ -702,6 +702,9 @@ fn no_command_panics_on_hostile_input() {
         &["reference", "remove", "X"],
         &["commit", "-m", "X"],
         &["--db", "X", "status"],
+        &["lint", "X"],
+        &["lint", "--enable", "X", "-"],
+        &["lint", "--pg-version", "X", "-"],
     ];
     let mut bad = Vec::new();
     let mut runs = 0;
