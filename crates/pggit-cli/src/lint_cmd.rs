@@ -37,7 +37,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
                 if json {
                     docs.push(serde_json::json!({ "file": path, "error": { "message": e } }));
                 } else {
-                    eprintln!("error: {}", crate::style::esc_message(&format!("{path}: {e}")));
+                    eprintln!(
+                        "error: {}",
+                        crate::style::esc_message(&format!("{path}: {e}"))
+                    );
                 }
                 continue;
             }
@@ -61,7 +64,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
                 } else {
                     eprintln!(
                         "error: {}",
-                        crate::style::esc_message(&format!("{path}:{}:{}: {}", e.line, e.column, e.message))
+                        crate::style::esc_message(&format!(
+                            "{path}:{}:{}: {}",
+                            e.line, e.column, e.message
+                        ))
                     );
                 }
             }
@@ -89,5 +95,6 @@ fn read(path: &str) -> Result<String, String> {
         std::fs::File::open(path).and_then(|mut f| f.read_to_end(&mut bytes).map(|_| ()))
     };
     got.map_err(|e| e.to_string())?;
-    String::from_utf8(bytes).map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes)
+        .map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
 }

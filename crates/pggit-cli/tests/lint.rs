@@ -58,8 +58,13 @@ fn findings_exit_codes_and_formats() {
     assert_eq!(code, 1);
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
     let findings = doc[0]["findings"].as_array().unwrap();
-    assert!(findings.iter().any(|f| f["rule"] == "adding-required-field" && f["line"] == 2));
-    assert_eq!(doc[0]["statements"][1]["facts"]["locks"][0]["level"], "ACCESS_EXCLUSIVE");
+    assert!(findings
+        .iter()
+        .any(|f| f["rule"] == "adding-required-field" && f["line"] == 2));
+    assert_eq!(
+        doc[0]["statements"][1]["facts"]["locks"][0]["level"],
+        "ACCESS_EXCLUSIVE"
+    );
 
     let (code, out, _) = lint(&["-"], Some(SAFE));
     assert_eq!(code, 0, "{out}");
@@ -68,9 +73,15 @@ fn findings_exit_codes_and_formats() {
 
 #[test]
 fn bad_input_gets_a_clear_error_and_exit_2() {
-    let (code, _, err) = lint(&["-"], Some("SELECT 1;\nALTER TABLE t ADD COLUMN x int DEFALT 1;\n"));
+    let (code, _, err) = lint(
+        &["-"],
+        Some("SELECT 1;\nALTER TABLE t ADD COLUMN x int DEFALT 1;\n"),
+    );
     assert_eq!(code, 2);
-    assert_eq!(err.trim(), "error: -:2:32: syntax error at or near \"DEFALT\"");
+    assert_eq!(
+        err.trim(),
+        "error: -:2:32: syntax error at or near \"DEFALT\""
+    );
     let (code, _, err) = lint(&["/nonexistent/x.sql"], None);
     assert_eq!(code, 2);
     assert!(err.contains("/nonexistent/x.sql"), "{err}");

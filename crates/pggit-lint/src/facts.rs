@@ -121,6 +121,14 @@ impl Facts {
     }
 }
 
+/// How a statement that names only an index names that index's table
+/// (which only the catalog knows).
+pub const INDEX_TABLE: &str = "the table of index ";
+
+fn index_table(index: &str) -> String {
+    format!("{INDEX_TABLE}{index}")
+}
+
 /// `schema.name` as written (unqualified stays unqualified).
 pub fn range_name(r: &protobuf::RangeVar) -> String {
     if r.schemaname.is_empty() {
@@ -239,11 +247,20 @@ pub fn facts(node: &N, version: u32) -> Facts {
                 .as_ref()
                 .map(range_name)
                 .unwrap_or_else(|| s.name.clone());
+            let index = s.kind() == protobuf::ReindexObjectType::ReindexObjectIndex;
             if concurrent {
-                f.lock(rel, LockLevel::ShareUpdateExclusive);
+                f.lock(rel.clone(), LockLevel::ShareUpdateExclusive);
+                if index {
+                    f.lock(index_table(&rel), LockLevel::ShareUpdateExclusive);
+                }
                 f.transactional = false;
+            } else if index {
+                // The index is rebuilt under ACCESS EXCLUSIVE; its table
+                // takes SHARE (writes wait, reads not through this index go on).
+                f.lock(rel.clone(), LockLevel::AccessExclusive);
+                f.lock(index_table(&rel), LockLevel::Share);
             } else {
-                f.lock(rel, LockLevel::AccessExclusive);
+                f.lock(rel, LockLevel::Share);
             }
             f.idempotent = true;
             f
@@ -453,6 +470,10 @@ fn drop_facts(s: &protobuf::DropStmt) -> Facts {
                 LockLevel::AccessExclusive
             };
             f.lock(n.clone(), level);
+            // Dropping an index locks its table the same way.
+            if kind == ObjectType::ObjectIndex {
+                f.lock(index_table(n), level);
+            }
         }
     }
     if kind == ObjectType::ObjectIndex && s.concurrent {
