@@ -605,6 +605,7 @@ fn alter_table_facts(s: &protobuf::AlterTableStmt) -> Facts {
                 });
             }
             AlterTableType::AtAttachPartition => {
+                idempotent = false;
                 level = LockLevel::ShareUpdateExclusive;
                 if let Some(N::PartitionCmd(p)) = c.def.as_ref().and_then(|d| d.node.as_ref()) {
                     if let Some(part) = &p.name {
@@ -617,6 +618,7 @@ fn alter_table_facts(s: &protobuf::AlterTableStmt) -> Facts {
                 }
             }
             AlterTableType::AtDetachPartition => {
+                idempotent = false;
                 if let Some(N::PartitionCmd(p)) = c.def.as_ref().and_then(|d| d.node.as_ref()) {
                     if p.concurrent {
                         level = LockLevel::ShareUpdateExclusive;

@@ -146,6 +146,7 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
         let facts = facts::facts(&stmt.node, options.pg_version);
         let (line, column) = parsed.source.line_col(stmt.start);
         let disabled = directives(stmt.comments.iter(), "disable");
+        let mut fired: Vec<&'static str> = Vec::new();
         {
             let ctx = rules::Ctx {
                 stmt,
@@ -163,6 +164,7 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
                         used.insert((None, rule.id.to_string()));
                         continue;
                     }
+                    fired.push(rule.id);
                     findings.push(finding(
                         rule,
                         message,
@@ -199,6 +201,10 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
                 }
             }
             track_indexes(&stmt.node, &state, number, &mut fks, &mut indexed);
+            state.reported.extend(fired.iter().copied());
+            if fired.contains(&"statements-after-access-exclusive") {
+                state.exclusive_reported = true;
+            }
             advance(&mut state, &stmt.node, &facts, number);
         }
         statements.push(StatementReport {
@@ -385,7 +391,11 @@ fn advance(state: &mut rules::State, node: &N, done: &Facts, number: usize) {
         end_transaction(state);
         if let N::AlterTableStmt(s) = node {
             if let Some(r) = &s.relation {
-                state.altered.entry(facts::range_name(r)).or_insert(number);
+                state
+                    .altered
+                    .entry(facts::range_name(r))
+                    .or_insert((number, 0))
+                    .1 += 1;
             }
         }
         return;
@@ -400,7 +410,7 @@ fn advance(state: &mut rules::State, node: &N, done: &Facts, number: usize) {
     if let N::AlterTableStmt(s) = node {
         if let Some(r) = &s.relation {
             let rel = facts::range_name(r);
-            state.altered.entry(rel.clone()).or_insert(number);
+            state.altered.entry(rel.clone()).or_insert((number, 0)).1 += 1;
             for k in s.cmds.iter().filter_map(|c| match &c.node {
                 Some(N::AlterTableCmd(c)) => match c.def.as_ref().and_then(|d| d.node.as_ref()) {
                     Some(N::Constraint(k)) if k.skip_validation => Some(k.conname.clone()),
@@ -468,6 +478,7 @@ fn track_not_null_proofs(state: &mut rules::State, node: &N) {
 
 fn end_transaction(state: &mut rules::State) {
     state.exclusive = None;
+    state.exclusive_reported = false;
     state.not_valid.clear();
 }
 

@@ -69,6 +69,9 @@ pub struct Statement {
     pub text: String,
     /// The comments between the previous statement and this one.
     pub comments: Vec<String>,
+    /// Identifiers longer than the 63 bytes PostgreSQL keeps, as written
+    /// (the parse tree holds them already cut).
+    pub long_names: Vec<String>,
     pub node: protobuf::node::Node,
 }
 
@@ -110,6 +113,9 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     let tokens = pg_query::scan(&sql).map(|s| s.tokens).unwrap_or_default();
     let mut statements = Vec::new();
     let mut comments_from = 0usize;
+    // Tokens come in order: each statement reads on from where the last
+    // one stopped.
+    let mut next = 0usize;
     for raw in &parsed.protobuf.stmts {
         let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.clone()) else {
             continue;
@@ -118,11 +124,16 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
         let len = usize::try_from(raw.stmt_len).unwrap_or(0);
         let stop = if len == 0 { sql.len() } else { loc + len };
         let mut comments = Vec::new();
+        let mut long_names = Vec::new();
         let mut first = None;
         let mut last = loc;
-        for t in &tokens {
+        while let Some(t) = tokens.get(next) {
             let (s, e) = (as_usize(t.start), as_usize(t.end));
-            if s < comments_from || s >= stop {
+            if s >= stop {
+                break;
+            }
+            next += 1;
+            if s < comments_from {
                 continue;
             }
             if is_comment(t.token) {
@@ -137,6 +148,16 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
             }
             first.get_or_insert(s);
             last = e;
+            if t.token == Token::Ident as i32 && e - s > 63 {
+                let raw = sql.get(s..e).unwrap_or("");
+                let name = match raw.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
+                    Some(q) => q.replace("\"\"", "\""),
+                    None => raw.to_lowercase(),
+                };
+                if name.len() > 63 && !long_names.contains(&name) {
+                    long_names.push(name);
+                }
+            }
         }
         let start = first.unwrap_or(loc);
         comments_from = stop;
@@ -145,6 +166,7 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
             end: last.max(start),
             text: sql.get(start..last.max(start)).unwrap_or("").to_string(),
             comments,
+            long_names,
             node,
         });
     }

@@ -71,6 +71,15 @@ pub(super) static RULES: &[&Rule] = &[
         check: drop_not_null,
     },
     &Rule {
+        id: "ban-drop-default",
+        default: true,
+        severity: Severity::Medium,
+        summary: "inserts that relied on the column's default now store NULL, or fail if the column is NOT NULL",
+        bad: "ALTER TABLE orders ALTER COLUMN status DROP DEFAULT;",
+        good: "-- make every writer set status first, then drop the default in a later release",
+        check: drop_default,
+    },
+    &Rule {
         id: "ban-truncate-cascade",
         default: true,
         severity: Severity::Critical,
@@ -218,4 +227,26 @@ fn truncate_cascade(ctx: &Ctx<'_>) -> Vec<String> {
         }
         _ => vec![],
     }
+}
+
+fn drop_default(ctx: &Ctx<'_>) -> Vec<String> {
+    let N::AlterTableStmt(s) = &ctx.stmt.node else {
+        return vec![];
+    };
+    let rel = s.relation.as_ref().map(range_name).unwrap_or_default();
+    if ctx.state.is_new(&rel) {
+        return vec![];
+    }
+    s.cmds
+        .iter()
+        .filter_map(|c| match &c.node {
+            // SET DEFAULT and DROP DEFAULT are one command; DROP has no expression.
+            Some(N::AlterTableCmd(c))
+                if c.subtype() == AlterTableType::AtColumnDefault && c.def.is_none() =>
+            {
+                Some(format!("{rel}.{} loses its default", c.name))
+            }
+            _ => None,
+        })
+        .collect()
 }

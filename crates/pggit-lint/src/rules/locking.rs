@@ -84,7 +84,7 @@ pub(super) static RULES: &[&Rule] = &[
         id: "constraint-missing-not-valid",
         default: true,
         severity: Severity::High,
-        summary: "a CHECK added without NOT VALID checks every row while holding ACCESS EXCLUSIVE",
+        summary: "a CHECK or foreign key added without NOT VALID checks every row while holding its lock (ACCESS EXCLUSIVE for a CHECK)",
         bad: "ALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0);",
         good: "ALTER TABLE orders ADD CONSTRAINT amount_positive CHECK (amount > 0) NOT VALID;\n-- later, in its own transaction:\nALTER TABLE orders VALIDATE CONSTRAINT amount_positive;",
         check: constraint_missing_not_valid,
@@ -154,7 +154,7 @@ pub(super) static RULES: &[&Rule] = &[
     },
     &Rule {
         id: "require-statement-timeout",
-        default: false,
+        default: true,
         severity: Severity::Low,
         summary: "a long statement holding a strong lock should be bounded; set statement_timeout first",
         bad: "ALTER TABLE orders ADD COLUMN note text;",
@@ -213,11 +213,15 @@ fn concurrent_index_deletion(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn concurrent_reindex(ctx: &Ctx<'_>) -> Vec<String> {
-    match (&ctx.stmt.node, ctx.facts.strongest()) {
-        (N::ReindexStmt(_), Some(l)) if l.level == LockLevel::AccessExclusive => {
+    match &ctx.stmt.node {
+        N::ReindexStmt(r) if ctx.facts.transactional => {
+            let what = r
+                .relation
+                .as_ref()
+                .map(range_name)
+                .unwrap_or_else(|| r.name.clone());
             vec![format!(
-                "REINDEX of {} without CONCURRENTLY blocks writes and reads through the index",
-                l.relation
+                "REINDEX of {what} without CONCURRENTLY blocks writes to the table"
             )]
         }
         _ => vec![],
@@ -366,10 +370,15 @@ fn constraint_missing_not_valid(ctx: &Ctx<'_>) -> Vec<String> {
     };
     added_constraints(&cmds)
         .into_iter()
-        .filter(|k| k.contype() == ConstrType::ConstrCheck && !k.skip_validation)
+        .filter(|k| {
+            matches!(
+                k.contype(),
+                ConstrType::ConstrCheck | ConstrType::ConstrForeign
+            ) && !k.skip_validation
+        })
         .map(|k| {
             format!(
-                "CHECK {} on {rel} is validated against every row under ACCESS EXCLUSIVE",
+                "constraint {} on {rel} is validated against every row while its lock is held",
                 k.conname
             )
         })
@@ -486,7 +495,11 @@ fn queues(ctx: &Ctx<'_>) -> Option<String> {
 }
 
 fn lock_timeout(ctx: &Ctx<'_>) -> Vec<String> {
-    if ctx.state.lock_timeout || matches!(ctx.facts.intent, crate::facts::Intent::DataChange) {
+    // Once per file: the first statement that needs it says so.
+    if ctx.state.lock_timeout
+        || ctx.state.reported.contains("require-lock-timeout")
+        || matches!(ctx.facts.intent, crate::facts::Intent::DataChange)
+    {
         return vec![];
     }
     queues(ctx)
@@ -495,7 +508,10 @@ fn lock_timeout(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn statement_timeout(ctx: &Ctx<'_>) -> Vec<String> {
-    if ctx.state.statement_timeout || matches!(ctx.facts.intent, crate::facts::Intent::DataChange) {
+    if ctx.state.statement_timeout
+        || ctx.state.reported.contains("require-statement-timeout")
+        || matches!(ctx.facts.intent, crate::facts::Intent::DataChange)
+    {
         return vec![];
     }
     queues(ctx)

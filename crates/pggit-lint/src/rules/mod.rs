@@ -65,8 +65,13 @@ pub struct State {
     pub exclusive: Option<(String, usize)>,
     /// Constraints added NOT VALID in the current transaction, by table.
     pub not_valid: HashSet<(String, String)>,
-    /// ALTER TABLE statements of each table in the current transaction.
-    pub altered: HashMap<String, usize>,
+    /// ALTER TABLE statements of each table in the current transaction:
+    /// the first one's number and how many.
+    pub altered: HashMap<String, (usize, usize)>,
+    /// `statements-after-access-exclusive` was reported in this transaction.
+    pub exclusive_reported: bool,
+    /// Rules reported once per file that have been.
+    pub reported: HashSet<&'static str>,
     /// CHECK (col IS NOT NULL) constraints added NOT VALID: (table, name) → column.
     pub not_null_checks: HashMap<(String, String), String>,
     /// Columns a valid CHECK (col IS NOT NULL) proves, so SET NOT NULL

@@ -137,6 +137,10 @@ fn after_access_exclusive(ctx: &Ctx<'_>) -> Vec<String> {
     let Some((rel, at)) = &ctx.state.exclusive else {
         return vec![];
     };
+    // Once per transaction: the first statement that prolongs the lock.
+    if ctx.state.exclusive_reported {
+        return vec![];
+    }
     if matches!(ctx.facts.intent, Intent::Transaction | Intent::Setting) {
         return vec![];
     }
@@ -152,9 +156,10 @@ fn several_alters(ctx: &Ctx<'_>) -> Vec<String> {
         return vec![];
     };
     let rel = s.relation.as_ref().map(range_name).unwrap_or_default();
+    // At the second ALTER of a table only.
     match ctx.state.altered.get(&rel) {
-        Some(first) if !ctx.state.is_new(&rel) => vec![format!(
-            "{rel} was altered by statement {first} too: one ALTER TABLE can do both"
+        Some((first, 1)) if !ctx.state.is_new(&rel) => vec![format!(
+            "{rel} was altered by statement {first} too: one ALTER TABLE can do both (and any later ones)"
         )],
         _ => vec![],
     }
