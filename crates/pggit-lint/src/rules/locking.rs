@@ -5,7 +5,7 @@
 use pg_query::protobuf::{node::Node as N, AlterTableType, ConstrType, ObjectType};
 
 use super::{Ctx, Rule, Severity};
-use crate::facts::{self, range_name, LockLevel};
+use crate::facts::{self, range_name};
 
 pub(super) static RULES: &[&Rule] = &[
     &Rule {
