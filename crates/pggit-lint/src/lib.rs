@@ -501,6 +501,18 @@ fn track_indexes(
             })
             .collect()
     };
+    // A table constraint: a foreign key to check, or a key that indexes.
+    let record =
+        |rel: &String,
+         k: &pg_query::protobuf::Constraint,
+         fks: &mut Vec<(String, Vec<String>, usize)>,
+         indexed: &mut HashMap<String, Vec<Vec<String>>>| match k.contype() {
+            ConstrType::ConstrForeign => fks.push((rel.clone(), names(&k.fk_attrs), number)),
+            ConstrType::ConstrPrimary | ConstrType::ConstrUnique => {
+                indexed.entry(rel.clone()).or_default().push(names(&k.keys));
+            }
+            _ => {}
+        };
     match node {
         N::CreateStmt(s) => {
             let Some(rel) = s.relation.as_ref().map(facts::range_name) else {
@@ -523,15 +535,7 @@ fn track_indexes(
                 }
             }
             for k in facts::constraints_of(&s.table_elts) {
-                match k.contype() {
-                    ConstrType::ConstrForeign => {
-                        fks.push((rel.clone(), names(&k.fk_attrs), number))
-                    }
-                    ConstrType::ConstrPrimary | ConstrType::ConstrUnique => {
-                        indexed.entry(rel.clone()).or_default().push(names(&k.keys));
-                    }
-                    _ => {}
-                }
+                record(&rel, k, &mut *fks, &mut *indexed);
             }
         }
         N::IndexStmt(s) => {
@@ -549,15 +553,7 @@ fn track_indexes(
             for c in &s.cmds {
                 if let Some(N::AlterTableCmd(c)) = &c.node {
                     if let Some(N::Constraint(k)) = c.def.as_ref().and_then(|d| d.node.as_ref()) {
-                        match k.contype() {
-                            ConstrType::ConstrForeign => {
-                                fks.push((rel.clone(), names(&k.fk_attrs), number))
-                            }
-                            ConstrType::ConstrPrimary | ConstrType::ConstrUnique => {
-                                indexed.entry(rel.clone()).or_default().push(names(&k.keys));
-                            }
-                            _ => {}
-                        }
+                        record(&rel, k, &mut *fks, &mut *indexed);
                     }
                 }
             }

@@ -91,21 +91,12 @@ pub(super) static RULES: &[&Rule] = &[
 ];
 
 fn drop_column(ctx: &Ctx<'_>) -> Vec<String> {
-    let N::AlterTableStmt(s) = &ctx.stmt.node else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
-    let rel = s.relation.as_ref().map(range_name).unwrap_or_default();
-    if ctx.state.is_new(&rel) {
-        return vec![];
-    }
-    s.cmds
-        .iter()
-        .filter_map(|c| match &c.node {
-            Some(N::AlterTableCmd(c)) if c.subtype() == AlterTableType::AtDropColumn => {
-                Some(format!("drops {rel}.{}: clients that use it fail", c.name))
-            }
-            _ => None,
-        })
+    cmds.iter()
+        .filter(|c| c.subtype() == AlterTableType::AtDropColumn)
+        .map(|c| format!("drops {rel}.{}: clients that use it fail", c.name))
         .collect()
 }
 
@@ -156,22 +147,13 @@ fn rename_table(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn required_field(ctx: &Ctx<'_>) -> Vec<String> {
-    let N::AlterTableStmt(s) = &ctx.stmt.node else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
-    let rel = s.relation.as_ref().map(range_name).unwrap_or_default();
-    if ctx.state.is_new(&rel) {
-        return vec![];
-    }
-    s.cmds
-        .iter()
-        .filter_map(|c| match &c.node {
-            Some(N::AlterTableCmd(c)) if c.subtype() == AlterTableType::AtAddColumn => {
-                match c.def.as_ref().and_then(|d| d.node.as_ref()) {
-                    Some(N::ColumnDef(col)) => Some(col),
-                    _ => None,
-                }
-            }
+    cmds.iter()
+        .filter(|c| c.subtype() == AlterTableType::AtAddColumn)
+        .filter_map(|c| match c.def.as_ref().and_then(|d| d.node.as_ref()) {
+            Some(N::ColumnDef(col)) => Some(col),
             _ => None,
         })
         .filter(|col| {
@@ -202,21 +184,12 @@ fn required_field(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn drop_not_null(ctx: &Ctx<'_>) -> Vec<String> {
-    let N::AlterTableStmt(s) = &ctx.stmt.node else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
-    let rel = s.relation.as_ref().map(range_name).unwrap_or_default();
-    if ctx.state.is_new(&rel) {
-        return vec![];
-    }
-    s.cmds
-        .iter()
-        .filter_map(|c| match &c.node {
-            Some(N::AlterTableCmd(c)) if c.subtype() == AlterTableType::AtDropNotNull => {
-                Some(format!("{rel}.{} may now be NULL", c.name))
-            }
-            _ => None,
-        })
+    cmds.iter()
+        .filter(|c| c.subtype() == AlterTableType::AtDropNotNull)
+        .map(|c| format!("{rel}.{} may now be NULL", c.name))
         .collect()
 }
 
@@ -230,23 +203,12 @@ fn truncate_cascade(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn drop_default(ctx: &Ctx<'_>) -> Vec<String> {
-    let N::AlterTableStmt(s) = &ctx.stmt.node else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
-    let rel = s.relation.as_ref().map(range_name).unwrap_or_default();
-    if ctx.state.is_new(&rel) {
-        return vec![];
-    }
-    s.cmds
-        .iter()
-        .filter_map(|c| match &c.node {
-            // SET DEFAULT and DROP DEFAULT are one command; DROP has no expression.
-            Some(N::AlterTableCmd(c))
-                if c.subtype() == AlterTableType::AtColumnDefault && c.def.is_none() =>
-            {
-                Some(format!("{rel}.{} loses its default", c.name))
-            }
-            _ => None,
-        })
+    // SET DEFAULT and DROP DEFAULT are one command; DROP has no expression.
+    cmds.iter()
+        .filter(|c| c.subtype() == AlterTableType::AtColumnDefault && c.def.is_none())
+        .map(|c| format!("{rel}.{} loses its default", c.name))
         .collect()
 }

@@ -167,27 +167,6 @@ fn existing(ctx: &Ctx<'_>, rel: &str) -> bool {
     !ctx.state.is_new(rel)
 }
 
-fn alter_cmds<'a>(
-    ctx: &'a Ctx<'_>,
-) -> Option<(String, Vec<&'a pg_query::protobuf::AlterTableCmd>)> {
-    let N::AlterTableStmt(s) = &ctx.stmt.node else {
-        return None;
-    };
-    let rel = s.relation.as_ref().map(range_name)?;
-    if !existing(ctx, &rel) {
-        return None;
-    }
-    let cmds = s
-        .cmds
-        .iter()
-        .filter_map(|c| match &c.node {
-            Some(N::AlterTableCmd(c)) => Some(&**c),
-            _ => None,
-        })
-        .collect();
-    Some((rel, cmds))
-}
-
 fn concurrent_index_creation(ctx: &Ctx<'_>) -> Vec<String> {
     match &ctx.stmt.node {
         N::IndexStmt(s) if !s.concurrent => {
@@ -232,7 +211,7 @@ fn concurrent_detach(ctx: &Ctx<'_>) -> Vec<String> {
     if ctx.state.version < 14 {
         return vec![];
     }
-    let Some((rel, cmds)) = alter_cmds(ctx) else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
     cmds.iter()
@@ -257,7 +236,7 @@ fn added_columns<'a>(
 }
 
 fn field_with_default(ctx: &Ctx<'_>) -> Vec<String> {
-    let Some((rel, cmds)) = alter_cmds(ctx) else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
     added_columns(&cmds)
@@ -279,7 +258,7 @@ fn field_with_default(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn serial_field(ctx: &Ctx<'_>) -> Vec<String> {
-    let Some((rel, cmds)) = alter_cmds(ctx) else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
     added_columns(&cmds)
@@ -306,7 +285,7 @@ fn serial_field(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn changing_column_type(ctx: &Ctx<'_>) -> Vec<String> {
-    let Some((rel, cmds)) = alter_cmds(ctx) else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
     cmds.iter()
@@ -316,7 +295,7 @@ fn changing_column_type(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn table_rewrite(ctx: &Ctx<'_>) -> Vec<String> {
-    let Some((rel, cmds)) = alter_cmds(ctx) else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
     let mut out: Vec<String> = cmds
@@ -365,7 +344,7 @@ fn added_constraints<'a>(
 }
 
 fn constraint_missing_not_valid(ctx: &Ctx<'_>) -> Vec<String> {
-    let Some((rel, cmds)) = alter_cmds(ctx) else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
     added_constraints(&cmds)
@@ -386,7 +365,7 @@ fn constraint_missing_not_valid(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn foreign_key(ctx: &Ctx<'_>) -> Vec<String> {
-    let Some((rel, cmds)) = alter_cmds(ctx) else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
     added_constraints(&cmds)
@@ -400,7 +379,7 @@ fn foreign_key(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn set_not_null(ctx: &Ctx<'_>) -> Vec<String> {
-    let Some((rel, cmds)) = alter_cmds(ctx) else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
     cmds.iter()
@@ -420,7 +399,7 @@ fn set_not_null(ctx: &Ctx<'_>) -> Vec<String> {
 }
 
 fn unique_constraint(ctx: &Ctx<'_>) -> Vec<String> {
-    let Some((rel, cmds)) = alter_cmds(ctx) else {
+    let Some((rel, cmds)) = super::alter_cmds(ctx) else {
         return vec![];
     };
     added_constraints(&cmds)

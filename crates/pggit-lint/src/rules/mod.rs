@@ -111,6 +111,29 @@ pub struct Rule {
     pub check: fn(&Ctx<'_>) -> Vec<String>,
 }
 
+/// The commands of an ALTER TABLE of a table that existed before this
+/// file, and the table's name.
+pub(crate) fn alter_cmds<'a>(
+    ctx: &'a Ctx<'_>,
+) -> Option<(String, Vec<&'a pg_query::protobuf::AlterTableCmd>)> {
+    let pg_query::protobuf::node::Node::AlterTableStmt(s) = &ctx.stmt.node else {
+        return None;
+    };
+    let rel = s.relation.as_ref().map(crate::facts::range_name)?;
+    if ctx.state.is_new(&rel) {
+        return None;
+    }
+    let cmds = s
+        .cmds
+        .iter()
+        .filter_map(|c| match &c.node {
+            Some(pg_query::protobuf::node::Node::AlterTableCmd(c)) => Some(&**c),
+            _ => None,
+        })
+        .collect();
+    Some((rel, cmds))
+}
+
 /// Every rule, in the order of `docs/LINT.md`.
 pub fn all() -> Vec<&'static Rule> {
     let mut v: Vec<&'static Rule> = Vec::new();
