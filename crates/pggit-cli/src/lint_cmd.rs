@@ -18,7 +18,13 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
     };
     // A misspelt rule is a usage error before any file is read.
     pggit_lint::active_rules(&options).map_err(|e| UsageError(e.to_string()))?;
-    let json = ctx.cli.json || args.format == LintFormat::Json;
+    let format = if ctx.cli.json {
+        LintFormat::Json
+    } else {
+        args.format
+    };
+    let json = format == LintFormat::Json;
+    let mut sarif: Vec<(String, pggit_lint::Report)> = Vec::new();
     let threshold = match args.fail_on {
         FailOn::Low => Some(Severity::Low),
         FailOn::Medium => Some(Severity::Medium),
@@ -48,10 +54,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
         match pggit_lint::lint(&text, &options) {
             Ok(report) => {
                 failed |= threshold.is_some_and(|t| report.worst().is_some_and(|w| w >= t));
-                if json {
-                    docs.push(pggit_lint::json(&report, path));
-                } else {
-                    write!(ctx.out, "{}", pggit_lint::human(&report, path))?;
+                match format {
+                    LintFormat::Json => docs.push(pggit_lint::json(&report, path)),
+                    LintFormat::Human => write!(ctx.out, "{}", pggit_lint::human(&report, path))?,
+                    LintFormat::Github => write!(ctx.out, "{}", pggit_lint::github(&report, path))?,
+                    LintFormat::Sarif => sarif.push((path.clone(), report)),
                 }
             }
             Err(LintError::Syntax(e)) => {
@@ -76,6 +83,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
     }
     if json {
         crate::run::json(ctx.out, &docs)?;
+    }
+    if format == LintFormat::Sarif {
+        let files: Vec<(&str, &pggit_lint::Report)> =
+            sarif.iter().map(|(p, r)| (p.as_str(), r)).collect();
+        crate::run::json(ctx.out, &pggit_lint::sarif(&files))?;
     }
     Ok(if broken {
         2

@@ -18,12 +18,12 @@ fn lint(args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
+    // A process that refuses its arguments exits without reading stdin.
+    let _ = child
         .stdin
         .take()
         .unwrap()
-        .write_all(stdin.unwrap_or("").as_bytes())
-        .unwrap();
+        .write_all(stdin.unwrap_or("").as_bytes());
     let out = child.wait_with_output().unwrap();
     (
         out.status.code().unwrap_or(-1),
@@ -98,5 +98,62 @@ fn bad_input_gets_a_clear_error_and_exit_2() {
     let (code, _, err) = lint(&[f.to_str().unwrap()], None);
     assert_eq!(code, 2);
     assert!(err.contains("not UTF-8"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sarif_and_github_annotations() {
+    let dir = std::env::temp_dir().join(format!("pggit-lint-fmt-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    // A comma and a percent sign in the path must be escaped in annotations.
+    let f = dir.join("0042,100%.sql");
+    std::fs::write(&f, RISKY).unwrap();
+    let path = f.to_str().unwrap();
+    let (code, out, _) = lint(&["--format", "sarif", path], None);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(doc["version"], "2.1.0");
+    let run = &doc["runs"][0];
+    let results = run["results"].as_array().unwrap();
+    let (_, json, _) = lint(&["--json", path], None);
+    let json: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(results.len(), json[0]["findings"].as_array().unwrap().len());
+    let first = &results[0];
+    assert_eq!(first["ruleId"], "adding-required-field");
+    assert_eq!(first["level"], "error");
+    assert_eq!(
+        first["locations"][0]["physicalLocation"]["region"]["startLine"],
+        2
+    );
+    assert_eq!(
+        first["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+        path
+    );
+    let ids: Vec<&str> = run["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(results
+        .iter()
+        .all(|r| ids.contains(&r["ruleId"].as_str().unwrap())));
+
+    let (code, out, _) = lint(&["--format", "github", path], None);
+    assert_eq!(code, 1);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), results.len());
+    let escaped = path
+        .replace('%', "%25")
+        .replace(':', "%3A")
+        .replace(',', "%2C");
+    assert!(
+        lines[0].starts_with(&format!("::error file={escaped},line=2,col=1,")),
+        "{}",
+        lines[0]
+    );
+    assert!(lines.iter().all(|l| l.starts_with("::error ")
+        || l.starts_with("::warning ")
+        || l.starts_with("::notice ")));
     let _ = std::fs::remove_dir_all(&dir);
 }

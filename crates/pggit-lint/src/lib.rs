@@ -22,7 +22,7 @@ use pg_query::protobuf::{node::Node as N, ConstrType, TransactionStmtKind};
 use serde::Serialize;
 
 pub use facts::{Facts, Intent, LockLevel};
-pub use render::{human, json};
+pub use render::{github, human, json, sarif};
 pub use rules::{Rule, Severity};
 pub use source::{Source, SyntaxError};
 

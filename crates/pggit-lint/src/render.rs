@@ -73,3 +73,90 @@ pub fn json(report: &Report, path: &str) -> serde_json::Value {
         "findings": report.findings,
     })
 }
+
+/// SARIF 2.1.0 (GitHub code scanning and other viewers) for several files.
+pub fn sarif(reports: &[(&str, &Report)]) -> serde_json::Value {
+    let level = |s: crate::Severity| match s {
+        crate::Severity::Critical | crate::Severity::High => "error",
+        crate::Severity::Medium => "warning",
+        crate::Severity::Low => "note",
+    };
+    let rules: Vec<serde_json::Value> = crate::rules::all()
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "id": r.id,
+                "shortDescription": { "text": r.summary },
+                "help": { "text": format!("Instead:\n{}", r.good) },
+                "defaultConfiguration": { "level": level(r.severity), "enabled": r.default },
+                "properties": { "severity": r.severity.name() },
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for (path, report) in reports {
+        for f in &report.findings {
+            let (end_line, end_column) = report.source.line_col(f.end.max(f.start));
+            results.push(serde_json::json!({
+                "ruleId": f.rule,
+                "level": level(f.severity),
+                "message": { "text": f.message },
+                "locations": [{
+                    "physicalLocation": {
+                        "artifactLocation": { "uri": path },
+                        "region": {
+                            "startLine": f.line,
+                            "startColumn": f.column,
+                            "endLine": end_line,
+                            "endColumn": end_column,
+                        }
+                    }
+                }],
+                "properties": { "severity": f.severity.name(), "statement": f.statement },
+            }));
+        }
+    }
+    serde_json::json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": { "driver": {
+                "name": "pggit lint",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules,
+            }},
+            "results": results,
+        }]
+    })
+}
+
+/// GitHub Actions workflow commands (`::error file=...::message`), one line
+/// per finding.
+pub fn github(report: &Report, path: &str) -> String {
+    // Workflow command escaping: data escapes % CR LF; properties also : and ,.
+    let data = |s: &str| {
+        s.replace('%', "%25")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let prop = |s: &str| data(s).replace(':', "%3A").replace(',', "%2C");
+    let mut out = String::new();
+    for f in &report.findings {
+        let kind = match f.severity {
+            crate::Severity::Critical | crate::Severity::High => "error",
+            crate::Severity::Medium => "warning",
+            crate::Severity::Low => "notice",
+        };
+        let (end_line, end_column) = report.source.line_col(f.end.max(f.start));
+        let _ = writeln!(
+            out,
+            "::{kind} file={},line={},col={},endLine={end_line},endColumn={end_column},title={}::{}",
+            prop(path),
+            f.line,
+            f.column,
+            prop(&format!("{} ({})", f.rule, f.severity.name())),
+            data(&format!("{}. {}", f.message, f.why))
+        );
+    }
+    out
+}
