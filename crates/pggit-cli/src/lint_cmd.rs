@@ -35,8 +35,25 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
     let mut failed = false;
     let mut broken = false;
     let mut docs = Vec::new();
+    let mut repo: Option<pggit::Repository> = None;
     for path in &args.files {
-        let text = match read(path) {
+        // A path that is not a file is a revision (`REV`, `A..B`): the
+        // migration pggit would apply, as it applies it.
+        let from_repo = path != "-" && !std::path::Path::new(path).exists();
+        let got = if from_repo {
+            let r = match repo.as_mut() {
+                Some(r) => r,
+                None => repo.insert(crate::run::open(ctx.cli).map_err(|e| {
+                    UsageError(format!(
+                        "{path} is neither a file nor, without a repository, a revision ({e:#})"
+                    ))
+                })?),
+            };
+            migration_of(r, path).map_err(|e| format!("{e:#}"))
+        } else {
+            read(path)
+        };
+        let text = match got {
             Ok(t) => t,
             Err(e) => {
                 broken = true;
@@ -109,4 +126,20 @@ fn read(path: &str) -> Result<String, String> {
     got.map_err(|e| e.to_string())?;
     String::from_utf8(bytes)
         .map_err(|e| format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()))
+}
+
+/// The migration of a revision (its first parent to it) or of a range
+/// `A..B`, as pggit applies it: one transaction, with its `lock_timeout`.
+fn migration_of(repo: &mut pggit::Repository, spec: &str) -> anyhow::Result<String> {
+    let (from, to) = match spec.split_once("..") {
+        Some((a, b)) => (a.to_string(), b.to_string()),
+        None => (format!("{spec}^"), spec.to_string()),
+    };
+    let d = repo
+        .diff(&pggit::Side::Rev(from), &pggit::Side::Rev(to), false)
+        .map_err(|e| anyhow::anyhow!("no such file, and not a revision pggit can diff: {e}"))?;
+    Ok(format!(
+        "BEGIN;\nSET LOCAL lock_timeout = '5s';\n{}COMMIT;\n",
+        pggit::core::sql::script(&d.statements)
+    ))
 }

@@ -730,3 +730,43 @@ fn no_command_panics_on_hostile_input() {
     let r = e.pggit(&["doctor"]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
 }
+
+#[test]
+fn lint_of_a_commit_and_a_range() {
+    let e = Env::new("CREATE TABLE public.orders (id int PRIMARY KEY, status text)");
+    e.ok(&["init"]);
+    e.sql("CREATE INDEX orders_status ON public.orders (status)");
+    e.ok(&["commit", "-m", "index"]);
+    e.sql("ALTER TABLE public.orders ADD COLUMN region text NOT NULL");
+    e.ok(&["commit", "-m", "region"]);
+    // The migration of HEAD~1 (its parent to it), as pggit applies it.
+    let r = e.pggit(&["lint", "--fail-on", "none", "HEAD~1"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("require-concurrent-index-creation"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        !r.stdout.contains("require-lock-timeout"),
+        "pggit sets lock_timeout: {}",
+        r.stdout
+    );
+    let r = e.pggit(&["lint", "--json", "HEAD~2..HEAD"]);
+    assert_eq!(r.code, 1, "a high finding fails: {}{}", r.stdout, r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let rules: Vec<&str> = doc[0]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"adding-required-field"), "{rules:?}");
+    assert!(
+        rules.contains(&"require-concurrent-index-creation"),
+        "{rules:?}"
+    );
+    let r = e.pggit(&["lint", "no-such-rev"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no-such-rev"), "{}", r.stderr);
+}
