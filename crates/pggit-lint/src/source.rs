@@ -106,23 +106,31 @@ pub struct Parsed {
 pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     let source = Source::new(text);
     let (sql, meta) = blank_meta_commands(text);
-    let parsed = match pg_query::parse(&sql, 0) {
+    let tokens = pg_query::scan(&sql).map(|s| s.tokens).unwrap_or_default();
+    let raws = match parse_statements(&sql, &tokens) {
         Ok(p) => p,
         Err(e) => return Err(locate_error(&source, &sql, &e)),
     };
-    let tokens = pg_query::scan(&sql).map(|s| s.tokens).unwrap_or_default();
     let mut statements = Vec::new();
     let mut comments_from = 0usize;
     // Tokens come in order: each statement reads on from where the last
     // one stopped.
     let mut next = 0usize;
-    for raw in &parsed.protobuf.stmts {
+    for (base, raw) in &raws {
         let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.clone()) else {
             continue;
         };
-        let loc = usize::try_from(raw.stmt_location).unwrap_or(0);
+        let loc = base + usize::try_from(raw.stmt_location).unwrap_or(0);
         let len = usize::try_from(raw.stmt_len).unwrap_or(0);
-        let stop = if len == 0 { sql.len() } else { loc + len };
+        let stop = if len == 0 {
+            // The last statement of its chunk runs to the chunk's end.
+            raws.iter()
+                .map(|(b, _)| *b)
+                .find(|b| *b > *base)
+                .unwrap_or(sql.len())
+        } else {
+            loc + len
+        };
         let mut comments = Vec::new();
         let mut long_names = Vec::new();
         let mut first = None;
@@ -182,6 +190,59 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
         meta,
         trailing_comments,
     })
+}
+
+/// Text above this size is parsed in two halves at once (split after a
+/// semicolon token, so never inside a string or comment): parsing is most
+/// of the work.
+const PARALLEL_FROM: usize = 64 * 1024;
+
+/// The raw statements of `sql`, each with the byte offset its locations are
+/// relative to.
+fn parse_statements(
+    sql: &str,
+    tokens: &[protobuf::ScanToken],
+) -> Result<Vec<(usize, protobuf::RawStmt)>, pg_query::Error> {
+    let whole = |sql: &str| -> Result<Vec<(usize, protobuf::RawStmt)>, pg_query::Error> {
+        Ok(pg_query::parse(sql, 0)?
+            .protobuf
+            .stmts
+            .into_iter()
+            .map(|r| (0, r))
+            .collect())
+    };
+    if sql.len() < PARALLEL_FROM {
+        return whole(sql);
+    }
+    // The first semicolon token past the middle. A semicolon inside a
+    // function body in parentheses or BEGIN ATOMIC would split a statement:
+    // then a half does not parse, and the whole text is parsed instead.
+    let cut = tokens
+        .iter()
+        .filter(|t| t.token == Token::Ascii59 as i32)
+        .map(|t| as_usize(t.end))
+        .find(|end| *end >= sql.len() / 2)
+        .filter(|c| *c < sql.len() && sql.is_char_boundary(*c));
+    let Some(cut) = cut else {
+        return whole(sql);
+    };
+    let (a, b) = sql.split_at(cut);
+    let (first, second) = std::thread::scope(|s| {
+        let h = s.spawn(|| pg_query::parse(b, 0));
+        (pg_query::parse(a, 0), h.join())
+    });
+    match (first, second) {
+        (Ok(x), Ok(Ok(y))) => Ok(x
+            .protobuf
+            .stmts
+            .into_iter()
+            .map(|r| (0, r))
+            .chain(y.protobuf.stmts.into_iter().map(|r| (cut, r)))
+            .collect()),
+        // The halves disagree with the whole (or a thread failed): the whole
+        // text decides, and its error is the one reported.
+        _ => whole(sql),
+    }
 }
 
 fn as_usize(i: i32) -> usize {
@@ -360,6 +421,33 @@ mod tests {
         let p = parse("\\echo it's done\nSELECT 1;").unwrap();
         assert_eq!(p.meta.len(), 1);
         assert_eq!(p.statements.len(), 1);
+    }
+
+    #[test]
+    fn big_files_parse_in_halves_with_the_same_statements() {
+        let one = |i: usize| {
+            [
+                format!("INSERT INTO t VALUES ({i}, 'a;b')"),
+                format!("CREATE FUNCTION f{i}() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; SELECT {i}; END"),
+                format!("ALTER TABLE t ADD COLUMN c{i} text /* x; y */ DEFAULT ';'"),
+            ][i % 3]
+                .clone()
+        };
+        let n = 3000;
+        let text: String = (0..n)
+            .map(|i| format!("{};  -- note; {i}\n", one(i)))
+            .collect();
+        assert!(text.len() > PARALLEL_FROM);
+        let p = parse(&text).unwrap();
+        let got: Vec<&str> = p.statements.iter().map(|s| s.text.as_str()).collect();
+        let want: Vec<String> = (0..n).map(one).collect();
+        assert_eq!(got, want);
+        assert_eq!(
+            p.statements[n - 1].comments,
+            vec![format!("-- note; {}", n - 2)]
+        );
+        let e = parse(&format!("{text}SELECT (;\n")).unwrap_err();
+        assert_eq!(e.line, n + 1, "{e}");
     }
 
     #[test]
