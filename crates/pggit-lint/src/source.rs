@@ -105,8 +105,7 @@ pub struct Parsed {
 /// Parse `text` (a migration file) into statements.
 pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     let source = Source::new(text);
-    let (sql, meta) = blank_meta_commands(text);
-    let tokens = pg_query::scan(&sql).map(|s| s.tokens).unwrap_or_default();
+    let (sql, meta, tokens) = blank_meta_commands(text);
     let raws = match parse_statements(&sql, &tokens) {
         Ok(p) => p,
         Err(e) => return Err(locate_error(&source, &sql, &e)),
@@ -254,42 +253,62 @@ fn is_comment(token: i32) -> bool {
 }
 
 /// `text` with every psql meta-command replaced by spaces (newlines kept),
-/// and the commands found.
-fn blank_meta_commands(text: &str) -> (String, Vec<MetaCommand>) {
+/// the commands found, and the lexer's tokens of the result (none when it
+/// does not lex).
+fn blank_meta_commands(text: &str) -> (String, Vec<MetaCommand>, Vec<protobuf::ScanToken>) {
     let mut sql = text.to_string();
     let mut meta = Vec::new();
-    // Each round blanks one command; a file has few.
+    // Each round blanks the commands one scan finds (usually one round, and
+    // one more to check); a round that cannot lex blanks one line.
     for _ in 0..=text.len() {
-        let at = match pg_query::scan(&sql) {
-            Ok(scan) => scan
-                .tokens
-                .iter()
-                .map(|t| as_usize(t.start))
-                .find(|s| sql.as_bytes().get(*s) == Some(&b'\\')),
+        let starts: Vec<usize> = match pg_query::scan(&sql) {
+            Ok(scan) => {
+                let starts: Vec<usize> = scan
+                    .tokens
+                    .iter()
+                    .map(|t| as_usize(t.start))
+                    .filter(|s| sql.as_bytes().get(*s) == Some(&b'\\'))
+                    .collect();
+                if starts.is_empty() {
+                    meta.sort_by_key(|m: &MetaCommand| m.start);
+                    return (sql, meta, scan.tokens);
+                }
+                starts
+            }
             // Something psql would read as a meta-command line may not lex
             // as SQL at all (`\echo it's`): try a line that starts with one.
-            Err(_) => line_starting_with_backslash(&sql),
+            Err(_) => match line_starting_with_backslash(&sql) {
+                Some(s) => vec![s],
+                None => break,
+            },
         };
-        let Some(start) = at else { break };
-        let end = sql[start..].find('\n').map_or(sql.len(), |i| start + i);
-        meta.push(MetaCommand {
-            start,
-            text: text[start..end].trim_end().to_string(),
-        });
-        // Spaces of the same byte length, so every offset stays valid.
-        let blank: String = sql[start..end]
-            .chars()
-            .map(|c| {
-                if c == '\r' {
-                    "\r".to_string()
-                } else {
-                    " ".repeat(c.len_utf8())
-                }
-            })
-            .collect();
-        sql.replace_range(start..end, &blank);
+        let mut blanked_to = 0;
+        for start in starts {
+            if start < blanked_to {
+                continue;
+            }
+            let end = sql[start..].find('\n').map_or(sql.len(), |i| start + i);
+            meta.push(MetaCommand {
+                start,
+                text: text[start..end].trim_end().to_string(),
+            });
+            // Spaces of the same byte length, so every offset stays valid.
+            let blank: String = sql[start..end]
+                .chars()
+                .map(|c| {
+                    if c == '\r' {
+                        "\r".to_string()
+                    } else {
+                        " ".repeat(c.len_utf8())
+                    }
+                })
+                .collect();
+            sql.replace_range(start..end, &blank);
+            blanked_to = end;
+        }
     }
-    (sql, meta)
+    meta.sort_by_key(|m: &MetaCommand| m.start);
+    (sql, meta, Vec::new())
 }
 
 fn line_starting_with_backslash(sql: &str) -> Option<usize> {
