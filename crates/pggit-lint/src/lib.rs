@@ -13,6 +13,7 @@
 
 pub mod facts;
 mod render;
+pub mod risk;
 pub mod rules;
 pub mod source;
 
@@ -70,7 +71,7 @@ pub struct Finding {
     pub end: usize,
 }
 
-/// One statement and its facts.
+/// One statement, its facts and its risk.
 #[derive(Debug, Clone, Serialize)]
 pub struct StatementReport {
     pub number: usize,
@@ -78,6 +79,7 @@ pub struct StatementReport {
     pub column: usize,
     pub text: String,
     pub facts: Facts,
+    pub risk: risk::Risk,
 }
 
 /// The lint of one file.
@@ -85,6 +87,8 @@ pub struct StatementReport {
 pub struct Report {
     pub statements: Vec<StatementReport>,
     pub findings: Vec<Finding>,
+    /// The whole migration's risk.
+    pub risk: risk::Risk,
     #[serde(skip)]
     pub source: Source,
 }
@@ -146,6 +150,8 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
         let facts = facts::facts(&stmt.node, options.pg_version);
         let (line, column) = parsed.source.line_col(stmt.start);
         let disabled = directives(stmt.comments.iter(), "disable");
+        let created_before = state.created.clone();
+        let timeout_before = state.lock_timeout;
         let mut fired: Vec<&'static str> = Vec::new();
         {
             let ctx = rules::Ctx {
@@ -207,12 +213,20 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
             }
             advance(&mut state, &stmt.node, &facts, number);
         }
+        let mine: Vec<&Finding> = findings
+            .iter()
+            .filter(|f| f.statement == Some(number))
+            .collect();
+        let risk = risk::statement(&facts, &mine, timeout_before, &|rel| {
+            created_before.contains(rel)
+        });
         statements.push(StatementReport {
             number,
             line,
             column,
             text: stmt.text.clone(),
             facts,
+            risk,
         });
     }
     // End of file.
@@ -288,7 +302,9 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
         }
     }
     findings.sort_by_key(|f| (f.start, std::cmp::Reverse(f.severity)));
+    let risks: Vec<risk::Risk> = statements.iter().map(|s| s.risk.clone()).collect();
     Ok(Report {
+        risk: risk::migration(&risks),
         statements,
         findings,
         source: parsed.source,

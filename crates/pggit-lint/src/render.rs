@@ -51,6 +51,27 @@ pub fn human(report: &Report, path: &str) -> String {
         }
         out.push('\n');
     }
+    if report.risk.score > 0 {
+        let why: Vec<String> = report
+            .statements
+            .iter()
+            .max_by_key(|s| s.risk.score)
+            .map(|s| {
+                s.risk
+                    .factors
+                    .iter()
+                    .map(|f| format!("{} (+{})", f.what, f.points))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{path}: risk {}/100 ({}); riskiest statement: {}",
+            report.risk.score,
+            report.risk.level.name(),
+            why.join("; ")
+        );
+    }
     let count = |s: crate::Severity| report.findings.iter().filter(|f| f.severity == s).count();
     let _ = writeln!(
         out,
@@ -69,6 +90,7 @@ pub fn human(report: &Report, path: &str) -> String {
 pub fn json(report: &Report, path: &str) -> serde_json::Value {
     serde_json::json!({
         "file": path,
+        "risk": report.risk,
         "statements": report.statements,
         "findings": report.findings,
     })

@@ -90,6 +90,7 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_invoice_id ON public.orders (invo
         .map(|f| format!("{}: {}", f.rule, f.message))
         .collect();
     assert!(found.is_empty(), "{found:#?}");
+    assert_eq!(r.risk.level, pggit_lint::Severity::Low, "{:?}", r.risk);
 }
 
 #[test]
@@ -194,4 +195,59 @@ proptest! {
         s.replace_range(at..end, &insert);
         let _ = lint(&s, &all_on());
     }
+}
+
+#[test]
+fn risk_scores_are_explained_by_their_factors() {
+    let r = lint(
+        "ALTER TABLE orders ALTER COLUMN amount TYPE numeric(14,2);",
+        &Options::default(),
+    )
+    .unwrap();
+    let s = &r.statements[0].risk;
+    assert_eq!(
+        s.score,
+        s.factors.iter().map(|f| f.points).sum::<u32>().min(100)
+    );
+    let what: Vec<&str> = s.factors.iter().map(|f| f.what.as_str()).collect();
+    assert!(
+        what[0].starts_with("ACCESS EXCLUSIVE on orders with no lock_timeout"),
+        "{what:?}"
+    );
+    assert!(
+        what.iter().any(|w| w.starts_with("rewrites orders")),
+        "{what:?}"
+    );
+    assert!(
+        what.iter()
+            .any(|w| w.starts_with("running clients can break")),
+        "{what:?}"
+    );
+    assert_eq!(s.level, pggit_lint::Severity::Critical);
+    assert_eq!(r.risk.score, s.score);
+    // The same change to a table this file creates risks nothing.
+    let r = lint(
+        "CREATE TABLE orders (amount numeric(12,2));\nALTER TABLE orders ALTER COLUMN amount TYPE numeric(14,2);",
+        &Options::default(),
+    )
+    .unwrap();
+    assert_eq!(r.statements[1].risk.score, 0, "{:?}", r.statements[1].risk);
+    // A lock_timeout makes waiting bounded: less risk for a quick change.
+    let quick = "ALTER TABLE orders ADD COLUMN note text;";
+    let without = lint(quick, &Options::default()).unwrap().risk.score;
+    let with = lint(
+        &format!("SET lock_timeout = '2s';\n{quick}"),
+        &Options::default(),
+    )
+    .unwrap()
+    .risk
+    .score;
+    assert!(with < without, "{with} < {without}");
+    // A statement that fails inside the transaction it is in is critical.
+    let r = lint(
+        "BEGIN;\nCREATE INDEX CONCURRENTLY i ON orders (a);\nCOMMIT;",
+        &Options::default(),
+    )
+    .unwrap();
+    assert!(r.risk.score >= 60, "{:?}", r.risk);
 }

@@ -161,6 +161,18 @@ pub fn markdown() -> String {
          A table created earlier in the same file is empty and unused, so lock and rewrite rules leave it\n\
          alone.\n",
     );
+    out.push_str(
+        "\n## Risk score\n\n\
+         Each statement gets a score from 0 to 100 (`risk` in `--json`, and the migration's on the summary line),\n\
+         the sum of these factors, for a table that existed before the file: the lock it takes (ACCESS\n\
+         EXCLUSIVE 30, EXCLUSIVE 25, SHARE or SHARE ROW EXCLUSIVE 20, SHARE UPDATE EXCLUSIVE 5; a third of that\n\
+         when `lock_timeout` is set before it), a rewrite 35, reading the whole table 20 (5 when writes go on),\n\
+         breaking running clients 25, changing every row 15, failing inside a transaction block 60. Under 25 is\n\
+         low, under 50 medium, under 75 high, else critical. A migration scores its riskiest statement plus 5\n\
+         for each other statement at medium or above. These points are a stated heuristic, not a measured\n\
+         probability: grading by the target's rows and traffic (`--db`) and calibration from recorded outcomes\n\
+         are not built yet.\n\n# Rules\n",
+    );
     for r in all() {
         out.push_str(&format!(
             "\n## `{}`\n\n{}, {}. {}.\n\nBad:\n\n```sql\n{}\n```\n\nInstead:\n\n```sql\n{}\n```\n",
