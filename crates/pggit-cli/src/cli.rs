@@ -219,9 +219,11 @@ pub enum Command {
         #[command(subcommand)]
         action: Option<ReferenceAction>,
     },
-    /// Analyse migration SQL (files, or `-` for standard input) without a
-    /// database: the locks each statement takes, tables it rewrites or
-    /// scans, changes that break running clients, and lint rules (docs/LINT.md).
+    /// Analyse migration SQL (files, `-` for standard input, or the migration
+    /// of a commit or range): the locks each statement takes, tables it
+    /// rewrites or scans, changes that break running clients, lint rules
+    /// (docs/LINT.md) and a risk score; with `--db`, graded by the target's
+    /// rows, size and write traffic.
     Lint(LintArgs),
     /// Run a guided tour on a throwaway database.
     Demo {
@@ -236,9 +238,9 @@ pub struct LintArgs {
     /// SQL files; `-` reads standard input.
     #[arg(required = true, value_name = "FILE")]
     pub files: Vec<String>,
-    /// Major version of the target server.
-    #[arg(long, value_name = "N", default_value_t = 18, value_parser = clap::value_parser!(u32).range(13..=18))]
-    pub pg_version: u32,
+    /// Major version of the target server (default: the `--db` server's, else 18).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(13..=18))]
+    pub pg_version: Option<u32>,
     /// The migration tool runs each file in one transaction (Django, Rails, Flyway, Alembic do).
     #[arg(long)]
     pub assume_in_transaction: bool,

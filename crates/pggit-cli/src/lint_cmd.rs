@@ -9,12 +9,16 @@ use pggit_lint::{LintError, Options, Severity};
 use crate::cli::{FailOn, LintArgs, LintFormat};
 use crate::run::{Code, Ctx, UsageError};
 
+/// A transaction open this long on the target can hold up a migration's locks.
+const LONG_TRANSACTION_SECONDS: f64 = 60.0;
+
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
-    let options = Options {
-        pg_version: args.pg_version,
+    let mut options = Options {
+        pg_version: args.pg_version.unwrap_or(18),
         assume_in_transaction: args.assume_in_transaction,
         enable: args.enable.clone(),
         disable: args.disable.clone(),
+        target: None,
     };
     // A misspelt rule is a usage error before any file is read.
     pggit_lint::active_rules(&options).map_err(|e| UsageError(e.to_string()))?;
@@ -36,6 +40,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
     let mut broken = false;
     let mut docs = Vec::new();
     let mut repo: Option<pggit::Repository> = None;
+    // Read every input first: with --db, the target is asked once about
+    // every table they touch.
+    let mut inputs: Vec<(String, Result<String, String>)> = Vec::new();
     for path in &args.files {
         // A path that is not a file is a revision (`REV`, `A..B`): the
         // migration pggit would apply, as it applies it.
@@ -53,6 +60,29 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
         } else {
             read(path)
         };
+        inputs.push((path.clone(), got));
+    }
+    if ctx.cli.db.is_some() {
+        let config = crate::run::config(ctx.cli)?;
+        let mut client = pggit::pg::connect::connect(&config)?;
+        let mut names: Vec<String> = Vec::new();
+        for (_, text) in &inputs {
+            if let Ok(t) = text {
+                for n in pggit_lint::relations(t).unwrap_or_default() {
+                    if !names.contains(&n) {
+                        names.push(n);
+                    }
+                }
+            }
+        }
+        let target = pggit::pg::lint_target::read(&mut client, &names, LONG_TRANSACTION_SECONDS)?;
+        if args.pg_version.is_none() && (13..=18).contains(&target.version) {
+            options.pg_version = target.version;
+        }
+        options.target = Some(target);
+    }
+    for (path, got) in inputs {
+        let path = &path;
         let text = match got {
             Ok(t) => t,
             Err(e) => {

@@ -770,3 +770,43 @@ fn lint_of_a_commit_and_a_range() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("no-such-rev"), "{}", r.stderr);
 }
+
+#[test]
+fn lint_with_db_grades_by_the_target() {
+    let e = Env::new(
+        "CREATE TABLE public.big (id int PRIMARY KEY, v int);
+         INSERT INTO public.big SELECT g, g FROM generate_series(1, 20000) g;
+         ANALYZE public.big;
+         CREATE TABLE public.empty (id int PRIMARY KEY, v int);",
+    );
+    let dir = std::env::temp_dir().join(format!("pggit-lint-db-{}", e.db.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("m.sql");
+    std::fs::write(
+        &f,
+        "ALTER TABLE public.big ALTER COLUMN v TYPE bigint;\nALTER TABLE public.empty ALTER COLUMN v TYPE bigint;\n",
+    )
+    .unwrap();
+    let path = f.to_str().unwrap();
+    let r = e.pggit(&["--db", &e.url, "lint", "--json", "--fail-on", "none", path]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    let (a, b) = (
+        &doc[0]["statements"][0]["risk"],
+        &doc[0]["statements"][1]["risk"],
+    );
+    assert!(a["score"].as_u64() > b["score"].as_u64(), "{a}\n{b}");
+    let shown = a["factors"].to_string();
+    assert!(
+        shown.contains("public.big on the target: 20,000 rows"),
+        "{shown}"
+    );
+    // Without --db the two statements look alike.
+    let r = e.pggit(&["lint", "--json", "--fail-on", "none", path]);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        doc[0]["statements"][0]["risk"]["score"],
+        doc[0]["statements"][1]["risk"]["score"]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

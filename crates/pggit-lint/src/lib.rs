@@ -16,6 +16,7 @@ mod render;
 pub mod risk;
 pub mod rules;
 pub mod source;
+pub mod target;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -39,6 +40,8 @@ pub struct Options {
     pub enable: Vec<String>,
     /// Rules to turn off.
     pub disable: Vec<String>,
+    /// The target's figures (`lint --db`), which grade the risk.
+    pub target: Option<target::Target>,
 }
 
 impl Default for Options {
@@ -48,6 +51,7 @@ impl Default for Options {
             assume_in_transaction: false,
             enable: Vec::new(),
             disable: Vec::new(),
+            target: None,
         }
     }
 }
@@ -217,9 +221,13 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
             .iter()
             .filter(|f| f.statement == Some(number))
             .collect();
-        let risk = risk::statement(&facts, &mine, timeout_before, &|rel| {
-            created_before.contains(rel)
-        });
+        let risk = risk::statement(
+            &facts,
+            &mine,
+            timeout_before,
+            &|rel| created_before.contains(rel),
+            options.target.as_ref(),
+        );
         statements.push(StatementReport {
             number,
             line,
@@ -309,6 +317,21 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
         findings,
         source: parsed.source,
     })
+}
+
+/// The relations the statements of `text` lock, as they name them (what
+/// to ask the target about).
+pub fn relations(text: &str) -> Result<Vec<String>, SyntaxError> {
+    let parsed = source::parse(text)?;
+    let mut out: Vec<String> = Vec::new();
+    for s in &parsed.statements {
+        for l in facts::facts(&s.node, 18).locks {
+            if !out.contains(&l.relation) {
+                out.push(l.relation);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Lint failed before any rule ran.

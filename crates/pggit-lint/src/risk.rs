@@ -1,19 +1,22 @@
 //! A risk score per statement and per migration, 0 to 100, explained by
 //! the factors that produced it.
 //!
-//! Without the target's figures the score is static. It counts what the
-//! statement does to a table that already exists: the lock it holds,
-//! whether it rewrites or scans the table under that lock, whether running
-//! clients break, and whether it fails or waits unbounded. The points are a
-//! documented heuristic, not a measured probability; grading by the
-//! target's rows and traffic (`lint --db`) and recalibration from recorded
-//! outcomes come later and will replace them. A table created earlier in
-//! the same file scores nothing for locks, rewrites or scans.
+//! It counts what the statement does to a table that already exists: the
+//! lock it holds, whether it rewrites or scans the table under that lock,
+//! whether running clients break, and whether it fails or waits unbounded.
+//! With the target's figures (`lint --db`), a rewrite or scan counts by the
+//! table's rows (nothing when empty, half under 10,000 rows, double from a
+//! million), a busy table's lock and transactions already open on the target
+//! add points, and the figures are shown. The points are a documented
+//! heuristic, not a measured probability; recalibration from recorded
+//! outcomes comes later. A table created earlier in the same file scores
+//! nothing for locks, rewrites or scans.
 
 use serde::Serialize;
 
 use crate::facts::{Facts, Intent, LockLevel, INDEX_TABLE};
 use crate::rules::Severity;
+use crate::target::{self, Target};
 use crate::Finding;
 
 /// One reason for a score, with its points.
@@ -78,6 +81,7 @@ pub fn statement(
     findings: &[&Finding],
     lock_timeout: bool,
     is_new: &dyn Fn(&str) -> bool,
+    on: Option<&Target>,
 ) -> Risk {
     let existing = |rel: &str| !is_new(rel.strip_prefix(INDEX_TABLE).unwrap_or(rel));
     let mut factors = Vec::new();
@@ -87,7 +91,50 @@ pub fn statement(
         .filter(|l| existing(&l.relation))
         .max_by_key(|l| l.level)
     {
-        let points = lock_points(l.level, lock_timeout);
+        let mut points = lock_points(l.level, lock_timeout);
+        let figures = on.and_then(|t| t.tables.get(&l.relation));
+        if let Some(f) = figures {
+            factors.push(Factor {
+                what: format!(
+                    "{} on the target: {} rows, {}{}",
+                    l.relation,
+                    target::thousands(f.rows),
+                    target::bytes(f.bytes),
+                    f.writes_per_second
+                        .map(|w| format!(", {w:.1} writes/s since statistics were reset"))
+                        .unwrap_or_default()
+                ),
+                points: 0,
+            });
+            let idle = f.writes_per_second.is_none_or(|w| w < 0.01);
+            if f.rows < 1.0 && idle {
+                // Nobody writes an empty table: its lock holds up little.
+                points /= 3;
+            }
+            if f.writes_per_second.is_some_and(|w| w >= 10.0) && l.level.blocks_writes() {
+                factors.push(Factor {
+                    what: format!("{} is busy: its writers wait for this lock", l.relation),
+                    points: 10,
+                });
+            }
+        }
+        if let (Some(t), true) = (on, l.level.blocks_writes()) {
+            if let Some(oldest) = t
+                .long_transactions
+                .iter()
+                .map(|x| x.seconds)
+                .reduce(f64::max)
+            {
+                factors.push(Factor {
+                    what: format!(
+                        "{} transaction(s) open on the target, the oldest for {oldest:.0} s: the lock request waits behind them and every query on {} behind it",
+                        t.long_transactions.len(),
+                        l.relation
+                    ),
+                    points: 15,
+                });
+            }
+        }
         if points > 0 {
             factors.push(Factor {
                 what: format!(
@@ -104,17 +151,32 @@ pub fn statement(
             });
         }
     }
+    // Rewriting or reading a table costs by its size, when the target says.
+    let by_size = |rel: &str, points: u32| -> (u32, String) {
+        match on.and_then(|t| t.tables.get(rel)) {
+            None => (points, String::new()),
+            Some(f) if f.rows < 1.0 => (0, " (empty on the target)".into()),
+            Some(f) if f.rows < 10_000.0 => (points / 2, " (small on the target)".into()),
+            Some(f) if f.rows < 1_000_000.0 => (points, String::new()),
+            Some(f) => (
+                points * 2,
+                format!(" ({} rows on the target)", target::thousands(f.rows)),
+            ),
+        }
+    };
     if let Some(w) = facts.rewrites.iter().find(|w| existing(&w.relation)) {
+        let (points, note) = by_size(&w.relation, 35);
         factors.push(Factor {
-            what: format!("rewrites {}: {}", w.relation, w.reason),
-            points: 35,
+            what: format!("rewrites {}: {}{note}", w.relation, w.reason),
+            points,
         });
     }
     let blocking = facts.strongest().is_some_and(|l| l.level.blocks_writes());
     if let Some(w) = facts.scans.iter().find(|w| existing(&w.relation)) {
+        let (points, note) = by_size(&w.relation, if blocking { 20 } else { 5 });
         factors.push(Factor {
-            what: format!("reads all of {}: {}", w.relation, w.reason),
-            points: if blocking { 20 } else { 5 },
+            what: format!("reads all of {}: {}{note}", w.relation, w.reason),
+            points,
         });
     }
     // Clients of a table this file creates cannot exist yet.

@@ -226,3 +226,69 @@ fn static_locks_and_rewrites_agree_with_the_server() {
     eprintln!("{checked} statements traced");
     assert!(checked >= 30, "only {checked} statements traced");
 }
+
+#[test]
+fn target_figures_come_from_the_server() {
+    let db = ScratchDb::create(&test_admin_config(), "pggit_lint_target").unwrap();
+    let mut c = db.connect().unwrap();
+    c.batch_execute(
+        "CREATE SCHEMA \"Shop\";
+         CREATE TABLE \"Shop\".\"Orders\" (id int PRIMARY KEY, v int);
+         INSERT INTO \"Shop\".\"Orders\" SELECT g, g FROM generate_series(1, 5000) g;
+         CREATE TABLE empty (id int);",
+    )
+    .unwrap();
+    // Another session's transaction, open for a while.
+    let mut other = db.connect().unwrap();
+    let mut held = other.transaction().unwrap();
+    let pid: i32 = held
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    let names: Vec<String> = vec![
+        "Shop.Orders".into(),
+        format!("{}Shop.Orders_pkey", pggit_lint::facts::INDEX_TABLE),
+        "empty".into(),
+        "created_by_the_migration".into(),
+    ];
+    let t = pggit_pg::lint_target::read(&mut c, &names, 0.5).unwrap();
+    held.rollback().unwrap();
+    // Never analysed: counted exactly.
+    assert_eq!(t.tables["Shop.Orders"].rows, 5000.0);
+    assert!(t.tables["Shop.Orders"].bytes > 0);
+    assert_eq!(t.tables[&names[1]].rows, 5000.0, "the index's table");
+    assert_eq!(t.tables["empty"].rows, 0.0);
+    assert!(!t.tables.contains_key("created_by_the_migration"));
+    let mine = t.long_transactions.iter().find(|x| x.pid == pid);
+    assert!(
+        mine.is_some_and(|x| x.seconds >= 0.5),
+        "{:?}",
+        t.long_transactions
+    );
+    assert!((13..=18).contains(&t.version));
+    // Graded by it: the same rewrite risks more on the table with rows.
+    let sql = "ALTER TABLE \"Shop\".\"Orders\" ALTER COLUMN v TYPE bigint;\nALTER TABLE empty ALTER COLUMN id TYPE bigint;";
+    let r = lint(
+        sql,
+        &Options {
+            target: Some(t),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let (a, b) = (&r.statements[0].risk, &r.statements[1].risk);
+    assert!(a.score > b.score, "{a:?}\n{b:?}");
+    assert!(
+        a.factors
+            .iter()
+            .any(|f| f.what.starts_with("Shop.Orders on the target: 5,000 rows")),
+        "{a:?}"
+    );
+    assert!(
+        b.factors
+            .iter()
+            .any(|f| f.what.contains("(empty on the target)")),
+        "{b:?}"
+    );
+}

@@ -9,6 +9,7 @@ pub mod checks;
 pub mod connect;
 pub mod history;
 pub mod introspect;
+pub mod lint_target;
 pub mod merges;
 pub mod reference;
 pub mod schema;

@@ -169,8 +169,12 @@ pub fn markdown() -> String {
          when `lock_timeout` is set before it), a rewrite 35, reading the whole table 20 (5 when writes go on),\n\
          breaking running clients 25, changing every row 15, failing inside a transaction block 60. Under 25 is\n\
          low, under 50 medium, under 75 high, else critical. A migration scores its riskiest statement plus 5\n\
-         for each other statement at medium or above. These points are a stated heuristic, not a measured\n\
-         probability: grading by the target's rows and traffic (`--db`) and calibration from recorded outcomes\n\
+         for each other statement at medium or above. With `--db`, the target's figures grade it and are\n\
+         shown: a rewrite or scan counts nothing on an empty table, half under 10,000 rows, double from a\n\
+         million; the lock of an empty, idle table a third; a table with 10 writes/s or more adds 10 (its\n\
+         writers wait); a transaction open on the target for over 60 s adds 15 (the lock request queues behind\n\
+         it, and every query on the table behind the request). These points are a stated heuristic, not a\n\
+         measured probability; estimates of how long a lock is held, and calibration from recorded outcomes,\n\
          are not built yet.\n\n# Rules\n",
     );
     for r in all() {

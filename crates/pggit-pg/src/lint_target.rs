@@ -1,0 +1,131 @@
+//! The target's figures for `pggit lint --db`: rows, size and write rate of
+//! the tables a migration touches, and transactions open long enough to
+//! hold up its locks. Read-only; an exact row count is taken only of a small
+//! table whose statistics say nothing, under a statement timeout.
+
+use pggit_lint::facts::INDEX_TABLE;
+use pggit_lint::target::{OpenTransaction, TableFigures, Target};
+
+use crate::PgError;
+
+/// Pages under which a table without statistics is counted exactly.
+const COUNT_BELOW_PAGES: i64 = 10_000;
+
+/// Figures of the relations named `names` (as a migration names them:
+/// `orders`, `shop.orders`, or "the table of index X"), and transactions
+/// open for more than `long_after` seconds. Names the target does not know
+/// (a table the migration creates) are left out.
+pub fn read(
+    client: &mut postgres::Client,
+    names: &[String],
+    long_after: f64,
+) -> Result<Target, PgError> {
+    let mut tx = client.build_transaction().read_only(true).start()?;
+    let version: i32 = tx
+        .query_one(
+            "SELECT current_setting('server_version_num')::int / 10000",
+            &[],
+        )?
+        .get(0);
+    let mut target = Target {
+        version: u32::try_from(version).unwrap_or(0),
+        ..Target::default()
+    };
+    for name in names {
+        if let Some(f) = figures(&mut tx, name)? {
+            target.tables.insert(name.clone(), f);
+        }
+    }
+    target.long_transactions = tx
+        .query(
+            "SELECT pid, extract(epoch FROM now() - xact_start)::float8, coalesce(state, '')
+               FROM pg_stat_activity
+              WHERE xact_start < now() - make_interval(secs => $1) AND pid <> pg_backend_pid()
+                AND datname = current_database()
+                AND backend_type = 'client backend'
+              ORDER BY xact_start",
+            &[&long_after],
+        )?
+        .iter()
+        .map(|r| OpenTransaction {
+            pid: r.get(0),
+            seconds: r.get(1),
+            state: r.get(2),
+        })
+        .collect();
+    tx.commit()?;
+    Ok(target)
+}
+
+fn figures(
+    tx: &mut postgres::Transaction<'_>,
+    name: &str,
+) -> Result<Option<TableFigures>, PgError> {
+    // The parts are exact names (the parser folded them already): quote each.
+    let oid: Option<u32> = match name.strip_prefix(INDEX_TABLE) {
+        Some(index) => tx
+            .query_opt(
+                "SELECT i.indrelid FROM pg_index i
+                  WHERE i.indexrelid = coalesce(to_regclass(array_to_string(ARRAY(
+                          SELECT quote_ident(p) FROM unnest(string_to_array($1, '.')) p), '.')), to_regclass($1))",
+                &[&index],
+            )?
+            .map(|r| r.get(0)),
+        None => tx
+            .query_one(
+                "SELECT coalesce(to_regclass(array_to_string(ARRAY(
+                          SELECT quote_ident(p) FROM unnest(string_to_array($1, '.')) p), '.')), to_regclass($1))::oid",
+                &[&name],
+            )?
+            .get(0),
+    };
+    let Some(oid) = oid else {
+        return Ok(None);
+    };
+    let row = tx.query_one(
+        "SELECT c.reltuples::float8, pg_total_relation_size(c.oid), pg_relation_size(c.oid) / 8192,
+                (s.n_tup_ins + s.n_tup_upd + s.n_tup_del)::float8,
+                extract(epoch FROM now() - coalesce(
+                    (SELECT d.stats_reset FROM pg_stat_database d WHERE d.datname = current_database()),
+                    pg_postmaster_start_time()))::float8,
+                c.oid::regclass::text
+           FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
+          WHERE c.oid = $1",
+        &[&oid],
+    )?;
+    let reltuples: f64 = row.get(0);
+    let pages: i64 = row.get(2);
+    let mut rows = reltuples.max(0.0);
+    // No statistics yet (never analysed, or analysed empty and filled since):
+    // count a small table, estimate a big one from its pages.
+    if (reltuples < 0.0 || reltuples == 0.0) && pages > 0 {
+        rows = if pages < COUNT_BELOW_PAGES {
+            let rel: String = row.get(5);
+            let mut sp = tx.savepoint("pggit_count")?;
+            sp.batch_execute("SET LOCAL statement_timeout = '5s'")?;
+            let counted = sp
+                .query_one(&format!("SELECT count(*)::float8 FROM {rel}"), &[])
+                .map(|r| r.get::<_, f64>(0));
+            match counted {
+                Ok(n) => {
+                    sp.commit()?;
+                    n
+                }
+                // No SELECT right, or too slow: the pages say roughly.
+                Err(_) => {
+                    sp.rollback()?;
+                    pages as f64 * 60.0
+                }
+            }
+        } else {
+            pages as f64 * 60.0
+        };
+    }
+    let writes: Option<f64> = row.get(3);
+    let seconds: f64 = row.get(4);
+    Ok(Some(TableFigures {
+        rows,
+        bytes: row.get(1),
+        writes_per_second: writes.filter(|_| seconds > 0.0).map(|w| w / seconds),
+    }))
+}
