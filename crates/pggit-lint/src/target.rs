@@ -42,16 +42,13 @@ pub struct Target {
 
 /// `1,234,567`.
 pub fn thousands(n: f64) -> String {
-    let n = n.max(0.0).round() as u64;
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let digits: Vec<char> = (n.max(0.0).round() as u64).to_string().chars().collect();
+    let groups: Vec<String> = digits
+        .rchunks(3)
+        .rev()
+        .map(|g| g.iter().collect())
+        .collect();
+    groups.join(",")
 }
 
 /// `12.3 MB`.
@@ -67,5 +64,19 @@ pub fn bytes(b: i64) -> String {
         format!("{b} bytes")
     } else {
         format!("{v:.1} {}", units[u])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn figures_read_well() {
+        assert_eq!(super::thousands(0.0), "0");
+        assert_eq!(super::thousands(999.0), "999");
+        assert_eq!(super::thousands(1000.0), "1,000");
+        assert_eq!(super::thousands(1234567.4), "1,234,567");
+        assert_eq!(super::bytes(512), "512 bytes");
+        assert_eq!(super::bytes(1536), "1.5 kB");
+        assert_eq!(super::bytes(5 * 1024 * 1024 * 1024), "5.0 GB");
     }
 }
