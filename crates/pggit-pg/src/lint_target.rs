@@ -98,7 +98,7 @@ fn figures(
     let mut rows = reltuples.max(0.0);
     // No statistics yet (never analysed, or analysed empty and filled since):
     // count a small table, estimate a big one from its pages.
-    if (reltuples < 0.0 || reltuples == 0.0) && pages > 0 {
+    if reltuples <= 0.0 && pages > 0 {
         rows = if pages < COUNT_BELOW_PAGES {
             let rel: String = row.get(5);
             let mut sp = tx.savepoint("pggit_count")?;
