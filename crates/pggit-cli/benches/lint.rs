@@ -224,12 +224,22 @@ fn main() {
     let url = pggit::pg::connect::url(&db.config);
     let with_db = time(&mut || {
         let mut c = Command::new(env!("CARGO_BIN_EXE_pggit"));
-        c.args(["--db", &url, "lint", "--fail-on", "none", "--format", "json"]).arg(&file);
+        c.args([
+            "--db",
+            &url,
+            "lint",
+            "--fail-on",
+            "none",
+            "--format",
+            "json",
+        ])
+        .arg(&file);
         c
     });
     let without = time(&mut || {
         let mut c = Command::new(env!("CARGO_BIN_EXE_pggit"));
-        c.args(["lint", "--fail-on", "none", "--format", "json"]).arg(&file);
+        c.args(["lint", "--fail-on", "none", "--format", "json"])
+            .arg(&file);
         c
     });
     let _ = std::fs::remove_file(&file);

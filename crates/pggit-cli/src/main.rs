@@ -27,6 +27,10 @@ fn exit_code(e: &anyhow::Error) -> i32 {
         if cause.downcast_ref::<run::UsageError>().is_some() {
             return 2;
         }
+        // Writing the output failed (a full disk).
+        if cause.downcast_ref::<std::io::Error>().is_some() {
+            return 4;
+        }
     }
     3
 }
@@ -95,7 +99,8 @@ fn main() {
     // The last block is written here: a full disk must not pass as
     // success with a truncated file. A closed pipe is still not an error.
     let code = match out.flush() {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe && code == 0 => {
+        // Also after "differences found" (1): the reader would miss them.
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe && code <= 1 => {
             eprintln!("error: cannot write the output: {e}");
             4
         }

@@ -248,6 +248,14 @@ pub fn facts(node: &N, version: u32) -> Facts {
                 .map(range_name)
                 .unwrap_or_else(|| s.name.clone());
             let index = s.kind() == protobuf::ReindexObjectType::ReindexObjectIndex;
+            let one = index || s.kind() == protobuf::ReindexObjectType::ReindexObjectTable;
+            if !one {
+                // SCHEMA, DATABASE, SYSTEM: every table in them, one
+                // transaction each, so not inside a transaction block.
+                f.transactional = false;
+                f.idempotent = true;
+                return f;
+            }
             if concurrent {
                 f.lock(rel.clone(), LockLevel::ShareUpdateExclusive);
                 if index {
@@ -864,6 +872,9 @@ fn walk(node: &protobuf::Node, f: &mut dyn FnMut(&N)) {
         }
         N::CaseWhen(x) => x.expr.iter().chain(x.result.iter()).map(|b| &**b).collect(),
         N::NullTest(x) => x.arg.iter().map(|b| &**b).collect(),
+        N::BooleanTest(x) => x.arg.iter().map(|b| &**b).collect(),
+        N::CollateClause(x) => x.arg.iter().map(|b| &**b).collect(),
+        N::AIndirection(x) => x.arg.iter().map(|b| &**b).collect(),
         N::RowExpr(x) => x.args.iter().collect(),
         N::List(x) => x.items.iter().collect(),
         _ => Vec::new(),

@@ -395,8 +395,18 @@ fn advance(state: &mut rules::State, node: &N, done: &Facts, number: usize) {
     match node {
         N::TransactionStmt(t) => match t.kind() {
             TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart => {
+                // Inside the tool's transaction, BEGIN only warns: the
+                // tool's COMMIT still ends it.
+                if !state.in_transaction {
+                    state.explicit_begin = true;
+                }
                 state.in_transaction = true;
-                state.explicit_begin = true;
+            }
+            TransactionStmtKind::TransStmtCommit | TransactionStmtKind::TransStmtRollback
+                if t.chain =>
+            {
+                // AND CHAIN: a new transaction begins at once.
+                end_transaction(state);
             }
             TransactionStmtKind::TransStmtCommit
             | TransactionStmtKind::TransStmtRollback
@@ -408,13 +418,27 @@ fn advance(state: &mut rules::State, node: &N, done: &Facts, number: usize) {
             }
             _ => {}
         },
-        N::VariableSetStmt(s) => match s.name.as_str() {
-            "lock_timeout" => state.lock_timeout = true,
-            "statement_timeout" => state.statement_timeout = true,
-            _ => {}
-        },
+        N::VariableSetStmt(s) => {
+            let on = timeout_set(s);
+            let local = s.is_local;
+            // SET LOCAL outside a transaction block does nothing.
+            if !local || state.in_transaction {
+                match s.name.as_str() {
+                    "lock_timeout" => {
+                        state.lock_timeout = on;
+                        state.lock_timeout_local = on && local;
+                    }
+                    "statement_timeout" => {
+                        state.statement_timeout = on;
+                        state.statement_timeout_local = on && local;
+                    }
+                    _ => {}
+                }
+            }
+        }
         N::CreateStmt(s) => {
-            if let Some(r) = &s.relation {
+            // IF NOT EXISTS: the table may be there already, with rows.
+            if let (Some(r), false) = (&s.relation, s.if_not_exists) {
                 state.created.insert(facts::range_name(r));
             }
         }
@@ -429,7 +453,7 @@ fn advance(state: &mut rules::State, node: &N, done: &Facts, number: usize) {
         // Autocommit: each statement is its own transaction.
         end_transaction(state);
         if let N::AlterTableStmt(s) = node {
-            if let Some(r) = &s.relation {
+            if let (Some(r), false) = (&s.relation, only_validates(s)) {
                 state
                     .altered
                     .entry(facts::range_name(r))
@@ -449,7 +473,9 @@ fn advance(state: &mut rules::State, node: &N, done: &Facts, number: usize) {
     if let N::AlterTableStmt(s) = node {
         if let Some(r) = &s.relation {
             let rel = facts::range_name(r);
-            state.altered.entry(rel.clone()).or_insert((number, 0)).1 += 1;
+            if !only_validates(s) {
+                state.altered.entry(rel.clone()).or_insert((number, 0)).1 += 1;
+            }
             for k in s.cmds.iter().filter_map(|c| match &c.node {
                 Some(N::AlterTableCmd(c)) => match c.def.as_ref().and_then(|d| d.node.as_ref()) {
                     Some(N::Constraint(k)) if k.skip_validation => Some(k.conname.clone()),
@@ -515,9 +541,51 @@ fn track_not_null_proofs(state: &mut rules::State, node: &N) {
     }
 }
 
+/// Whether an ALTER TABLE only validates constraints.
+pub(crate) fn only_validates(s: &pg_query::protobuf::AlterTableStmt) -> bool {
+    !s.cmds.is_empty()
+        && s.cmds.iter().all(|c| {
+            matches!(&c.node, Some(N::AlterTableCmd(c))
+                if c.subtype() == pg_query::protobuf::AlterTableType::AtValidateConstraint)
+        })
+}
+
+/// Whether a `SET`/`RESET` of a timeout leaves one in force: not `RESET`,
+/// `DEFAULT` or zero.
+fn timeout_set(s: &pg_query::protobuf::VariableSetStmt) -> bool {
+    use pg_query::protobuf::VariableSetKind as K;
+    if s.kind() != K::VarSetValue {
+        return false;
+    }
+    !s.args.iter().any(|a| match &a.node {
+        Some(N::AConst(c)) => match &c.val {
+            Some(pg_query::protobuf::a_const::Val::Ival(i)) => i.ival == 0,
+            // '0', '0s', '0 ms': the number before the unit.
+            Some(pg_query::protobuf::a_const::Val::Sval(v)) => v
+                .sval
+                .trim()
+                .trim_end_matches(|c: char| c.is_alphabetic())
+                .trim()
+                .parse::<f64>()
+                .is_ok_and(|n| n == 0.0),
+            _ => false,
+        },
+        _ => false,
+    })
+}
+
 fn end_transaction(state: &mut rules::State) {
     state.exclusive = None;
     state.exclusive_reported = false;
+    // SET LOCAL ends with its transaction.
+    if state.lock_timeout_local {
+        state.lock_timeout = false;
+        state.lock_timeout_local = false;
+    }
+    if state.statement_timeout_local {
+        state.statement_timeout = false;
+        state.statement_timeout_local = false;
+    }
     state.not_valid.clear();
 }
 

@@ -106,7 +106,7 @@ pub fn statement(
                 ),
                 points: 0,
             });
-            let idle = f.writes_per_second.is_none_or(|w| w < 0.01);
+            let idle = !matches!(f.writes_per_second, Some(w) if w >= 0.01);
             if f.rows < 1.0 && idle {
                 // Nobody writes an empty table: its lock holds up little.
                 points /= 3;

@@ -276,11 +276,15 @@ fn blank_meta_commands(text: &str) -> (String, Vec<MetaCommand>, Vec<protobuf::S
                 starts
             }
             // Something psql would read as a meta-command line may not lex
-            // as SQL at all (`\echo it's`): try a line that starts with one.
-            Err(_) => match line_starting_with_backslash(&sql) {
-                Some(s) => vec![s],
-                None => break,
-            },
+            // as SQL at all (`\echo it's`): every line that starts with one,
+            // in one pass.
+            Err(_) => {
+                let lines = lines_starting_with_backslash(&sql);
+                if lines.is_empty() {
+                    break;
+                }
+                lines
+            }
         };
         let mut blanked_to = 0;
         for start in starts {
@@ -311,16 +315,17 @@ fn blank_meta_commands(text: &str) -> (String, Vec<MetaCommand>, Vec<protobuf::S
     (sql, meta, Vec::new())
 }
 
-fn line_starting_with_backslash(sql: &str) -> Option<usize> {
+fn lines_starting_with_backslash(sql: &str) -> Vec<usize> {
+    let mut out = Vec::new();
     let mut offset = 0;
     for line in sql.split_inclusive('\n') {
         let indent = line.len() - line.trim_start().len();
         if line.trim_start().starts_with('\\') {
-            return Some(offset + indent);
+            out.push(offset + indent);
         }
         offset += line.len();
     }
-    None
+    out
 }
 
 /// Where the parse of `sql` failed, as precisely as the parser tells.
@@ -343,8 +348,11 @@ fn locate_error(source: &Source, sql: &str, e: &pg_query::Error) -> SyntaxError 
 fn error_offset(sql: &str) -> Option<usize> {
     let tokens = match pg_query::scan(sql) {
         Ok(s) => s.tokens,
-        // A lexer error (an unterminated string or comment): the scanner
-        // cannot say where; the last complete token ends before it.
+        // A lexer error (an unterminated string or comment) names the rest
+        // of the input from where the construct starts.
+        Err(pg_query::Error::Scan(m)) | Err(pg_query::Error::Parse(m)) => {
+            return near_at_end(sql, &m).or_else(|| lex_error_offset(sql));
+        }
         Err(_) => return lex_error_offset(sql),
     };
     let ends: Vec<usize> = tokens
@@ -382,6 +390,12 @@ fn error_offset(sql: &str) -> Option<usize> {
         .filter(|t| !is_comment(t.token))
         .nth(lo)
         .map(|t| as_usize(t.start))
+}
+
+/// The offset of an error "at or near" text that runs to the end of `sql`.
+fn near_at_end(sql: &str, message: &str) -> Option<usize> {
+    let near = message.split_once("at or near \"")?.1.strip_suffix('"')?;
+    (!near.is_empty() && sql.ends_with(near)).then(|| sql.len() - near.len())
 }
 
 /// For a lexer error (a string, quoted name or comment never closed): the

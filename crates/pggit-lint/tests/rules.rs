@@ -251,3 +251,96 @@ fn risk_scores_are_explained_by_their_factors() {
     .unwrap();
     assert!(r.risk.score >= 60, "{:?}", r.risk);
 }
+
+fn rules_of(sql: &str, options: &Options) -> Vec<&'static str> {
+    lint(sql, options)
+        .unwrap_or_else(|e| panic!("{e}\n{sql}"))
+        .findings
+        .iter()
+        .map(|f| f.rule)
+        .collect()
+}
+
+#[test]
+fn transaction_and_timeout_state_follows_postgresql() {
+    let d = Options::default();
+    // IF NOT EXISTS: the table may already hold rows.
+    let r = rules_of("CREATE TABLE IF NOT EXISTS orders (id int);\nALTER TABLE orders ALTER COLUMN id TYPE bigint;", &d);
+    assert!(r.contains(&"changing-column-type"), "{r:?}");
+    // BEGIN inside the tool's transaction only warns; the tool commits.
+    let tool = Options {
+        assume_in_transaction: true,
+        ..Options::default()
+    };
+    let r = rules_of(
+        "BEGIN;\nALTER TABLE orders ADD COLUMN IF NOT EXISTS note text;",
+        &tool,
+    );
+    assert!(
+        r.contains(&"transaction-nesting") && !r.contains(&"ban-uncommitted-transaction"),
+        "{r:?}"
+    );
+    // COMMIT AND CHAIN starts the next transaction at once.
+    let r = rules_of(
+        "BEGIN;\nSELECT 1;\nCOMMIT AND CHAIN;\nCREATE INDEX CONCURRENTLY i ON t (a);\nCOMMIT;",
+        &d,
+    );
+    assert!(
+        r.contains(&"ban-concurrent-index-creation-in-transaction"),
+        "{r:?}"
+    );
+    // Timeouts that are not in force.
+    for off in [
+        "SET lock_timeout = 0;",
+        "SET lock_timeout = '0s';",
+        "SET lock_timeout TO DEFAULT;",
+        "RESET lock_timeout;",
+        "SET LOCAL lock_timeout = '1s';",
+        "BEGIN;\nSET LOCAL lock_timeout = '1s';\nCOMMIT;",
+    ] {
+        let r = rules_of(
+            &format!("{off}\nALTER TABLE orders ADD COLUMN IF NOT EXISTS note text;"),
+            &d,
+        );
+        assert!(r.contains(&"require-lock-timeout"), "{off}: {r:?}");
+    }
+    let r = rules_of(
+        "SET lock_timeout = '2s';\nALTER TABLE orders ADD COLUMN IF NOT EXISTS note text;",
+        &d,
+    );
+    assert!(!r.contains(&"require-lock-timeout"), "{r:?}");
+    // REINDEX of a schema cannot run in a transaction block, and locks no relation named like it.
+    let rep = lint("BEGIN;\nREINDEX SCHEMA public;\nCOMMIT;", &d).unwrap();
+    assert!(
+        rep.findings
+            .iter()
+            .any(|f| f.rule == "cannot-run-in-transaction"),
+        "{:?}",
+        rep.findings
+    );
+    assert!(rep.statements[1].facts.locks.is_empty());
+    // A volatile default under a COLLATE clause.
+    let r = rules_of(
+        "ALTER TABLE orders ADD COLUMN t text DEFAULT gen_random_uuid()::text COLLATE \"C\";",
+        &d,
+    );
+    assert!(r.contains(&"adding-field-with-default"), "{r:?}");
+}
+
+#[test]
+fn lexer_errors_point_at_the_unclosed_construct_and_hostile_files_finish() {
+    let e = lint(
+        &format!("SELECT '{}';\nSELECT 'b\n", "a".repeat(50)),
+        &Options::default(),
+    )
+    .unwrap_err();
+    let pggit_lint::LintError::Syntax(e) = e else {
+        panic!("{e}")
+    };
+    assert_eq!((e.line, e.column), (2, 8), "{e}");
+    // Text that does not lex, with many psql-like lines: blanked in one pass.
+    let text = format!("'\n{}", "\\x\n".repeat(20_000));
+    let t = std::time::Instant::now();
+    let _ = lint(&text, &Options::default());
+    assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
+}

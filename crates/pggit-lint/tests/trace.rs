@@ -235,7 +235,12 @@ fn target_figures_come_from_the_server() {
         "CREATE SCHEMA \"Shop\";
          CREATE TABLE \"Shop\".\"Orders\" (id int PRIMARY KEY, v int);
          INSERT INTO \"Shop\".\"Orders\" SELECT g, g FROM generate_series(1, 5000) g;
-         CREATE TABLE empty (id int);",
+         CREATE TABLE empty (id int);
+         CREATE TABLE events (id int, at date) PARTITION BY RANGE (at);
+         CREATE TABLE events_a PARTITION OF events FOR VALUES FROM ('2020-01-01') TO ('2021-01-01');
+         CREATE TABLE events_b PARTITION OF events FOR VALUES FROM ('2021-01-01') TO ('2022-01-01');
+         INSERT INTO events SELECT g, DATE '2020-01-01' + (g % 700) FROM generate_series(1, 3000) g;
+         ANALYZE events;",
     )
     .unwrap();
     // Another session's transaction, open for a while.
@@ -251,6 +256,7 @@ fn target_figures_come_from_the_server() {
         format!("{}Shop.Orders_pkey", pggit_lint::facts::INDEX_TABLE),
         "empty".into(),
         "created_by_the_migration".into(),
+        "events".into(),
     ];
     let t = pggit_pg::lint_target::read(&mut c, &names, 0.5).unwrap();
     held.rollback().unwrap();
@@ -259,6 +265,9 @@ fn target_figures_come_from_the_server() {
     assert!(t.tables["Shop.Orders"].bytes > 0);
     assert_eq!(t.tables[&names[1]].rows, 5000.0, "the index's table");
     assert_eq!(t.tables["empty"].rows, 0.0);
+    // A partitioned table's figures are its partitions'.
+    assert_eq!(t.tables["events"].rows, 3000.0);
+    assert!(t.tables["events"].bytes > 0);
     assert!(!t.tables.contains_key("created_by_the_migration"));
     let mine = t.long_transactions.iter().find(|x| x.pid == pid);
     assert!(

@@ -45,6 +45,13 @@ ALTER FUNCTION pggit.stamp_commit() SECURITY DEFINER;
 ALTER FUNCTION pggit.sync_tracked() SECURITY DEFINER;
 "#;
 
+/// Version 2 → 3, in place (with the functions re-created).
+const UPGRADE_3_SQL: &str = r#"
+ALTER TABLE pggit.data_tx ALTER COLUMN application_name
+  SET DEFAULT coalesce(nullif(current_setting('pggit.application_name', true), ''),
+                       current_setting('application_name', true));
+"#;
+
 /// Install row history (once); the caller's transaction makes it atomic.
 pub fn install(client: &mut impl GenericClient) -> Result<bool, PgError> {
     if installed(client)? {
@@ -53,6 +60,11 @@ pub fn install(client: &mut impl GenericClient) -> Result<bool, PgError> {
     client.batch_execute(crate::schema::ACTING_ROLE_SQL)?;
     client.batch_execute(HISTORY_SQL)?;
     client.batch_execute(crate::schema::HARDEN_SQL)?;
+    // tables.sql records the version it was written for; this build's is newer.
+    client.execute(
+        "UPDATE pggit.history_meta SET value = $1 WHERE key = 'version'",
+        &[&HISTORY_VERSION.to_string()],
+    )?;
     Ok(true)
 }
 
@@ -74,6 +86,9 @@ pub fn upgrade(client: &mut impl GenericClient) -> Result<bool, PgError> {
     client.batch_execute(crate::schema::ACTING_ROLE_SQL)?;
     if version < 2 {
         client.batch_execute(UPGRADE_2_SQL)?;
+    }
+    if version < 3 {
+        client.batch_execute(UPGRADE_3_SQL)?;
     }
     // Every function of these files is CREATE OR REPLACE.
     client.batch_execute(include_str!("history/replaceable.sql"))?;

@@ -82,15 +82,21 @@ fn figures(
     let Some(oid) = oid else {
         return Ok(None);
     };
+    // A partitioned table holds nothing itself: its figures are its leaves'.
     let row = tx.query_one(
-        "SELECT c.reltuples::float8, pg_total_relation_size(c.oid), pg_relation_size(c.oid) / 8192,
-                (s.n_tup_ins + s.n_tup_upd + s.n_tup_del)::float8,
+        "WITH parts AS (
+            SELECT t.relid FROM pg_partition_tree($1::oid::regclass) t WHERE t.isleaf
+            UNION ALL SELECT $1::oid::regclass
+             WHERE NOT EXISTS (SELECT FROM pg_partition_tree($1::oid::regclass) t WHERE t.isleaf))
+         SELECT sum(CASE WHEN c.reltuples > 0 THEN c.reltuples ELSE 0 END)::float8
+                  - CASE WHEN bool_and(c.reltuples < 0) THEN 1 ELSE 0 END,
+                sum(pg_total_relation_size(c.oid))::int8, (sum(pg_relation_size(c.oid)) / 8192)::int8,
+                sum(s.n_tup_ins + s.n_tup_upd + s.n_tup_del)::float8,
                 extract(epoch FROM now() - coalesce(
                     (SELECT d.stats_reset FROM pg_stat_database d WHERE d.datname = current_database()),
                     pg_postmaster_start_time()))::float8,
-                c.oid::regclass::text
-           FROM pg_class c LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-          WHERE c.oid = $1",
+                $1::oid::regclass::text
+           FROM parts p JOIN pg_class c ON c.oid = p.relid LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid",
         &[&oid],
     )?;
     let reltuples: f64 = row.get(0);

@@ -846,6 +846,21 @@ fn restore_and_the_as_of_cache_report_the_rows_they_rebuild() {
         "{phases:?}"
     );
     assert_eq!((phases[0].1, phases[0].2), (20000, 16384), "{phases:?}");
+    // The restore's writes are recorded under the session's own name, not
+    // the count it showed.
+    let names: Vec<Option<String>> = c
+        .query(
+            "SELECT application_name FROM pggit.data_tx ORDER BY txid DESC LIMIT 1",
+            &[],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(
+        !names.iter().flatten().any(|n| n.starts_with("pggit rows")),
+        "{names:?}"
+    );
 
     // The second request for a moment materialises the cache; the last
     // step of that (marking the cache entry) waits for this lock.

@@ -58,6 +58,9 @@ pub struct State {
     pub explicit_begin: bool,
     pub lock_timeout: bool,
     pub statement_timeout: bool,
+    /// The timeouts were set with SET LOCAL (they end with the transaction).
+    pub lock_timeout_local: bool,
+    pub statement_timeout_local: bool,
     /// Tables created earlier in this file (empty: no lock or rewrite risk).
     pub created: HashSet<String>,
     /// A relation locked ACCESS EXCLUSIVE earlier in the current

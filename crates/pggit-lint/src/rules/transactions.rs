@@ -156,6 +156,10 @@ fn several_alters(ctx: &Ctx<'_>) -> Vec<String> {
         return vec![];
     };
     let rel = s.relation.as_ref().map(range_name).unwrap_or_default();
+    // VALIDATE belongs in a statement (and transaction) of its own.
+    if crate::only_validates(s) {
+        return vec![];
+    }
     // At the second ALTER of a table only.
     match ctx.state.altered.get(&rel) {
         Some((first, 1)) if !ctx.state.is_new(&rel) => vec![format!(

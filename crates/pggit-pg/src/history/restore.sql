@@ -29,6 +29,10 @@ DECLARE
     w record;
     added_after text[];
 BEGIN
+    -- The rows counted (pggit.counted) show in application_name until the
+    -- end of this transaction; its writes are recorded under the session's
+    -- own name (pggit.data_tx.application_name reads this first).
+    PERFORM set_config('pggit.application_name', current_setting('application_name'), true);
     IF (into_table IS NULL) = (NOT in_place) THEN
         RAISE EXCEPTION 'pggit: restore needs exactly one of into_table or in_place'
             USING ERRCODE = 'invalid_parameter_value';

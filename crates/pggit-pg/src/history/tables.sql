@@ -23,7 +23,11 @@ CREATE TABLE pggit.data_tx (
     committed_at timestamptz,
     -- The acting role, also when written by a SECURITY DEFINER capture function.
     role text NOT NULL DEFAULT pggit.acting_role(),
-    application_name text DEFAULT current_setting('application_name', true)
+    -- A restore that counts its rows for a progress bar shows the count in
+    -- application_name; it keeps the session's own name in
+    -- pggit.application_name for the rest of its transaction.
+    application_name text DEFAULT coalesce(nullif(current_setting('pggit.application_name', true), ''),
+                                           current_setting('application_name', true))
 ) WITH (fillfactor = 50);
 -- No index on committed_at: the commit-time stamp then updates the row in
 -- place (HOT), which keeps the cost per transaction low; finding the

@@ -165,7 +165,7 @@ impl Repository {
             let phase = if progress.shown() {
                 let total: Option<i64> = tx
                     .query_one(
-                        "SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass($1)",
+                        "SELECT (SELECT greatest(reltuples, 0)::bigint FROM pg_class WHERE oid = to_regclass($1))",
                         &[&rel],
                     )?
                     .get(0);
