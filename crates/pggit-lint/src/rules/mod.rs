@@ -161,8 +161,8 @@ pub fn markdown() -> String {
          fires on its bad example and not on its safe alternative (tested). Rules marked *opt-in* run\n\
          with `--enable RULE` or `--enable all`. Disable one for a statement with a comment before it,\n\
          `-- pggit-lint: disable=RULE[,RULE]`, or for the file with `-- pggit-lint: disable-file=RULE`.\n\
-         A table created earlier in the same file is empty and unused, so lock and rewrite rules leave it\n\
-         alone.\n",
+         A table created earlier in the same file (not `IF NOT EXISTS`) is empty and unused, so lock and\n\
+         rewrite rules leave it alone.\n",
     );
     out.push_str(
         "\n## Risk score\n\n\
