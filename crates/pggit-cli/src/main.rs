@@ -27,12 +27,30 @@ fn exit_code(e: &anyhow::Error) -> i32 {
         if cause.downcast_ref::<run::UsageError>().is_some() {
             return 2;
         }
-        // Writing the output failed (a full disk).
-        if cause.downcast_ref::<std::io::Error>().is_some() {
-            return 4;
-        }
     }
     3
+}
+
+/// Standard output that remembers a failed write, so that an error caused
+/// by it (a full disk) exits 4 and other I/O errors (a program the demo
+/// could not start) do not.
+struct Out<W> {
+    inner: W,
+    failed: std::rc::Rc<std::cell::Cell<bool>>,
+}
+
+impl<W: Write> Write for Out<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let r = self.inner.write(buf);
+        self.failed.set(self.failed.get() || r.is_err());
+        r
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let r = self.inner.flush();
+        self.failed.set(self.failed.get() || r.is_err());
+        r
+    }
 }
 
 /// The stable code of an error for `--json` output.
@@ -62,12 +80,17 @@ fn main() {
     let stdout = std::io::stdout();
     // On a terminal every control character pggit did not write itself is
     // escaped; redirected output (SQL, CSV, JSON) stays byte-exact.
-    let mut out: Box<dyn std::io::Write> = if stdout.is_terminal() {
+    let failed = std::rc::Rc::new(std::cell::Cell::new(false));
+    let inner: Box<dyn std::io::Write> = if stdout.is_terminal() {
         Box::new(style::SafeOut::new(stdout.lock(), style))
     } else {
         // Redirected: block-buffered. `StdoutLock` alone flushes at every
         // newline, one write(2) per CSV row or SQL line.
         Box::new(std::io::BufWriter::with_capacity(1 << 16, stdout.lock()))
+    };
+    let mut out = Out {
+        inner,
+        failed: failed.clone(),
     };
     let mut ctx = run::Ctx {
         cli: &cli,
@@ -83,7 +106,12 @@ fn main() {
             }) {
                 0
             } else {
-                let code = exit_code(&e);
+                // Writing the output failed (a full disk): 4.
+                let code = if failed.get() && e.chain().any(|c| c.is::<std::io::Error>()) {
+                    4
+                } else {
+                    exit_code(&e)
+                };
                 if cli.json {
                     let doc = serde_json::json!({
                         "error": { "code": error_code(&e), "message": format!("{e:#}"), "exit_code": code }

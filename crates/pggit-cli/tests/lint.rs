@@ -160,20 +160,28 @@ fn sarif_and_github_annotations() {
 
 #[test]
 fn a_full_disk_is_exit_4_even_with_findings() {
-    let full = std::fs::OpenOptions::new()
-        .write(true)
-        .open("/dev/full")
-        .unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_pggit"))
-        .args(["lint", "-"])
-        .env_remove("PGGIT_DATABASE_URL")
-        .stdin(Stdio::piped())
-        .stdout(full)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let _ = child.stdin.take().unwrap().write_all(RISKY.as_bytes());
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(4), "{out:?}");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot write the output"));
+    // Small output fails at the final flush, big output in the middle.
+    for input in [RISKY.to_string(), RISKY.repeat(300)] {
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_pggit"))
+            .args(["lint", "-"])
+            .env_remove("PGGIT_DATABASE_URL")
+            .stdin(Stdio::piped())
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "{} bytes in: {out:?}",
+            input.len()
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("No space left on device"));
+    }
 }

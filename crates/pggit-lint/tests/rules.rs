@@ -14,12 +14,7 @@ fn all_on() -> Options {
 }
 
 fn fired(sql: &str) -> Vec<&'static str> {
-    lint(sql, &all_on())
-        .unwrap_or_else(|e| panic!("{e}\n{sql}"))
-        .findings
-        .iter()
-        .map(|f| f.rule)
-        .collect()
+    rules_of(sql, &all_on())
 }
 
 #[test]
