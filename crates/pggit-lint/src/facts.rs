@@ -853,7 +853,7 @@ pub fn volatility(expr: &protobuf::Node) -> Volatility {
 }
 
 /// Visit every node of an expression (the common expression kinds).
-fn walk(node: &protobuf::Node, f: &mut dyn FnMut(&N)) {
+pub(crate) fn walk(node: &protobuf::Node, f: &mut dyn FnMut(&N)) {
     let Some(n) = &node.node else { return };
     f(n);
     let children: Vec<&protobuf::Node> = match n {

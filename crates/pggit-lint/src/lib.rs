@@ -12,6 +12,7 @@
 #![forbid(unsafe_code)]
 
 pub mod facts;
+pub mod fix;
 mod render;
 pub mod risk;
 pub mod rules;
@@ -24,6 +25,7 @@ use pg_query::protobuf::{node::Node as N, ConstrType, TransactionStmtKind};
 use serde::Serialize;
 
 pub use facts::{Facts, Intent, LockLevel};
+pub use fix::{fix, Fixed};
 pub use render::{github, human, json, sarif};
 pub use rules::{Rule, Severity};
 pub use source::{Source, SyntaxError};
