@@ -256,6 +256,13 @@ pub struct LintArgs {
     /// Exit 1 when a finding is at least this severe (`none`: never).
     #[arg(long, value_enum, default_value_t = FailOn::High)]
     pub fail_on: FailOn,
+    /// Print the safe rewrite of the file (CONCURRENTLY, NOT VALID then
+    /// VALIDATE, backfill in batches, timeouts; see docs/LINT.md).
+    #[arg(long)]
+    pub fix: bool,
+    /// With --fix: replace the files with their rewrites.
+    #[arg(long, requires = "fix")]
+    pub write: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

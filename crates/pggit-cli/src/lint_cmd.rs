@@ -2,7 +2,7 @@
 //! code (0 nothing at or above `--fail-on`, 1 something is, 2 a file could
 //! not be read or parsed, or a rule name is unknown).
 
-use std::io::Read;
+use std::io::{Read, Write as _};
 
 use pggit_lint::{LintError, Options, Severity};
 
@@ -20,6 +20,14 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
         disable: args.disable.clone(),
         target: None,
     };
+    if args.fix && !args.write && args.files.len() > 1 {
+        anyhow::bail!(UsageError(
+            "--fix prints one file's rewrite; give one file, or --write to replace each".into()
+        ));
+    }
+    if args.write && args.files.iter().any(|f| f == "-") {
+        anyhow::bail!(UsageError("--write cannot replace standard input".into()));
+    }
     // A misspelt rule is a usage error before any file is read.
     pggit_lint::active_rules(&options).map_err(|e| UsageError(e.to_string()))?;
     let format = if ctx.cli.json {
@@ -47,6 +55,11 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
         // A path that is not a file is a revision (`REV`, `A..B`): the
         // migration pggit would apply, as it applies it.
         let from_repo = path != "-" && !std::path::Path::new(path).exists();
+        if args.fix && from_repo {
+            anyhow::bail!(UsageError(format!(
+                "--fix rewrites files; {path} is not one (the migration of a revision is pggit's own)"
+            )));
+        }
         let got = if from_repo {
             let r = match repo.as_mut() {
                 Some(r) => r,
@@ -80,6 +93,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
             options.pg_version = target.version;
         }
         options.target = Some(target);
+    }
+    if args.fix {
+        return fix(ctx, args, &options, inputs, json, threshold);
     }
     for (path, got) in inputs {
         let path = &path;
@@ -172,4 +188,131 @@ fn migration_of(repo: &mut pggit::Repository, spec: &str) -> anyhow::Result<Stri
         "BEGIN;\nSET LOCAL lock_timeout = '5s';\n{}COMMIT;\n",
         pggit::core::sql::script(&d.statements)
     ))
+}
+
+/// `--fix`: print the rewrite of one file, or (`--write`) replace each
+/// file with its rewrite. What was rewritten and what has no automatic
+/// rewrite go to stderr (or into the JSON). Exit 1 when a finding left
+/// unfixed is at least `--fail-on`.
+fn fix(
+    ctx: &mut Ctx<'_>,
+    args: &LintArgs,
+    options: &Options,
+    inputs: Vec<(String, Result<String, String>)>,
+    json: bool,
+    threshold: Option<Severity>,
+) -> anyhow::Result<Code> {
+    let mut broken = false;
+    let mut failed = false;
+    let mut docs = Vec::new();
+    for (path, got) in inputs {
+        let fixed = got.and_then(|text| match pggit_lint::fix(&text, options) {
+            Ok(f) => Ok((text, f)),
+            Err(LintError::Syntax(e)) => Err(format!("{}:{}: {}", e.line, e.column, e.message)),
+            Err(e) => Err(e.to_string()),
+        });
+        let (text, fixed) = match fixed {
+            Ok(x) => x,
+            Err(e) => {
+                broken = true;
+                if json {
+                    docs.push(serde_json::json!({ "file": path, "error": { "message": e } }));
+                } else {
+                    eprintln!(
+                        "error: {}",
+                        crate::style::esc_message(&format!("{path}: {e}"))
+                    );
+                }
+                continue;
+            }
+        };
+        let left_worst = fixed.unfixed.iter().map(|u| u.severity).max();
+        failed |= threshold.is_some_and(|t| left_worst.is_some_and(|w| w >= t));
+        let wrote = if args.write && fixed.sql != text {
+            replace_file(&path, &fixed.sql).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+            true
+        } else {
+            false
+        };
+        if json {
+            let mut doc = serde_json::json!({
+                "file": path,
+                "applied": fixed.applied,
+                "unfixed": fixed.unfixed,
+                "written": wrote,
+            });
+            if !args.write {
+                doc["sql"] = serde_json::Value::String(fixed.sql.clone());
+            }
+            docs.push(doc);
+            continue;
+        }
+        if !args.write {
+            write!(ctx.out, "{}", fixed.sql)?;
+        }
+        let err = &mut std::io::stderr();
+        let name = crate::style::esc_message(&path);
+        if fixed.applied.is_empty() {
+            writeln!(err, "{name}: nothing to rewrite")?;
+        } else {
+            let how = if args.write { "rewritten" } else { "rewrite" };
+            writeln!(err, "{name}: {how}:")?;
+            for a in &fixed.applied {
+                let at = a.statement.map(|n| format!("statement {n}")).unwrap_or_else(|| "file".into());
+                writeln!(err, "  {at}: {} ({})", crate::style::esc_message(&a.what), a.rule)?;
+            }
+        }
+        if !fixed.unfixed.is_empty() {
+            let whose = if args.write { "the file" } else { "the rewrite" };
+            writeln!(err, "{name}: left in {whose} (no automatic rewrite):")?;
+            for u in &fixed.unfixed {
+                writeln!(
+                    err,
+                    "  line {}: {} ({})",
+                    u.line,
+                    crate::style::esc_message(&u.message),
+                    u.rule
+                )?;
+            }
+        }
+    }
+    if json {
+        crate::run::json(ctx.out, &docs)?;
+    }
+    Ok(if broken {
+        2
+    } else if failed {
+        1
+    } else {
+        0
+    })
+}
+
+/// Replace `path` with `text` atomically (a temporary file beside it,
+/// then a rename), keeping its permissions.
+fn replace_file(path: &str, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let target = std::path::Path::new(path);
+    let dir = target
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or_else(|| std::path::Path::new("."));
+    let file_name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{file_name}.pggit-fix.{}", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(text.as_bytes())?;
+        f.sync_all()?;
+        if let Ok(meta) = std::fs::metadata(target) {
+            std::fs::set_permissions(&tmp, meta.permissions())?;
+        }
+        std::fs::rename(&tmp, target)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
 }

@@ -185,3 +185,60 @@ fn a_full_disk_is_exit_4_even_with_findings() {
         assert!(String::from_utf8_lossy(&out.stderr).contains("No space left on device"));
     }
 }
+
+#[test]
+fn fix_prints_the_rewrite_and_write_replaces_the_file() {
+    let risky = "BEGIN;\nALTER TABLE orders ADD COLUMN region text NOT NULL;\nCREATE INDEX orders_region ON orders (region);\nALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id);\nCOMMIT;\n";
+    // Standard input: the rewrite on stdout, what was done on stderr; the
+    // required column has no automatic rewrite, so --fail-on high fails.
+    let (code, out, err) = lint(&["--fix", "-"], Some(risky));
+    assert_eq!(code, 1, "{err}");
+    insta::assert_snapshot!("fix_stdout", out);
+    insta::assert_snapshot!("fix_stderr", err);
+    let (code, _, _) = lint(&["--fix", "--fail-on", "none", "-"], Some(risky));
+    assert_eq!(code, 0);
+
+    // JSON: the rewrite, what was applied, what was left.
+    let (_, out, _) = lint(&["--fix", "--json", "-"], Some(risky));
+    let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert!(doc[0]["sql"].as_str().unwrap().contains("CREATE INDEX CONCURRENTLY"));
+    assert_eq!(doc[0]["unfixed"][0]["rule"], "adding-required-field");
+    assert!(doc[0]["applied"].as_array().unwrap().len() >= 3);
+
+    // --write replaces the file; a second run has nothing left to rewrite.
+    let dir = std::env::temp_dir().join(format!("pggit-fix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("0042.sql");
+    std::fs::write(&file, SAFE.replace("CONCURRENTLY IF NOT EXISTS ", "")).unwrap();
+    let path = file.to_str().unwrap();
+    let (code, out, err) = lint(&["--fix", "--write", path], None);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("rewritten"), "{err}");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("CREATE INDEX CONCURRENTLY orders_region"), "{text}");
+    let (code, _, err) = lint(&["--fix", "--write", path], None);
+    assert_eq!(code, 0);
+    assert!(err.contains("nothing to rewrite"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), text);
+    // No temporary file is left beside it.
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+
+    // A file that does not parse is not touched.
+    std::fs::write(&file, "ALTER TABLE orders ADD COLUMN;\n").unwrap();
+    let (code, _, err) = lint(&["--fix", "--write", path], None);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("syntax error"), "{err}");
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "ALTER TABLE orders ADD COLUMN;\n");
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    // Usage errors.
+    for args in [
+        &["--fix", "a.sql", "b.sql"][..],
+        &["--fix", "--write", "-"][..],
+        &["--write", "-"][..],
+    ] {
+        let (code, _, err) = lint(args, Some(risky));
+        assert_eq!(code, 2, "{args:?}: {err}");
+    }
+}

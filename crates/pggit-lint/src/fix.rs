@@ -48,7 +48,7 @@ pub struct Fixed {
     pub sql: String,
     /// What was rewritten.
     pub applied: Vec<Applied>,
-    /// Findings that have no automatic rewrite.
+    /// Findings the rewrite still has (no automatic rewrite for them).
     pub unfixed: Vec<Unfixed>,
 }
 
@@ -61,13 +61,27 @@ pub struct Applied {
     pub what: String,
 }
 
-/// A finding left as it is.
+/// A finding the rewrite still has (its statement and line are the
+/// rewrite's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Unfixed {
     pub statement: Option<usize>,
     pub rule: &'static str,
+    pub severity: crate::Severity,
     pub line: usize,
     pub message: String,
+}
+
+impl Unfixed {
+    fn of(f: &crate::Finding) -> Unfixed {
+        Unfixed {
+            statement: f.statement,
+            rule: f.rule,
+            severity: f.severity,
+            line: f.line,
+            message: f.message.clone(),
+        }
+    }
 }
 
 /// Where a step of a rewrite runs.
@@ -249,23 +263,21 @@ pub fn fix(text: &str, options: &Options) -> Result<Fixed, LintError> {
         writer.steps(&pending);
         writer.out.push('\n');
     }
-    let done: BTreeSet<(Option<usize>, &str)> =
-        applied.iter().map(|a| (a.statement, a.rule)).collect();
-    let unfixed = report
-        .findings
-        .iter()
-        .filter(|f| {
-            !done.contains(&(f.statement, f.rule))
-                && !(f.rule == "require-lock-timeout" && lock_preamble)
-                && !(f.rule == "require-statement-timeout" && statement_preamble)
-        })
-        .map(|f| Unfixed {
-            statement: f.statement,
-            rule: f.rule,
-            line: f.line,
-            message: f.message.clone(),
-        })
-        .collect();
+    // What is left is what the rewrite itself is found to have (its
+    // lines); should it not lint, the original's findings not answered.
+    let unfixed = match lint(&writer.out, options) {
+        Ok(again) => again.findings.iter().map(Unfixed::of).collect(),
+        Err(_) => {
+            let done: BTreeSet<(Option<usize>, &str)> =
+                applied.iter().map(|a| (a.statement, a.rule)).collect();
+            report
+                .findings
+                .iter()
+                .filter(|f| !done.contains(&(f.statement, f.rule)))
+                .map(Unfixed::of)
+                .collect()
+        }
+    };
     Ok(Fixed {
         sql: writer.out,
         applied,

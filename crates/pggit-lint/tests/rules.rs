@@ -178,6 +178,7 @@ proptest! {
     #[test]
     fn no_panic_on_any_text(s in "\\PC{0,200}") {
         let _ = lint(&s, &all_on());
+        let _ = pggit_lint::fix(&s, &all_on());
     }
 
     #[test]
@@ -189,6 +190,10 @@ proptest! {
         let end = (at..=(at + cut).min(s.len())).rev().find(|i| s.is_char_boundary(*i)).unwrap_or(at);
         s.replace_range(at..end, &insert);
         let _ = lint(&s, &all_on());
+        // What --fix writes is SQL again.
+        if let Ok(f) = pggit_lint::fix(&s, &all_on()) {
+            prop_assert!(pggit_lint::source::parse(&f.sql).is_ok(), "{}", f.sql);
+        }
     }
 }
 
