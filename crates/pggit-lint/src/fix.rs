@@ -9,7 +9,6 @@
 //! | `require-concurrent-index-creation` | `CREATE INDEX CONCURRENTLY`, outside the transaction |
 //! | `require-concurrent-index-deletion` | `DROP INDEX CONCURRENTLY`, outside the transaction |
 //! | `require-concurrent-reindex` | `REINDEX ... CONCURRENTLY`, outside the transaction |
-//! | `require-concurrent-partition-detach` | `DETACH PARTITION ... CONCURRENTLY`, outside the transaction |
 //! | `adding-foreign-key-constraint`, `constraint-missing-not-valid` | `NOT VALID`, then `VALIDATE` in a later transaction |
 //! | `adding-not-nullable-field` (`SET NOT NULL`) | `CHECK (c IS NOT NULL) NOT VALID`, `VALIDATE`, `SET NOT NULL`, drop the check |
 //! | `disallowed-unique-constraint` | unique index `CONCURRENTLY`, then `ADD CONSTRAINT ... USING INDEX` |
@@ -33,6 +32,23 @@ use pg_query::protobuf::{
 use serde::Serialize;
 
 use crate::{lint, source, LintError, Options};
+
+/// The rules `--fix` answers.
+pub const FIXABLE: &[&str] = &[
+    "require-concurrent-index-creation",
+    "require-concurrent-index-deletion",
+    "require-concurrent-reindex",
+    "adding-foreign-key-constraint",
+    "constraint-missing-not-valid",
+    "adding-not-nullable-field",
+    "disallowed-unique-constraint",
+    "adding-field-with-default",
+    "require-lock-timeout",
+    "require-statement-timeout",
+    "ban-concurrent-index-creation-in-transaction",
+    "cannot-run-in-transaction",
+    "validate-in-same-transaction",
+];
 
 /// `lock_timeout` of the preamble.
 pub const LOCK_TIMEOUT: &str = "2s";

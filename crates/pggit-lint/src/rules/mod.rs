@@ -178,17 +178,24 @@ pub fn markdown() -> String {
          writers wait); a transaction open on the target for over 60 s adds 15 (the lock request queues behind\n\
          it, and every query on the table behind the request). These points are a stated heuristic, not a\n\
          measured probability; estimates of how long a lock is held, and calibration from recorded outcomes,\n\
-         are not built yet.\n\n# Rules\n",
+         are not built yet.\n",
     );
+    out.push_str(FIX_SECTION);
+    out.push_str("\n# Rules\n");
     for r in all() {
         out.push_str(&format!(
-            "\n## `{}`\n\n{}, {}. {}.\n\nBad:\n\n```sql\n{}\n```\n\nInstead:\n\n```sql\n{}\n```\n",
+            "\n## `{}`\n\n{}, {}{}. {}.\n\nBad:\n\n```sql\n{}\n```\n\nInstead:\n\n```sql\n{}\n```\n",
             r.id,
             r.severity.name(),
             if r.default {
                 "on by default"
             } else {
                 "*opt-in*"
+            },
+            if crate::fix::FIXABLE.contains(&r.id) {
+                ", rewritten by `--fix`"
+            } else {
+                ""
             },
             upper_first(r.summary),
             r.bad,
@@ -205,3 +212,40 @@ fn upper_first(s: &str) -> String {
         None => String::new(),
     }
 }
+
+const FIX_SECTION: &str = "
+## Safe rewrites (`--fix`)
+
+`pggit lint --fix FILE` prints the file rewritten so that no table's rows are read or rewritten under
+a lock that stops writes (`--write` replaces the file). Only statements with a finding are rewritten;
+the rest of the file, comments included, stays as written. What is left in the rewrite is listed.
+
+| finding | rewrite |
+|---|---|
+| `require-concurrent-index-creation` | `CREATE INDEX CONCURRENTLY`, outside the transaction |
+| `require-concurrent-index-deletion` | `DROP INDEX CONCURRENTLY` (one index, no `CASCADE`), outside the transaction |
+| `require-concurrent-reindex` | `REINDEX (CONCURRENTLY)`, outside the transaction |
+| `adding-foreign-key-constraint`, `constraint-missing-not-valid` | `NOT VALID`, then `VALIDATE CONSTRAINT` in a later transaction |
+| `adding-not-nullable-field` (`SET NOT NULL`) | `CHECK (c IS NOT NULL) NOT VALID`, `VALIDATE`, `SET NOT NULL` (which the valid check lets skip its scan), drop the check |
+| `disallowed-unique-constraint` | `CREATE UNIQUE INDEX CONCURRENTLY`, then `ADD CONSTRAINT ... USING INDEX` (a primary key's columns proven NOT NULL first, as above) |
+| `adding-field-with-default` (volatile) | the column without its default, `SET DEFAULT` for new rows, the existing rows backfilled in batches of 10,000 rows, each batch its own transaction (resumable: run again, it fills the rows still NULL), then `SET NOT NULL` as above when the column had it |
+| `require-lock-timeout`, `require-statement-timeout` | `SET lock_timeout = '2s'` and `SET statement_timeout = '1min'` first; the statement timeout is lifted (`0`) around the long online steps (concurrent index builds, `VALIDATE`, backfills), which block neither reads nor writes |
+| `ban-concurrent-index-creation-in-transaction`, `cannot-run-in-transaction` | moved out of the transaction |
+| `validate-in-same-transaction` | moved after the transaction commits |
+
+What must run outside a transaction block, or after the current one commits, is moved after the
+block's `COMMIT`. With `--assume-in-transaction` (the migration tool wraps the file in one
+transaction) it goes to the end of the file, under a comment saying it belongs in a separate
+migration that does not run in a transaction (Django `atomic = False`, Rails
+`disable_ddl_transaction!`, Flyway `executeInTransaction=false`). Unnamed constraints get the names
+PostgreSQL would have chosen, so the schema is the same (tested: both forms are run on the server
+and compared with `pg_dump --schema-only`, and the server's scan counters and `pg_locks` show the
+rewrite reads rows only under locks that let writes through).
+
+Not rewritten: constraints and `UNIQUE`/`REFERENCES` written on a new column (`ADD COLUMN ...
+REFERENCES`), exclusion constraints and partial unique constraints, `DROP INDEX` of several indexes
+or with `CASCADE`, type changes, required columns without a default, `DETACH PARTITION` (add
+`CONCURRENTLY` by hand on 14+). Before PostgreSQL 18 a `NOT VALID` foreign key cannot be added to a
+partitioned table, so the rewrite fails there as the server says. A concurrent index build that fails
+leaves an `INVALID` index behind: drop it (`DROP INDEX CONCURRENTLY`) before running the rest again.
+";
