@@ -1,13 +1,14 @@
-//! The static facts against the real server: every statement of every
-//! rule's examples is run inside a transaction on a database holding the
-//! tables they name, the locks the backend then holds are read from
-//! `pg_locks`, the tables whose `relfilenode` changed are the rewrites, and
-//! all of it must agree with what `pggit_lint::facts` predicted. Then the
-//! transaction is rolled back.
+//! The static facts against the real server, through trace mode
+//! (`pggit_pg::lint_trace`): every statement of every rule's examples is
+//! run inside a transaction on a database holding the tables they name, the
+//! locks the backend then holds are read from `pg_locks`, the tables whose
+//! `relfilenode` changed are the rewrites, and all of it must agree with
+//! what `pggit_lint::facts` predicted. Then the transaction is rolled back.
 
 #![allow(clippy::unwrap_used)]
 
 use pggit_lint::{lint, rules, LockLevel, Options};
+use pggit_pg::lint_trace::{trace, Outcome};
 use pggit_pg::scratch::{test_admin_config, ScratchDb};
 
 const FIXTURE: &str = "
@@ -25,41 +26,6 @@ INSERT INTO orders VALUES (1, 1, 10, '1', 's');
 INSERT INTO audit_log VALUES (now(), 'x');
 ";
 
-fn level(mode: &str) -> Option<LockLevel> {
-    Some(match mode {
-        "AccessShareLock" => LockLevel::AccessShare,
-        "RowShareLock" => LockLevel::RowShare,
-        "RowExclusiveLock" => LockLevel::RowExclusive,
-        "ShareUpdateExclusiveLock" => LockLevel::ShareUpdateExclusive,
-        "ShareLock" => LockLevel::Share,
-        "ShareRowExclusiveLock" => LockLevel::ShareRowExclusive,
-        "ExclusiveLock" => LockLevel::Exclusive,
-        "AccessExclusiveLock" => LockLevel::AccessExclusive,
-        _ => return None,
-    })
-}
-
-/// The relation locks this backend holds, by the names the relations had
-/// before the statement (a dropped table is still named).
-fn held(
-    tx: &mut postgres::Transaction<'_>,
-    names: &std::collections::HashMap<u32, String>,
-) -> Vec<(String, LockLevel)> {
-    tx.query(
-        "SELECT l.relation, l.mode FROM pg_locks l
-          WHERE l.pid = pg_backend_pid() AND l.locktype = 'relation' AND l.relation IS NOT NULL",
-        &[],
-    )
-    .unwrap()
-    .iter()
-    .filter_map(|r| {
-        let oid: postgres::types::Oid = r.get(0);
-        let mode: String = r.get(1);
-        Some((names.get(&oid)?.clone(), level(&mode)?))
-    })
-    .collect()
-}
-
 #[test]
 fn static_locks_and_rewrites_agree_with_the_server() {
     let db = ScratchDb::create(&test_admin_config(), "pggit_lint_trace").unwrap();
@@ -73,148 +39,27 @@ fn static_locks_and_rewrites_agree_with_the_server() {
         examples.push(r.good);
     }
     for sql in examples {
-        let Ok(report) = lint(sql, &Options::default()) else {
+        if lint(sql, &Options::default()).is_err() {
             continue;
-        };
-        for (k, st) in report.statements.iter().enumerate() {
-            let f = &st.facts;
-            // Only what runs in a transaction block can be traced there, and
-            // only statements that lock a table.
-            if !f.transactional || f.locks.is_empty() {
-                continue;
-            }
-            let mut tx = c.transaction().unwrap();
-            // The example's earlier statements first (a VALIDATE needs its ADD).
-            let replayed = report.statements[..k]
-                .iter()
-                .filter(|p| {
-                    p.facts.transactional && p.facts.intent != pggit_lint::Intent::Transaction
-                })
-                .all(|p| tx.batch_execute(&p.text).is_ok());
-            if !replayed {
-                continue;
-            }
-            let names: std::collections::HashMap<u32, String> = tx
-                .query(
-                    "SELECT c.oid, c.oid::regclass::text FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace",
-                    &[],
-                )
-                .unwrap()
-                .iter()
-                .map(|r| (r.get::<_, postgres::types::Oid>(0), r.get(1)))
-                .collect();
-            let held_before = held(&mut tx, &names);
-            let files = |tx: &mut postgres::Transaction<'_>| -> Vec<(String, u32)> {
-                tx.query(
-                    "SELECT c.oid::regclass::text, c.relfilenode FROM pg_class c
-                      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')",
-                    &[],
-                )
-                .unwrap()
-                .iter()
-                .map(|r| (r.get(0), r.get::<_, postgres::types::Oid>(1)))
-                .collect()
-            };
-            let before = files(&mut tx);
-            // "The table of index X" is the table the catalog names.
-            let relation_of = |tx: &mut postgres::Transaction<'_>, name: &str| -> String {
-                match name.strip_prefix(pggit_lint::facts::INDEX_TABLE) {
-                    Some(index) => tx
-                        .query_one(
-                            "SELECT indrelid::regclass::text FROM pg_index WHERE indexrelid = to_regclass($1)",
-                            &[&index],
-                        )
-                        .map(|r| r.get(0))
-                        .unwrap_or_default(),
-                    None => name.to_string(),
+        }
+        // Trace mode, as `pggit lint --trace` runs it: each example in one
+        // transaction, rolled back.
+        let t = trace(&mut c, sql, &Options::default()).unwrap();
+        for st in &t.statements {
+            match &st.outcome {
+                Outcome::Traced { .. } => {
+                    if !st.predicted_locks.is_empty() {
+                        checked += 1;
+                    }
                 }
-            };
-            let predicted: Vec<(String, LockLevel)> = f
-                .locks
-                .iter()
-                .map(|l| (relation_of(&mut tx, &l.relation), l.level))
-                .collect();
-            if let Err(e) = tx.batch_execute(&st.text) {
                 // The fixture cannot hold every example's objects; such a
                 // statement is not traced, and says why.
-                eprintln!(
-                    "not traced: {}: {}",
-                    st.text,
-                    e.as_db_error()
-                        .map_or(e.to_string(), |d| d.message().to_string())
-                );
-                continue;
+                Outcome::Failed { error } => eprintln!("not traced: {}: {error}", st.text),
+                Outcome::NotTraced { .. } => {}
             }
-            let held_after = held(&mut tx, &names);
-            for (relation, level) in &predicted {
-                let lock = pggit_lint::facts::Lock {
-                    relation: relation.clone(),
-                    level: *level,
-                };
-                let strongest = |h: &[(String, LockLevel)]| {
-                    h.iter()
-                        .filter(|(rel, _)| *rel == lock.relation)
-                        .map(|(_, l)| *l)
-                        .max()
-                };
-                // A lock the example's earlier statements already hold at
-                // least as strong cannot be seen again.
-                if strongest(&held_before).is_some_and(|l| l >= lock.level) {
-                    continue;
-                }
-                let got = strongest(&held_after);
-                if got != Some(lock.level) {
-                    disagree.push(format!(
-                        "{}: predicted {} on {}, the server holds {:?}",
-                        st.text,
-                        lock.level.name(),
-                        lock.relation,
-                        got.map(LockLevel::name)
-                    ));
-                }
+            for d in &st.disagreements {
+                disagree.push(format!("{}: {d}", st.text));
             }
-            // Strong locks on tables that the prediction does not name.
-            for (rel, l) in &held_after {
-                let table = before.iter().any(|(r, _)| r == rel);
-                let new = !held_before.iter().any(|(r, b)| r == rel && b >= l);
-                if table
-                    && new
-                    && *l >= LockLevel::ShareUpdateExclusive
-                    && !predicted.iter().any(|(p, _)| p == rel)
-                {
-                    disagree.push(format!(
-                        "{}: the server holds {} on {rel}, not predicted",
-                        st.text,
-                        l.name()
-                    ));
-                }
-            }
-            // TRUNCATE gives the table a new, empty file: not a rewrite.
-            if !st.text.to_lowercase().starts_with("truncate") {
-                let after = files(&mut tx);
-                let rewritten: Vec<&String> = before
-                    .iter()
-                    .filter(|(rel, node)| after.iter().any(|(r2, n2)| r2 == rel && n2 != node))
-                    .map(|(rel, _)| rel)
-                    .collect();
-                for rel in &rewritten {
-                    if !f.rewrites.iter().any(|w| &&w.relation == rel) {
-                        disagree.push(format!("{}: {rel} was rewritten, not predicted", st.text));
-                    }
-                }
-                for w in &f.rewrites {
-                    // A type change may be binary-coercible: only a possible rewrite.
-                    let maybe = w.reason.contains("binary-coercible");
-                    if !maybe && !rewritten.contains(&&w.relation) {
-                        disagree.push(format!(
-                            "{}: predicted a rewrite of {} ({}), none happened",
-                            st.text, w.relation, w.reason
-                        ));
-                    }
-                }
-            }
-            checked += 1;
-            tx.rollback().unwrap();
         }
     }
     assert!(
@@ -225,6 +70,66 @@ fn static_locks_and_rewrites_agree_with_the_server() {
     );
     eprintln!("{checked} statements traced");
     assert!(checked >= 30, "only {checked} statements traced");
+}
+
+/// Trace mode names what it sees: a lock the prediction misses, a rewrite
+/// it does not expect (here, on a table the static analysis cannot know is
+/// partitioned), and a statement that fails on the copy.
+#[test]
+fn trace_mode_reports_locks_rewrites_and_failures() {
+    let db = ScratchDb::create(&test_admin_config(), "pggit_lint_trace").unwrap();
+    let mut c = db.connect().unwrap();
+    c.batch_execute(FIXTURE).unwrap();
+    let sql = "BEGIN;
+ALTER TABLE orders ALTER COLUMN amount TYPE numeric(14,2);
+ALTER TABLE orders ALTER COLUMN number TYPE int USING number::int;
+CREATE INDEX CONCURRENTLY orders_status ON orders (status);
+ALTER TABLE no_such_table ADD COLUMN x int;
+ALTER TABLE customers ADD COLUMN region text;
+COMMIT;";
+    let t = trace(&mut c, sql, &Options::default()).unwrap();
+    let by = |n: usize| t.statements.iter().find(|s| s.number == n).unwrap();
+    assert!(matches!(by(1).outcome, Outcome::NotTraced { .. }));
+    // numeric(12,2) → numeric(14,2) is binary-coercible: no rewrite, as
+    // the prediction allows.
+    assert!(by(2).rewritten.is_empty(), "{:?}", by(2));
+    assert!(by(2).disagreements.is_empty(), "{:?}", by(2));
+    // ... under ACCESS EXCLUSIVE, which the next statement holds already.
+    assert!(by(2)
+        .locks
+        .iter()
+        .any(|l| l.relation == "orders" && l.level == LockLevel::AccessExclusive));
+    assert!(by(3).locks.iter().all(|l| l.relation != "orders"));
+    // text → int rewrites.
+    assert_eq!(by(3).rewritten, vec!["orders".to_string()]);
+    assert!(by(3).disagreements.is_empty(), "{:?}", by(3));
+    assert!(matches!(&by(4).outcome, Outcome::NotTraced { why } if why.contains("transaction block")));
+    assert!(matches!(&by(5).outcome, Outcome::Failed { error } if error.contains("no_such_table")));
+    // After a failure the rest still runs.
+    assert!(matches!(by(6).outcome, Outcome::Traced { .. }));
+    assert_eq!(t.failed(), 1);
+    assert_eq!(t.disagreements(), 0);
+
+    // What only the catalog knows: dropping a table CASCADE also drops the
+    // foreign key of the table that references it, locking that one too.
+    c.batch_execute("ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id)")
+        .unwrap();
+    let t = trace(&mut c, "DROP TABLE customers CASCADE;", &Options::default()).unwrap();
+    let d = &t.statements[0].disagreements;
+    assert!(
+        d.iter().any(|d| d.contains("ACCESS EXCLUSIVE on orders, not predicted")),
+        "{:?}",
+        t.statements[0]
+    );
+    // Rolled back: the copy is as it was.
+    let cols: i64 = c
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'customers' AND column_name = 'region'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(cols, 0);
 }
 
 #[test]

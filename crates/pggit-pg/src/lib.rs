@@ -10,6 +10,7 @@ pub mod connect;
 pub mod history;
 pub mod introspect;
 pub mod lint_target;
+pub mod lint_trace;
 pub mod merges;
 pub mod reference;
 pub mod schema;
