@@ -263,6 +263,14 @@ pub struct LintArgs {
     /// With --fix: replace the files with their rewrites.
     #[arg(long, requires = "fix")]
     pub write: bool,
+    /// Run the migration on a scratch copy of the target's schema (`--db`),
+    /// in one transaction rolled back, and report the locks and rewrites
+    /// that really happened beside the prediction.
+    #[arg(long, conflicts_with = "fix")]
+    pub trace: bool,
+    /// With --trace: copy up to N rows of each table into the copy.
+    #[arg(long, value_name = "N", requires = "trace", default_value_t = 0)]
+    pub trace_rows: u64,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]

@@ -75,7 +75,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
         };
         inputs.push((path.clone(), got));
     }
-    if ctx.cli.db.is_some() {
+    if ctx.cli.db.is_some() && !args.trace {
         let config = crate::run::config(ctx.cli)?;
         let mut client = pggit::pg::connect::connect(&config)?;
         let mut names: Vec<String> = Vec::new();
@@ -96,6 +96,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
     }
     if args.fix {
         return fix(ctx, args, &options, inputs, json, threshold);
+    }
+    if args.trace {
+        return crate::trace_cmd::run(ctx, args, &options, inputs, json);
     }
     for (path, got) in inputs {
         let path = &path;

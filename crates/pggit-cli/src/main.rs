@@ -6,6 +6,7 @@ mod cli;
 mod data_cmd;
 mod demo;
 mod lint_cmd;
+mod trace_cmd;
 mod local;
 mod merge_cmd;
 mod reference_cmd;

@@ -810,3 +810,60 @@ fn lint_with_db_grades_by_the_target() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn lint_trace_runs_the_migration_on_a_copy_and_leaves_nothing() {
+    let e = Env::new(
+        "CREATE TABLE public.customers (id bigint PRIMARY KEY);
+         CREATE TABLE public.orders (id bigint PRIMARY KEY, customer_id bigint REFERENCES public.customers, number text);
+         INSERT INTO public.customers SELECT g FROM generate_series(1, 50) g;
+         INSERT INTO public.orders SELECT g, g % 50 + 1, g::text FROM generate_series(1, 200) g;",
+    );
+    let dir = std::env::temp_dir().join(format!("pggit-lint-trace-{}", e.db.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("m.sql");
+    std::fs::write(
+        &f,
+        "BEGIN;\nALTER TABLE orders ALTER COLUMN number TYPE bigint USING number::bigint;\nCREATE INDEX orders_customer ON orders (customer_id);\nALTER TABLE orders ADD CONSTRAINT number_positive CHECK (number > 0);\nCOMMIT;\n",
+    )
+    .unwrap();
+    let path = f.to_str().unwrap();
+    let r = e.pggit(&["--db", &e.url, "lint", "--trace", "--trace-rows", "20", path]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("up to 20 rows of each table"), "{}", r.stdout);
+    assert!(r.stdout.contains("rewrites: orders"), "{}", r.stdout);
+    assert!(r.stdout.contains("0 disagreement(s)"), "{}", r.stdout);
+    // Nothing happened to the target, and the copy is gone.
+    let mut c = e.db.connect().unwrap();
+    let t: String = c
+        .query_one(
+            "SELECT data_type::text FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'number'",
+            &[],
+        )
+        .unwrap()
+        .get(0);
+    assert_eq!(t, "text");
+    let copy = r
+        .stderr
+        .split_whitespace()
+        .find(|w| w.starts_with("pggit_trace_"))
+        .unwrap()
+        .to_string();
+    let left: i64 = c
+        .query_one("SELECT count(*) FROM pg_database WHERE datname = $1", &[&copy])
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0, "{copy} was left behind");
+
+    // JSON, and a statement that fails on the copy (exit 1).
+    std::fs::write(&f, "ALTER TABLE orders ADD UNIQUE (customer_id);\n").unwrap();
+    let r = e.pggit(&["--db", &e.url, "lint", "--trace", "--trace-rows", "200", "--json", path]);
+    assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(doc[0]["failed"], 1);
+    assert_eq!(doc[0]["statements"][0]["outcome"]["status"], "failed");
+    // Without the rows the same statement goes through.
+    let r = e.pggit(&["--db", &e.url, "lint", "--trace", "--json", path]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let _ = std::fs::remove_dir_all(&dir);
+}

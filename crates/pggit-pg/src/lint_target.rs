@@ -67,14 +67,14 @@ fn figures(
             .query_opt(
                 "SELECT i.indrelid FROM pg_index i
                   WHERE i.indexrelid = coalesce(to_regclass(array_to_string(ARRAY(
-                          SELECT quote_ident(p) FROM unnest(string_to_array($1, '.')) p), '.')), to_regclass($1))",
+                          SELECT quote_ident(p) FROM unnest(string_to_array($1, '.')) p), '.')), to_regclass(quote_ident($1)))",
                 &[&index],
             )?
             .map(|r| r.get(0)),
         None => tx
             .query_one(
                 "SELECT coalesce(to_regclass(array_to_string(ARRAY(
-                          SELECT quote_ident(p) FROM unnest(string_to_array($1, '.')) p), '.')), to_regclass($1))::oid",
+                          SELECT quote_ident(p) FROM unnest(string_to_array($1, '.')) p), '.')), to_regclass(quote_ident($1)))::oid",
                 &[&name],
             )?
             .get(0),

@@ -47,6 +47,9 @@ pub struct TracedStatement {
     pub predicted_locks: Vec<RelationLock>,
     /// Locks this statement took (new, or stronger than held before it).
     pub locks: Vec<RelationLock>,
+    /// Predicted locks the transaction held already (as strong or stronger)
+    /// from earlier statements.
+    pub already_held: Vec<RelationLock>,
     pub predicted_rewrites: Vec<String>,
     pub rewritten: Vec<String>,
     pub disagreements: Vec<String>,
@@ -88,7 +91,7 @@ impl From<postgres::Error> for TraceError {
 /// Resolve a name as a migration writes it (`orders`, `shop.orders`, the
 /// parser's exact parts) to a relation oid.
 const RESOLVE: &str = "coalesce(to_regclass(array_to_string(ARRAY(
-    SELECT quote_ident(p) FROM unnest(string_to_array($1, '.')) p), '.')), to_regclass($1))";
+    SELECT quote_ident(p) FROM unnest(string_to_array($1, '.')) p), '.')), to_regclass(quote_ident($1)))";
 
 /// Trace `text` on `client` (a scratch database holding the target's
 /// schema). Everything runs in one transaction, rolled back at the end.
@@ -111,6 +114,7 @@ pub fn trace(
             outcome: Outcome::NotTraced { why: String::new() },
             predicted_locks: Vec::new(),
             locks: Vec::new(),
+            already_held: Vec::new(),
             predicted_rewrites: f.rewrites.iter().map(|w| w.relation.clone()).collect(),
             rewritten: Vec::new(),
             disagreements: Vec::new(),
@@ -188,6 +192,20 @@ pub fn trace(
             .filter_map(|(oid, _)| names_after.get(oid).cloned())
             .collect();
         traced.rewritten.sort();
+        traced.already_held = traced
+            .predicted_locks
+            .iter()
+            .filter_map(|p| {
+                held_before
+                    .iter()
+                    .filter(|(r, l)| *r == p.relation && *l >= p.level)
+                    .map(|(r, l)| RelationLock {
+                        relation: r.clone(),
+                        level: *l,
+                    })
+                    .max_by_key(|l| l.level)
+            })
+            .collect();
         traced.disagreements = disagreements(&traced, &held_before, &files_before, &names, st, f);
         out.push(traced);
     }
@@ -415,7 +433,7 @@ fn copy_table(
     let columns: String = target
         .query_one(
             "SELECT coalesce(string_agg(quote_ident(attname), ', ' ORDER BY attnum), '')
-               FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0
+               FROM pg_attribute WHERE attrelid = $1::text::regclass AND attnum > 0
                 AND NOT attisdropped AND attgenerated = ''",
             &[&table],
         )?
