@@ -110,6 +110,22 @@ COMMIT;";
     assert_eq!(t.failed(), 1);
     assert_eq!(t.disagreements(), 0);
 
+    // Hostile names resolve: a quote, and a dot inside one name.
+    c.batch_execute(r#"CREATE TABLE "we""ird.t" (id int); CREATE SCHEMA "S"; CREATE TABLE "S"."T" (id int)"#)
+        .unwrap();
+    let t = trace(
+        &mut c,
+        r#"ALTER TABLE "we""ird.t" ALTER COLUMN id TYPE text; ALTER TABLE "S"."T" ADD COLUMN x int DEFAULT random();"#,
+        &Options::default(),
+    )
+    .unwrap();
+    for st in &t.statements {
+        assert!(matches!(st.outcome, Outcome::Traced { .. }), "{st:?}");
+        assert!(st.disagreements.is_empty(), "{st:?}");
+        assert_eq!(st.rewritten.len(), 1, "{st:?}");
+        assert_eq!(st.predicted_locks[0].relation, st.rewritten[0], "{st:?}");
+    }
+
     // What only the catalog knows: dropping a table CASCADE also drops the
     // foreign key of the table that references it, locking that one too.
     c.batch_execute("ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id)")
