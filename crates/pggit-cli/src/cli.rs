@@ -305,6 +305,9 @@ pub struct MergeArgs {
     /// Show what would happen (changes, conflicts, migration, validity) and change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// With --dry-run: leave out `pggit lint`'s findings on the migration.
+    #[arg(long)]
+    pub no_lint: bool,
     /// Record a merge commit even when a fast-forward is possible.
     #[arg(long, conflicts_with = "ff_only")]
     pub no_ff: bool,
@@ -402,6 +405,9 @@ pub struct DiffArgs {
     /// Exit with 1 when there are differences.
     #[arg(long)]
     pub exit_code: bool,
+    /// Leave out `pggit lint`'s findings (comments before the statements).
+    #[arg(long)]
+    pub no_lint: bool,
     /// Compare two live databases (objects matched by name).
     #[arg(long, requires = "to_db", value_name = "URL")]
     pub from_db: Option<String>,

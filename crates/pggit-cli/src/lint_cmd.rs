@@ -19,6 +19,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
         enable: args.enable.clone(),
         disable: args.disable.clone(),
         target: None,
+        lock_timeout_set: false,
     };
     if args.fix && !args.write && args.files.len() > 1 {
         anyhow::bail!(UsageError(
@@ -261,12 +262,24 @@ fn fix(
             let how = if args.write { "rewritten" } else { "rewrite" };
             writeln!(err, "{name}: {how}:")?;
             for a in &fixed.applied {
-                let at = a.statement.map(|n| format!("statement {n}")).unwrap_or_else(|| "file".into());
-                writeln!(err, "  {at}: {} ({})", crate::style::esc_message(&a.what), a.rule)?;
+                let at = a
+                    .statement
+                    .map(|n| format!("statement {n}"))
+                    .unwrap_or_else(|| "file".into());
+                writeln!(
+                    err,
+                    "  {at}: {} ({})",
+                    crate::style::esc_message(&a.what),
+                    a.rule
+                )?;
             }
         }
         if !fixed.unfixed.is_empty() {
-            let whose = if args.write { "the file" } else { "the rewrite" };
+            let whose = if args.write {
+                "the file"
+            } else {
+                "the rewrite"
+            };
             writeln!(err, "{name}: left in {whose} (no automatic rewrite):")?;
             for u in &fixed.unfixed {
                 writeln!(

@@ -6,12 +6,12 @@ mod cli;
 mod data_cmd;
 mod demo;
 mod lint_cmd;
-mod trace_cmd;
 mod local;
 mod merge_cmd;
 mod reference_cmd;
 mod run;
 mod style;
+mod trace_cmd;
 
 use std::io::{IsTerminal, Write};
 

@@ -89,7 +89,7 @@ pub fn merge(ctx: &mut Ctx<'_>, args: &MergeArgs) -> anyhow::Result<Code> {
     if ctx.cli.json {
         json(ctx.out, &o)?;
     } else {
-        print_outcome(ctx, &o)?;
+        print_outcome(ctx, &o, !args.no_lint)?;
     }
     Ok(match o.status.as_str() {
         "conflicted" | "aborted" => 1,
@@ -98,7 +98,7 @@ pub fn merge(ctx: &mut Ctx<'_>, args: &MergeArgs) -> anyhow::Result<Code> {
     })
 }
 
-fn print_outcome(ctx: &mut Ctx<'_>, o: &MergeOutcome) -> anyhow::Result<()> {
+fn print_outcome(ctx: &mut Ctx<'_>, o: &MergeOutcome, lint: bool) -> anyhow::Result<()> {
     let out = &mut *ctx.out;
     let clean: usize = o.changes.values().sum();
     match o.status.as_str() {
@@ -200,7 +200,8 @@ fn print_outcome(ctx: &mut Ctx<'_>, o: &MergeOutcome) -> anyhow::Result<()> {
             }
             if !o.statements.is_empty() {
                 writeln!(out, "Migration that would be applied to '{}':", o.target)?;
-                write!(out, "{}", pggit::core::sql::script(&o.statements))?;
+                let text = pggit::core::sql::script(&o.statements);
+                write!(out, "{}", crate::run::annotated(&text, lint, true))?;
             }
             writeln!(out, "(dry run: nothing changed)")?;
         }

@@ -465,14 +465,27 @@ fn print_row_checks(ctx: &mut Ctx<'_>, checks: &[String]) -> anyhow::Result<()> 
     Ok(())
 }
 
-fn print_sql(ctx: &mut Ctx<'_>, statements: &[Statement]) -> anyhow::Result<()> {
+fn print_sql(ctx: &mut Ctx<'_>, statements: &[Statement], lint: bool) -> anyhow::Result<()> {
     if statements.is_empty() {
         return Ok(());
     }
-    writeln!(ctx.out, "BEGIN;")?;
-    write!(ctx.out, "{}", script(statements))?;
-    writeln!(ctx.out, "COMMIT;")?;
+    let text = format!("BEGIN;\n{}COMMIT;\n", script(statements));
+    write!(ctx.out, "{}", annotated(&text, lint, false))?;
     Ok(())
+}
+
+/// A migration pggit would apply, with `pggit lint`'s findings as comments
+/// (unless `lint` is off). pggit applies it with a `lock_timeout`.
+pub(crate) fn annotated(text: &str, lint: bool, in_transaction: bool) -> String {
+    if !lint {
+        return text.to_string();
+    }
+    let options = pggit_lint::Options {
+        lock_timeout_set: true,
+        assume_in_transaction: in_transaction,
+        ..Default::default()
+    };
+    pggit_lint::annotate(text, &options).unwrap_or_else(|_| text.to_string())
 }
 
 fn show(ctx: &mut Ctx<'_>, rev: &str, object: Option<&str>) -> anyhow::Result<Code> {
@@ -512,7 +525,7 @@ fn show(ctx: &mut Ctx<'_>, rev: &str, object: Option<&str>) -> anyhow::Result<Co
     print_changes(ctx, &s.changes, "")?;
     if !s.statements.is_empty() {
         writeln!(ctx.out)?;
-        print_sql(ctx, &s.statements)?;
+        print_sql(ctx, &s.statements, false)?;
     }
     Ok(0)
 }
@@ -537,7 +550,7 @@ fn diff(ctx: &mut Ctx<'_>, args: &DiffArgs) -> anyhow::Result<Code> {
         json(ctx.out, &d)?;
     } else if args.sql {
         print_row_checks(ctx, &d.row_checks)?;
-        print_sql(ctx, &d.statements)?;
+        print_sql(ctx, &d.statements, !args.no_lint)?;
     } else if args.stat {
         print_changes(ctx, &d.changes, "")?;
         writeln!(ctx.out, " {} object(s) changed", d.changes.len())?;
@@ -547,7 +560,7 @@ fn diff(ctx: &mut Ctx<'_>, args: &DiffArgs) -> anyhow::Result<Code> {
         if !d.statements.is_empty() {
             writeln!(ctx.out)?;
             print_row_checks(ctx, &d.row_checks)?;
-            print_sql(ctx, &d.statements)?;
+            print_sql(ctx, &d.statements, !args.no_lint)?;
         }
     }
     Ok(if args.exit_code && differs { 1 } else { 0 })

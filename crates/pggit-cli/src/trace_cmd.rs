@@ -29,7 +29,10 @@ pub(crate) fn run(
     let mut options = options.clone();
     if args.pg_version.is_none() {
         let v: i32 = target
-            .query_one("SELECT current_setting('server_version_num')::int / 10000", &[])?
+            .query_one(
+                "SELECT current_setting('server_version_num')::int / 10000",
+                &[],
+            )?
             .get(0);
         if let Ok(v @ 13..=18) = u32::try_from(v) {
             options.pg_version = v;
@@ -40,7 +43,11 @@ pub(crate) fn run(
     })?;
     let mut copy = scratch.connect()?;
     if !json {
-        eprintln!("copying the schema of {} into {} ...", esc_message(&source), scratch.name);
+        eprintln!(
+            "copying the schema of {} into {} ...",
+            esc_message(&source),
+            scratch.name
+        );
     }
     lint_trace::copy_schema(&mut target, &mut copy)
         .map_err(|e| anyhow::anyhow!("cannot copy the schema of {source}: {e}"))?;
@@ -108,8 +115,18 @@ pub(crate) fn run(
         let (mut traced, mut skipped) = (0, 0);
         for st in &t.statements {
             let first = st.text.lines().next().unwrap_or("");
-            let more = if st.text.lines().nth(1).is_some() { " ..." } else { "" };
-            write!(out, "{:>4}  line {:<4} {}{more}", st.number, st.line, esc_message(first))?;
+            let more = if st.text.lines().nth(1).is_some() {
+                " ..."
+            } else {
+                ""
+            };
+            write!(
+                out,
+                "{:>4}  line {:<4} {}{more}",
+                st.number,
+                st.line,
+                esc_message(first)
+            )?;
             match &st.outcome {
                 Outcome::NotTraced { why } => {
                     skipped += 1;

@@ -332,6 +332,23 @@ fn diff_between_live_databases() {
     ]);
     assert_eq!(r.code, 1);
     snap!("diff_dbs_sql", r.stdout);
+    // The same migration without the lint's comments.
+    let plain = a.pggit(&[
+        "diff",
+        "--from-db",
+        &a.url,
+        "--to-db",
+        &b.url,
+        "--sql",
+        "--no-lint",
+    ]);
+    assert!(!plain.stdout.contains("-- lint:"), "{}", plain.stdout);
+    let without: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| !l.starts_with("-- lint:"))
+        .collect();
+    assert_eq!(without, plain.stdout.lines().collect::<Vec<_>>());
     let r = a.pggit(&[
         "diff",
         "--from-db",
@@ -828,9 +845,21 @@ fn lint_trace_runs_the_migration_on_a_copy_and_leaves_nothing() {
     )
     .unwrap();
     let path = f.to_str().unwrap();
-    let r = e.pggit(&["--db", &e.url, "lint", "--trace", "--trace-rows", "20", path]);
+    let r = e.pggit(&[
+        "--db",
+        &e.url,
+        "lint",
+        "--trace",
+        "--trace-rows",
+        "20",
+        path,
+    ]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
-    assert!(r.stdout.contains("up to 20 rows of each table"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("up to 20 rows of each table"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("rewrites: orders"), "{}", r.stdout);
     assert!(r.stdout.contains("0 disagreement(s)"), "{}", r.stdout);
     // Nothing happened to the target, and the copy is gone.
@@ -850,14 +879,26 @@ fn lint_trace_runs_the_migration_on_a_copy_and_leaves_nothing() {
         .unwrap()
         .to_string();
     let left: i64 = c
-        .query_one("SELECT count(*) FROM pg_database WHERE datname = $1", &[&copy])
+        .query_one(
+            "SELECT count(*) FROM pg_database WHERE datname = $1",
+            &[&copy],
+        )
         .unwrap()
         .get(0);
     assert_eq!(left, 0, "{copy} was left behind");
 
     // JSON, and a statement that fails on the copy (exit 1).
     std::fs::write(&f, "ALTER TABLE orders ADD UNIQUE (customer_id);\n").unwrap();
-    let r = e.pggit(&["--db", &e.url, "lint", "--trace", "--trace-rows", "200", "--json", path]);
+    let r = e.pggit(&[
+        "--db",
+        &e.url,
+        "lint",
+        "--trace",
+        "--trace-rows",
+        "200",
+        "--json",
+        path,
+    ]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(doc[0]["failed"], 1);
@@ -866,4 +907,36 @@ fn lint_trace_runs_the_migration_on_a_copy_and_leaves_nothing() {
     let r = e.pggit(&["--db", &e.url, "lint", "--trace", "--json", path]);
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn merge_dry_run_shows_the_lint_of_its_migration() {
+    let e = Env::new("CREATE TABLE public.users (id int PRIMARY KEY, email text);");
+    e.ok(&["init"]);
+    let out = e.ok(&["checkout", "-b", "feature"]);
+    let ws_url = out.lines().last().unwrap().trim().to_string();
+    let (c, _) = pggit::pg::connect::resolve(Some(&ws_url), &|_| None).unwrap();
+    pggit::pg::connect::connect(&c)
+        .unwrap()
+        .batch_execute("CREATE INDEX users_email ON public.users (email)")
+        .unwrap();
+    e.ok(&["commit", "-m", "index"]);
+    e.ok(&["checkout", "main"]);
+    let r = e.pggit(&["merge", "feature", "--dry-run", "--no-ff"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("-- lint: high require-concurrent-index-creation"),
+        "{}",
+        r.stdout
+    );
+    // pggit applies it with a lock_timeout: not reported missing.
+    assert!(!r.stdout.contains("require-lock-timeout"), "{}", r.stdout);
+    let r = e.pggit(&["merge", "feature", "--dry-run", "--no-ff", "--no-lint"]);
+    assert!(!r.stdout.contains("-- lint:"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("CREATE INDEX users_email"),
+        "{}",
+        r.stdout
+    );
 }

@@ -201,7 +201,10 @@ fn fix_prints_the_rewrite_and_write_replaces_the_file() {
     // JSON: the rewrite, what was applied, what was left.
     let (_, out, _) = lint(&["--fix", "--json", "-"], Some(risky));
     let doc: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert!(doc[0]["sql"].as_str().unwrap().contains("CREATE INDEX CONCURRENTLY"));
+    assert!(doc[0]["sql"]
+        .as_str()
+        .unwrap()
+        .contains("CREATE INDEX CONCURRENTLY"));
     assert_eq!(doc[0]["unfixed"][0]["rule"], "adding-required-field");
     assert!(doc[0]["applied"].as_array().unwrap().len() >= 3);
 
@@ -216,7 +219,10 @@ fn fix_prints_the_rewrite_and_write_replaces_the_file() {
     assert!(out.is_empty());
     assert!(err.contains("rewritten"), "{err}");
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.contains("CREATE INDEX CONCURRENTLY orders_region"), "{text}");
+    assert!(
+        text.contains("CREATE INDEX CONCURRENTLY orders_region"),
+        "{text}"
+    );
     let (code, _, err) = lint(&["--fix", "--write", path], None);
     assert_eq!(code, 0);
     assert!(err.contains("nothing to rewrite"), "{err}");
@@ -229,7 +235,10 @@ fn fix_prints_the_rewrite_and_write_replaces_the_file() {
     let (code, _, err) = lint(&["--fix", "--write", path], None);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("syntax error"), "{err}");
-    assert_eq!(std::fs::read_to_string(&file).unwrap(), "ALTER TABLE orders ADD COLUMN;\n");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "ALTER TABLE orders ADD COLUMN;\n"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 
     // Usage errors.

@@ -185,9 +185,7 @@ pub fn fix(text: &str, options: &Options) -> Result<Fixed, LintError> {
             });
         }
         if statement_preamble {
-            out.push_str(&format!(
-                "SET statement_timeout = '{STATEMENT_TIMEOUT}';\n"
-            ));
+            out.push_str(&format!("SET statement_timeout = '{STATEMENT_TIMEOUT}';\n"));
             applied.push(Applied {
                 statement: None,
                 rule: "require-statement-timeout",
@@ -356,7 +354,8 @@ fn rewrite(stmt: &source::Statement, rules: &BTreeSet<&'static str>) -> Option<R
         N::IndexStmt(s) if !s.concurrent && rules.contains("require-concurrent-index-creation") => {
             let mut s = (**s).clone();
             s.concurrent = true;
-            rw.steps.push(Step::outside(deparse(N::IndexStmt(Box::new(s)))?));
+            rw.steps
+                .push(Step::outside(deparse(N::IndexStmt(Box::new(s)))?));
             rw.applied.push((
                 "require-concurrent-index-creation",
                 "CREATE INDEX CONCURRENTLY, outside a transaction".into(),
@@ -453,8 +452,10 @@ fn alter_table(
         let def = cmd.def.as_ref().and_then(|d| d.node.as_ref());
         match (cmd.subtype(), def) {
             (AlterTableType::AtAddConstraint, Some(N::Constraint(k)))
-                if matches!(k.contype(), ConstrType::ConstrForeign | ConstrType::ConstrCheck)
-                    && !k.skip_validation
+                if matches!(
+                    k.contype(),
+                    ConstrType::ConstrForeign | ConstrType::ConstrCheck
+                ) && !k.skip_validation
                     && (rules.contains("adding-foreign-key-constraint")
                         || rules.contains("constraint-missing-not-valid")) =>
             {
@@ -483,14 +484,21 @@ fn alter_table(
                     rule,
                     format!("constraint {name} added NOT VALID, validated in a later transaction"),
                 ));
-                if rules.contains("constraint-missing-not-valid") && rule != "constraint-missing-not-valid" {
-                    rw.applied.push(("constraint-missing-not-valid", format!("constraint {name} added NOT VALID")));
+                if rules.contains("constraint-missing-not-valid")
+                    && rule != "constraint-missing-not-valid"
+                {
+                    rw.applied.push((
+                        "constraint-missing-not-valid",
+                        format!("constraint {name} added NOT VALID"),
+                    ));
                 }
                 changed = true;
             }
             (AlterTableType::AtAddConstraint, Some(N::Constraint(k)))
-                if matches!(k.contype(), ConstrType::ConstrUnique | ConstrType::ConstrPrimary)
-                    && k.indexname.is_empty()
+                if matches!(
+                    k.contype(),
+                    ConstrType::ConstrUnique | ConstrType::ConstrPrimary
+                ) && k.indexname.is_empty()
                     && k.exclusions.is_empty()
                     && k.where_clause.is_none()
                     && !k.without_overlaps
@@ -576,7 +584,8 @@ fn alter_table(
                 changed = true;
             }
             (AlterTableType::AtAddColumn, Some(N::ColumnDef(col)))
-                if rules.contains("adding-field-with-default") && volatile_default(col).is_some() =>
+                if rules.contains("adding-field-with-default")
+                    && volatile_default(col).is_some() =>
             {
                 let default = volatile_default(col)?;
                 let not_null = crate::facts::constraints_of(&col.constraints)
@@ -596,7 +605,8 @@ fn alter_table(
                 ))?));
                 extra.push(Step::outside(backfill(&target, &column, &expr)));
                 if not_null {
-                    let (add, validate, drop) = not_null_proof(&target, &rel.relname, &col.colname)?;
+                    let (add, validate, drop) =
+                        not_null_proof(&target, &rel.relname, &col.colname)?;
                     extra.push(Step::later(add));
                     extra.push(Step::validate(validate));
                     extra.push(Step::later(normalize(&format!(

@@ -44,6 +44,9 @@ pub struct Options {
     pub disable: Vec<String>,
     /// The target's figures (`lint --db`), which grade the risk.
     pub target: Option<target::Target>,
+    /// The tool that runs the file sets `lock_timeout` first (pggit's own
+    /// apply does).
+    pub lock_timeout_set: bool,
 }
 
 impl Default for Options {
@@ -54,6 +57,7 @@ impl Default for Options {
             enable: Vec::new(),
             disable: Vec::new(),
             target: None,
+            lock_timeout_set: false,
         }
     }
 }
@@ -134,6 +138,7 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
     let mut state = rules::State {
         in_transaction: options.assume_in_transaction,
         version: options.pg_version,
+        lock_timeout: options.lock_timeout_set,
         ..rules::State::default()
     };
     let file_disabled = directives(
@@ -319,6 +324,45 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
         findings,
         source: parsed.source,
     })
+}
+
+/// `text` with each statement's findings as `-- lint:` comment lines
+/// before the line it starts on, and the migration's risk first: how
+/// `diff --sql` and `merge --dry-run` show the migration pggit would apply.
+/// Unchanged when nothing is found.
+pub fn annotate(text: &str, options: &Options) -> Result<String, LintError> {
+    let report = lint(text, options)?;
+    if report.findings.is_empty() {
+        return Ok(text.to_string());
+    }
+    let one_line = |s: &str| s.replace(['\n', '\r'], " ");
+    let mut notes: std::collections::BTreeMap<usize, Vec<String>> = Default::default();
+    for f in &report.findings {
+        let at = text[..f.start.min(text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        notes.entry(at).or_default().push(format!(
+            "-- lint: {} {}: {}\n",
+            f.severity.name(),
+            f.rule,
+            one_line(&f.message)
+        ));
+    }
+    let mut out = format!(
+        "-- lint: risk {}/100 ({}); `pggit lint` explains, --no-lint leaves these comments out\n",
+        report.risk.score,
+        report.risk.level.name()
+    );
+    let mut cursor = 0;
+    for (at, lines) in notes {
+        out.push_str(&text[cursor..at]);
+        for l in lines {
+            out.push_str(&l);
+        }
+        cursor = at;
+    }
+    out.push_str(&text[cursor..]);
+    Ok(out)
 }
 
 /// The relations the statements of `text` lock, as they name them (what

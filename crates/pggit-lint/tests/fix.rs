@@ -87,7 +87,10 @@ fn run_file(c: &mut postgres::Client, sql: &str) {
 fn dump(db: &ScratchDb) -> String {
     let admin = test_admin_config();
     let mut cmd = std::process::Command::new(pg_dump_program(&admin));
-    cmd.arg("--schema-only").arg("--no-owner").arg("-d").arg(&db.name);
+    cmd.arg("--schema-only")
+        .arg("--no-owner")
+        .arg("-d")
+        .arg(&db.name);
     if let Some(postgres::config::Host::Tcp(h)) = admin.get_hosts().first() {
         cmd.arg("-h").arg(h);
     }
@@ -101,11 +104,17 @@ fn dump(db: &ScratchDb) -> String {
         cmd.env("PGPASSWORD", String::from_utf8_lossy(pw).to_string());
     }
     let out = cmd.output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()
-        .filter(|l| !l.starts_with("--") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+        .filter(|l| {
+            !l.starts_with("--") && !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict")
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }
@@ -160,7 +169,9 @@ fn observe(db: &ScratchDb, c: &mut postgres::Client, table: &str, sql: &str) -> 
         // 2. For real, while another session holds the table: the lock it
         // waits for is the lock it takes.
         holder
-            .batch_execute(&format!("BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+            .batch_execute(&format!(
+                "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+            ))
             .unwrap();
         let lock = std::thread::scope(|scope| {
             let h = scope.spawn(|| c.batch_execute(&s.text));
@@ -183,7 +194,9 @@ fn observe(db: &ScratchDb, c: &mut postgres::Client, table: &str, sql: &str) -> 
                 std::thread::sleep(Duration::from_millis(5));
             }
             holder.batch_execute("ROLLBACK").unwrap();
-            h.join().unwrap().unwrap_or_else(|e| panic!("{e:?}\nrunning: {}", s.text));
+            h.join()
+                .unwrap()
+                .unwrap_or_else(|e| panic!("{e:?}\nrunning: {}", s.text));
             lock
         });
         seen.push(Seen {
@@ -196,7 +209,10 @@ fn observe(db: &ScratchDb, c: &mut postgres::Client, table: &str, sql: &str) -> 
 }
 
 fn scan_lock(seen: &[Seen]) -> Option<LockLevel> {
-    seen.iter().filter(|s| s.scanned).filter_map(|s| s.lock).max()
+    seen.iter()
+        .filter(|s| s.scanned)
+        .filter_map(|s| s.lock)
+        .max()
 }
 
 fn strongest(seen: &[Seen]) -> Option<LockLevel> {
@@ -228,7 +244,9 @@ fn every_rewrite_leaves_the_same_schema_and_reads_rows_only_under_weaker_locks()
         // The rewrite reads rows only under locks that let writes through.
         let fixed_scan = scan_lock(&after);
         if fixed_scan.is_some_and(|l| l > LockLevel::ShareUpdateExclusive) {
-            failures.push(format!("{name}: the rewrite reads rows under {fixed_scan:?}: {after:#?}"));
+            failures.push(format!(
+                "{name}: the rewrite reads rows under {fixed_scan:?}: {after:#?}"
+            ));
         }
         // The original did not (or held the table more strongly).
         let original_scan = scan_lock(&before);
@@ -260,7 +278,9 @@ fn a_transaction_keeps_what_it_can_and_the_rest_runs_after_its_commit() {
             ..Options::default()
         };
         let text = if assume {
-            IN_A_TRANSACTION.replace("BEGIN;\n", "").replace("COMMIT;\n", "")
+            IN_A_TRANSACTION
+                .replace("BEGIN;\n", "")
+                .replace("COMMIT;\n", "")
         } else {
             IN_A_TRANSACTION.to_string()
         };
@@ -312,7 +332,10 @@ fn the_rewrite_of_a_transaction_reads_as_expected() {
         shown.push_str(&format!("-- {:?} {}: {}\n", a.statement, a.rule, a.what));
     }
     for u in &fixed.unfixed {
-        shown.push_str(&format!("-- left {:?} {}: {}\n", u.statement, u.rule, u.message));
+        shown.push_str(&format!(
+            "-- left {:?} {}: {}\n",
+            u.statement, u.rule, u.message
+        ));
     }
     insta::assert_snapshot!(shown);
 }
@@ -324,18 +347,26 @@ fn rewrites_are_complete_and_stable() {
     let mut failures = Vec::new();
     for r in rules::all() {
         let options = Options::default();
-        let Ok(fixed) = fix(r.bad, &options) else { continue };
+        let Ok(fixed) = fix(r.bad, &options) else {
+            continue;
+        };
         if fixed.applied.is_empty() {
             continue;
         }
         let again = fix(&fixed.sql, &options).unwrap();
         if !again.applied.is_empty() {
-            failures.push(format!("{}: a second --fix rewrote {:?}\n{}", r.id, again.applied, fixed.sql));
+            failures.push(format!(
+                "{}: a second --fix rewrote {:?}\n{}",
+                r.id, again.applied, fixed.sql
+            ));
         }
         let answered: Vec<&str> = fixed.applied.iter().map(|a| a.rule).collect();
         for f in lint(&fixed.sql, &options).unwrap().findings {
             if answered.contains(&f.rule) {
-                failures.push(format!("{}: {} still found in\n{}", r.id, f.rule, fixed.sql));
+                failures.push(format!(
+                    "{}: {} still found in\n{}",
+                    r.id, f.rule, fixed.sql
+                ));
             }
         }
     }
@@ -355,7 +386,8 @@ fn constraint_names_are_the_servers() {
         ("t2", long.as_str()),
         (&*format!("x{long}"), &*format!("y{long}")),
     ];
-    c.batch_execute("CREATE TABLE ref (id int PRIMARY KEY)").unwrap();
+    c.batch_execute("CREATE TABLE ref (id int PRIMARY KEY)")
+        .unwrap();
     for (i, (t, col)) in tables.iter().enumerate() {
         let q = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
         let (t, col) = (q(t), q(col));
@@ -366,7 +398,8 @@ ALTER TABLE {t} ADD CHECK ({col} > 0 AND other > 0);
 ALTER TABLE {t} ADD UNIQUE ({col}, other);
 ALTER TABLE {t} ADD PRIMARY KEY ({col});"
         );
-        c.batch_execute(&format!("CREATE TABLE {t} ({col} int, other int)")).unwrap();
+        c.batch_execute(&format!("CREATE TABLE {t} ({col} int, other int)"))
+            .unwrap();
         let fixed = fix(&migration, &Options::default()).unwrap();
         c.batch_execute(&migration).unwrap();
         let names: Vec<String> = c

@@ -344,3 +344,34 @@ fn lexer_errors_point_at_the_unclosed_construct_and_hostile_files_finish() {
     let _ = lint(&text, &Options::default());
     assert!(t.elapsed().as_secs() < 20, "{:?}", t.elapsed());
 }
+
+/// Findings as comments before their statements; a name with a newline
+/// cannot break out of its comment.
+#[test]
+fn annotate_puts_findings_before_their_statements() {
+    let sql = "BEGIN;\nALTER TABLE \"a\nb\" ALTER COLUMN c SET NOT NULL;\nCREATE INDEX i ON t (c);\nCOMMIT;\n";
+    let options = Options {
+        lock_timeout_set: true,
+        ..Options::default()
+    };
+    let out = pggit_lint::annotate(sql, &options).unwrap();
+    assert!(out.starts_with("-- lint: risk "), "{out}");
+    let without: String = out
+        .lines()
+        .filter(|l| !l.starts_with("-- lint:"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(without, sql);
+    let parsed = pggit_lint::source::parse(&out).unwrap();
+    assert_eq!(parsed.statements.len(), 4);
+    let index = out.find("CREATE INDEX").unwrap();
+    let note = out.find("require-concurrent-index-creation").unwrap();
+    assert!(
+        note < index && out[note..index].lines().count() == 1,
+        "{out}"
+    );
+    assert!(!out.contains("require-lock-timeout"), "{out}");
+    // Nothing found: the text as it was.
+    let safe = "SELECT 1;\n";
+    assert_eq!(pggit_lint::annotate(safe, &options).unwrap(), safe);
+}

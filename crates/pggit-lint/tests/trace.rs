@@ -103,7 +103,9 @@ COMMIT;";
     // text → int rewrites.
     assert_eq!(by(3).rewritten, vec!["orders".to_string()]);
     assert!(by(3).disagreements.is_empty(), "{:?}", by(3));
-    assert!(matches!(&by(4).outcome, Outcome::NotTraced { why } if why.contains("transaction block")));
+    assert!(
+        matches!(&by(4).outcome, Outcome::NotTraced { why } if why.contains("transaction block"))
+    );
     assert!(matches!(&by(5).outcome, Outcome::Failed { error } if error.contains("no_such_table")));
     // After a failure the rest still runs.
     assert!(matches!(by(6).outcome, Outcome::Traced { .. }));
@@ -111,8 +113,10 @@ COMMIT;";
     assert_eq!(t.disagreements(), 0);
 
     // Hostile names resolve: a quote, and a dot inside one name.
-    c.batch_execute(r#"CREATE TABLE "we""ird.t" (id int); CREATE SCHEMA "S"; CREATE TABLE "S"."T" (id int)"#)
-        .unwrap();
+    c.batch_execute(
+        r#"CREATE TABLE "we""ird.t" (id int); CREATE SCHEMA "S"; CREATE TABLE "S"."T" (id int)"#,
+    )
+    .unwrap();
     let t = trace(
         &mut c,
         r#"ALTER TABLE "we""ird.t" ALTER COLUMN id TYPE text; ALTER TABLE "S"."T" ADD COLUMN x int DEFAULT random();"#,
@@ -133,7 +137,8 @@ COMMIT;";
     let t = trace(&mut c, "DROP TABLE customers CASCADE;", &Options::default()).unwrap();
     let d = &t.statements[0].disagreements;
     assert!(
-        d.iter().any(|d| d.contains("ACCESS EXCLUSIVE on orders, not predicted")),
+        d.iter()
+            .any(|d| d.contains("ACCESS EXCLUSIVE on orders, not predicted")),
         "{:?}",
         t.statements[0]
     );

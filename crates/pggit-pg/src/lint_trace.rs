@@ -22,12 +22,18 @@ use crate::PgError;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
-    Traced { micros: u64 },
+    Traced {
+        micros: u64,
+    },
     /// Not run, and why (it cannot run in a transaction block, or it is
     /// transaction control).
-    NotTraced { why: String },
+    NotTraced {
+        why: String,
+    },
     /// The server refused it on the copy (its later statements still run).
-    Failed { error: String },
+    Failed {
+        error: String,
+    },
 }
 
 /// A relation and a lock level.
@@ -121,8 +127,9 @@ pub fn trace(
         };
         if f.intent == Intent::Transaction {
             traced.outcome = Outcome::NotTraced {
-                why: "transaction control (the trace runs the file in one transaction, rolled back)"
-                    .into(),
+                why:
+                    "transaction control (the trace runs the file in one transaction, rolled back)"
+                        .into(),
             };
             out.push(traced);
             continue;
@@ -449,7 +456,9 @@ fn copy_table(
         .read_to_end(&mut data)
         .map_err(|e| PgError::Unexpected(format!("cannot read the rows of {table}: {e}")))?;
     let mut tx = scratch.transaction()?;
-    let mut w = tx.copy_in(&format!("COPY {table} ({columns}) FROM STDIN (FORMAT binary)"))?;
+    let mut w = tx.copy_in(&format!(
+        "COPY {table} ({columns}) FROM STDIN (FORMAT binary)"
+    ))?;
     if w.write_all(&data).is_err() {
         return Ok(false);
     }
