@@ -818,6 +818,19 @@ fn lint_with_db_grades_by_the_target() {
         shown.contains("public.big on the target: 20,000 rows"),
         "{shown}"
     );
+    // How long the lock is held, and how that was worked out.
+    let est = &doc[0]["statements"][0]["lock_estimate"];
+    assert_eq!(est["level"], "ACCESS_EXCLUSIVE", "{est}");
+    assert!(est["seconds"].as_f64().unwrap() > 0.0, "{est}");
+    assert!(
+        est["how"].as_str().unwrap().starts_with("rewrite of"),
+        "{est}"
+    );
+    assert!(
+        shown.contains("holds ACCESS EXCLUSIVE on public.big for about"),
+        "{shown}"
+    );
+    assert_eq!(doc[0]["statements"][1]["lock_estimate"]["seconds"], 0.0);
     // Without --db the two statements look alike.
     let r = e.pggit(&["lint", "--json", "--fail-on", "none", path]);
     let doc: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();

@@ -76,7 +76,22 @@ pub struct Lock {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TableWork {
     pub relation: String,
+    pub kind: WorkKind,
     pub reason: String,
+}
+
+/// What the work on the table is (how long it takes grows differently).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WorkKind {
+    /// A new copy of the table and its indexes.
+    Rewrite,
+    /// An index built from every row.
+    IndexBuild,
+    /// Every row checked against the referenced table.
+    ForeignKeyCheck,
+    /// Every row read and checked (CHECK, NOT NULL, a partition bound).
+    RowCheck,
 }
 
 /// The facts of one statement.
@@ -177,6 +192,7 @@ pub fn facts(node: &N, version: u32) -> Facts {
             } else {
                 f.lock(rel.clone(), LockLevel::Share);
                 f.scans.push(TableWork {
+                    kind: WorkKind::IndexBuild,
                     relation: rel,
                     reason: "builds the index, blocking writes".into(),
                 });
@@ -287,6 +303,7 @@ pub fn facts(node: &N, version: u32) -> Facts {
                         f.lock(range_name(rv), level);
                         if full {
                             f.rewrites.push(TableWork {
+                                kind: WorkKind::Rewrite,
                                 relation: range_name(rv),
                                 reason: "VACUUM FULL writes a new copy of the table".into(),
                             });
@@ -303,6 +320,7 @@ pub fn facts(node: &N, version: u32) -> Facts {
             if let Some(r) = &s.relation {
                 f.lock(range_name(r), LockLevel::AccessExclusive);
                 f.rewrites.push(TableWork {
+                    kind: WorkKind::Rewrite,
                     relation: range_name(r),
                     reason: "CLUSTER writes a new copy of the table".into(),
                 });
@@ -530,6 +548,7 @@ fn alter_table_facts(s: &protobuf::AlterTableStmt) -> Facts {
             AlterTableType::AtAlterColumnType => {
                 idempotent = false;
                 f.rewrites.push(TableWork {
+                    kind: WorkKind::Rewrite,
                     relation: rel.clone(),
                     reason: format!(
                         "changes the type of column {} (a rewrite unless the new type is binary-coercible, e.g. a longer varchar)",
@@ -543,6 +562,7 @@ fn alter_table_facts(s: &protobuf::AlterTableStmt) -> Facts {
             }
             AlterTableType::AtSetNotNull => {
                 f.scans.push(TableWork {
+                    kind: WorkKind::RowCheck,
                     relation: rel.clone(),
                     reason: format!(
                         "SET NOT NULL on {} reads every row unless a valid CHECK ({} IS NOT NULL) exists",
@@ -565,6 +585,7 @@ fn alter_table_facts(s: &protobuf::AlterTableStmt) -> Facts {
             AlterTableType::AtValidateConstraint => {
                 level = LockLevel::ShareUpdateExclusive;
                 f.scans.push(TableWork {
+                    kind: WorkKind::RowCheck,
                     relation: rel.clone(),
                     reason: format!(
                         "VALIDATE CONSTRAINT {} reads every row (writes go on)",
@@ -596,18 +617,21 @@ fn alter_table_facts(s: &protobuf::AlterTableStmt) -> Facts {
             }
             AlterTableType::AtSetLogged | AlterTableType::AtSetUnLogged => {
                 f.rewrites.push(TableWork {
+                    kind: WorkKind::Rewrite,
                     relation: rel.clone(),
                     reason: "SET LOGGED / UNLOGGED writes a new copy of the table".into(),
                 });
             }
             AlterTableType::AtSetAccessMethod => {
                 f.rewrites.push(TableWork {
+                    kind: WorkKind::Rewrite,
                     relation: rel.clone(),
                     reason: "SET ACCESS METHOD writes a new copy of the table".into(),
                 });
             }
             AlterTableType::AtSetTableSpace => {
                 f.rewrites.push(TableWork {
+                    kind: WorkKind::Rewrite,
                     relation: rel.clone(),
                     reason: "SET TABLESPACE copies the table's files".into(),
                 });
@@ -619,6 +643,7 @@ fn alter_table_facts(s: &protobuf::AlterTableStmt) -> Facts {
                     if let Some(part) = &p.name {
                         f.lock(range_name(part), LockLevel::AccessExclusive);
                         f.scans.push(TableWork {
+                            kind: WorkKind::RowCheck,
                             relation: range_name(part),
                             reason: "ATTACH PARTITION reads the partition to check its bound, unless a valid CHECK implies it".into(),
                         });
@@ -668,6 +693,7 @@ fn add_column(f: &mut Facts, rel: &str, col: &protobuf::ColumnDef) {
     );
     if serial {
         f.rewrites.push(TableWork {
+            kind: WorkKind::Rewrite,
             relation: rel.to_string(),
             reason: format!(
                 "adds {type_name} column {name}: every row gets a value from the sequence"
@@ -679,6 +705,7 @@ fn add_column(f: &mut Facts, rel: &str, col: &protobuf::ColumnDef) {
         .any(|c| c.contype() == ConstrType::ConstrIdentity)
     {
         f.rewrites.push(TableWork {
+            kind: WorkKind::Rewrite,
             relation: rel.to_string(),
             reason: format!(
                 "adds identity column {name}: every row gets a value from the sequence"
@@ -690,6 +717,7 @@ fn add_column(f: &mut Facts, rel: &str, col: &protobuf::ColumnDef) {
         .any(|c| c.contype() == ConstrType::ConstrGenerated && c.generated_kind != "v")
     {
         f.rewrites.push(TableWork {
+            kind: WorkKind::Rewrite,
             relation: rel.to_string(),
             reason: format!("adds stored generated column {name}: computed for every row"),
         });
@@ -697,6 +725,7 @@ fn add_column(f: &mut Facts, rel: &str, col: &protobuf::ColumnDef) {
     if let Some(d) = default {
         if let Volatility::Volatile(why) = volatility(d) {
             f.rewrites.push(TableWork {
+                kind: WorkKind::Rewrite,
                 relation: rel.to_string(),
                 reason: format!(
                     "adds column {name} with a volatile default ({why}): computed for every row"
@@ -716,18 +745,21 @@ fn add_column(f: &mut Facts, rel: &str, col: &protobuf::ColumnDef) {
                     f.lock(range_name(p), LockLevel::ShareRowExclusive);
                 }
                 f.scans.push(TableWork {
+                    kind: WorkKind::ForeignKeyCheck,
                     relation: rel.to_string(),
                     reason: format!("adds a foreign key on {name}, checked against every row"),
                 });
             }
             ConstrType::ConstrPrimary | ConstrType::ConstrUnique => {
                 f.scans.push(TableWork {
+                    kind: WorkKind::IndexBuild,
                     relation: rel.to_string(),
                     reason: format!("builds a unique index on {name} under ACCESS EXCLUSIVE"),
                 });
             }
             ConstrType::ConstrCheck => {
                 f.scans.push(TableWork {
+                    kind: WorkKind::RowCheck,
                     relation: rel.to_string(),
                     reason: format!("checks a CHECK on {name} against every row"),
                 });
@@ -751,6 +783,7 @@ fn add_constraint(f: &mut Facts, rel: &str, k: &protobuf::Constraint) -> LockLev
             }
             if !k.skip_validation {
                 f.scans.push(TableWork {
+                    kind: WorkKind::ForeignKeyCheck,
                     relation: rel.to_string(),
                     reason: format!("adds foreign key {name} without NOT VALID: every row is checked while writes wait"),
                 });
@@ -760,6 +793,7 @@ fn add_constraint(f: &mut Facts, rel: &str, k: &protobuf::Constraint) -> LockLev
         ConstrType::ConstrCheck => {
             if !k.skip_validation {
                 f.scans.push(TableWork {
+                    kind: WorkKind::RowCheck,
                     relation: rel.to_string(),
                     reason: format!("adds CHECK {name} without NOT VALID: every row is checked under ACCESS EXCLUSIVE"),
                 });
@@ -769,6 +803,7 @@ fn add_constraint(f: &mut Facts, rel: &str, k: &protobuf::Constraint) -> LockLev
         ConstrType::ConstrPrimary | ConstrType::ConstrUnique | ConstrType::ConstrExclusion => {
             if k.indexname.is_empty() {
                 f.scans.push(TableWork {
+                    kind: WorkKind::IndexBuild,
                     relation: rel.to_string(),
                     reason: format!("adds {name} by building its index under ACCESS EXCLUSIVE"),
                 });

@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod estimate;
 pub mod facts;
 pub mod fix;
 mod render;
@@ -90,6 +91,9 @@ pub struct StatementReport {
     pub text: String,
     pub facts: Facts,
     pub risk: risk::Risk,
+    /// With the target's figures: how long its strongest lock is held.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lock_estimate: Option<estimate::LockEstimate>,
 }
 
 /// The lint of one file.
@@ -228,13 +232,36 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
             .iter()
             .filter(|f| f.statement == Some(number))
             .collect();
-        let risk = risk::statement(
+        let mut risk = risk::statement(
             &facts,
             &mine,
             timeout_before,
             &|rel| created_before.contains(rel),
             options.target.as_ref(),
         );
+        let lock_estimate = options.target.as_ref().and_then(|t| {
+            let figures = |rel: &str| {
+                let table = rel.strip_prefix(facts::INDEX_TABLE).unwrap_or(rel);
+                if created_before.contains(table) {
+                    None
+                } else {
+                    t.tables.get(rel)
+                }
+            };
+            estimate::lock_held(&facts, &figures, &estimate::RATES)
+        });
+        if let Some(e) = &lock_estimate {
+            risk.factors.push(risk::Factor {
+                what: format!(
+                    "holds {} on {} for about {} ({}; waiting for the lock comes on top)",
+                    e.level.name(),
+                    e.relation,
+                    estimate::duration(e.seconds),
+                    e.how
+                ),
+                points: 0,
+            });
+        }
         statements.push(StatementReport {
             number,
             line,
@@ -242,6 +269,7 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
             text: stmt.text.clone(),
             facts,
             risk,
+            lock_estimate,
         });
     }
     // End of file.

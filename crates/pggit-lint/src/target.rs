@@ -15,6 +15,11 @@ pub struct TableFigures {
     pub rows: f64,
     /// Table, indexes and TOAST (`pg_total_relation_size`).
     pub bytes: i64,
+    /// The table's own data (`pg_table_size`: heap and TOAST).
+    pub table_bytes: i64,
+    /// Its indexes: how many, and their size.
+    pub indexes: u32,
+    pub index_bytes: i64,
     /// Rows inserted, updated and deleted per second since the statistics
     /// were reset (or the server started), if known.
     pub writes_per_second: Option<f64>,

@@ -95,7 +95,9 @@ fn figures(
                 extract(epoch FROM now() - coalesce(
                     (SELECT d.stats_reset FROM pg_stat_database d WHERE d.datname = current_database()),
                     pg_postmaster_start_time()))::float8,
-                $1::oid::regclass::text
+                $1::oid::regclass::text,
+                sum(pg_table_size(c.oid))::int8, sum(pg_indexes_size(c.oid))::int8,
+                (SELECT count(*) FROM pg_index i WHERE i.indrelid = $1::oid)::int4
            FROM parts p JOIN pg_class c ON c.oid = p.relid LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid",
         &[&oid],
     )?;
@@ -129,9 +131,13 @@ fn figures(
     }
     let writes: Option<f64> = row.get(3);
     let seconds: f64 = row.get(4);
+    let indexes: i32 = row.get(8);
     Ok(Some(TableFigures {
         rows,
         bytes: row.get(1),
+        table_bytes: row.get(6),
+        index_bytes: row.get(7),
+        indexes: u32::try_from(indexes).unwrap_or(0),
         writes_per_second: writes.filter(|_| seconds > 0.0).map(|w| w / seconds),
     }))
 }

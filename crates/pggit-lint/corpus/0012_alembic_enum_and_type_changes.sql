@@ -1,0 +1,20 @@
+-- Alembic revision 9c4e2f1a7b30 (down_revision 3f2a1b), `alembic upgrade head --sql` offline output.
+BEGIN;
+CREATE TYPE ticketstatus AS ENUM ('new', 'open', 'closed');
+ALTER TABLE ticket ADD COLUMN status ticketstatus DEFAULT 'new' NOT NULL;
+ALTER TYPE ticketpriority ADD VALUE 'urgent' AFTER 'high';
+ALTER TYPE ticketpriority ADD VALUE IF NOT EXISTS 'trivial' BEFORE 'low';
+ALTER TYPE ticketpriority RENAME VALUE 'med' TO 'medium';
+ALTER TABLE ticket ALTER COLUMN subject TYPE VARCHAR(500);
+ALTER TABLE ticket ALTER COLUMN body TYPE TEXT;
+ALTER TABLE ticket ALTER COLUMN external_number TYPE INTEGER USING external_number::integer;
+ALTER TABLE ticket ALTER COLUMN id TYPE BIGINT;
+ALTER TABLE ticket_comment ALTER COLUMN ticket_id TYPE BIGINT;
+ALTER TABLE ticket ALTER COLUMN created_at TYPE TIMESTAMP WITH TIME ZONE USING created_at AT TIME ZONE 'UTC';
+ALTER TABLE ticket ALTER COLUMN score TYPE NUMERIC(10, 4);
+ALTER TABLE ticket ADD COLUMN updated_at TIMESTAMP WITH TIME ZONE DEFAULT now() NOT NULL;
+ALTER TABLE ticket ADD COLUMN seen_at TIMESTAMP WITH TIME ZONE DEFAULT clock_timestamp();
+ALTER TABLE ticket DROP CONSTRAINT ticket_assignee_id_fkey;
+ALTER TABLE ticket ADD CONSTRAINT ticket_assignee_id_fkey FOREIGN KEY(assignee_id) REFERENCES "user" (id) ON DELETE SET NULL;
+UPDATE alembic_version SET version_num='9c4e2f1a7b30' WHERE alembic_version.version_num = '3f2a1b';
+COMMIT;

@@ -1,0 +1,24 @@
+-- Hand-written zero-downtime runbook (psql -f, autocommit, each step its own transaction): make orders.customer_id NOT NULL and add a primary key to line_items. Plainly safe.
+SET lock_timeout = '2s';
+SET statement_timeout = '30s';
+ALTER TABLE orders ADD CONSTRAINT orders_customer_id_not_null CHECK (customer_id IS NOT NULL) NOT VALID;
+SET statement_timeout = 0;
+ALTER TABLE orders VALIDATE CONSTRAINT orders_customer_id_not_null;
+SET statement_timeout = '30s';
+ALTER TABLE orders ALTER COLUMN customer_id SET NOT NULL;
+ALTER TABLE orders DROP CONSTRAINT orders_customer_id_not_null;
+ALTER TABLE line_items ADD CONSTRAINT line_items_id_not_null CHECK (id IS NOT NULL) NOT VALID;
+SET statement_timeout = 0;
+ALTER TABLE line_items VALIDATE CONSTRAINT line_items_id_not_null;
+CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS line_items_pkey_idx ON line_items (id);
+SET statement_timeout = '30s';
+ALTER TABLE line_items ALTER COLUMN id SET NOT NULL;
+ALTER TABLE line_items ADD CONSTRAINT line_items_pkey PRIMARY KEY USING INDEX line_items_pkey_idx;
+ALTER TABLE line_items DROP CONSTRAINT line_items_id_not_null;
+SET statement_timeout = 0;
+CREATE INDEX CONCURRENTLY IF NOT EXISTS orders_customer_id_placed_at_idx ON orders (customer_id, placed_at DESC);
+CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_lower_email_idx ON customers (lower(email));
+DROP INDEX CONCURRENTLY IF EXISTS orders_customer_id_idx;
+REINDEX INDEX CONCURRENTLY customers_pkey;
+ALTER TABLE events DETACH PARTITION events_2021 CONCURRENTLY;
+RESET statement_timeout;
