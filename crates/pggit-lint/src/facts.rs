@@ -136,6 +136,24 @@ impl Facts {
     }
 }
 
+fn set_not_null_scan(column: &str) -> String {
+    format!("SET NOT NULL on {column} reads every row unless a valid CHECK ({column} IS NOT NULL) exists")
+}
+
+fn set_not_null_break(column: &str) -> String {
+    format!("column {column} becomes NOT NULL: clients that write NULL fail")
+}
+
+/// SET NOT NULL of `rel.column` when a valid `CHECK (column IS NOT NULL)`
+/// proves it (known from earlier statements): no scan, and nothing new
+/// breaks (the check already refuses NULL).
+pub fn set_not_null_proven(f: &mut Facts, rel: &str, column: &str) {
+    let scan = set_not_null_scan(column);
+    let brk = set_not_null_break(column);
+    f.scans.retain(|w| !(w.relation == rel && w.reason == scan));
+    f.breaks.retain(|b| *b != brk);
+}
+
 /// How a statement that names only an index names that index's table
 /// (which only the catalog knows).
 pub const INDEX_TABLE: &str = "the table of index ";
@@ -505,6 +523,21 @@ fn drop_facts(s: &protobuf::DropStmt) -> Facts {
     if kind == ObjectType::ObjectIndex && s.concurrent {
         f.transactional = false;
     }
+    // A trigger, rule or policy is dropped under ACCESS EXCLUSIVE on its
+    // table (seen in pg_locks): the name is the table's, then its own.
+    if matches!(
+        kind,
+        ObjectType::ObjectTrigger | ObjectType::ObjectRule | ObjectType::ObjectPolicy
+    ) {
+        for o in &s.objects {
+            if let Some(N::List(l)) = &o.node {
+                if l.items.len() >= 2 {
+                    let table = list_name(&l.items[..l.items.len() - 1]);
+                    f.lock(table, LockLevel::AccessExclusive);
+                }
+            }
+        }
+    }
     let what = match kind {
         ObjectType::ObjectTable => Some("a table"),
         ObjectType::ObjectView | ObjectType::ObjectMatview => Some("a view"),
@@ -564,15 +597,9 @@ fn alter_table_facts(s: &protobuf::AlterTableStmt) -> Facts {
                 f.scans.push(TableWork {
                     kind: WorkKind::RowCheck,
                     relation: rel.clone(),
-                    reason: format!(
-                        "SET NOT NULL on {} reads every row unless a valid CHECK ({} IS NOT NULL) exists",
-                        c.name, c.name
-                    ),
+                    reason: set_not_null_scan(&c.name),
                 });
-                f.breaks.push(format!(
-                    "column {} becomes NOT NULL: clients that write NULL fail",
-                    c.name
-                ));
+                f.breaks.push(set_not_null_break(&c.name));
             }
             AlterTableType::AtDropNotNull => {}
             AlterTableType::AtColumnDefault => {}
@@ -657,8 +684,15 @@ fn alter_table_facts(s: &protobuf::AlterTableStmt) -> Facts {
                         level = LockLevel::ShareUpdateExclusive;
                         f.transactional = false;
                     }
+                    // CONCURRENTLY takes SHARE UPDATE EXCLUSIVE on the
+                    // partition too (seen in pg_locks).
                     if let Some(part) = &p.name {
-                        f.lock(range_name(part), LockLevel::AccessExclusive);
+                        let on_part = if p.concurrent {
+                            LockLevel::ShareUpdateExclusive
+                        } else {
+                            LockLevel::AccessExclusive
+                        };
+                        f.lock(range_name(part), on_part);
                     }
                 }
             }

@@ -162,7 +162,8 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
     let mut indexed: HashMap<String, Vec<Vec<String>>> = HashMap::new();
     for (i, stmt) in parsed.statements.iter().enumerate() {
         let number = i + 1;
-        let facts = facts::facts(&stmt.node, options.pg_version);
+        let mut facts = facts::facts(&stmt.node, options.pg_version);
+        prove_not_null(&mut facts, &stmt.node, &state);
         let (line, column) = parsed.source.line_col(stmt.start);
         let disabled = directives(stmt.comments.iter(), "disable");
         let created_before = state.created.clone();
@@ -524,16 +525,22 @@ fn advance(state: &mut rules::State, node: &N, done: &Facts, number: usize) {
         _ => {}
     }
     if !state.in_transaction {
-        // Autocommit: each statement is its own transaction.
+        // Autocommit: each statement is its own transaction. Two ALTERs of
+        // a table could be one only when nothing runs between them (a
+        // concurrent index build or a VALIDATE often must).
         end_transaction(state);
+        let mut last = None;
         if let N::AlterTableStmt(s) = node {
-            if let (Some(r), false) = (&s.relation, only_validates(s)) {
-                state
-                    .altered
-                    .entry(facts::range_name(r))
-                    .or_insert((number, 0))
-                    .1 += 1;
+            if let (Some(r), true) = (&s.relation, combinable(s)) {
+                let rel = facts::range_name(r);
+                let seen = state.altered.get(&rel).copied();
+                last = Some((rel, seen));
             }
+        }
+        state.altered.clear();
+        if let Some((rel, seen)) = last {
+            let (first, n) = seen.unwrap_or((number, 0));
+            state.altered.insert(rel, (first, n + 1));
         }
         return;
     }
@@ -547,7 +554,7 @@ fn advance(state: &mut rules::State, node: &N, done: &Facts, number: usize) {
     if let N::AlterTableStmt(s) = node {
         if let Some(r) = &s.relation {
             let rel = facts::range_name(r);
-            if !only_validates(s) {
+            if combinable(s) {
                 state.altered.entry(rel.clone()).or_insert((number, 0)).1 += 1;
             }
             for k in s.cmds.iter().filter_map(|c| match &c.node {
@@ -595,6 +602,11 @@ fn track_not_null_proofs(state: &mut rules::State, node: &N) {
         };
         match c.def.as_ref().and_then(|d| d.node.as_ref()) {
             Some(N::Constraint(k)) => {
+                if !k.conname.is_empty() {
+                    state
+                        .added_constraints
+                        .insert((rel.clone(), k.conname.clone()));
+                }
                 if let Some(col) = not_null_check(k) {
                     if k.skip_validation {
                         state
@@ -613,6 +625,41 @@ fn track_not_null_proofs(state: &mut rules::State, node: &N) {
             _ => {}
         }
     }
+}
+
+/// SET NOT NULL of columns that earlier statements proved NOT NULL with a
+/// valid CHECK neither scans nor breaks anything new.
+fn prove_not_null(f: &mut Facts, node: &N, state: &rules::State) {
+    let N::AlterTableStmt(s) = node else { return };
+    let Some(rel) = s.relation.as_ref().map(facts::range_name) else {
+        return;
+    };
+    for c in &s.cmds {
+        if let Some(N::AlterTableCmd(c)) = &c.node {
+            if c.subtype() == pg_query::protobuf::AlterTableType::AtSetNotNull
+                && state
+                    .proven_not_null
+                    .contains(&(rel.clone(), c.name.clone()))
+            {
+                facts::set_not_null_proven(f, &rel, &c.name);
+            }
+        }
+    }
+}
+
+/// Whether an ALTER TABLE could be merged into another of the same table:
+/// not one that only validates (that belongs in a transaction of its own),
+/// and not ATTACH or DETACH PARTITION (which take no other actions).
+pub(crate) fn combinable(s: &pg_query::protobuf::AlterTableStmt) -> bool {
+    !only_validates(s)
+        && !s.cmds.iter().any(|c| {
+            matches!(&c.node, Some(N::AlterTableCmd(c)) if matches!(
+                c.subtype(),
+                pg_query::protobuf::AlterTableType::AtAttachPartition
+                    | pg_query::protobuf::AlterTableType::AtDetachPartition
+                    | pg_query::protobuf::AlterTableType::AtDetachPartitionFinalize
+            ))
+        })
 }
 
 /// Whether an ALTER TABLE only validates constraints.

@@ -375,3 +375,62 @@ fn annotate_puts_findings_before_their_statements() {
     let safe = "SELECT 1;\n";
     assert_eq!(pggit_lint::annotate(safe, &options).unwrap(), safe);
 }
+
+/// Patterns the safe way of doing things leads to get no finding.
+#[test]
+fn safe_patterns_are_not_reported() {
+    // Two ALTERs of a table with an online step between them (autocommit)
+    // cannot be one.
+    let sql = "SET lock_timeout = '2s';\nSET statement_timeout = '1min';\nALTER TABLE t ADD COLUMN c int;\nCREATE INDEX CONCURRENTLY IF NOT EXISTS t_c ON t (c);\nALTER TABLE t ADD CONSTRAINT t_c_key UNIQUE USING INDEX t_c;\n";
+    assert!(
+        !fired(sql).contains(&"several-alters-of-one-table"),
+        "{:?}",
+        fired(sql)
+    );
+    // Back to back they can.
+    let sql = "ALTER TABLE t ADD COLUMN c int;\nALTER TABLE t ADD COLUMN d int;\n";
+    assert!(fired(sql).contains(&"several-alters-of-one-table"));
+    // SET NOT NULL proven by a validated CHECK, then the CHECK dropped:
+    // no scan, nothing newly broken, the temporary CHECK may go.
+    let sql = "SET lock_timeout = '2s';
+ALTER TABLE t ADD CONSTRAINT t_c_nn CHECK (c IS NOT NULL) NOT VALID;
+ALTER TABLE t VALIDATE CONSTRAINT t_c_nn;
+ALTER TABLE t ALTER COLUMN c SET NOT NULL;
+ALTER TABLE t DROP CONSTRAINT IF EXISTS t_c_nn;
+";
+    let r = lint(sql, &Options::default()).unwrap();
+    let rules: Vec<&str> = r.findings.iter().map(|f| f.rule).collect();
+    assert!(!rules.contains(&"ban-drop-constraint"), "{rules:?}");
+    assert!(!rules.contains(&"several-alters-of-one-table"), "{rules:?}");
+    let set = &r.statements[3];
+    assert!(
+        set.facts.scans.is_empty() && set.facts.breaks.is_empty(),
+        "{:?}",
+        set.facts
+    );
+    assert!(set.risk.score < 25, "{:?}", set.risk);
+    // A constraint that existed before the file is still reported.
+    assert!(fired("ALTER TABLE t DROP CONSTRAINT t_c_check;").contains(&"ban-drop-constraint"));
+    // DETACH has no IF EXISTS form.
+    assert!(
+        !fired("ALTER TABLE events DETACH PARTITION events_2020 CONCURRENTLY;")
+            .contains(&"prefer-robust-stmts")
+    );
+}
+
+#[test]
+fn a_where_that_bounds_nothing_is_unbounded() {
+    for sql in [
+        "UPDATE t SET a = 1 WHERE TRUE;",
+        "DELETE FROM t WHERE 1 = 1;",
+        "UPDATE t SET a = 1 WHERE 't'::boolean;",
+    ] {
+        assert!(fired(sql).contains(&"unbounded-data-change"), "{sql}");
+    }
+    for sql in [
+        "UPDATE t SET a = 1 WHERE id = 1;",
+        "DELETE FROM t WHERE a = 2 AND 1 = 1;",
+    ] {
+        assert!(!fired(sql).contains(&"unbounded-data-change"), "{sql}");
+    }
+}

@@ -130,6 +130,30 @@ COMMIT;";
         assert_eq!(st.predicted_locks[0].relation, st.rewritten[0], "{st:?}");
     }
 
+    // Dropping a trigger or a policy locks its table ACCESS EXCLUSIVE, and
+    // DETACH ... CONCURRENTLY is predicted not to run in a transaction.
+    c.batch_execute(
+        "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS 'BEGIN RETURN NEW; END';
+         CREATE TRIGGER orders_touch BEFORE UPDATE ON orders FOR EACH ROW EXECUTE FUNCTION touch();
+         CREATE POLICY orders_mine ON orders USING (true);",
+    )
+    .unwrap();
+    let t = trace(
+        &mut c,
+        "DROP TRIGGER orders_touch ON orders; DROP POLICY orders_mine ON orders;",
+        &Options::default(),
+    )
+    .unwrap();
+    for st in &t.statements {
+        assert!(matches!(st.outcome, Outcome::Traced { .. }), "{st:?}");
+        assert!(st.disagreements.is_empty(), "{st:?}");
+        assert_eq!(
+            st.predicted_locks[0].level,
+            LockLevel::AccessExclusive,
+            "{st:?}"
+        );
+    }
+
     // What only the catalog knows: dropping a table CASCADE also drops the
     // foreign key of the table that references it, locking that one too.
     c.batch_execute("ALTER TABLE orders ADD FOREIGN KEY (customer_id) REFERENCES customers (id)")

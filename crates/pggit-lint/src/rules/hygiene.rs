@@ -134,7 +134,7 @@ fn robust(ctx: &Ctx<'_>) -> Vec<String> {
         N::AlterTableStmt(s)
             if s.cmds.iter().any(|c| {
                 matches!(&c.node, Some(N::AlterTableCmd(c)) if matches!(c.subtype(),
-                    AlterTableType::AtAddColumn | AlterTableType::AtDropColumn | AlterTableType::AtDropConstraint | AlterTableType::AtAttachPartition | AlterTableType::AtDetachPartition))
+                    AlterTableType::AtAddColumn | AlterTableType::AtDropColumn | AlterTableType::AtDropConstraint))
             }) =>
         {
             "without IF [NOT] EXISTS"

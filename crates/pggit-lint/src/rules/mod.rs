@@ -6,6 +6,7 @@
 //! must fire it, the safe one must not.
 
 mod breaking;
+mod compat;
 mod hygiene;
 mod locking;
 mod transactions;
@@ -77,6 +78,9 @@ pub struct State {
     pub reported: HashSet<&'static str>,
     /// CHECK (col IS NOT NULL) constraints added NOT VALID: (table, name) → column.
     pub not_null_checks: HashMap<(String, String), String>,
+    /// Named constraints added earlier in this file: (table, name). No
+    /// client can rely on one yet, so dropping it breaks nothing.
+    pub added_constraints: HashSet<(String, String)>,
     /// Columns a valid CHECK (col IS NOT NULL) proves, so SET NOT NULL
     /// does not scan: (table, column).
     pub proven_not_null: HashSet<(String, String)>,
@@ -142,6 +146,7 @@ pub fn all() -> Vec<&'static Rule> {
     let mut v: Vec<&'static Rule> = Vec::new();
     v.extend(locking::RULES);
     v.extend(breaking::RULES);
+    v.extend(compat::RULES);
     v.extend(transactions::RULES);
     v.extend(hygiene::RULES);
     v

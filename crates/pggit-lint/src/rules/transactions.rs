@@ -156,8 +156,19 @@ fn several_alters(ctx: &Ctx<'_>) -> Vec<String> {
         return vec![];
     };
     let rel = s.relation.as_ref().map(range_name).unwrap_or_default();
-    // VALIDATE belongs in a statement (and transaction) of its own.
-    if crate::only_validates(s) {
+    // VALIDATE belongs in a statement (and transaction) of its own, and a
+    // partition command takes no other actions.
+    if !crate::combinable(s) {
+        return vec![];
+    }
+    // Dropping the CHECK that proved a SET NOT NULL must stay apart: in
+    // one ALTER the drop comes first, and SET NOT NULL would scan.
+    let drops_proof = s.cmds.iter().any(|c| {
+        matches!(&c.node, Some(N::AlterTableCmd(c))
+            if c.subtype() == AlterTableType::AtDropConstraint
+                && ctx.state.not_null_checks.contains_key(&(rel.clone(), c.name.clone())))
+    });
+    if drops_proof {
         return vec![];
     }
     // At the second ALTER of a table only.
@@ -191,11 +202,11 @@ fn unbounded_data_change(ctx: &Ctx<'_>) -> Vec<String> {
     let (rel, bounded) = match &ctx.stmt.node {
         N::UpdateStmt(u) => (
             u.relation.as_ref().map(range_name),
-            u.where_clause.is_some(),
+            u.where_clause.as_deref().is_some_and(|w| !always_true(w)),
         ),
         N::DeleteStmt(d) => (
             d.relation.as_ref().map(range_name),
-            d.where_clause.is_some(),
+            d.where_clause.as_deref().is_some_and(|w| !always_true(w)),
         ),
         _ => return vec![],
     };
@@ -204,5 +215,39 @@ fn unbounded_data_change(ctx: &Ctx<'_>) -> Vec<String> {
             vec![format!("changes every row of {rel} in one statement")]
         }
         _ => vec![],
+    }
+}
+
+/// A WHERE that bounds nothing: `TRUE`, `'t'::boolean`, or a comparison of
+/// two equal constants (`1 = 1`).
+fn always_true(w: &pg_query::protobuf::Node) -> bool {
+    use pg_query::protobuf::a_const::Val;
+    match &w.node {
+        Some(N::AConst(c)) => matches!(&c.val, Some(Val::Boolval(b)) if b.boolval),
+        Some(N::TypeCast(t)) => t.arg.as_deref().is_some_and(|a| match &a.node {
+            Some(N::AConst(c)) => match &c.val {
+                Some(Val::Sval(s)) => {
+                    matches!(
+                        s.sval.to_lowercase().as_str(),
+                        "t" | "true" | "y" | "yes" | "on" | "1"
+                    )
+                }
+                Some(Val::Boolval(b)) => b.boolval,
+                _ => false,
+            },
+            _ => false,
+        }),
+        Some(N::AExpr(e)) => {
+            let op = crate::facts::list_name(&e.name);
+            let constant = |n: &Option<Box<pg_query::protobuf::Node>>| match n
+                .as_deref()
+                .and_then(|n| n.node.as_ref())
+            {
+                Some(N::AConst(c)) => Some(format!("{:?}", c.val)),
+                _ => None,
+            };
+            op == "=" && constant(&e.lexpr).is_some() && constant(&e.lexpr) == constant(&e.rexpr)
+        }
+        _ => false,
     }
 }
