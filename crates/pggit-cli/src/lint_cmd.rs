@@ -47,7 +47,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
     };
     let mut failed = false;
     let mut broken = false;
-    let mut docs = Vec::new();
+    let mut docs: Vec<Doc> = Vec::new();
     let mut repo: Option<pggit::Repository> = None;
     // Read every input first: with --db, the target is asked once about
     // every table they touch.
@@ -108,7 +108,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
             Err(e) => {
                 broken = true;
                 if json {
-                    docs.push(serde_json::json!({ "file": path, "error": { "message": e } }));
+                    docs.push(Doc::Error(
+                        serde_json::json!({ "file": path, "error": { "message": e } }),
+                    ));
                 } else {
                     eprintln!(
                         "error: {}",
@@ -122,7 +124,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
             Ok(report) => {
                 failed |= threshold.is_some_and(|t| report.worst().is_some_and(|w| w >= t));
                 match format {
-                    LintFormat::Json => docs.push(pggit_lint::json(&report, path)),
+                    LintFormat::Json => docs.push(Doc::Lint(path.clone(), Box::new(report))),
                     LintFormat::Human => write!(ctx.out, "{}", pggit_lint::human(&report, path))?,
                     LintFormat::Github => write!(ctx.out, "{}", pggit_lint::github(&report, path))?,
                     LintFormat::Sarif => sarif.push((path.clone(), report)),
@@ -131,10 +133,10 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
             Err(LintError::Syntax(e)) => {
                 broken = true;
                 if json {
-                    docs.push(serde_json::json!({
+                    docs.push(Doc::Error(serde_json::json!({
                         "file": path,
                         "error": { "message": e.message, "line": e.line, "column": e.column }
-                    }));
+                    })));
                 } else {
                     eprintln!(
                         "error: {}",
@@ -331,4 +333,20 @@ fn replace_file(path: &str, text: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// One file's entry of `--json`: its lint, written straight from the
+/// report (no intermediate JSON tree), or its error.
+enum Doc {
+    Lint(String, Box<pggit_lint::Report>),
+    Error(serde_json::Value),
+}
+
+impl serde::Serialize for Doc {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Doc::Lint(path, report) => pggit_lint::json_doc(report, path).serialize(s),
+            Doc::Error(v) => v.serialize(s),
+        }
+    }
 }

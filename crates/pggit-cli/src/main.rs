@@ -2,6 +2,11 @@
 //! (0 ok, 1 nothing to do / differences found, 2 usage or input error,
 //! 3 database error, 4 the output could not be written). A closed stdout (e.g. `| head`) is not an error.
 
+/// mimalloc: parse trees are many small allocations (linting a 10,000
+/// statement file spent a quarter of its time in the system allocator).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod cli;
 mod data_cmd;
 mod demo;

@@ -27,7 +27,7 @@ use serde::Serialize;
 
 pub use facts::{Facts, Intent, LockLevel};
 pub use fix::{fix, Fixed};
-pub use render::{github, human, json, sarif};
+pub use render::{github, human, json, json_doc, sarif, JsonReport};
 pub use rules::{Rule, Severity};
 pub use source::{Source, SyntaxError};
 
@@ -166,8 +166,8 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
         prove_not_null(&mut facts, &stmt.node, &state);
         let (line, column) = parsed.source.line_col(stmt.start);
         let disabled = directives(stmt.comments.iter(), "disable");
-        let created_before = state.created.clone();
         let timeout_before = state.lock_timeout;
+        let first_finding = findings.len();
         let mut fired: Vec<&'static str> = Vec::new();
         {
             let ctx = rules::Ctx {
@@ -227,12 +227,11 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
             if fired.contains(&"statements-after-access-exclusive") {
                 state.exclusive_reported = true;
             }
-            advance(&mut state, &stmt.node, &facts, number);
         }
-        let mine: Vec<&Finding> = findings
-            .iter()
-            .filter(|f| f.statement == Some(number))
-            .collect();
+        // The state is still the one before this statement: what it
+        // creates is not "created earlier".
+        let created_before = &state.created;
+        let mine: Vec<&Finding> = findings[first_finding..].iter().collect();
         let mut risk = risk::statement(
             &facts,
             &mine,
@@ -263,6 +262,7 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
                 points: 0,
             });
         }
+        advance(&mut state, &stmt.node, &facts, number);
         statements.push(StatementReport {
             number,
             line,

@@ -88,12 +88,27 @@ pub fn human(report: &Report, path: &str) -> String {
 
 /// The report as JSON (statements with their facts, and findings).
 pub fn json(report: &Report, path: &str) -> serde_json::Value {
-    serde_json::json!({
-        "file": path,
-        "risk": report.risk,
-        "statements": report.statements,
-        "findings": report.findings,
-    })
+    serde_json::to_value(json_doc(report, path)).unwrap_or_default()
+}
+
+/// [`json`] without building a `serde_json::Value` first (a large file's
+/// report is written straight out).
+pub fn json_doc<'a>(report: &'a Report, path: &'a str) -> JsonReport<'a> {
+    JsonReport {
+        file: path,
+        risk: &report.risk,
+        statements: &report.statements,
+        findings: &report.findings,
+    }
+}
+
+/// One file's lint as `--json` writes it.
+#[derive(Debug, serde::Serialize)]
+pub struct JsonReport<'a> {
+    pub file: &'a str,
+    pub risk: &'a crate::risk::Risk,
+    pub statements: &'a [crate::StatementReport],
+    pub findings: &'a [crate::Finding],
 }
 
 /// SARIF 2.1.0 (GitHub code scanning and other viewers) for several files.

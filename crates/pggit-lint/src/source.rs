@@ -115,17 +115,19 @@ pub fn parse(text: &str) -> Result<Parsed, SyntaxError> {
     // Tokens come in order: each statement reads on from where the last
     // one stopped.
     let mut next = 0usize;
-    for (base, raw) in &raws {
-        let Some(node) = raw.stmt.as_ref().and_then(|n| n.node.clone()) else {
-            continue;
-        };
+    let bases: Vec<usize> = raws.iter().map(|(b, _)| *b).collect();
+    for (base, raw) in raws {
         let loc = base + usize::try_from(raw.stmt_location).unwrap_or(0);
         let len = usize::try_from(raw.stmt_len).unwrap_or(0);
+        let Some(node) = raw.stmt.and_then(|n| n.node) else {
+            continue;
+        };
         let stop = if len == 0 {
             // The last statement of its chunk runs to the chunk's end.
-            raws.iter()
-                .map(|(b, _)| *b)
-                .find(|b| *b > *base)
+            bases
+                .iter()
+                .copied()
+                .find(|b| *b > base)
                 .unwrap_or(sql.len())
         } else {
             loc + len
