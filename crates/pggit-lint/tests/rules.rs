@@ -434,3 +434,45 @@ fn a_where_that_bounds_nothing_is_unbounded() {
         assert!(!fired(sql).contains(&"unbounded-data-change"), "{sql}");
     }
 }
+
+/// Forms squawk reports under its ids that pggit reports too.
+#[test]
+fn squawk_forms_under_the_same_ids() {
+    for (sql, rule) in [
+        (
+            "ALTER TABLE t ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY;",
+            "adding-field-with-default",
+        ),
+        (
+            "ALTER TABLE t ADD COLUMN total numeric GENERATED ALWAYS AS (a + b) STORED;",
+            "adding-field-with-default",
+        ),
+        (
+            "ALTER TABLE t ADD PRIMARY KEY (id);",
+            "adding-serial-primary-key-field",
+        ),
+        ("DROP MATERIALIZED VIEW mv;", "ban-drop-view"),
+        ("ALTER INDEX i RENAME TO j;", "renaming-object"),
+        ("ALTER TYPE e RENAME VALUE 'a' TO 'b';", "renaming-object"),
+        ("ALTER FUNCTION f(int) SET SCHEMA s;", "ban-set-schema"),
+        (
+            "INSERT INTO t (a) VALUES (1) ON CONFLICT (a) DO UPDATE SET b = 1, b = 2;",
+            "ban-duplicate-column-assignments",
+        ),
+    ] {
+        assert!(fired(sql).contains(&rule), "{sql}: {:?}", fired(sql));
+    }
+    for (sql, rule) in [
+        (
+            "ALTER TABLE t ADD PRIMARY KEY USING INDEX t_pkey;",
+            "adding-serial-primary-key-field",
+        ),
+        (
+            "UPDATE t SET a[1] = 1, a[2] = 2 WHERE id = 1;",
+            "ban-duplicate-column-assignments",
+        ),
+        ("ALTER TABLE t RENAME TO u;", "renaming-object"),
+    ] {
+        assert!(!fired(sql).contains(&rule), "{sql}: {:?}", fired(sql));
+    }
+}

@@ -57,7 +57,7 @@ pub(super) static RULES: &[&Rule] = &[
         id: "adding-serial-primary-key-field",
         default: true,
         severity: Severity::High,
-        summary: "adding a serial or identity column (as a primary key or not) fills every row: a rewrite under ACCESS EXCLUSIVE",
+        summary: "adding a serial or identity column fills every row (a rewrite), and adding a primary key without USING INDEX builds its index, both under ACCESS EXCLUSIVE",
         bad: "ALTER TABLE audit_log ADD COLUMN id bigserial PRIMARY KEY;",
         good: "ALTER TABLE audit_log ADD COLUMN id bigint;\n-- fill it in batches, CREATE UNIQUE INDEX CONCURRENTLY, then\n-- ALTER TABLE audit_log ADD CONSTRAINT audit_log_pkey PRIMARY KEY USING INDEX ...",
         check: serial_field,
@@ -242,6 +242,25 @@ fn field_with_default(ctx: &Ctx<'_>) -> Vec<String> {
     added_columns(&cmds)
         .into_iter()
         .filter_map(|col| {
+            // Identity and stored generated columns are computed for every
+            // row as well (squawk reports them under this rule too).
+            let computed = facts::constraints_of(&col.constraints).find(|c| {
+                matches!(
+                    c.contype(),
+                    ConstrType::ConstrIdentity | ConstrType::ConstrGenerated
+                )
+            });
+            if let Some(c) = computed {
+                let what = if c.contype() == ConstrType::ConstrIdentity {
+                    "an identity column"
+                } else {
+                    "a stored generated column"
+                };
+                return Some(format!(
+                    "column {} of {rel} is {what}: every row is rewritten",
+                    col.colname
+                ));
+            }
             let d = facts::constraints_of(&col.constraints)
                 .find(|c| c.contype() == ConstrType::ConstrDefault)?
                 .raw_expr
@@ -281,6 +300,16 @@ fn serial_field(ctx: &Ctx<'_>) -> Vec<String> {
                 col.colname
             )
         })
+        .chain(
+            // A primary key added without USING INDEX builds its index
+            // under ACCESS EXCLUSIVE (squawk's rule covers this too).
+            added_constraints(&cmds)
+                .into_iter()
+                .filter(|k| k.contype() == ConstrType::ConstrPrimary && k.indexname.is_empty())
+                .map(|_| {
+                    format!("the primary key of {rel} builds its index under ACCESS EXCLUSIVE")
+                }),
+        )
         .collect()
 }
 
