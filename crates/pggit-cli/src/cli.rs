@@ -236,8 +236,12 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct LintArgs {
     /// SQL files; `-` reads standard input.
-    #[arg(required = true, value_name = "FILE")]
+    #[arg(required_unless_present = "calibration", value_name = "FILE")]
     pub files: Vec<String>,
+    /// Report how well the risk predicted the recorded outcomes of the
+    /// migrations pggit applied (needs a repository).
+    #[arg(long, conflicts_with_all = ["fix", "trace", "files"])]
+    pub calibration: bool,
     /// Major version of the target server (default: the `--db` server's, else 18).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(13..=18))]
     pub pg_version: Option<u32>,

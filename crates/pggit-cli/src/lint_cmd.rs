@@ -13,6 +13,9 @@ use crate::run::{Code, Ctx, UsageError};
 const LONG_TRANSACTION_SECONDS: f64 = 60.0;
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
+    if args.calibration {
+        return calibration(ctx);
+    }
     let mut options = Options {
         pg_version: args.pg_version.unwrap_or(18),
         assume_in_transaction: args.assume_in_transaction,
@@ -349,4 +352,91 @@ impl serde::Serialize for Doc {
             Doc::Error(v) => v.serialize(s),
         }
     }
+}
+
+/// `--calibration`: the recorded outcomes against the rates fitted to them.
+fn calibration(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
+    use pggit_lint::calibrate;
+    let config = crate::run::config(ctx.cli)?;
+    let mut client = pggit::pg::connect::connect(&config)?;
+    match pggit::pg::schema::installed(&mut client)? {
+        pggit::pg::schema::Installed::Repository { .. } => {}
+        _ => anyhow::bail!(UsageError(
+            "--calibration reads the outcomes recorded in a pggit repository; this database is not one (pggit init)".into()
+        )),
+    }
+    let has_table: bool = client
+        .query_one(
+            "SELECT to_regclass('pggit.migration_outcomes') IS NOT NULL",
+            &[],
+        )?
+        .get(0);
+    let records = if has_table {
+        pggit::pg::outcomes::records(&mut client)?
+    } else {
+        Vec::new()
+    };
+    let c = calibrate::calibration(&records);
+    if ctx.cli.json {
+        crate::run::json(ctx.out, &c)?;
+        return Ok(0);
+    }
+    let out = &mut ctx.out;
+    let pct = |x: f64| format!("{:.1}%", x * 100.0);
+    writeln!(
+        out,
+        "recorded outcomes: {} migration(s) applied by pggit (merge, revert, reset), {} failed",
+        c.outcomes, c.failed
+    )?;
+    if !c.enough {
+        writeln!(
+            out,
+            "too few to calibrate (at least {} are needed): the risk uses its priors, per severity low {}, medium {}, high {}, critical {}, no finding {}, each worth {} migrations",
+            calibrate::MIN_OUTCOMES,
+            pct(calibrate::prior(Severity::Low)),
+            pct(calibrate::prior(Severity::Medium)),
+            pct(calibrate::prior(Severity::High)),
+            pct(calibrate::prior(Severity::Critical)),
+            pct(calibrate::BASE_PRIOR),
+            calibrate::PRIOR_STRENGTH
+        )?;
+    }
+    if let (Some(b), Some(r)) = (c.brier, c.brier_reference) {
+        writeln!(
+            out,
+            "Brier score, each outcome predicted from the others: {b:.4} (always predicting the overall failure rate: {r:.4}; lower is better)"
+        )?;
+        writeln!(
+            out,
+            "\nreliability:\n  predicted     migrations  mean predicted  observed"
+        )?;
+        for bin in &c.reliability {
+            writeln!(
+                out,
+                "  {:>5}-{:<5}  {:>10}  {:>14}  {:>8}",
+                pct(bin.from),
+                pct(bin.to),
+                bin.migrations,
+                pct(bin.mean_predicted),
+                pct(bin.observed)
+            )?;
+        }
+    }
+    writeln!(
+        out,
+        "\nfailure rates (prior, updated by the migrations that had the finding):\n  {:<44} {:>10} {:>7} {:>7} {:>7}",
+        "rule", "migrations", "failed", "prior", "rate"
+    )?;
+    for r in std::iter::once(&c.model.baseline).chain(c.model.rules.values()) {
+        writeln!(
+            out,
+            "  {:<44} {:>10} {:>7} {:>7} {:>7}",
+            r.rule,
+            r.migrations,
+            r.failed,
+            pct(r.prior),
+            pct(r.rate)
+        )?;
+    }
+    Ok(0)
 }

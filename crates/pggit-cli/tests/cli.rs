@@ -953,3 +953,77 @@ fn merge_dry_run_shows_the_lint_of_its_migration() {
         r.stdout
     );
 }
+
+#[test]
+fn applied_migrations_record_their_outcome_for_calibration() {
+    let e = Env::new("CREATE TABLE public.t (id int PRIMARY KEY, v int); INSERT INTO public.t SELECT g, g FROM generate_series(1, 100) g;");
+    e.ok(&["init"]);
+    // Before anything was applied: nothing recorded, priors in use.
+    let out = e.ok(&["lint", "--calibration"]);
+    assert!(out.contains("recorded outcomes: 0 migration(s)"), "{out}");
+    assert!(out.contains("too few to calibrate"), "{out}");
+    let branch = |name: &str, sql: &str| {
+        let out = e.ok(&["checkout", "-b", name]);
+        let ws_url = out.lines().last().unwrap().trim().to_string();
+        let (c, _) = pggit::pg::connect::resolve(Some(&ws_url), &|_| None).unwrap();
+        pggit::pg::connect::connect(&c)
+            .unwrap()
+            .batch_execute(sql)
+            .unwrap();
+        e.ok(&["commit", "-m", name]);
+        e.ok(&["checkout", "main"]);
+    };
+    branch("index", "CREATE INDEX t_v ON public.t (v)");
+    branch("retype", "ALTER TABLE public.t ALTER COLUMN v TYPE bigint");
+    e.ok(&["merge", "index", "--no-ff"]);
+    // A session holding the table: the merge waits for its lock, hits
+    // lock_timeout and fails; its outcome says so.
+    let mut holder = e.db.connect().unwrap();
+    let mut tx = holder.transaction().unwrap();
+    tx.batch_execute("LOCK TABLE public.t IN ACCESS SHARE MODE")
+        .unwrap();
+    let r = e.pggit(&["merge", "retype", "--no-ff"]);
+    assert_ne!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    tx.rollback().unwrap();
+    let rows = e
+        .db
+        .connect()
+        .unwrap()
+        .query(
+            "SELECT operation, succeeded, sqlstate, lock_timeout, statements > 0, duration_ms > 0,
+                    findings::text, risk FROM pggit.migration_outcomes ORDER BY id",
+            &[],
+        )
+        .unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0].get::<_, String>(0), "merge");
+    assert!(rows[0].get::<_, bool>(1));
+    assert!(rows[0]
+        .get::<_, String>(6)
+        .contains("require-concurrent-index-creation"));
+    assert!(!rows[1].get::<_, bool>(1));
+    assert_eq!(
+        rows[1].get::<_, Option<String>>(2).as_deref(),
+        Some("55P03")
+    );
+    assert!(rows[1].get::<_, bool>(3));
+    assert!(rows[1].get::<_, String>(6).contains("changing-column-type"));
+    assert!(rows[1].get::<_, i32>(7) > 0);
+    // The calibration counts them, and the failed rule's rate rose above
+    // its prior.
+    let doc: serde_json::Value =
+        serde_json::from_str(&e.ok(&["lint", "--calibration", "--json"])).unwrap();
+    assert_eq!(doc["outcomes"], 2);
+    assert_eq!(doc["failed"], 1);
+    assert_eq!(doc["enough"], false);
+    let rate = &doc["model"]["rules"]["changing-column-type"];
+    assert!(
+        rate["rate"].as_f64().unwrap() > rate["prior"].as_f64().unwrap(),
+        "{rate}"
+    );
+    // Not a repository: a clear error.
+    let other = Env::new("");
+    let r = other.pggit(&["lint", "--calibration"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("not one"), "{}", r.stderr);
+}

@@ -11,6 +11,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod calibrate;
 pub mod estimate;
 pub mod facts;
 pub mod fix;

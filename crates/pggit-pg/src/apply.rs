@@ -28,12 +28,13 @@ pub fn apply_in_with(
         if history {
             keep_history_of(tx, &s.sql)?;
         }
-        tx.batch_execute(&s.sql).map_err(|e| {
-            PgError::Unexpected(format!(
+        tx.batch_execute(&s.sql).map_err(|e| PgError::Statement {
+            message: format!(
                 "migration statement failed: {}\n  statement: {}",
                 crate::format_db_error(&e),
                 s.sql
-            ))
+            ),
+            sqlstate: e.code().map(|c| c.code().to_string()),
         })?;
         progress.advance(1);
     }

@@ -12,6 +12,7 @@ pub mod introspect;
 pub mod lint_target;
 pub mod lint_trace;
 pub mod merges;
+pub mod outcomes;
 pub mod reference;
 pub mod schema;
 pub mod scratch;
@@ -31,6 +32,13 @@ pub enum PgError {
     Db(postgres::Error),
     #[error("{0}")]
     Unexpected(String),
+    /// A statement of a migration the server refused: the message names
+    /// the statement; the SQLSTATE is kept (55P03: a lock wait timed out).
+    #[error("{message}")]
+    Statement {
+        message: String,
+        sqlstate: Option<String>,
+    },
     #[error("invalid connection settings: {0}")]
     Config(String),
 }
@@ -48,7 +56,7 @@ impl PgError {
     pub fn is_input(&self) -> bool {
         match self {
             PgError::Config(_) => true,
-            PgError::Unexpected(_) => false,
+            PgError::Unexpected(_) | PgError::Statement { .. } => false,
             // 55P03 (lock not available) is being busy, not bad input.
             PgError::Db(e) => e.as_db_error().is_some_and(|db| {
                 db.code().code() != "55P03"

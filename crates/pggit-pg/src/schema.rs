@@ -6,7 +6,7 @@ use postgres::GenericClient;
 use crate::PgError;
 
 /// Version of the repository schema this build writes.
-pub const SCHEMA_VERSION: i32 = 4;
+pub const SCHEMA_VERSION: i32 = 5;
 
 /// Repository tables (only in the repository database).
 const REPOSITORY_SQL: &str = r#"
@@ -237,6 +237,31 @@ ALTER TABLE pggit.trees ALTER COLUMN ids SET STORAGE EXTERNAL,
                         ALTER COLUMN packed SET STORAGE EXTERNAL;
 "#;
 
+/// What happened when pggit applied a migration (merge, revert, reset),
+/// with the findings `pggit lint` had on it: what `lint --calibration`
+/// learns from. Version 5.
+const OUTCOMES_SQL: &str = r#"
+CREATE TABLE pggit.migration_outcomes (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    operation text NOT NULL,
+    branch text NOT NULL,
+    from_commit text NOT NULL,
+    to_commit text NOT NULL,
+    statements integer NOT NULL,
+    duration_ms double precision NOT NULL,
+    succeeded boolean NOT NULL,
+    -- The server's error and its SQLSTATE (55P03: a lock wait hit lock_timeout).
+    error text,
+    sqlstate text,
+    lock_timeout boolean NOT NULL DEFAULT false,
+    -- The findings of `pggit lint` on the migration: [{rule, severity, statement}].
+    findings jsonb NOT NULL DEFAULT '[]',
+    risk integer NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE pggit.migration_outcomes IS 'pggit: outcome of every migration pggit applied, with its lint findings';
+"#;
+
 /// DDL capture (in the repository database and in every workspace).
 const CAPTURE_TABLE_SQL: &str = r#"
 CREATE TABLE pggit.ddl_log (
@@ -344,6 +369,7 @@ pub fn install_repository(tx: &mut postgres::Transaction<'_>) -> Result<Capture,
     tx.batch_execute(MERGE_SQL)?;
     tx.batch_execute(SEGMENT_INDEX_SQL)?;
     tx.batch_execute(TREE_PACKED_SQL)?;
+    tx.batch_execute(OUTCOMES_SQL)?;
     tx.execute(
         "INSERT INTO pggit.meta (key, value) VALUES ('schema_version', $1)",
         &[&SCHEMA_VERSION.to_string()],
@@ -486,6 +512,7 @@ pub fn upgrade(tx: &mut postgres::Transaction<'_>, from: i32) -> Result<(), PgEr
                 crate::store::index_segments(tx)?;
             }
             3 => tx.batch_execute(TREE_PACKED_SQL)?,
+            4 => tx.batch_execute(OUTCOMES_SQL)?,
             v => {
                 return Err(PgError::Unexpected(format!(
                     "no upgrade step from repository schema version {v}"

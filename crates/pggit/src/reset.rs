@@ -219,6 +219,7 @@ impl Repository {
         let w = self.workspace(branch)?;
         let mut wc = self.connect_workspace(&w)?;
         let phase = Phase::begin(&*self.progress, "applying migration", statements.len());
+        let started = std::time::Instant::now();
         let applied = if batched {
             pggit_pg::apply::apply_batched_with(
                 &mut wc,
@@ -230,6 +231,14 @@ impl Repository {
             pggit_pg::apply::apply_with(&mut wc, statements, &*self.progress).map_err(|e| (0, e))
         };
         drop(phase);
+        self.record_outcome(
+            op,
+            branch,
+            (from, to),
+            statements,
+            started.elapsed(),
+            applied.as_ref().err().map(|(_, e)| e),
+        );
         if let Err((done, e)) = applied {
             if done > 0 {
                 // Some batches went in: take them back before giving up.
@@ -255,6 +264,37 @@ impl Repository {
             to_tree,
             op,
         })
+    }
+
+    /// Record what happened to an applied migration, for
+    /// `lint --calibration`. Best effort: a repository that cannot take the
+    /// record (a role without INSERT on it) loses the record, not the
+    /// operation.
+    fn record_outcome(
+        &mut self,
+        op: &str,
+        branch: &str,
+        (from, to): (&Commit, &Commit),
+        statements: &[Statement],
+        took: std::time::Duration,
+        error: Option<&pggit_pg::PgError>,
+    ) {
+        if statements.is_empty() {
+            return;
+        }
+        let outcome = pggit_pg::outcomes::Outcome {
+            operation: op.to_string(),
+            branch: branch.to_string(),
+            from_commit: from.id.clone(),
+            to_commit: to.id.clone(),
+            statements: statements.len(),
+            duration_ms: took.as_secs_f64() * 1000.0,
+            succeeded: error.is_none(),
+            error: error.map(|e| e.to_string()),
+            sqlstate: error.and_then(pggit_pg::outcomes::sqlstate),
+        };
+        let script = pggit_core::sql::script(statements);
+        let _ = pggit_pg::outcomes::record(&mut self.client, &outcome, &script);
     }
 
     fn finish(&mut self, m: &Move<'_>) -> Result<()> {
