@@ -23,6 +23,7 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
         disable: args.disable.clone(),
         target: None,
         lock_timeout_set: false,
+        outcomes: None,
     };
     if args.fix && !args.write && args.files.len() > 1 {
         anyhow::bail!(UsageError(
@@ -93,6 +94,17 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
             }
         }
         let target = pggit::pg::lint_target::read(&mut client, &names, LONG_TRANSACTION_SECONDS)?;
+        // A repository that recorded outcomes: their failure rates too.
+        let recorded: bool = client
+            .query_one(
+                "SELECT to_regclass('pggit.migration_outcomes') IS NOT NULL",
+                &[],
+            )?
+            .get(0);
+        if recorded {
+            let records = pggit::pg::outcomes::records(&mut client)?;
+            options.outcomes = Some(pggit_lint::calibrate::fit(&records));
+        }
         if args.pg_version.is_none() && (13..=18).contains(&target.version) {
             options.pg_version = target.version;
         }

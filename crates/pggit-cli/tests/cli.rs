@@ -1021,6 +1021,27 @@ fn applied_migrations_record_their_outcome_for_calibration() {
         rate["rate"].as_f64().unwrap() > rate["prior"].as_f64().unwrap(),
         "{rate}"
     );
+    // lint --db on the repository reports the migration's predicted
+    // chance of failing from those rates.
+    let dir = std::env::temp_dir().join(format!("pggit-outcomes-{}", e.db.name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("m.sql");
+    std::fs::write(&f, "ALTER TABLE public.t ALTER COLUMN v TYPE text;\n").unwrap();
+    let r = e.pggit(&[
+        "--db",
+        &e.url,
+        "lint",
+        "--fail-on",
+        "none",
+        f.to_str().unwrap(),
+    ]);
+    assert!(
+        r.stdout.contains("predicted chance that it fails:")
+            && r.stdout.contains("2 recorded outcome(s)"),
+        "{}",
+        r.stdout
+    );
+    let _ = std::fs::remove_dir_all(&dir);
     // Not a repository: a clear error.
     let other = Env::new("");
     let r = other.pggit(&["lint", "--calibration"]);

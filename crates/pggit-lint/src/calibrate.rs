@@ -68,6 +68,8 @@ impl Rate {
 /// The fitted rates.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Model {
+    /// Outcomes fitted.
+    pub outcomes: usize,
     pub baseline: Rate,
     pub rules: BTreeMap<String, Rate>,
 }
@@ -81,7 +83,9 @@ fn rule_prior(rule: &str) -> f64 {
 pub fn fit<'a>(records: impl IntoIterator<Item = &'a Record>) -> Model {
     let mut counts: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let (mut base_n, mut base_failed) = (0, 0);
+    let mut outcomes = 0;
     for r in records {
+        outcomes += 1;
         if r.rules.is_empty() {
             base_n += 1;
             base_failed += usize::from(r.failed);
@@ -93,6 +97,7 @@ pub fn fit<'a>(records: impl IntoIterator<Item = &'a Record>) -> Model {
         }
     }
     Model {
+        outcomes,
         baseline: Rate::new("(no finding)", BASE_PRIOR, base_n, base_failed),
         rules: counts
             .into_iter()

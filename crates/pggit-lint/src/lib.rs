@@ -49,6 +49,10 @@ pub struct Options {
     /// The tool that runs the file sets `lock_timeout` first (pggit's own
     /// apply does).
     pub lock_timeout_set: bool,
+    /// Failure rates fitted to the outcomes a repository recorded
+    /// (`lint --db` on a repository): the migration's predicted chance of
+    /// failing is reported with its risk.
+    pub outcomes: Option<calibrate::Model>,
 }
 
 impl Default for Options {
@@ -60,6 +64,7 @@ impl Default for Options {
             disable: Vec::new(),
             target: None,
             lock_timeout_set: false,
+            outcomes: None,
         }
     }
 }
@@ -104,6 +109,9 @@ pub struct Report {
     pub findings: Vec<Finding>,
     /// The whole migration's risk.
     pub risk: risk::Risk,
+    /// With recorded outcomes: the predicted chance that it fails.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_chance: Option<f64>,
     #[serde(skip)]
     pub source: Source,
 }
@@ -348,8 +356,27 @@ pub fn lint(text: &str, options: &Options) -> Result<Report, LintError> {
     }
     findings.sort_by_key(|f| (f.start, std::cmp::Reverse(f.severity)));
     let risks: Vec<risk::Risk> = statements.iter().map(|s| s.risk.clone()).collect();
+    let mut migration_risk = risk::migration(&risks);
+    let mut failure_chance = None;
+    if let Some(model) = &options.outcomes {
+        let mut rules: Vec<String> = findings.iter().map(|f| f.rule.to_string()).collect();
+        rules.sort();
+        rules.dedup();
+        let p = model.predict(&rules);
+        let recorded = model.outcomes;
+        migration_risk.factors.push(risk::Factor {
+            what: format!(
+                "predicted chance that it fails: {:.1}% (failure rates of its findings' rules, from priors and the target's {} recorded outcome(s); see lint --calibration)",
+                p * 100.0,
+                recorded
+            ),
+            points: 0,
+        });
+        failure_chance = Some(p);
+    }
     Ok(Report {
-        risk: risk::migration(&risks),
+        failure_chance,
+        risk: migration_risk,
         statements,
         findings,
         source: parsed.source,

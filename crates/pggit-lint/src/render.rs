@@ -72,6 +72,11 @@ pub fn human(report: &Report, path: &str) -> String {
             why.join("; ")
         );
     }
+    if report.failure_chance.is_some() {
+        if let Some(f) = report.risk.factors.last() {
+            let _ = writeln!(out, "{path}: {}", f.what);
+        }
+    }
     let count = |s: crate::Severity| report.findings.iter().filter(|f| f.severity == s).count();
     let _ = writeln!(
         out,
@@ -97,6 +102,7 @@ pub fn json_doc<'a>(report: &'a Report, path: &'a str) -> JsonReport<'a> {
     JsonReport {
         file: path,
         risk: &report.risk,
+        failure_chance: report.failure_chance,
         statements: &report.statements,
         findings: &report.findings,
     }
@@ -107,6 +113,8 @@ pub fn json_doc<'a>(report: &'a Report, path: &'a str) -> JsonReport<'a> {
 pub struct JsonReport<'a> {
     pub file: &'a str,
     pub risk: &'a crate::risk::Risk,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure_chance: Option<f64>,
     pub statements: &'a [crate::StatementReport],
     pub findings: &'a [crate::Finding],
 }

@@ -182,7 +182,18 @@ pub fn markdown() -> String {
          million; the lock of an empty, idle table a third; a table with 10 writes/s or more adds 10 (its\n\
          writers wait); a transaction open on the target for over 60 s adds 15 (the lock request queues behind\n\
          it, and every query on the table behind the request). These points are a stated heuristic, not a\n\
-         measured probability; calibration from recorded outcomes is not built yet.\n\n\
+         measured probability.\n\n\
+         ## Learning from outcomes\n\n\
+         Every migration pggit applies (merge, revert, reset) records its outcome in\n\
+         `pggit.migration_outcomes`: duration, success, the server's error and SQLSTATE (55P03: a lock wait\n\
+         hit `lock_timeout`), and the findings and risk this lint gave it. Each rule then has a failure rate: a\n\
+         prior by its severity (low 2%, medium 5%, high 10%, critical 25%; 1% for a migration without findings;\n\
+         stated guesses, each worth 10 migrations) updated by the recorded migrations that had the rule. A\n\
+         migration's predicted chance of failing is the highest rate among its findings' rules; `lint --db` on\n\
+         a repository prints it. `pggit lint --calibration` shows the rates and, from 50 recorded outcomes,\n\
+         the Brier score of predictions made for each outcome from all the others, beside always predicting\n\
+         the overall failure rate, and a reliability table. Under 50 it says so, and the priors are what is\n\
+         used. No accuracy figure is claimed beyond what that command measures on your own outcomes.\n\n\
          With `--db`, each statement also gets an estimate of how long it holds its strongest lock\n\
          (`lock_estimate` in `--json`, and a line of the risk): the work it does under that lock from the\n\
          table's figures, at rates measured on the benchmark machine (a rewrite writes 100 MB/s of table and\n\
