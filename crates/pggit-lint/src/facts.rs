@@ -473,8 +473,23 @@ pub fn facts(node: &N, version: u32) -> Facts {
         | N::CreateEnumStmt(_)
         | N::CreateDomainStmt(_)
         | N::CreateRangeStmt(_)
-        | N::CreatePolicyStmt(_)
         | N::DefineStmt(_) => Facts::new(Intent::Create),
+        // A policy is created or changed under ACCESS EXCLUSIVE on its
+        // table (seen in pg_locks).
+        N::CreatePolicyStmt(p) => {
+            let mut f = Facts::new(Intent::Create);
+            if let Some(t) = &p.table {
+                f.lock(range_name(t), LockLevel::AccessExclusive);
+            }
+            f
+        }
+        N::AlterPolicyStmt(p) => {
+            let mut f = Facts::new(Intent::Alter);
+            if let Some(t) = &p.table {
+                f.lock(range_name(t), LockLevel::AccessExclusive);
+            }
+            f
+        }
         N::GrantStmt(_) | N::GrantRoleStmt(_) | N::AlterDefaultPrivilegesStmt(_) => {
             let mut f = Facts::new(Intent::Alter);
             f.idempotent = true;
@@ -630,7 +645,20 @@ fn alter_table_facts(s: &protobuf::AlterTableStmt) -> Facts {
             | AlterTableType::AtResetRelOptions
             | AlterTableType::AtSetOptions
             | AlterTableType::AtResetOptions => {
-                level = LockLevel::ShareUpdateExclusive;
+                // A view's options (security_barrier, check_option) take
+                // ACCESS EXCLUSIVE (seen in pg_locks); a table's storage
+                // parameters SHARE UPDATE EXCLUSIVE.
+                level = if matches!(
+                    s.objtype(),
+                    ObjectType::ObjectView | ObjectType::ObjectMatview
+                ) && matches!(
+                    sub,
+                    AlterTableType::AtSetRelOptions | AlterTableType::AtResetRelOptions
+                ) {
+                    LockLevel::AccessExclusive
+                } else {
+                    LockLevel::ShareUpdateExclusive
+                };
             }
             AlterTableType::AtEnableTrig
             | AlterTableType::AtEnableAlwaysTrig

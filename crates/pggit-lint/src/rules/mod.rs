@@ -9,6 +9,7 @@ mod breaking;
 mod compat;
 mod hygiene;
 mod locking;
+mod optin;
 mod transactions;
 
 use std::collections::{HashMap, HashSet};
@@ -149,6 +150,7 @@ pub fn all() -> Vec<&'static Rule> {
     v.extend(compat::RULES);
     v.extend(transactions::RULES);
     v.extend(hygiene::RULES);
+    v.extend(optin::RULES);
     v
 }
 
