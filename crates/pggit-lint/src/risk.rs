@@ -6,8 +6,9 @@
 //! whether running clients break, and whether it fails or waits unbounded.
 //! With the target's figures (`lint --db`), a rewrite or scan counts by the
 //! table's rows (nothing when empty, half under 10,000 rows, double from a
-//! million), a busy table's lock and transactions already open on the target
-//! add points, and the figures are shown. The points are a documented
+//! million), a busy table's lock, transactions already open on the target
+//! and replication slots that keep a rewrite's WAL add points, and the
+//! figures are shown. The points are a documented
 //! heuristic, not a measured probability; recalibration from recorded
 //! outcomes comes later. A table created earlier in the same file scores
 //! nothing for locks, rewrites or scans.
@@ -170,6 +171,34 @@ pub fn statement(
             what: format!("rewrites {}: {}{note}", w.relation, w.reason),
             points,
         });
+        // A rewrite writes about the table's size in WAL, which every
+        // replication slot keeps until its consumer has it.
+        if let Some(t) = on.filter(|t| !t.replication_slots.is_empty()) {
+            let size = t.tables.get(&w.relation).map(|f| f.bytes).unwrap_or(0);
+            if size > 0 || !t.tables.contains_key(&w.relation) {
+                let idle = t.replication_slots.iter().filter(|s| !s.active).count();
+                let held = t
+                    .replication_slots
+                    .iter()
+                    .map(|s| s.retained_bytes)
+                    .max()
+                    .unwrap_or(0);
+                factors.push(Factor {
+                    what: format!(
+                        "{} replication slot(s) on the target ({idle} inactive, the furthest behind by {}): the rewrite's WAL (about {} more) is kept until each consumer has it{}",
+                        t.replication_slots.len(),
+                        target::bytes(held),
+                        target::bytes(size),
+                        if t.replication_slots.iter().any(|s| s.kind == "logical") {
+                            ", and logical consumers decode it"
+                        } else {
+                            ""
+                        }
+                    ),
+                    points: if idle > 0 { 15 } else { 5 },
+                });
+            }
+        }
     }
     let blocking = facts.strongest().is_some_and(|l| l.level.blocks_writes());
     if let Some(w) = facts.scans.iter().find(|w| existing(&w.relation)) {

@@ -34,6 +34,18 @@ pub struct OpenTransaction {
     pub state: String,
 }
 
+/// A replication slot on the target: WAL is kept until its consumer has
+/// it, so a rewrite's WAL piles up behind a slow or idle one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReplicationSlot {
+    pub name: String,
+    /// `physical` or `logical`.
+    pub kind: String,
+    pub active: bool,
+    /// WAL the slot holds back now (bytes behind the current position).
+    pub retained_bytes: i64,
+}
+
 /// The target's figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Target {
@@ -41,6 +53,7 @@ pub struct Target {
     /// table of index X").
     pub tables: HashMap<String, TableFigures>,
     pub long_transactions: Vec<OpenTransaction>,
+    pub replication_slots: Vec<ReplicationSlot>,
     /// Server major version.
     pub version: u32,
 }

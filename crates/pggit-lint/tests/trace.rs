@@ -257,3 +257,69 @@ fn target_figures_come_from_the_server() {
         "{b:?}"
     );
 }
+
+/// Drops a replication slot when the test ends, passed or not.
+struct Slot<'a>(&'a mut postgres::Client, String);
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        let _ = self
+            .0
+            .execute("SELECT pg_drop_replication_slot($1)", &[&self.1]);
+    }
+}
+
+#[test]
+fn replication_slots_grade_a_rewrite() {
+    let db = ScratchDb::create(&test_admin_config(), "pggit_lint_slots").unwrap();
+    let mut c = db.connect().unwrap();
+    c.batch_execute(
+        "CREATE TABLE t (id int PRIMARY KEY, v int); INSERT INTO t SELECT g, g FROM generate_series(1, 1000) g;",
+    )
+    .unwrap();
+    let without = pggit_pg::lint_target::read(&mut c, &["t".into()], 3600.0).unwrap();
+    let name = format!("pggit_test_{}", std::process::id());
+    let mut admin = db.connect().unwrap();
+    admin
+        .execute(
+            "SELECT pg_create_physical_replication_slot($1, true)",
+            &[&name],
+        )
+        .unwrap();
+    let slot = Slot(&mut admin, name.clone());
+    let with = pggit_pg::lint_target::read(&mut c, &["t".into()], 3600.0).unwrap();
+    let mine = with
+        .replication_slots
+        .iter()
+        .find(|s| s.name == name)
+        .unwrap();
+    assert_eq!(mine.kind, "physical");
+    assert!(!mine.active);
+    let sql = "ALTER TABLE t ALTER COLUMN v TYPE bigint;";
+    let score = |t| {
+        lint(
+            sql,
+            &Options {
+                target: Some(t),
+                ..Options::default()
+            },
+        )
+        .unwrap()
+        .statements[0]
+            .risk
+            .clone()
+    };
+    let (a, b) = (score(without.clone()), score(with));
+    let factor = b
+        .factors
+        .iter()
+        .find(|f| f.what.contains("replication slot(s) on the target"));
+    assert!(
+        factor.is_some_and(|f| f.points == 15 && f.what.contains("inactive")),
+        "{b:?}"
+    );
+    if without.replication_slots.is_empty() {
+        assert!(b.score > a.score, "{a:?}\n{b:?}");
+    }
+    drop(slot);
+}

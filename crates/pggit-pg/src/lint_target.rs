@@ -53,6 +53,24 @@ pub fn read(
             state: r.get(2),
         })
         .collect();
+    // Replication slots (readable by every role): a rewrite's WAL waits
+    // for their consumers. On a standby there is no current WAL position.
+    target.replication_slots = tx
+        .query(
+            "SELECT slot_name::text, slot_type, active,
+                    coalesce(CASE WHEN pg_is_in_recovery() THEN NULL
+                                  ELSE pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) END, 0)::int8
+               FROM pg_replication_slots ORDER BY slot_name",
+            &[],
+        )?
+        .iter()
+        .map(|r| pggit_lint::target::ReplicationSlot {
+            name: r.get(0),
+            kind: r.get(1),
+            active: r.get(2),
+            retained_bytes: r.get(3),
+        })
+        .collect();
     tx.commit()?;
     Ok(target)
 }

@@ -182,7 +182,9 @@ pub fn markdown() -> String {
          for each other statement at medium or above. With `--db`, the target's figures grade it and are\n\
          shown: a rewrite or scan counts nothing on an empty table, half under 10,000 rows, double from a\n\
          million; the lock of an empty, idle table a third; a table with 10 writes/s or more adds 10 (its\n\
-         writers wait); a transaction open on the target for over 60 s adds 15 (the lock request queues behind\n\
+         writers wait); a rewrite on a target with replication slots adds 5, or 15 when a slot is inactive (the\n\
+         rewrite's WAL, about the table's size, is kept until every consumer has it, and logical consumers\n\
+         decode it); a transaction open on the target for over 60 s adds 15 (the lock request queues behind\n\
          it, and every query on the table behind the request). These points are a stated heuristic, not a\n\
          measured probability.\n\n\
          ## Learning from outcomes\n\n\
