@@ -10,6 +10,8 @@
 //! picks the sizes, default 10,000, 100,000 and 1,000,000). Prints a
 //! Markdown table.
 
+#![allow(clippy::unwrap_used)]
+
 use std::time::{Duration, Instant};
 
 use pggit::pg::scratch::{test_admin_config, ScratchDb};
