@@ -165,21 +165,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
             Err(e @ LintError::UnknownRule(_)) => anyhow::bail!(UsageError(e.to_string())),
         }
     }
-    if json {
-        crate::run::json(ctx.out, &docs)?;
-    }
     if format == LintFormat::Sarif {
         let files: Vec<(&str, &pggit_lint::Report)> =
             sarif.iter().map(|(p, r)| (p.as_str(), r)).collect();
         crate::run::json(ctx.out, &pggit_lint::sarif(&files))?;
     }
-    Ok(if broken {
-        2
-    } else if failed {
-        1
-    } else {
-        0
-    })
+    finish(ctx, json.then_some(&docs), broken, failed)
 }
 
 /// A file's text, or standard input for `-`.
@@ -309,16 +300,7 @@ fn fix(
             }
         }
     }
-    if json {
-        crate::run::json(ctx.out, &docs)?;
-    }
-    Ok(if broken {
-        2
-    } else if failed {
-        1
-    } else {
-        0
-    })
+    finish(ctx, json.then_some(&docs), broken, failed)
 }
 
 /// Replace `path` with `text` atomically (a temporary file beside it,
@@ -451,4 +433,24 @@ fn calibration(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
         )?;
     }
     Ok(0)
+}
+
+/// Write the JSON documents (if any) and give the exit code: 2 when an
+/// input could not be read or parsed, 1 when one failed its check, else 0.
+pub(crate) fn finish(
+    ctx: &mut Ctx<'_>,
+    docs: Option<&impl serde::Serialize>,
+    broken: bool,
+    failed: bool,
+) -> anyhow::Result<Code> {
+    if let Some(docs) = docs {
+        crate::run::json(ctx.out, docs)?;
+    }
+    Ok(if broken {
+        2
+    } else if failed {
+        1
+    } else {
+        0
+    })
 }

@@ -171,16 +171,7 @@ pub(crate) fn run(
             t.disagreements()
         )?;
     }
-    if json {
-        crate::run::json(ctx.out, &docs)?;
-    }
-    Ok(if broken {
-        2
-    } else if failed {
-        1
-    } else {
-        0
-    })
+    crate::lint_cmd::finish(ctx, json.then_some(&docs), broken, failed)
 }
 
 fn locks(l: &[RelationLock]) -> String {

@@ -119,20 +119,6 @@ fn dump(db: &ScratchDb) -> String {
         .join("\n")
 }
 
-fn level(mode: &str) -> Option<LockLevel> {
-    Some(match mode {
-        "AccessShareLock" => LockLevel::AccessShare,
-        "RowShareLock" => LockLevel::RowShare,
-        "RowExclusiveLock" => LockLevel::RowExclusive,
-        "ShareUpdateExclusiveLock" => LockLevel::ShareUpdateExclusive,
-        "ShareLock" => LockLevel::Share,
-        "ShareRowExclusiveLock" => LockLevel::ShareRowExclusive,
-        "ExclusiveLock" => LockLevel::Exclusive,
-        "AccessExclusiveLock" => LockLevel::AccessExclusive,
-        _ => return None,
-    })
-}
-
 /// What one statement did to `table`: the lock it asked for (first), and
 /// whether it scanned the table (`None`: it cannot run in a transaction
 /// block, so it is counted as scanning).
@@ -188,7 +174,7 @@ fn observe(db: &ScratchDb, c: &mut postgres::Client, table: &str, sql: &str) -> 
                     )
                     .unwrap();
                 if let Some(r) = row {
-                    lock = level(&r.get::<_, String>(0));
+                    lock = pggit_pg::lint_trace::level(&r.get::<_, String>(0));
                     break;
                 }
                 std::thread::sleep(Duration::from_millis(5));
