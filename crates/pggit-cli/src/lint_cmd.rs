@@ -162,7 +162,9 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
                     );
                 }
             }
-            Err(e @ LintError::UnknownRule(_)) => anyhow::bail!(UsageError(e.to_string())),
+            Err(e @ (LintError::UnknownRule(_) | LintError::Rewrite(_))) => {
+                anyhow::bail!(UsageError(e.to_string()))
+            }
         }
     }
     if format == LintFormat::Sarif {

@@ -159,6 +159,58 @@ impl Step {
 struct Rewrite {
     steps: Vec<Step>,
     applied: Vec<(&'static str, String)>,
+    /// Names of what the moved steps create or fill (an index, a column):
+    /// later statements of the block must not use them.
+    names: Vec<String>,
+}
+
+/// For each statement, the index one past the last statement of the
+/// transaction block it is in (itself + 1 outside a block).
+fn block_ends(statements: &[source::Statement], whole_file: bool) -> Vec<usize> {
+    let mut ends: Vec<usize> = (1..=statements.len()).collect();
+    if whole_file {
+        return vec![statements.len(); statements.len()];
+    }
+    let mut open: Option<usize> = None;
+    for (i, st) in statements.iter().enumerate() {
+        let N::TransactionStmt(t) = &st.node else {
+            continue;
+        };
+        match t.kind() {
+            TransactionStmtKind::TransStmtBegin | TransactionStmtKind::TransStmtStart => {
+                open.get_or_insert(i);
+            }
+            TransactionStmtKind::TransStmtCommit | TransactionStmtKind::TransStmtRollback
+                if !t.chain =>
+            {
+                if let Some(start) = open.take() {
+                    for e in &mut ends[start..=i] {
+                        *e = i;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    if let Some(start) = open {
+        for e in &mut ends[start..] {
+            *e = statements.len();
+        }
+    }
+    ends
+}
+
+/// Whether `sql` names `name` (as a word, any case; a false match only
+/// keeps a statement as it was).
+fn mentions(sql: &str, name: &str) -> bool {
+    let (sql, name) = (sql.to_lowercase(), name.to_lowercase());
+    if name.is_empty() {
+        return false;
+    }
+    sql.match_indices(&name).any(|(i, m)| {
+        let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '$');
+        !word(sql[..i].chars().next_back()) && !word(sql[i + m.len()..].chars().next())
+    })
 }
 
 /// Rewrite `text` (see the module documentation).
@@ -205,11 +257,29 @@ pub fn fix(text: &str, options: &Options) -> Result<Fixed, LintError> {
     let mut explicit = false;
     let mut pending: Vec<Step> = Vec::new();
     let empty = BTreeSet::new();
+    let block_ends = block_ends(&parsed.statements, options.assume_in_transaction);
     for (i, stmt) in parsed.statements.iter().enumerate() {
         let number = i + 1;
         let end = after_semicolon(text, stmt.end);
         let rules = fired.get(&Some(number)).unwrap_or(&empty);
-        let rewrite = rewrite(stmt, rules);
+        let mut rewrite = rewrite(stmt, rules);
+        // Work moved after the block must not be needed by the block's later
+        // statements (an index they name, a column they read): such a
+        // statement is left as it is.
+        if in_block {
+            if let Some(rw) = &rewrite {
+                let moves = rw.steps.iter().any(|s| s.when != When::Now);
+                let later = &parsed.statements[i + 1..block_ends[i].max(i + 1)];
+                if moves
+                    && rw
+                        .names
+                        .iter()
+                        .any(|n| later.iter().any(|l| mentions(&l.text, n)))
+                {
+                    rewrite = None;
+                }
+            }
+        }
         match rewrite {
             Some(rw) if !rw.steps.is_empty() => {
                 writer.out.push_str(&text[cursor..stmt.start]);
@@ -223,7 +293,7 @@ pub fn fix(text: &str, options: &Options) -> Result<Fixed, LintError> {
                 }
                 if now.is_empty() {
                     writer.out.push_str(
-                        "-- (moved after the transaction by pggit lint --fix; see below)",
+                        "/* moved after the transaction by pggit lint --fix; see below */",
                     );
                 } else {
                     writer.steps(&now);
@@ -245,9 +315,15 @@ pub fn fix(text: &str, options: &Options) -> Result<Fixed, LintError> {
                     in_block = true;
                     explicit = true;
                 }
-                TransactionStmtKind::TransStmtCommit | TransactionStmtKind::TransStmtRollback
-                    if explicit && !t.chain =>
-                {
+                // What a ROLLBACK discards is not done after it either.
+                TransactionStmtKind::TransStmtRollback if explicit && !t.chain => {
+                    explicit = false;
+                    in_block = options.assume_in_transaction;
+                    if !in_block {
+                        pending.clear();
+                    }
+                }
+                TransactionStmtKind::TransStmtCommit if explicit && !t.chain => {
                     explicit = false;
                     in_block = options.assume_in_transaction;
                     if !in_block && !pending.is_empty() {
@@ -277,21 +353,16 @@ pub fn fix(text: &str, options: &Options) -> Result<Fixed, LintError> {
         writer.steps(&pending);
         writer.out.push('\n');
     }
-    // What is left is what the rewrite itself is found to have (its
-    // lines); should it not lint, the original's findings not answered.
-    let unfixed = match lint(&writer.out, options) {
-        Ok(again) => again.findings.iter().map(Unfixed::of).collect(),
-        Err(_) => {
-            let done: BTreeSet<(Option<usize>, &str)> =
-                applied.iter().map(|a| (a.statement, a.rule)).collect();
-            report
-                .findings
-                .iter()
-                .filter(|f| !done.contains(&(f.statement, f.rule)))
-                .map(Unfixed::of)
-                .collect()
-        }
-    };
+    // What is left is what the rewrite itself is found to have. A rewrite
+    // that does not parse is a bug here: refused, never written.
+    let again = lint(&writer.out, options).map_err(|e| match e {
+        LintError::Syntax(e) => LintError::Rewrite(format!(
+            "the rewrite does not parse at line {}, column {} ({}); the file is left as it is",
+            e.line, e.column, e.message
+        )),
+        other => other,
+    })?;
+    let unfixed = again.findings.iter().map(Unfixed::of).collect();
     Ok(Fixed {
         sql: writer.out,
         applied,
@@ -352,6 +423,7 @@ fn rewrite(stmt: &source::Statement, rules: &BTreeSet<&'static str>) -> Option<R
         || rules.contains("cannot-run-in-transaction");
     match &stmt.node {
         N::IndexStmt(s) if !s.concurrent && rules.contains("require-concurrent-index-creation") => {
+            rw.names.push(s.idxname.clone());
             let mut s = (**s).clone();
             s.concurrent = true;
             rw.steps
@@ -393,6 +465,11 @@ fn rewrite(stmt: &source::Statement, rules: &BTreeSet<&'static str>) -> Option<R
         }
         N::AlterTableStmt(s) => alter_table(s, rules, &mut rw)?,
         _ => {}
+    }
+    if let N::IndexStmt(s) = &stmt.node {
+        if !rw.names.contains(&s.idxname) {
+            rw.names.push(s.idxname.clone());
+        }
     }
     if rw.steps.is_empty() && (move_out || rules.contains("validate-in-same-transaction")) {
         let when = if move_out { When::Outside } else { When::Later };
@@ -585,8 +662,16 @@ fn alter_table(
             }
             (AlterTableType::AtAddColumn, Some(N::ColumnDef(col)))
                 if rules.contains("adding-field-with-default")
-                    && volatile_default(col).is_some() =>
+                    && volatile_default(col).is_some()
+                    // Other constraints on the new column (a key, a
+                    // reference, a check) would be built or checked under
+                    // the lock anyway, and a key cannot wait for the
+                    // backfill: not rewritten.
+                    && crate::facts::constraints_of(&col.constraints).all(|k| {
+                        matches!(k.contype(), ConstrType::ConstrDefault | ConstrType::ConstrNotnull)
+                    }) =>
             {
+                rw.names.push(col.colname.clone());
                 let default = volatile_default(col)?;
                 let not_null = crate::facts::constraints_of(&col.constraints)
                     .any(|k| k.contype() == ConstrType::ConstrNotnull);
@@ -664,23 +749,26 @@ fn not_null_proof(target: &str, relname: &str, column: &str) -> Option<(String, 
 }
 
 /// Fill a new column's existing rows in batches, each its own transaction,
-/// so no row stays locked for long. Rows the default leaves NULL stop the
-/// loop (they stay NULL, as they would have). Resumable: run it again and
-/// it carries on with the rows still NULL.
+/// so no row stays locked for long. Rows are named by (tableoid, ctid), which
+/// is unique across partitions and inheritance children. A batch in which
+/// the default gave only NULLs ends the loop (rows the default leaves NULL
+/// stay NULL, as they would have; after a whole batch of NULLs the rows
+/// beyond it stay unfilled: run it again). Resumable: it carries on with
+/// the rows still NULL. Each batch reads the table from its start up to the
+/// next NULLs, so a very large table costs more per batch as it fills.
 fn backfill(target: &str, column: &str, expr: &str) -> String {
     format!(
         "DO $pggit_backfill$
 DECLARE
-  touched bigint;
   filled bigint;
 BEGIN
   LOOP
     WITH batch AS (
       UPDATE {target} SET {column} = {expr}
-       WHERE ctid = ANY (ARRAY(SELECT ctid FROM {target} WHERE {column} IS NULL LIMIT {BATCH_ROWS}))
+       WHERE (tableoid, ctid) IN (SELECT tableoid, ctid FROM {target} WHERE {column} IS NULL LIMIT {BATCH_ROWS})
       RETURNING {column}
     )
-    SELECT count(*), count({column}) INTO touched, filled FROM batch;
+    SELECT count({column}) INTO filled FROM batch;
     EXIT WHEN filled = 0;
     COMMIT;
   END LOOP;

@@ -444,6 +444,9 @@ pub enum LintError {
     Syntax(#[from] SyntaxError),
     #[error(transparent)]
     UnknownRule(#[from] UnknownRule),
+    /// `--fix` produced SQL that does not parse (a bug; nothing is written).
+    #[error("{0}")]
+    Rewrite(String),
 }
 
 fn finding(

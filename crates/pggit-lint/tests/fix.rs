@@ -408,3 +408,50 @@ ALTER TABLE {t} ADD PRIMARY KEY ({col});"
         assert_eq!(names.len(), 5, "{names:?}");
     }
 }
+
+/// Edge cases of where the rewrite goes: the output always parses, moved
+/// work is not needed inside the block, and what a ROLLBACK discards is
+/// not done after it.
+#[test]
+fn moved_work_respects_the_block() {
+    let o = Options::default();
+    // One line: the note must not comment out the COMMIT.
+    let f = fix("BEGIN; CREATE INDEX i ON t (a); COMMIT;", &o).unwrap();
+    let parsed = source::parse(&f.sql).unwrap();
+    let texts: Vec<&str> = parsed.statements.iter().map(|s| s.text.as_str()).collect();
+    let commit = texts.iter().position(|t| *t == "COMMIT").unwrap();
+    let cic = texts
+        .iter()
+        .position(|t| t.starts_with("CREATE INDEX CONCURRENTLY"))
+        .unwrap();
+    assert!(commit < cic, "{}", f.sql);
+    // A comment between a statement and its semicolon.
+    let f = fix(
+        "BEGIN;\nCREATE INDEX i ON t (a) /* why:\n   x */;\nCOMMIT;\n",
+        &o,
+    )
+    .unwrap();
+    assert!(source::parse(&f.sql).is_ok(), "{}", f.sql);
+    // The block uses the index: the build stays where it is.
+    let sql = "BEGIN;\nCREATE INDEX i ON t (a);\nALTER TABLE t ADD CONSTRAINT u UNIQUE USING INDEX i;\nCOMMIT;\n";
+    let f = fix(sql, &o).unwrap();
+    assert!(!f.sql.contains("CONCURRENTLY"), "{}", f.sql);
+    assert!(f
+        .unfixed
+        .iter()
+        .any(|u| u.rule == "require-concurrent-index-creation"));
+    // The block reads the new column: no backfill after it.
+    let sql = "BEGIN;\nALTER TABLE t ADD COLUMN k uuid DEFAULT gen_random_uuid();\nUPDATE t SET ref = k WHERE id = 1;\nCOMMIT;\n";
+    assert!(!fix(sql, &o).unwrap().sql.contains("pggit_backfill"));
+    // Rolled back: nothing to do after it.
+    let f = fix("BEGIN;\nCREATE INDEX i ON t (a);\nROLLBACK;\n", &o).unwrap();
+    assert!(!f.sql.contains("CONCURRENTLY"), "{}", f.sql);
+    // A volatile default on a column with its own key is not rewritten
+    // (the key could not wait for the backfill).
+    let f = fix(
+        "ALTER TABLE t ADD COLUMN id uuid PRIMARY KEY DEFAULT gen_random_uuid();",
+        &o,
+    )
+    .unwrap();
+    assert!(!f.sql.contains("pggit_backfill"), "{}", f.sql);
+}
