@@ -94,16 +94,12 @@ pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
             }
         }
         let target = pggit::pg::lint_target::read(&mut client, &names, LONG_TRANSACTION_SECONDS)?;
-        // A repository that recorded outcomes: their failure rates too.
-        let recorded: bool = client
-            .query_one(
-                "SELECT to_regclass('pggit.migration_outcomes') IS NOT NULL",
-                &[],
-            )?
-            .get(0);
-        if recorded {
-            let records = pggit::pg::outcomes::records(&mut client)?;
-            options.outcomes = Some(pggit_lint::calibrate::fit(&records));
+        // A repository that recorded outcomes this role may read: their
+        // failure rates too (best effort: without them, no prediction).
+        if pggit::pg::outcomes::readable(&mut client).unwrap_or(false) {
+            if let Ok(records) = pggit::pg::outcomes::records(&mut client) {
+                options.outcomes = Some(pggit_lint::calibrate::fit(&records));
+            }
         }
         if args.pg_version.is_none() && (13..=18).contains(&target.version) {
             options.pg_version = target.version;
@@ -361,13 +357,7 @@ fn calibration(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
             "--calibration reads the outcomes recorded in a pggit repository; this database is not one (pggit init)".into()
         )),
     }
-    let has_table: bool = client
-        .query_one(
-            "SELECT to_regclass('pggit.migration_outcomes') IS NOT NULL",
-            &[],
-        )?
-        .get(0);
-    let records = if has_table {
+    let records = if pggit::pg::outcomes::exists(&mut client)? {
         pggit::pg::outcomes::records(&mut client)?
     } else {
         Vec::new()

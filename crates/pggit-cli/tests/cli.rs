@@ -1041,6 +1041,25 @@ fn applied_migrations_record_their_outcome_for_calibration() {
         "{}",
         r.stdout
     );
+    // A role with no rights on the pggit schema still lints (no prediction).
+    let role = format!("pggit_lintonly_{}", std::process::id());
+    let mut admin = e.db.connect().unwrap();
+    admin
+        .batch_execute(&format!("CREATE ROLE {role} LOGIN PASSWORD 'pw'"))
+        .unwrap();
+    let mut cfg = e.db.config.clone();
+    cfg.user(&role).password("pw");
+    let r = e.pggit(&[
+        "--db",
+        &pggit::pg::connect::url(&cfg),
+        "lint",
+        "--fail-on",
+        "none",
+        f.to_str().unwrap(),
+    ]);
+    let _ = admin.batch_execute(&format!("DROP OWNED BY {role}; DROP ROLE {role}"));
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(!r.stdout.contains("predicted chance"), "{}", r.stdout);
     let _ = std::fs::remove_dir_all(&dir);
     // Not a repository: a clear error.
     let other = Env::new("");

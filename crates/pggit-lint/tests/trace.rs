@@ -120,15 +120,21 @@ COMMIT;";
 
     // Hostile names resolve: a quote, and a dot inside one name.
     c.batch_execute(
-        r#"CREATE TABLE "we""ird.t" (id int); CREATE SCHEMA "S"; CREATE TABLE "S"."T" (id int)"#,
+        r#"CREATE TABLE "we""ird.t" (id int); CREATE SCHEMA "S"; CREATE TABLE "S"."T" (id int); CREATE TABLE "x.y.z" (id int)"#,
     )
     .unwrap();
     let t = trace(
         &mut c,
-        r#"ALTER TABLE "we""ird.t" ALTER COLUMN id TYPE text; ALTER TABLE "S"."T" ADD COLUMN x int DEFAULT random();"#,
+        r#"ALTER TABLE "we""ird.t" ALTER COLUMN id TYPE text; ALTER TABLE "S"."T" ADD COLUMN x int DEFAULT random(); ALTER TABLE "x.y.z" ALTER COLUMN id TYPE bigint;"#,
         &Options::default(),
     )
     .unwrap();
+    assert_eq!(t.statements.len(), 3);
+    // The target's figures of such names, too (`to_regclass` would raise on
+    // the dots).
+    let figures =
+        pggit_pg::lint_target::read(&mut c, &["x.y.z".into(), "S.T".into()], 3600.0).unwrap();
+    assert_eq!(figures.tables.len(), 2, "{figures:?}");
     for st in &t.statements {
         assert!(matches!(st.outcome, Outcome::Traced { .. }), "{st:?}");
         assert!(st.disagreements.is_empty(), "{st:?}");

@@ -8,6 +8,18 @@ use pggit_lint::target::{OpenTransaction, TableFigures, Target};
 
 use crate::PgError;
 
+/// The oid of the relation named `$1` as a migration names it (`orders`,
+/// `shop.orders`, a name with a dot inside): the schema-qualified reading
+/// first, else a relation of that whole name on the search path. Read
+/// from the catalog, so no name raises an error (`to_regclass` does on
+/// too many dots).
+pub const RELATION_OID: &str =
+    "(SELECT c.oid FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE (strpos($1::text, '.') > 0 AND n.nspname = split_part($1::text, '.', 1)
+           AND c.relname = substr($1::text, length(split_part($1::text, '.', 1)) + 2))
+       OR (c.relname = $1::text AND pg_table_is_visible(c.oid))
+    ORDER BY (n.nspname = split_part($1::text, '.', 1)) DESC LIMIT 1)";
+
 /// Pages under which a table without statistics is counted exactly.
 const COUNT_BELOW_PAGES: i64 = 10_000;
 
@@ -83,18 +95,12 @@ fn figures(
     let oid: Option<u32> = match name.strip_prefix(INDEX_TABLE) {
         Some(index) => tx
             .query_opt(
-                "SELECT i.indrelid FROM pg_index i
-                  WHERE i.indexrelid = coalesce(to_regclass(array_to_string(ARRAY(
-                          SELECT quote_ident(p) FROM unnest(string_to_array($1, '.')) p), '.')), to_regclass(quote_ident($1)))",
+                &format!("SELECT i.indrelid FROM pg_index i WHERE i.indexrelid = {RELATION_OID}"),
                 &[&index],
             )?
             .map(|r| r.get(0)),
         None => tx
-            .query_one(
-                "SELECT coalesce(to_regclass(array_to_string(ARRAY(
-                          SELECT quote_ident(p) FROM unnest(string_to_array($1, '.')) p), '.')), to_regclass(quote_ident($1)))::oid",
-                &[&name],
-            )?
+            .query_one(&format!("SELECT {RELATION_OID}"), &[&name])?
             .get(0),
     };
     let Some(oid) = oid else {

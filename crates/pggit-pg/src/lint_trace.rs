@@ -96,8 +96,7 @@ impl From<postgres::Error> for TraceError {
 
 /// Resolve a name as a migration writes it (`orders`, `shop.orders`, the
 /// parser's exact parts) to a relation oid.
-const RESOLVE: &str = "coalesce(to_regclass(array_to_string(ARRAY(
-    SELECT quote_ident(p) FROM unnest(string_to_array($1, '.')) p), '.')), to_regclass(quote_ident($1)))";
+const RESOLVE: &str = crate::lint_target::RELATION_OID;
 
 /// Trace `text` on `client` (a scratch database holding the target's
 /// schema). Everything runs in one transaction, rolled back at the end.
@@ -318,9 +317,7 @@ fn resolve(
                 &[&index],
             )?
             .map(|r| r.get(0)),
-        None => tx
-            .query_one(&format!("SELECT {RESOLVE}::oid"), &[&name])?
-            .get(0),
+        None => tx.query_one(&format!("SELECT {RESOLVE}"), &[&name])?.get(0),
     };
     Ok(oid
         .and_then(|o| names.get(&o).cloned())

@@ -108,3 +108,27 @@ pub fn records(
         })
         .collect())
 }
+
+/// Whether the connected database has the outcomes table (from the
+/// catalog: no error for a role without rights on the `pggit` schema).
+pub fn exists(client: &mut impl GenericClient) -> Result<bool, PgError> {
+    Ok(client
+        .query_one(
+            "SELECT EXISTS (SELECT FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                             WHERE n.nspname = 'pggit' AND c.relname = 'migration_outcomes')",
+            &[],
+        )?
+        .get(0))
+}
+
+/// Whether it exists and this role may read it.
+pub fn readable(client: &mut impl GenericClient) -> Result<bool, PgError> {
+    Ok(exists(client)?
+        && client
+            .query_one(
+                "SELECT has_schema_privilege('pggit', 'USAGE')
+                        AND has_table_privilege('pggit.migration_outcomes', 'SELECT')",
+                &[],
+            )?
+            .get(0))
+}
