@@ -14,7 +14,8 @@ const LONG_TRANSACTION_SECONDS: f64 = 60.0;
 
 pub(crate) fn run(ctx: &mut Ctx<'_>, args: &LintArgs) -> anyhow::Result<Code> {
     if args.calibration {
-        return calibration(ctx);
+        let json = ctx.cli.json || args.format == LintFormat::Json;
+        return calibration(ctx, json);
     }
     let mut options = Options {
         pg_version: args.pg_version.unwrap_or(18),
@@ -305,24 +306,40 @@ fn fix(
 /// then a rename), keeping its permissions.
 fn replace_file(path: &str, text: &str) -> std::io::Result<()> {
     use std::io::Write as _;
-    let target = std::path::Path::new(path);
+    // Through a symbolic link, the file it points to is replaced.
+    let target = std::fs::canonicalize(path)?;
     let dir = target
         .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or_else(|| std::path::Path::new("."));
+        .map(std::path::Path::to_path_buf)
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
     let file_name = target
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.pggit-fix.{}", std::process::id()));
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let tmp = dir.join(format!(
+        ".{file_name}.pggit-fix.{}.{nanos}",
+        std::process::id()
+    ));
+    let permissions = std::fs::metadata(&target)?.permissions();
     let result = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
+        // A new file only: never through a link someone left at that name.
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)?;
+        f.set_permissions(permissions)?;
         f.write_all(text.as_bytes())?;
         f.sync_all()?;
-        if let Ok(meta) = std::fs::metadata(target) {
-            std::fs::set_permissions(&tmp, meta.permissions())?;
+        std::fs::rename(&tmp, &target)?;
+        // The rename itself reaches the disk with the directory.
+        if let Ok(d) = std::fs::File::open(&dir) {
+            let _ = d.sync_all();
         }
-        std::fs::rename(&tmp, target)
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -347,7 +364,7 @@ impl serde::Serialize for Doc {
 }
 
 /// `--calibration`: the recorded outcomes against the rates fitted to them.
-fn calibration(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
+fn calibration(ctx: &mut Ctx<'_>, json: bool) -> anyhow::Result<Code> {
     use pggit_lint::calibrate;
     let config = crate::run::config(ctx.cli)?;
     let mut client = pggit::pg::connect::connect(&config)?;
@@ -363,7 +380,7 @@ fn calibration(ctx: &mut Ctx<'_>) -> anyhow::Result<Code> {
         Vec::new()
     };
     let c = calibrate::calibration(&records);
-    if ctx.cli.json {
+    if json {
         crate::run::json(ctx.out, &c)?;
         return Ok(0);
     }

@@ -3,6 +3,12 @@
 //! transaction rolled back, and print what each statement really locked and
 //! rewrote beside the prediction. Exit 0 when all agree, 1 when a statement
 //! disagrees or fails on the copy, 2 when an input cannot be read or parsed.
+//!
+//! The statements run on the target's server (on the copy): what a
+//! rollback cannot undo still happens (`dblink`, `pg_terminate_backend`,
+//! sequence values), and the one transaction holds every lock it takes
+//! until its end. A trace interrupted (killed) leaves its `pggit_trace_*`
+//! database behind.
 
 use std::io::Write as _;
 
@@ -170,6 +176,24 @@ pub(crate) fn run(
             t.failed(),
             t.disagreements()
         )?;
+    }
+    // Drop the copy now, and say so if it stayed (it holds the schema and
+    // maybe rows of the target).
+    let name = scratch.name.clone();
+    drop(copy);
+    drop(scratch);
+    let left: bool = target
+        .query_one(
+            "SELECT EXISTS (SELECT FROM pg_database WHERE datname = $1)",
+            &[&name],
+        )
+        .map(|r| r.get(0))
+        .unwrap_or(false);
+    if left {
+        eprintln!(
+            "warning: the scratch database {} could not be dropped; drop it with DROP DATABASE",
+            esc_message(&name)
+        );
     }
     crate::lint_cmd::finish(ctx, json.then_some(&docs), broken, failed)
 }

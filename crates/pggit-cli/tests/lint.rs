@@ -230,6 +230,30 @@ fn fix_prints_the_rewrite_and_write_replaces_the_file() {
     // No temporary file is left beside it.
     assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
 
+    // Through a symbolic link, the file it points to is rewritten (the
+    // link stays), with its permissions.
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let real = dir.join("real.sql");
+        let link = dir.join("link.sql");
+        std::fs::write(&real, "CREATE INDEX i ON t (a);\n").unwrap();
+        std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).unwrap();
+        std::os::unix::fs::symlink(&real, &link).unwrap();
+        let (code, _, err) = lint(&["--fix", "--write", link.to_str().unwrap()], None);
+        assert_eq!(code, 0, "{err}");
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert!(std::fs::read_to_string(&real)
+            .unwrap()
+            .contains("CONCURRENTLY"));
+        let mode = std::fs::metadata(&real).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640);
+        std::fs::remove_file(&link).unwrap();
+        std::fs::remove_file(&real).unwrap();
+    }
+
     // A file that does not parse is not touched.
     std::fs::write(&file, "ALTER TABLE orders ADD COLUMN;\n").unwrap();
     let (code, _, err) = lint(&["--fix", "--write", path], None);

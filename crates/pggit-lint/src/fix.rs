@@ -1,8 +1,8 @@
 //! Safe rewrites (`pggit lint --fix`): the same migration, written so that
 //! the table's rows are never read or rewritten under a lock that stops
 //! writes. Only statements with a finding of a fixable rule are rewritten
-//! (a disabled finding is not fixed); the rest of the file, comments
-//! included, is kept as written.
+//! (a disabled finding is not fixed), in the parser's spelling; the other
+//! statements and the comments between statements are kept as written.
 //!
 //! | finding | rewrite |
 //! |---|---|
@@ -226,10 +226,28 @@ pub fn fix(text: &str, options: &Options) -> Result<Fixed, LintError> {
     let mut out = String::with_capacity(text.len() + 256);
     let lock_preamble = all.contains("require-lock-timeout");
     let statement_preamble = all.contains("require-statement-timeout");
+    // In a file the tool runs in one transaction, SET LOCAL: the settings
+    // end with it instead of staying on the tool's connection for the
+    // migrations after this one.
+    let set = if options.assume_in_transaction {
+        "SET LOCAL"
+    } else {
+        "SET"
+    };
+    let preamble = |out: &mut String| {
+        if lock_preamble {
+            out.push_str(&format!("{set} lock_timeout = '{LOCK_TIMEOUT}';\n"));
+        }
+        if statement_preamble {
+            out.push_str(&format!(
+                "{set} statement_timeout = '{STATEMENT_TIMEOUT}';\n"
+            ));
+        }
+    };
     if lock_preamble || statement_preamble {
         out.push_str("-- added by pggit lint --fix\n");
+        preamble(&mut out);
         if lock_preamble {
-            out.push_str(&format!("SET lock_timeout = '{LOCK_TIMEOUT}';\n"));
             applied.push(Applied {
                 statement: None,
                 rule: "require-lock-timeout",
@@ -237,7 +255,6 @@ pub fn fix(text: &str, options: &Options) -> Result<Fixed, LintError> {
             });
         }
         if statement_preamble {
-            out.push_str(&format!("SET statement_timeout = '{STATEMENT_TIMEOUT}';\n"));
             applied.push(Applied {
                 statement: None,
                 rule: "require-statement-timeout",
@@ -350,6 +367,19 @@ pub fn fix(text: &str, options: &Options) -> Result<Fixed, LintError> {
         } else {
             "\n-- pggit lint --fix: run after the transaction above commits (it is never closed in this file)\n"
         });
+        // That separate migration sets its own timeouts.
+        if options.assume_in_transaction {
+            if lock_preamble {
+                writer
+                    .out
+                    .push_str(&format!("SET lock_timeout = '{LOCK_TIMEOUT}';\n"));
+            }
+            if statement_preamble {
+                writer
+                    .out
+                    .push_str(&format!("SET statement_timeout = '{STATEMENT_TIMEOUT}';\n"));
+            }
+        }
         writer.steps(&pending);
         writer.out.push('\n');
     }

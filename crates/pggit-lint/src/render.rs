@@ -73,7 +73,12 @@ pub fn human(report: &Report, path: &str) -> String {
         );
     }
     if report.failure_chance.is_some() {
-        if let Some(f) = report.risk.factors.last() {
+        let line = report
+            .risk
+            .factors
+            .iter()
+            .find(|f| f.what.starts_with("predicted chance"));
+        if let Some(f) = line {
             let _ = writeln!(out, "{path}: {}", f.what);
         }
     }

@@ -9,8 +9,9 @@
 //! million), a busy table's lock, transactions already open on the target
 //! and replication slots that keep a rewrite's WAL add points, and the
 //! figures are shown. The points are a documented
-//! heuristic, not a measured probability; recalibration from recorded
-//! outcomes comes later. A table created earlier in the same file scores
+//! heuristic, not a measured probability; what is learned from recorded
+//! outcomes is a separate figure (`calibrate`, the predicted chance of
+//! failing). A table created earlier in the same file scores
 //! nothing for locks, rewrites or scans.
 
 use serde::Serialize;

@@ -289,6 +289,10 @@ fn a_transaction_keeps_what_it_can_and_the_rest_runs_after_its_commit() {
                 tx.batch_execute(&s.text).unwrap();
             }
             tx.commit().unwrap();
+            // Timeouts end with the tool's transaction, and the separate
+            // migration after it sets its own.
+            assert!(inside.contains("SET LOCAL lock_timeout"), "{}", fixed.sql);
+            assert!(outside.contains("\nSET lock_timeout"), "{}", fixed.sql);
             let outside = outside.split_once('\n').map_or("", |(_, rest)| rest);
             run_file(&mut cb, outside);
         } else {

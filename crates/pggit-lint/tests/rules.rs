@@ -483,3 +483,9 @@ fn squawk_forms_under_the_same_ids() {
         assert!(!fired(sql).contains(&rule), "{sql}: {:?}", fired(sql));
     }
 }
+
+#[test]
+fn null_equals_null_bounds_everything() {
+    // `NULL = NULL` is never true: nothing changes.
+    assert!(!fired("DELETE FROM t WHERE NULL = NULL;").contains(&"unbounded-data-change"));
+}

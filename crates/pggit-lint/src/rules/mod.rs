@@ -244,8 +244,12 @@ const FIX_SECTION: &str = "
 ## Safe rewrites (`--fix`)
 
 `pggit lint --fix FILE` prints the file rewritten so that no table's rows are read or rewritten under
-a lock that stops writes (`--write` replaces the file). Only statements with a finding are rewritten;
-the rest of the file, comments included, stays as written. What is left in the rewrite is listed.
+a lock that stops writes (`--write` replaces the file). Only statements with a finding are rewritten
+(in the parser's spelling); the other statements, and the comments between statements, stay as written.
+What is left in the rewrite is listed. A rewrite that would not parse is refused and nothing is written.
+Work moved after a transaction block is left in place when a later statement of the block names it (the
+index or column it makes), and nothing is moved past a `ROLLBACK`. With `--assume-in-transaction` the
+timeouts are `SET LOCAL`, and the part to run separately sets its own.
 
 | finding | rewrite |
 |---|---|

@@ -243,7 +243,8 @@ fn always_true(w: &pg_query::protobuf::Node) -> bool {
                 .as_deref()
                 .and_then(|n| n.node.as_ref())
             {
-                Some(N::AConst(c)) => Some(format!("{:?}", c.val)),
+                // NULL = NULL is never true.
+                Some(N::AConst(c)) if c.val.is_some() => Some(format!("{:?}", c.val)),
                 _ => None,
             };
             op == "=" && constant(&e.lexpr).is_some() && constant(&e.lexpr) == constant(&e.rexpr)
