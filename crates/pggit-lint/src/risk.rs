@@ -175,8 +175,8 @@ pub fn statement(
         // A rewrite writes about the table's size in WAL, which every
         // replication slot keeps until its consumer has it.
         if let Some(t) = on.filter(|t| !t.replication_slots.is_empty()) {
-            let size = t.tables.get(&w.relation).map(|f| f.bytes).unwrap_or(0);
-            if size > 0 || !t.tables.contains_key(&w.relation) {
+            let size = t.tables.get(&w.relation).map_or(0, |f| f.bytes);
+            if size > 0 {
                 let idle = t.replication_slots.iter().filter(|s| !s.active).count();
                 let held = t
                     .replication_slots
